@@ -1,0 +1,135 @@
+# calfs - mailbox calendars as directories of .ics files
+#
+#   make            build build/calfs
+#   make run        install what is missing, build, make a demo store, mount it at ./mnt
+#   make check      unit tests (GTest) and mount tests (pytest)
+#   make deps       install the Debian packages calfs needs (apt-get, only what is missing)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=address,undefined check
+#   make V=1        show the commands
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PYTEST ?= python3 -m pytest
+
+BACKEND_PKGS := libical glib-2.0 gmime-3.0 sqlite3
+FS_PKGS := fuse3 $(BACKEND_PKGS)
+
+DEBIAN_PKGS := build-essential pkg-config fuse3 libfuse3-dev libical-dev \
+	libgmime-3.0-dev libglib2.0-dev libsqlite3-dev sqlite3 tzdata \
+	python3 python3-pytest python3-vobject khal vdirsyncer vim attr \
+	inotify-tools
+
+WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	-Wold-style-definition -Wformat=2 -Wno-format-nonliteral -Wshadow \
+	-Wpointer-arith -Wundef
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Ibackend -Itzrules -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS)
+
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+BUILD ?= build/$(subst $(comma),-,$(SANITIZE))
+else
+BUILD ?= build
+endif
+comma := ,
+
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
+pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+LIB_SRC := $(wildcard backend/*.c tzrules/*.c)
+FS_SRC := $(wildcard fs/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+FS_OBJ := $(FS_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+LIB := $(BUILD)/libcalfs.a
+BIN := $(BUILD)/calfs
+
+.PHONY: all check unit mount-tests deps run stop install uninstall clean
+.DELETE_ON_ERROR:
+
+all: $(BIN)
+
+# backend/ and tzrules/ are compiled without libfuse's include path: they
+# must never include a FUSE header.
+$(BUILD)/backend/%.o $(BUILD)/tzrules/%.o: CFLAGS_EXTRA = $(call pkg_cflags,$(BACKEND_PKGS))
+$(BUILD)/fs/%.o: CFLAGS_EXTRA = $(call pkg_cflags,$(FS_PKGS)) -DFUSE_USE_VERSION=312
+$(BUILD)/tests/%.o: CFLAGS_EXTRA = $(call pkg_cflags,$(BACKEND_PKGS))
+
+$(BUILD)/%.o: %.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CFLAGS_EXTRA) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(FS_OBJ) $(LIB)
+	$(call say,LINK,$@)
+	$(Q)$(CC) -o $@ $(FS_OBJ) $(LIB) $(ALL_LDFLAGS) $(call pkg_libs,$(FS_PKGS)) -lpthread
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(call pkg_libs,$(BACKEND_PKGS))
+
+-include $(LIB_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
+
+# Install the Debian packages that are missing (as root, or through sudo).
+deps:
+	@missing=$$(for p in $(DEBIAN_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing" $$missing; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+check: deps
+	@$(MAKE) --no-print-directory all-tests
+	@scripts/run-tests $(BUILD)
+
+.PHONY: all-tests
+all-tests: $(BIN) $(UNIT_BIN)
+
+unit: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do $$t || exit 1; done
+
+# The demo: a store made from generated mailboxes, mounted at ./mnt.
+DEMO := demo
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo $(BIN) $(DEMO) mnt
+
+stop:
+	@fusermount3 -u mnt 2>/dev/null || true
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/calfs/scripts
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/calfs
+	install -m 644 mount.conf $(DESTDIR)$(PREFIX)/share/calfs/mount.conf
+	ln -sf calfs $(DESTDIR)$(PREFIX)/bin/mount.calfs
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/calfs $(DESTDIR)$(PREFIX)/bin/mount.calfs
+	rm -rf $(DESTDIR)$(PREFIX)/share/calfs
+
+clean:
+	rm -rf build

@@ -1,0 +1,55 @@
+/* conf.h - mount.conf, the GLib key file that configures calfs
+ *
+ * Groups: [store] path=; [policy] repair_on_read, repair_on_write, rebase,
+ * recurring_only, created_before, report_only; [mailbox NAME] timezone,
+ * owner, group, suppress_updates.  Unknown groups and keys are errors, so a
+ * typo never goes unnoticed.  Errors name the file, the line and the key
+ * ("mount.conf:7: [policy] rebase: 'maybe' is not true or false").
+ */
+#ifndef CALFS_CONF_H
+#define CALFS_CONF_H
+
+#include <glib.h>
+#include <sys/types.h>
+
+typedef struct {
+	char *name;		/* mailbox name, e.g. alice@example.com */
+	char *timezone;		/* zone name or NULL */
+	gboolean has_owner;	/* owner= was given */
+	uid_t uid;
+	gid_t gid;
+	gboolean suppress_updates;
+} conf_mailbox;
+
+typedef struct {
+	char *file;		/* the file read, or NULL for built-in defaults */
+	char *store_path;	/* absolute path of the SQLite store */
+	gboolean repair_on_read;
+	gboolean repair_on_write;
+	gboolean rebase;
+	gboolean recurring_only;
+	gboolean report_only;
+	gint64 created_before;	/* Unix time, or 0 when not set */
+	GHashTable *mailboxes;	/* name -> conf_mailbox*, owned */
+} conf;
+
+/* conf_new_default: a configuration with the built-in defaults, the store
+ * being calfs.db in the current directory.  Free with conf_free(). */
+conf *conf_new_default(void);
+
+/* conf_load: read and validate the key file at path.  Relative store paths
+ * are resolved against the file's directory.  Returns NULL with err set
+ * (CALFS_ERROR_CONFIG, or CALFS_ERROR_IO when unreadable). */
+conf *conf_load(const char *path, GError **err);
+
+/* conf_set_store: override the store path (--store); a relative path is
+ * resolved against the current directory. */
+void conf_set_store(conf *c, const char *path);
+
+/* conf_mailbox_get: the [mailbox NAME] settings, or NULL.  Owned by c. */
+const conf_mailbox *conf_mailbox_get(const conf *c, const char *name);
+
+/* conf_free: release c and everything it owns; NULL is allowed. */
+void conf_free(conf *c);
+
+#endif

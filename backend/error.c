@@ -1,0 +1,3 @@
+#include "error.h"
+
+G_DEFINE_QUARK(calfs-error-quark, calfs_error)

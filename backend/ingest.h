@@ -1,0 +1,33 @@
+/* ingest.h - the one way content becomes a stored item
+ *
+ * Used by the mount (a closed or renamed .ics file) and by the importers:
+ * validate, apply the write policy (repair, rebase), store and journal.
+ */
+#ifndef CALFS_INGEST_H
+#define CALFS_INGEST_H
+
+#include <glib.h>
+#include "item.h"
+#include "render.h"
+#include "store.h"
+
+typedef struct {
+	gint64 calendar_id;
+	const char *name;	/* the item's file name */
+	gint64 reserved_id;	/* id for a new item (from the mount), or 0 */
+	item_check_mode mode;
+	const render_options *policy;	/* the write policy */
+} ingest_target;
+
+/* ingest_item: validate data as one item, apply the write policy, and store
+ * it as t->name in t->calendar_id (creating or replacing).  Returns the
+ * stored item without its bytes, and what happened in *result (may be
+ * NULL); tolerated parse errors are appended to warnings (may be NULL).
+ * NULL with err set on failure: CALFS_ERROR_INVALID for refused content
+ * (the message is the reason), EXISTS when another item of the calendar
+ * has the UID, or a store error.  Nothing is changed on failure. */
+store_item *ingest_item(store *s, const ingest_target *t, GBytes *data,
+			store_put_result *result, GPtrArray *warnings,
+			GError **err);
+
+#endif

@@ -1,0 +1,513 @@
+#include "item.h"
+#include "error.h"
+
+#include <string.h>
+
+static gboolean is_item_kind(icalcomponent_kind k)
+{
+	return k == ICAL_VEVENT_COMPONENT || k == ICAL_VTODO_COMPONENT ||
+	       k == ICAL_VJOURNAL_COMPONENT || k == ICAL_VFREEBUSY_COMPONENT ||
+	       k == ICAL_VAVAILABILITY_COMPONENT;
+}
+
+icalcomponent *item_parse(const char *data, gsize len)
+{
+	char *text = g_strndup(data, len);
+	icalcomponent *c = icalparser_parse_string(text);
+
+	g_free(text);
+	return c;
+}
+
+/* Skip a UTF-8 byte order mark and white space. */
+static const char *skip_space(const char *p, const char *end)
+{
+	if (end - p >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+		p += 3;
+	while (p < end && g_ascii_isspace(*p))
+		p++;
+	return p;
+}
+
+static gboolean frame_ok(const char *data, gsize len, GError **err)
+{
+	static const char begin[] = "BEGIN:VCALENDAR";
+	static const char endtag[] = "END:VCALENDAR";
+	const char *p = skip_space(data, data + len);
+	const char *e = data + len;
+
+	if ((gsize)(e - p) < sizeof(begin) - 1 ||
+	    g_ascii_strncasecmp(p, begin, sizeof(begin) - 1)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    len ? "does not begin with BEGIN:VCALENDAR"
+				: "empty");
+		return FALSE;
+	}
+	while (e > p && g_ascii_isspace(e[-1]))
+		e--;
+	if ((gsize)(e - p) < sizeof(endtag) - 1 ||
+	    g_ascii_strncasecmp(e - (sizeof(endtag) - 1), endtag,
+				sizeof(endtag) - 1)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "does not end with END:VCALENDAR (truncated?)");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Deepest nesting accepted (VCALENDAR > VEVENT > VALARM is 3). */
+#define MAX_DEPTH 16
+
+static gboolean known_component(const char *name, gsize n)
+{
+	static const char *const known[] = {
+		"VCALENDAR", "VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY",
+		"VTIMEZONE", "STANDARD", "DAYLIGHT", "VALARM", "VAVAILABILITY",
+		"AVAILABLE", "VPOLL", "VVOTER", "PARTICIPANT", "VLOCATION",
+		"VRESOURCE", NULL
+	};
+
+	if (n > 2 && !g_ascii_strncasecmp(name, "X-", 2))
+		return TRUE;
+	for (int i = 0; known[i]; i++)
+		if (strlen(known[i]) == n && !g_ascii_strncasecmp(name, known[i], n))
+			return TRUE;
+	return FALSE;
+}
+
+/* The component name of a BEGIN: or END: line at p (length in *n), or
+ * NULL when the line is neither.  Folded lines start with white space and
+ * so never match. */
+static const char *tag(const char *p, const char *eol, const char *kw, gsize *n)
+{
+	gsize k = strlen(kw);
+	const char *name = p + k;
+
+	if ((gsize)(eol - p) <= k || g_ascii_strncasecmp(p, kw, k))
+		return NULL;
+	*n = eol - name;
+	while (*n && (name[*n - 1] == '\r' || name[*n - 1] == ' '))
+		(*n)--;
+	return name;
+}
+
+/* libical accepts mismatched BEGIN/END pairs and maps unknown names onto
+ * known ones (BEGIN:VEVENTX becomes a VEVENT), so the structure is checked
+ * on the lines first: matched pairs, known or X- names, one VCALENDAR. */
+static gboolean structure_ok(const char *data, gsize len, gboolean single,
+			     GError **err)
+{
+	const char *stack[MAX_DEPTH];
+	gsize sizes[MAX_DEPTH];
+	const char *p = data, *end = data + len;
+	int depth = 0, tops = 0;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', end - p);
+		const char *name;
+		gsize n;
+
+		if (!eol)
+			eol = end;
+		if ((name = tag(p, eol, "BEGIN:", &n))) {
+			if (!known_component(name, n)) {
+				g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+					    "unknown component %.*s", (int)MIN(n, 64), name);
+				return FALSE;
+			}
+			if (depth == MAX_DEPTH) {
+				g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+					    "components nested deeper than %d", MAX_DEPTH);
+				return FALSE;
+			}
+			if (depth == 0 && ++tops > 1 && single) {
+				g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+					    "several VCALENDARs, one expected");
+				return FALSE;
+			}
+			stack[depth] = name;
+			sizes[depth++] = n;
+		} else if ((name = tag(p, eol, "END:", &n))) {
+			if (!depth || sizes[depth - 1] != n ||
+			    g_ascii_strncasecmp(stack[depth - 1], name, n)) {
+				g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+					    "END:%.*s does not close %s%.*s",
+					    (int)MIN(n, 64), name, depth ? "BEGIN:" : "anything",
+					    depth ? (int)MIN(sizes[depth - 1], 64) : 0,
+					    depth ? stack[depth - 1] : "");
+				return FALSE;
+			}
+			depth--;
+		}
+		p = eol + 1;
+	}
+	if (depth) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "BEGIN:%.*s is never closed (truncated?)",
+			    (int)MIN(sizes[depth - 1], 64), stack[depth - 1]);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean text_ok(const char *data, gsize len, gboolean single,
+			GError **err)
+{
+	const char *bad;
+
+	if (memchr(data, '\0', len)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "contains a NUL byte");
+		return FALSE;
+	}
+	if (!g_utf8_validate(data, len, &bad)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "not UTF-8 (byte %" G_GSIZE_FORMAT ")",
+			    (gsize)(bad - data));
+		return FALSE;
+	}
+	return frame_ok(data, len, err) && structure_ok(data, len, single, err);
+}
+
+/* libical reports an empty value ("LOCATION:") as an error and drops the
+ * property; RFC 5545 allows empty TEXT and Exchange writes it everywhere,
+ * so it is not counted. */
+static gboolean error_tolerated(const char *msg)
+{
+	return g_str_has_prefix(msg, "No value for ");
+}
+
+/* Collect libical's X-LIC-ERROR texts of c and its descendants. */
+static void collect_errors(icalcomponent *c, GPtrArray *out)
+{
+	icalproperty *p;
+	icalcomponent *s;
+
+	for (p = icalcomponent_get_first_property(c, ICAL_XLICERROR_PROPERTY);
+	     p; p = icalcomponent_get_next_property(c, ICAL_XLICERROR_PROPERTY)) {
+		const char *m = icalproperty_get_xlicerror(p);
+
+		if (m && !error_tolerated(m))
+			g_ptr_array_add(out, g_strdup(m));
+	}
+	for (s = icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT); s;
+	     s = icalcomponent_get_next_component(c, ICAL_ANY_COMPONENT))
+		collect_errors(s, out);
+}
+
+static char *one_line(const char *s)
+{
+	char *r = g_strdup(s);
+
+	g_strdelimit(r, "\r\n", ' ');
+	return g_strstrip(r);
+}
+
+static gboolean check_errors(icalcomponent *cal, item_check_mode mode,
+			     GPtrArray *warnings, GError **err)
+{
+	GPtrArray *errs = g_ptr_array_new_with_free_func(g_free);
+	gboolean ok = TRUE;
+
+	collect_errors(cal, errs);
+	if (errs->len && mode == ITEM_CHECK_STRICT) {
+		char *m = one_line(errs->pdata[0]);
+
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "parse error: %s", m);
+		g_free(m);
+		ok = FALSE;
+	} else if (warnings) {
+		for (guint i = 0; i < errs->len; i++)
+			g_ptr_array_add(warnings, one_line(errs->pdata[i]));
+	}
+	g_ptr_array_unref(errs);
+	return ok;
+}
+
+/* The UID of component c, or NULL with err set. */
+static const char *component_uid(icalcomponent *c, GError **err)
+{
+	icalproperty *p = icalcomponent_get_first_property(c, ICAL_UID_PROPERTY);
+	const char *kind = icalcomponent_kind_to_string(icalcomponent_isa(c));
+	const char *uid;
+
+	if (!p || !(uid = icalproperty_get_uid(p)) || !*uid) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "%s without UID", kind);
+		return NULL;
+	}
+	if (icalcomponent_get_next_property(c, ICAL_UID_PROPERTY)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "%s with two UID properties", kind);
+		return NULL;
+	}
+	return uid;
+}
+
+gboolean item_check(const char *data, gsize len, item_check_mode mode,
+		    char **uid, GPtrArray *warnings, GError **err)
+{
+	icalcomponent *cal = NULL, *s;
+	GPtrArray *uids = NULL;
+	gboolean ok = FALSE;
+
+	if (!text_ok(data, len, TRUE, err))
+		return FALSE;
+	cal = item_parse(data, len);
+	if (!cal) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "not iCalendar data");
+		goto out;
+	}
+	if (icalcomponent_isa(cal) != ICAL_VCALENDAR_COMPONENT) {
+		if (icalcomponent_isa(cal) == ICAL_XROOT_COMPONENT)
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+				    "%d VCALENDARs, one expected",
+				    icalcomponent_count_components(cal, ICAL_ANY_COMPONENT));
+		else
+			g_set_error_literal(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+					    "not a VCALENDAR");
+		goto out;
+	}
+	if (!check_errors(cal, mode, warnings, err))
+		goto out;
+	uids = g_ptr_array_new();
+	for (s = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT); s;
+	     s = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+		const char *u;
+
+		if (!is_item_kind(icalcomponent_isa(s)))
+			continue;
+		if (!(u = component_uid(s, err)))
+			goto out;
+		if (!uids->len || strcmp(uids->pdata[0], u))
+			if (!g_ptr_array_find_with_equal_func(uids, u, g_str_equal, NULL))
+				g_ptr_array_add(uids, (gpointer)u);
+	}
+	if (uids->len == 0) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "no event, to-do or journal");
+		goto out;
+	}
+	if (uids->len > 1) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "%s UIDs (%s, %s%s)",
+			    uids->len == 2 ? "two" : "several",
+			    (char *)uids->pdata[0], (char *)uids->pdata[1],
+			    uids->len > 2 ? ", ..." : "");
+		goto out;
+	}
+	if (uid)
+		*uid = g_strdup(uids->pdata[0]);
+	ok = TRUE;
+out:
+	if (uids)
+		g_ptr_array_unref(uids);
+	if (cal)
+		icalcomponent_free(cal);
+	return ok;
+}
+
+char *item_name_for_uid(const char *uid)
+{
+	size_t n = strlen(uid);
+	gboolean plain = n > 0 && n <= 200 && uid[0] != '.';
+
+	for (size_t i = 0; plain && i < n; i++)
+		plain = g_ascii_isalnum(uid[i]) || strchr("_.@+-", uid[i]);
+	if (plain)
+		return g_strconcat(uid, ".ics", NULL);
+	{
+		char *h = g_compute_checksum_for_string(G_CHECKSUM_SHA1, uid, n);
+		char *r = g_strconcat(h, ".ics", NULL);
+
+		g_free(h);
+		return r;
+	}
+}
+
+gboolean item_name_is_item(const char *name)
+{
+	return name[0] != '.' && g_str_has_suffix(name, ".ics");
+}
+
+gboolean item_name_is_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= 255 && strcmp(name, ".") && strcmp(name, "..") &&
+	       !strchr(name, '/');
+}
+
+void item_part_free(item_part *p)
+{
+	if (!p)
+		return;
+	g_free(p->uid);
+	g_bytes_unref(p->data);
+	g_free(p);
+}
+
+/* Add to tzids the TZID parameters used anywhere in c. */
+static void collect_tzids(icalcomponent *c, GHashTable *tzids)
+{
+	icalproperty *p;
+	icalcomponent *s;
+
+	for (p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY); p;
+	     p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
+		icalparameter *tz =
+			icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+
+		if (tz && icalparameter_get_tzid(tz))
+			g_hash_table_add(tzids, g_strdup(icalparameter_get_tzid(tz)));
+	}
+	for (s = icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT); s;
+	     s = icalcomponent_get_next_component(c, ICAL_ANY_COMPONENT))
+		collect_tzids(s, tzids);
+}
+
+typedef struct {
+	char *uid;
+	icalcomponent *src_cal;		/* not owned */
+	GPtrArray *comps;		/* icalcomponent*, not owned */
+} group;
+
+static void group_free(gpointer p)
+{
+	group *g = p;
+
+	g_free(g->uid);
+	g_ptr_array_unref(g->comps);
+	g_free(g);
+}
+
+static item_part *build_part(group *g)
+{
+	icalcomponent *out = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+	GHashTable *tzids = g_hash_table_new_full(g_str_hash, g_str_equal,
+						  g_free, NULL);
+	icalproperty *p;
+	icalcomponent *s;
+	item_part *part;
+	char *text;
+
+	for (p = icalcomponent_get_first_property(g->src_cal, ICAL_ANY_PROPERTY);
+	     p; p = icalcomponent_get_next_property(g->src_cal, ICAL_ANY_PROPERTY))
+		if (icalproperty_isa(p) != ICAL_XLICERROR_PROPERTY)
+			icalcomponent_add_property(out, icalproperty_new_clone(p));
+	for (guint i = 0; i < g->comps->len; i++)
+		collect_tzids(g->comps->pdata[i], tzids);
+	for (s = icalcomponent_get_first_component(g->src_cal,
+						   ICAL_VTIMEZONE_COMPONENT);
+	     s; s = icalcomponent_get_next_component(g->src_cal,
+						     ICAL_VTIMEZONE_COMPONENT)) {
+		icalproperty *id = icalcomponent_get_first_property(s, ICAL_TZID_PROPERTY);
+
+		if (id && icalproperty_get_tzid(id) &&
+		    g_hash_table_remove(tzids, icalproperty_get_tzid(id)))
+			icalcomponent_add_component(out, icalcomponent_new_clone(s));
+	}
+	for (guint i = 0; i < g->comps->len; i++)
+		icalcomponent_add_component(out,
+					    icalcomponent_new_clone(g->comps->pdata[i]));
+	text = icalcomponent_as_ical_string_r(out);
+	part = g_new0(item_part, 1);
+	part->uid = g_strdup(g->uid);
+	part->data = g_bytes_new_take(g_strdup(text), strlen(text));
+	free(text);
+	g_hash_table_destroy(tzids);
+	icalcomponent_free(out);
+	return part;
+}
+
+/* Group the item components of one VCALENDAR by UID into groups/index. */
+static gboolean group_calendar(icalcomponent *cal, GPtrArray *groups,
+			       GHashTable *index, GError **err)
+{
+	icalcomponent *s;
+
+	for (s = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT); s;
+	     s = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+		const char *uid;
+		group *g;
+
+		if (!is_item_kind(icalcomponent_isa(s)))
+			continue;
+		if (!(uid = component_uid(s, err)))
+			return FALSE;
+		g = g_hash_table_lookup(index, uid);
+		if (!g) {
+			g = g_new0(group, 1);
+			g->uid = g_strdup(uid);
+			g->src_cal = cal;
+			g->comps = g_ptr_array_new();
+			g_ptr_array_add(groups, g);
+			g_hash_table_insert(index, g->uid, g);
+		}
+		g_ptr_array_add(g->comps, s);
+	}
+	return TRUE;
+}
+
+GPtrArray *item_split(const char *data, gsize len, GPtrArray *warnings,
+		      GError **err)
+{
+	GPtrArray *parts = NULL, *groups = NULL;
+	GHashTable *index = NULL;
+	icalcomponent *root = NULL, *cal;
+	char *uid = NULL;
+
+	if (item_check(data, len, ITEM_CHECK_LENIENT, &uid, NULL, NULL)) {
+		/* already one item: keep its bytes (warnings collected now) */
+		item_part *p = g_new0(item_part, 1);
+
+		parts = g_ptr_array_new_with_free_func((GDestroyNotify)item_part_free);
+		item_check(data, len, ITEM_CHECK_LENIENT, NULL, warnings, NULL);
+		p->uid = uid;
+		p->data = g_bytes_new(data, len);
+		g_ptr_array_add(parts, p);
+		return parts;
+	}
+	if (!text_ok(data, len, FALSE, err))
+		return NULL;
+	root = item_parse(data, len);
+	if (!root) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "not iCalendar data");
+		return NULL;
+	}
+	groups = g_ptr_array_new_with_free_func(group_free);
+	index = g_hash_table_new(g_str_hash, g_str_equal);
+	if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT) {
+		if (!group_calendar(root, groups, index, err))
+			goto out;
+	} else if (icalcomponent_isa(root) == ICAL_XROOT_COMPONENT) {
+		for (cal = icalcomponent_get_first_component(root, ICAL_VCALENDAR_COMPONENT);
+		     cal; cal = icalcomponent_get_next_component(root, ICAL_VCALENDAR_COMPONENT))
+			if (!group_calendar(cal, groups, index, err))
+				goto out;
+	} else {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "not a VCALENDAR");
+		goto out;
+	}
+	if (!groups->len) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "no event, to-do or journal");
+		goto out;
+	}
+	if (warnings)
+		check_errors(root, ITEM_CHECK_LENIENT, warnings, NULL);
+	parts = g_ptr_array_new_with_free_func((GDestroyNotify)item_part_free);
+	for (guint i = 0; i < groups->len; i++)
+		g_ptr_array_add(parts, build_part(groups->pdata[i]));
+out:
+	if (index)
+		g_hash_table_destroy(index);
+	if (groups)
+		g_ptr_array_unref(groups);
+	icalcomponent_free(root);
+	return parts;
+}

@@ -1,0 +1,331 @@
+/* store.h - the store behind the mount: mailboxes, calendars, items, the
+ * journal and the change log
+ *
+ * A store is a struct of functions (store_ops) so that another database can
+ * be added without touching fs/.  The SQLite implementation is
+ * store_sqlite.h.  Every function may be called from several threads.
+ *
+ * Records returned by the store are newly allocated; free them with the
+ * matching *_free function.  Functions that fail return NULL or FALSE and
+ * set err in the CALFS_ERROR domain: NOTFOUND, EXISTS (a name or UID is
+ * taken), NOTEMPTY, NAME, BUSY (locked past the busy timeout) or IO.
+ *
+ * Every change to an item is journaled with the bytes it replaced, under the
+ * store's current run (store_run_begin), and appended to the change log
+ * that mounts follow (store_changes_since).
+ */
+#ifndef CALFS_STORE_H
+#define CALFS_STORE_H
+
+#include <glib.h>
+
+typedef struct store store;
+
+typedef struct {
+	gint64 id;
+	char *name;
+	gint64 mtime_ns;	/* bumped when a calendar is added or removed */
+	gboolean has_owner;	/* uid/gid were set (chown) */
+	guint32 uid, gid;
+	guint32 mode;		/* permission bits, 0 for the default */
+	char *timezone;		/* stored zone, or NULL */
+} store_mailbox;
+
+typedef struct {
+	gint64 id;
+	gint64 mailbox_id;
+	char *name;
+	char *displayname;	/* NULL when unset */
+	char *color;		/* NULL when unset */
+	gint64 mtime_ns;	/* bumped whenever an item in it changes */
+} store_calendar;
+
+typedef struct {
+	gint64 id;
+	gint64 calendar_id;
+	char *name;
+	char *uid;
+	GBytes *data;		/* the stored bytes; NULL in listings */
+	gsize size;		/* length of the stored bytes */
+	gint64 version;		/* 1 when created, +1 on every change */
+	gint64 mtime_ns;
+} store_item;
+
+typedef enum {
+	STORE_CHANGE_ITEM_CREATE,
+	STORE_CHANGE_ITEM_UPDATE,
+	STORE_CHANGE_ITEM_DELETE,
+	STORE_CHANGE_ITEM_RENAME,	/* old_calendar_id/old_name -> calendar_id/name */
+	STORE_CHANGE_CALENDAR,		/* created, removed or metadata changed */
+	STORE_CHANGE_MAILBOX		/* created, removed or owner changed */
+} store_change_kind;
+
+typedef struct {
+	gint64 seq;
+	gint64 time_ns;
+	store_change_kind kind;
+	gint64 mailbox_id;
+	gint64 calendar_id;
+	gint64 item_id;
+	char *name;
+	gint64 old_calendar_id;
+	char *old_name;
+	char *origin;		/* who made it, see store_origin() */
+} store_change;
+
+typedef struct {
+	gint64 mailboxes, calendars, items, journal_entries, runs, last_change;
+	gint64 bytes;
+} store_stats;
+
+/* A request to create or replace the item called name in a calendar. */
+typedef struct {
+	gint64 calendar_id;
+	const char *name;
+	const char *uid;
+	GBytes *data;
+	gint64 reserved_id;	/* id from item_reserve_id for a new item, or 0 */
+} store_put;
+
+typedef enum {
+	STORE_PUT_CREATED,
+	STORE_PUT_UPDATED,
+	STORE_PUT_UNCHANGED	/* same bytes: nothing written or journaled */
+} store_put_result;
+
+typedef struct {
+	void (*close)(store *s);
+	const char *(*describe)(store *s);
+	const char *(*origin)(store *s);
+	gint64 (*run_begin)(store *s, const char *command, GError **err);
+
+	GPtrArray *(*mailbox_list)(store *s, GError **err);
+	store_mailbox *(*mailbox_get)(store *s, gint64 id, GError **err);
+	store_mailbox *(*mailbox_find)(store *s, const char *name, GError **err);
+	store_mailbox *(*mailbox_create)(store *s, const char *name, GError **err);
+	gboolean (*mailbox_delete)(store *s, gint64 id, GError **err);
+	gboolean (*mailbox_set_owner)(store *s, gint64 id, gboolean has_owner,
+				      guint32 uid, guint32 gid, guint32 mode,
+				      GError **err);
+
+	GPtrArray *(*calendar_list)(store *s, gint64 mailbox_id, GError **err);
+	store_calendar *(*calendar_get)(store *s, gint64 id, GError **err);
+	store_calendar *(*calendar_find)(store *s, gint64 mailbox_id,
+					 const char *name, GError **err);
+	store_calendar *(*calendar_create)(store *s, gint64 mailbox_id,
+					   const char *name, GError **err);
+	gboolean (*calendar_delete)(store *s, gint64 id, GError **err);
+	gboolean (*calendar_set_meta)(store *s, gint64 id, const char *key,
+				      const char *value, GError **err);
+
+	GPtrArray *(*item_list)(store *s, gint64 calendar_id, GError **err);
+	store_item *(*item_get)(store *s, gint64 id, gboolean with_data,
+				GError **err);
+	store_item *(*item_find)(store *s, gint64 calendar_id, const char *name,
+				 gboolean with_data, GError **err);
+	store_item *(*item_find_uid)(store *s, gint64 calendar_id,
+				     const char *uid, GError **err);
+	gint64 (*item_reserve_id)(store *s, GError **err);
+	store_item *(*item_put)(store *s, const store_put *req,
+				store_put_result *result, GError **err);
+	gboolean (*item_delete)(store *s, gint64 id, GError **err);
+	gboolean (*item_rename)(store *s, gint64 id, gint64 calendar_id,
+				const char *name, GError **err);
+
+	GPtrArray *(*changes_since)(store *s, gint64 seq, int limit,
+				    GError **err);
+	gboolean (*stats)(store *s, store_stats *out, GError **err);
+} store_ops;
+
+struct store {
+	const store_ops *ops;
+};
+
+/* store_open_path: open (creating when missing) the SQLite store at path.
+ * origin names this process in the change log (NULL: "pid:<pid>"). */
+store *store_open_path(const char *path, const char *origin, GError **err);
+
+void store_mailbox_free(store_mailbox *m);
+void store_calendar_free(store_calendar *c);
+void store_item_free(store_item *i);
+void store_change_free(store_change *c);
+
+/* store_close: close s and free it; NULL is allowed. */
+static inline void store_close(store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+/* store_describe: a line naming the store ("sqlite /var/lib/calfs.db").
+ * Owned by s. */
+static inline const char *store_describe(store *s)
+{
+	return s->ops->describe(s);
+}
+
+/* store_origin: the name this process writes into the change log.  Owned
+ * by s. */
+static inline const char *store_origin(store *s)
+{
+	return s->ops->origin(s);
+}
+
+/* store_run_begin: start a journal run named by command ("mount /mnt",
+ * "import alice@example.com ..."); later changes are journaled under its
+ * id, which is returned (0 on error). */
+static inline gint64 store_run_begin(store *s, const char *command, GError **err)
+{
+	return s->ops->run_begin(s, command, err);
+}
+
+/* store_mailbox_list: all mailboxes by name, a GPtrArray of store_mailbox*
+ * that frees its elements. */
+static inline GPtrArray *store_mailbox_list(store *s, GError **err)
+{
+	return s->ops->mailbox_list(s, err);
+}
+
+static inline store_mailbox *store_mailbox_get(store *s, gint64 id, GError **err)
+{
+	return s->ops->mailbox_get(s, id, err);
+}
+
+static inline store_mailbox *store_mailbox_find(store *s, const char *name,
+						GError **err)
+{
+	return s->ops->mailbox_find(s, name, err);
+}
+
+/* store_mailbox_create: a new mailbox; EXISTS when the name is taken. */
+static inline store_mailbox *store_mailbox_create(store *s, const char *name,
+						  GError **err)
+{
+	return s->ops->mailbox_create(s, name, err);
+}
+
+/* store_mailbox_delete: remove an empty mailbox (NOTEMPTY otherwise). */
+static inline gboolean store_mailbox_delete(store *s, gint64 id, GError **err)
+{
+	return s->ops->mailbox_delete(s, id, err);
+}
+
+static inline gboolean store_mailbox_set_owner(store *s, gint64 id,
+					       gboolean has_owner, guint32 uid,
+					       guint32 gid, guint32 mode,
+					       GError **err)
+{
+	return s->ops->mailbox_set_owner(s, id, has_owner, uid, gid, mode, err);
+}
+
+/* store_calendar_list: the calendars of a mailbox by name (store_calendar*). */
+static inline GPtrArray *store_calendar_list(store *s, gint64 mailbox_id,
+					     GError **err)
+{
+	return s->ops->calendar_list(s, mailbox_id, err);
+}
+
+static inline store_calendar *store_calendar_get(store *s, gint64 id, GError **err)
+{
+	return s->ops->calendar_get(s, id, err);
+}
+
+static inline store_calendar *store_calendar_find(store *s, gint64 mailbox_id,
+						  const char *name, GError **err)
+{
+	return s->ops->calendar_find(s, mailbox_id, name, err);
+}
+
+static inline store_calendar *store_calendar_create(store *s, gint64 mailbox_id,
+						    const char *name, GError **err)
+{
+	return s->ops->calendar_create(s, mailbox_id, name, err);
+}
+
+/* store_calendar_delete: remove an empty calendar (NOTEMPTY otherwise). */
+static inline gboolean store_calendar_delete(store *s, gint64 id, GError **err)
+{
+	return s->ops->calendar_delete(s, id, err);
+}
+
+/* store_calendar_set_meta: set "displayname" or "color" (NULL clears it). */
+static inline gboolean store_calendar_set_meta(store *s, gint64 id,
+					       const char *key, const char *value,
+					       GError **err)
+{
+	return s->ops->calendar_set_meta(s, id, key, value, err);
+}
+
+/* store_item_list: the items of a calendar by id, without their bytes. */
+static inline GPtrArray *store_item_list(store *s, gint64 calendar_id, GError **err)
+{
+	return s->ops->item_list(s, calendar_id, err);
+}
+
+static inline store_item *store_item_get(store *s, gint64 id, gboolean with_data,
+					 GError **err)
+{
+	return s->ops->item_get(s, id, with_data, err);
+}
+
+static inline store_item *store_item_find(store *s, gint64 calendar_id,
+					  const char *name, gboolean with_data,
+					  GError **err)
+{
+	return s->ops->item_find(s, calendar_id, name, with_data, err);
+}
+
+/* store_item_find_uid: the item with that UID in the calendar, without its
+ * bytes; NOTFOUND when there is none. */
+static inline store_item *store_item_find_uid(store *s, gint64 calendar_id,
+					      const char *uid, GError **err)
+{
+	return s->ops->item_find_uid(s, calendar_id, uid, err);
+}
+
+/* store_item_reserve_id: an item id that no item has or will get, so a file
+ * created in the mount keeps its inode number when it becomes an item. */
+static inline gint64 store_item_reserve_id(store *s, GError **err)
+{
+	return s->ops->item_reserve_id(s, err);
+}
+
+/* store_item_put: create or replace the item req->name in
+ * req->calendar_id, journaling the bytes replaced.  EXISTS when another
+ * item of the calendar has the same UID.  Returns the item as stored
+ * (without its bytes) and what happened in *result (may be NULL). */
+static inline store_item *store_item_put(store *s, const store_put *req,
+					 store_put_result *result, GError **err)
+{
+	return s->ops->item_put(s, req, result, err);
+}
+
+/* store_item_delete: delete an item; its bytes stay in the journal. */
+static inline gboolean store_item_delete(store *s, gint64 id, GError **err)
+{
+	return s->ops->item_delete(s, id, err);
+}
+
+/* store_item_rename: move an item to name in calendar_id, replacing (and
+ * journaling) an item already called so.  EXISTS when another item of the
+ * target calendar has the same UID. */
+static inline gboolean store_item_rename(store *s, gint64 id, gint64 calendar_id,
+					 const char *name, GError **err)
+{
+	return s->ops->item_rename(s, id, calendar_id, name, err);
+}
+
+/* store_changes_since: up to limit changes with seq > seq, oldest first
+ * (store_change*). */
+static inline GPtrArray *store_changes_since(store *s, gint64 seq, int limit,
+					     GError **err)
+{
+	return s->ops->changes_since(s, seq, limit, err);
+}
+
+static inline gboolean store_stats_get(store *s, store_stats *out, GError **err)
+{
+	return s->ops->stats(s, out, err);
+}
+
+#endif

@@ -1,0 +1,329 @@
+#include "vdir.h"
+#include "error.h"
+#include "ingest.h"
+#include "log.h"
+#include "render.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+gboolean vdir_split_target(const char *target, char **mailbox, char **calendar)
+{
+	char **parts = g_strsplit(target, "/", -1);
+	guint n = g_strv_length(parts);
+	gboolean ok = (n == 1 || n == 2) && item_name_is_valid(parts[0]) &&
+		      (n == 1 || item_name_is_valid(parts[1]));
+
+	if (ok) {
+		*mailbox = g_strdup(parts[0]);
+		*calendar = n == 2 ? g_strdup(parts[1]) : NULL;
+	}
+	g_strfreev(parts);
+	return ok;
+}
+
+static store_calendar *open_calendar(store *s, const char *mbname,
+				     const char *calname, gboolean create,
+				     GError **err)
+{
+	store_mailbox *mb;
+	store_calendar *cal;
+	GError *e = NULL;
+
+	mb = store_mailbox_find(s, mbname, &e);
+	if (!mb && create && g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+		g_clear_error(&e);
+		mb = store_mailbox_create(s, mbname, &e);
+	}
+	if (!mb) {
+		g_propagate_error(err, e);
+		return NULL;
+	}
+	cal = store_calendar_find(s, mb->id, calname, &e);
+	if (!cal && create && g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+		g_clear_error(&e);
+		cal = store_calendar_create(s, mb->id, calname, &e);
+	}
+	if (!cal) {
+		g_set_error(err, CALFS_ERROR, e->code, "%s/%s: %s", mbname,
+			    calname, e->message);
+		g_error_free(e);
+	}
+	store_mailbox_free(mb);
+	return cal;
+}
+
+typedef struct {
+	store *s;
+	store_calendar *cal;
+	const char *mailbox;
+	render_options policy;
+	vdir_stats *st;
+} importer;
+
+/* Store one part; FALSE only for a store failure. */
+static gboolean import_part(importer *im, const char *path, item_part *p,
+			    GError **err)
+{
+	store_item *old, *item;
+	store_put_result res;
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	GError *e = NULL;
+	char *name;
+	ingest_target t = { .calendar_id = im->cal->id,
+			    .mode = ITEM_CHECK_LENIENT,
+			    .policy = &im->policy };
+	gboolean ok = TRUE;
+
+	old = store_item_find_uid(im->s, im->cal->id, p->uid, &e);
+	if (!old && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+		g_propagate_error(err, e);
+		g_ptr_array_unref(warnings);
+		return FALSE;
+	}
+	g_clear_error(&e);
+	name = old ? g_strdup(old->name) : item_name_for_uid(p->uid);
+	t.name = name;
+	item = ingest_item(im->s, &t, p->data, &res, warnings, &e);
+	if (item) {
+		if (res == STORE_PUT_CREATED)
+			im->st->created++;
+		else if (res == STORE_PUT_UPDATED)
+			im->st->updated++;
+		else
+			im->st->unchanged++;
+		for (guint i = 0; i < warnings->len; i++)
+			log_notice("%s: UID %s: kept despite parse error: %s",
+				   path, p->uid, (char *)warnings->pdata[i]);
+		im->st->warnings += warnings->len ? 1 : 0;
+	} else if (e->code == CALFS_ERROR_INVALID || e->code == CALFS_ERROR_EXISTS ||
+		   e->code == CALFS_ERROR_NAME) {
+		log_notice("%s: UID %s: skipped: %s", path, p->uid, e->message);
+		im->st->skipped++;
+		g_clear_error(&e);
+	} else {
+		g_propagate_error(err, e);
+		ok = FALSE;
+	}
+	store_item_free(item);
+	store_item_free(old);
+	g_free(name);
+	g_ptr_array_unref(warnings);
+	return ok;
+}
+
+static gboolean import_file(importer *im, const char *path, GError **err)
+{
+	char *data = NULL;
+	gsize len;
+	GError *e = NULL;
+	GPtrArray *parts;
+	gboolean ok = TRUE;
+
+	im->st->files++;
+	if (!g_file_get_contents(path, &data, &len, &e)) {
+		log_notice("%s: skipped: %s", path, e->message);
+		g_error_free(e);
+		im->st->skipped++;
+		return TRUE;
+	}
+	parts = item_split(data, len, NULL, &e);
+	if (!parts) {
+		log_notice("%s: skipped: %s", path, e->message);
+		g_error_free(e);
+		im->st->skipped++;
+		g_free(data);
+		return TRUE;
+	}
+	for (guint i = 0; ok && i < parts->len; i++)
+		ok = import_part(im, path, parts->pdata[i], err);
+	g_ptr_array_unref(parts);
+	g_free(data);
+	return ok;
+}
+
+static gboolean import_meta(importer *im, const char *dir, const char *key,
+			    GError **err)
+{
+	char *path = g_build_filename(dir, key, NULL);
+	char *value = NULL;
+	gboolean ok = TRUE;
+
+	if (g_file_get_contents(path, &value, NULL, NULL)) {
+		g_strchomp(value);
+		ok = store_calendar_set_meta(im->s, im->cal->id, key,
+					     *value ? value : NULL, err);
+	}
+	g_free(value);
+	g_free(path);
+	return ok;
+}
+
+static gint compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static gboolean import_dir(importer *im, const char *path, GError **err)
+{
+	GError *e = NULL;
+	GDir *d = g_dir_open(path, 0, &e);
+	GPtrArray *names;
+	const char *n;
+	gboolean ok = TRUE;
+
+	if (!d) {
+		log_notice("%s: skipped: %s", path, e->message);
+		g_error_free(e);
+		im->st->skipped++;
+		return TRUE;
+	}
+	names = g_ptr_array_new_with_free_func(g_free);
+	while ((n = g_dir_read_name(d)))
+		if (item_name_is_item(n))
+			g_ptr_array_add(names, g_build_filename(path, n, NULL));
+	g_dir_close(d);
+	g_ptr_array_sort(names, compare_names);
+	for (guint i = 0; ok && i < names->len; i++)
+		ok = import_file(im, names->pdata[i], err);
+	g_ptr_array_unref(names);
+	return ok && import_meta(im, path, "displayname", err) &&
+	       import_meta(im, path, "color", err);
+}
+
+gboolean vdir_import(store *s, const conf *c, const char *target,
+		     char **paths, vdir_stats *st, GError **err)
+{
+	importer im = { .s = s, .st = st };
+	char *mailbox = NULL, *calendar = NULL;
+	gboolean ok = TRUE;
+
+	if (!vdir_split_target(target, &mailbox, &calendar)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
+			    "'%s': not MAILBOX or MAILBOX/CALENDAR", target);
+		return FALSE;
+	}
+	im.cal = open_calendar(s, mailbox, calendar ? calendar : VDIR_DEFAULT_CALENDAR,
+			       TRUE, err);
+	im.mailbox = mailbox;
+	im.policy = render_options_write(c, mailbox);
+	if (!im.cal) {
+		ok = FALSE;
+		goto out;
+	}
+	for (int i = 0; ok && paths[i]; i++) {
+		if (g_file_test(paths[i], G_FILE_TEST_IS_DIR))
+			ok = import_dir(&im, paths[i], err);
+		else
+			ok = import_file(&im, paths[i], err);
+	}
+out:
+	store_calendar_free(im.cal);
+	g_free(mailbox);
+	g_free(calendar);
+	return ok;
+}
+
+static gboolean write_file(const char *dir, const char *name, const void *data,
+			   gsize len, GError **err)
+{
+	char *path = g_build_filename(dir, name, NULL);
+	GError *e = NULL;
+	gboolean ok = g_file_set_contents(path, data, len, &e);
+
+	if (!ok) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO, "%s", e->message);
+		g_error_free(e);
+	}
+	g_free(path);
+	return ok;
+}
+
+static gboolean export_calendar(store *s, const render_options *o,
+				store_calendar *cal, const char *dir,
+				guint *count, GError **err)
+{
+	GPtrArray *items;
+	gboolean ok = TRUE;
+
+	if (g_mkdir_with_parents(dir, 0755) < 0) {
+		int saved = errno;
+
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO, "%s: %s", dir,
+			    g_strerror(saved));
+		return FALSE;
+	}
+	if (!(items = store_item_list(s, cal->id, err)))
+		return FALSE;
+	for (guint i = 0; ok && i < items->len; i++) {
+		store_item *li = items->pdata[i];
+		store_item *it = store_item_get(s, li->id, TRUE, err);
+		GBytes *out;
+		gsize len;
+		const void *data;
+
+		if (!it) {
+			ok = FALSE;
+			break;
+		}
+		out = render_item(it->data, o, NULL);
+		data = g_bytes_get_data(out, &len);
+		ok = write_file(dir, it->name, data, len, err);
+		*count += ok;
+		g_bytes_unref(out);
+		store_item_free(it);
+	}
+	g_ptr_array_unref(items);
+	if (ok && cal->displayname)
+		ok = write_file(dir, "displayname", cal->displayname,
+				strlen(cal->displayname), err);
+	if (ok && cal->color)
+		ok = write_file(dir, "color", cal->color, strlen(cal->color), err);
+	return ok;
+}
+
+gboolean vdir_export(store *s, const conf *c, const char *target,
+		     const char *dir, guint *count, GError **err)
+{
+	char *mailbox = NULL, *calendar = NULL;
+	store_mailbox *mb = NULL;
+	GPtrArray *cals = NULL;
+	render_options o;
+	gboolean ok = FALSE;
+
+	*count = 0;
+	if (!vdir_split_target(target, &mailbox, &calendar)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
+			    "'%s': not MAILBOX or MAILBOX/CALENDAR", target);
+		return FALSE;
+	}
+	o = render_options_read(c, mailbox);
+	if (!(mb = store_mailbox_find(s, mailbox, err)))
+		goto out;
+	if (calendar) {
+		store_calendar *cal = open_calendar(s, mailbox, calendar, FALSE, err);
+
+		if (cal)
+			ok = export_calendar(s, &o, cal, dir, count, err);
+		store_calendar_free(cal);
+		goto out;
+	}
+	if (!(cals = store_calendar_list(s, mb->id, err)))
+		goto out;
+	ok = TRUE;
+	for (guint i = 0; ok && i < cals->len; i++) {
+		store_calendar *cal = cals->pdata[i];
+		char *sub = g_build_filename(dir, cal->name, NULL);
+
+		ok = export_calendar(s, &o, cal, sub, count, err);
+		g_free(sub);
+	}
+out:
+	if (cals)
+		g_ptr_array_unref(cals);
+	store_mailbox_free(mb);
+	g_free(mailbox);
+	g_free(calendar);
+	return ok;
+}

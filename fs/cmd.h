@@ -1,0 +1,28 @@
+/* cmd.h - the calfs subcommands */
+#ifndef CALFS_CMD_H
+#define CALFS_CMD_H
+
+#include "conf.h"
+#include "store.h"
+
+/* Options that come before the subcommand. */
+typedef struct {
+	char *conf_file;	/* -c, or NULL for ./mount.conf when present */
+	char *store_path;	/* --store */
+} cmd_globals;
+
+/* cmd_load_conf: the configuration the globals ask for, with --store
+ * applied; NULL after printing the error. */
+conf *cmd_load_conf(const cmd_globals *g);
+
+/* cmd_open_store: open the store of c, as origin; NULL after printing the
+ * error. */
+store *cmd_open_store(const conf *c, const char *command);
+
+/* Each returns the process exit status.  argv[0] is the subcommand. */
+int cmd_mount(const cmd_globals *g, int argc, char **argv);
+int cmd_mount_fstab(const cmd_globals *g, int argc, char **argv);
+int cmd_import(const cmd_globals *g, int argc, char **argv);
+int cmd_export(const cmd_globals *g, int argc, char **argv);
+
+#endif

@@ -1,0 +1,126 @@
+#include "fs.h"
+#include "error.h"
+
+#include <string.h>
+
+/* Refused writes kept for .calfs/errors, store-wide and per mailbox. */
+#define ERRORS_KEPT 1000
+
+static void queue_free(gpointer q)
+{
+	g_queue_free_full(q, g_free);
+}
+
+void ctl_init(fs_ctx *fs)
+{
+	g_mutex_init(&fs->ctl_lock);
+	fs->errors = g_queue_new();
+	fs->mailbox_errors = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+						   g_free, queue_free);
+}
+
+void ctl_clear(fs_ctx *fs)
+{
+	g_queue_free_full(fs->errors, g_free);
+	g_hash_table_destroy(fs->mailbox_errors);
+	g_mutex_clear(&fs->ctl_lock);
+}
+
+static void push(GQueue *q, const char *line)
+{
+	g_queue_push_tail(q, g_strdup(line));
+	while (q->length > ERRORS_KEPT)
+		g_free(g_queue_pop_head(q));
+}
+
+void ctl_refused(fs_ctx *fs, gint64 mailbox_id, const char *what)
+{
+	GDateTime *now = g_date_time_new_now_utc();
+	char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+	char *line = g_strdup_printf("%s %s", stamp, what);
+	GQueue *q;
+
+	g_mutex_lock(&fs->ctl_lock);
+	fs->refused++;
+	push(fs->errors, line);
+	if (mailbox_id) {
+		q = g_hash_table_lookup(fs->mailbox_errors, &mailbox_id);
+		if (!q) {
+			gint64 *key = g_new(gint64, 1);
+
+			*key = mailbox_id;
+			q = g_queue_new();
+			g_hash_table_insert(fs->mailbox_errors, key, q);
+		}
+		push(q, line);
+	}
+	g_mutex_unlock(&fs->ctl_lock);
+	g_free(line);
+	g_free(stamp);
+	g_date_time_unref(now);
+}
+
+static GBytes *errors_text(fs_ctx *fs, gint64 mailbox_id)
+{
+	GString *s = g_string_new(NULL);
+	GQueue *q;
+
+	g_mutex_lock(&fs->ctl_lock);
+	q = mailbox_id ? g_hash_table_lookup(fs->mailbox_errors, &mailbox_id)
+		       : fs->errors;
+	for (GList *l = q ? q->head : NULL; l; l = l->next)
+		g_string_append_printf(s, "%s\n", (char *)l->data);
+	g_mutex_unlock(&fs->ctl_lock);
+	return g_string_free_to_bytes(s);
+}
+
+static const char *yes(gboolean b)
+{
+	return b ? "true" : "false";
+}
+
+static GBytes *status_text(fs_ctx *fs, GError **err)
+{
+	store_stats st;
+	GString *s;
+	guint refused;
+
+	if (!store_stats_get(fs->store, &st, err))
+		return NULL;
+	g_mutex_lock(&fs->ctl_lock);
+	refused = fs->refused;
+	g_mutex_unlock(&fs->ctl_lock);
+	s = g_string_new(NULL);
+	g_string_append_printf(s, "store: %s\n", store_describe(fs->store));
+	g_string_append_printf(s, "config: %s\n",
+			       fs->conf->file ? fs->conf->file : "(defaults)");
+	g_string_append_printf(s,
+		"policy: repair_on_read=%s repair_on_write=%s rebase=%s"
+		" recurring_only=%s report_only=%s\n",
+		yes(fs->conf->repair_on_read), yes(fs->conf->repair_on_write),
+		yes(fs->conf->rebase), yes(fs->conf->recurring_only),
+		yes(fs->conf->report_only));
+	g_string_append_printf(s, "mailboxes: %" G_GINT64_FORMAT "\n", st.mailboxes);
+	g_string_append_printf(s, "calendars: %" G_GINT64_FORMAT "\n", st.calendars);
+	g_string_append_printf(s, "items: %" G_GINT64_FORMAT "\n", st.items);
+	g_string_append_printf(s, "stored bytes: %" G_GINT64_FORMAT "\n", st.bytes);
+	g_string_append_printf(s, "journal entries: %" G_GINT64_FORMAT "\n",
+			       st.journal_entries);
+	g_string_append_printf(s, "journal runs: %" G_GINT64_FORMAT "\n", st.runs);
+	g_string_append_printf(s, "last change: %" G_GINT64_FORMAT "\n",
+			       st.last_change);
+	g_string_append_printf(s, "refused writes: %u\n", refused);
+	return g_string_free_to_bytes(s);
+}
+
+GBytes *ctl_content(fs_ctx *fs, fuse_ino_t ino, GError **err)
+{
+	switch (ino_sub(ino)) {
+	case CTL_STATUS:
+		return status_text(fs, err);
+	case CTL_ERRORS:
+		return errors_text(fs, ino_id(ino));
+	}
+	g_set_error(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED, "not a file");
+	return NULL;
+}

@@ -1,0 +1,136 @@
+/* main.c - the calfs command: global options, then a subcommand */
+#include "cmd.h"
+#include "error.h"
+#include "log.h"
+#include "store.h"
+#include "tz.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef CALFS_VERSION
+#define CALFS_VERSION "0.1"
+#endif
+
+static const char usage[] =
+	"usage: calfs [-c CONF] [--store DB] COMMAND [ARGS]\n"
+	"\n"
+	"  mount [-f] [-d] [-o OPTS] MOUNTPOINT   mount the store\n"
+	"  STORE MOUNTPOINT [-o OPTS]             the same, as mount.fuse3 and fstab call it\n"
+	"  import MAILBOX[/CALENDAR] PATH...      import .ics files and vdir directories\n"
+	"  export MAILBOX[/CALENDAR] DIR          write rendered items as a vdir\n"
+	"\n"
+	"  -c CONF       the configuration (default ./mount.conf when it exists)\n"
+	"  --store DB    the SQLite store, overriding [store] path\n"
+	"\n"
+	"'calfs COMMAND --help' describes a command.  Unmount with 'fusermount3 -u MOUNTPOINT'.\n";
+
+conf *cmd_load_conf(const cmd_globals *g)
+{
+	GError *err = NULL;
+	conf *c;
+
+	if (g->conf_file)
+		c = conf_load(g->conf_file, &err);
+	else if (g_file_test("mount.conf", G_FILE_TEST_EXISTS))
+		c = conf_load("mount.conf", &err);
+	else
+		c = conf_new_default();
+	if (!c) {
+		fprintf(stderr, "calfs: %s\n", err->message);
+		g_error_free(err);
+		return NULL;
+	}
+	if (g->store_path)
+		conf_set_store(c, g->store_path);
+	return c;
+}
+
+store *cmd_open_store(const conf *c, const char *command)
+{
+	GError *err = NULL;
+	char *origin = g_strdup_printf("%s:%d", command, (int)getpid());
+	store *s = store_open_path(c->store_path, origin, &err);
+
+	g_free(origin);
+	if (!s) {
+		fprintf(stderr, "calfs: %s\n", err->message);
+		g_error_free(err);
+	}
+	return s;
+}
+
+static int parse_globals(int argc, char **argv, cmd_globals *g, int *next)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			exit(0);
+		} else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+			printf("calfs %s\n", CALFS_VERSION);
+			exit(0);
+		} else if ((!strcmp(a, "-c") || !strcmp(a, "--store")) && i + 1 < argc) {
+			char **dst = !strcmp(a, "-c") ? &g->conf_file : &g->store_path;
+
+			g_free(*dst);
+			*dst = g_strdup(argv[i + 1]);
+			i += 2;
+		} else if (g_str_has_prefix(a, "--store=")) {
+			g_free(g->store_path);
+			g->store_path = g_strdup(a + strlen("--store="));
+			i++;
+		} else if (g_str_has_prefix(a, "-c") && a[2]) {
+			g_free(g->conf_file);
+			g->conf_file = g_strdup(a + 2);
+			i++;
+		} else {
+			fprintf(stderr, "calfs: unknown option '%s'\n%s", a, usage);
+			return 2;
+		}
+	}
+	*next = i;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	cmd_globals g = { 0 };
+	const char *cmd;
+	int i, rc;
+
+	setlocale(LC_ALL, "");
+	g_set_prgname("calfs");
+	if ((rc = parse_globals(argc, argv, &g, &i)))
+		return rc;
+	if (i >= argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	/* libical's globals and zone table, before any thread starts */
+	tz_init();
+	cmd = argv[i];
+	if (!strcmp(cmd, "mount"))
+		rc = cmd_mount(&g, argc - i, argv + i);
+	else if (!strcmp(cmd, "import"))
+		rc = cmd_import(&g, argc - i, argv + i);
+	else if (!strcmp(cmd, "export"))
+		rc = cmd_export(&g, argc - i, argv + i);
+	else if (!strcmp(cmd, "help")) {
+		fputs(usage, stdout);
+		rc = 0;
+	} else if (argc - i >= 2 && argv[i + 1][0] != '-')
+		rc = cmd_mount_fstab(&g, argc - i, argv + i);
+	else {
+		fprintf(stderr, "calfs: '%s' is not a command\n%s", cmd, usage);
+		rc = 2;
+	}
+	g_free(g.conf_file);
+	g_free(g.store_path);
+	return rc;
+}

@@ -1,0 +1,218 @@
+#include "fs.h"
+#include "log.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* How often the change log is read when nothing kicks the notifier. */
+#define POLL_MS 200
+
+struct notifier {
+	fs_ctx *fs;
+	GThread *thread;
+	GAsyncQueue *queue;	/* msg* */
+	gint64 last_seq;
+	gboolean stop;
+};
+
+typedef enum { MSG_KICK, MSG_ENTRY, MSG_STOP } msg_kind;
+
+typedef struct {
+	msg_kind kind;
+	fuse_ino_t parent;
+	char *name;
+} msg;
+
+static void msg_free(msg *m)
+{
+	g_free(m->name);
+	g_free(m);
+}
+
+static void post(notifier *n, msg_kind kind, fuse_ino_t parent, const char *name)
+{
+	msg *m = g_new0(msg, 1);
+
+	m->kind = kind;
+	m->parent = parent;
+	m->name = g_strdup(name);
+	g_async_queue_push(n->queue, m);
+}
+
+void notify_kick(notifier *n)
+{
+	if (n)
+		post(n, MSG_KICK, 0, NULL);
+}
+
+void notify_inval_entry(notifier *n, fuse_ino_t parent, const char *name)
+{
+	if (n)
+		post(n, MSG_ENTRY, parent, name);
+}
+
+/* The kernel answers ENOENT for what it does not cache: not an error. */
+static void check(int rc, const char *what)
+{
+	if (rc && rc != -ENOENT && rc != -ENOTCONN)
+		log_debug("notify %s: %s", what, g_strerror(-rc));
+}
+
+static void entry(notifier *n, fuse_ino_t parent, const char *name)
+{
+	if (name)
+		check(fuse_lowlevel_notify_inval_entry(n->fs->se, parent, name,
+						       strlen(name)), "entry");
+}
+
+static void inode(notifier *n, fuse_ino_t ino, off_t off)
+{
+	check(fuse_lowlevel_notify_inval_inode(n->fs->se, ino, off, 0), "inode");
+}
+
+static void deleted(notifier *n, fuse_ino_t parent, fuse_ino_t child,
+		    const char *name)
+{
+	if (name)
+		check(fuse_lowlevel_notify_delete(n->fs->se, parent, child, name,
+						  strlen(name)), "delete");
+}
+
+static void item_change(notifier *n, const store_change *c)
+{
+	fuse_ino_t cal = ino_make(INO_CALENDAR, 0, c->calendar_id);
+	fuse_ino_t raw_cal = ino_make(INO_RAW, RAW_CALENDAR, c->calendar_id);
+	fuse_ino_t item = ino_make(INO_ITEM, 0, c->item_id);
+	fuse_ino_t raw_item = ino_make(INO_RAW, RAW_ITEM, c->item_id);
+
+	view_forget_render(n->fs, c->item_id);
+	switch (c->kind) {
+	case STORE_CHANGE_ITEM_CREATE:
+		entry(n, cal, c->name);
+		entry(n, raw_cal, c->name);
+		break;
+	case STORE_CHANGE_ITEM_UPDATE:
+		inode(n, item, 0);
+		inode(n, raw_item, 0);
+		break;
+	case STORE_CHANGE_ITEM_DELETE:
+		deleted(n, cal, item, c->name);
+		deleted(n, raw_cal, raw_item, c->name);
+		break;
+	case STORE_CHANGE_ITEM_RENAME: {
+		fuse_ino_t old = ino_make(INO_CALENDAR, 0, c->old_calendar_id);
+		fuse_ino_t raw_old = ino_make(INO_RAW, RAW_CALENDAR, c->old_calendar_id);
+
+		deleted(n, old, item, c->old_name);
+		deleted(n, raw_old, raw_item, c->old_name);
+		entry(n, old, c->old_name);
+		entry(n, cal, c->name);
+		entry(n, raw_cal, c->name);
+		inode(n, item, -1);
+		inode(n, old, -1);
+		break;
+	}
+	default:
+		break;
+	}
+	inode(n, cal, 0);
+	inode(n, raw_cal, 0);
+}
+
+static void dir_change(notifier *n, const store_change *c)
+{
+	fuse_ino_t parent, raw_parent, child, raw_child;
+
+	if (c->kind == STORE_CHANGE_CALENDAR) {
+		parent = ino_make(INO_MAILBOX, 0, c->mailbox_id);
+		raw_parent = ino_make(INO_RAW, RAW_MAILBOX, c->mailbox_id);
+		child = ino_make(INO_CALENDAR, 0, c->calendar_id);
+		raw_child = ino_make(INO_RAW, RAW_CALENDAR, c->calendar_id);
+	} else {
+		parent = FUSE_ROOT_ID;
+		raw_parent = ino_make(INO_RAW, RAW_ROOT, 0);
+		child = ino_make(INO_MAILBOX, 0, c->mailbox_id);
+		raw_child = ino_make(INO_RAW, RAW_MAILBOX, c->mailbox_id);
+	}
+	if (c->old_name) {		/* removed */
+		deleted(n, parent, child, c->old_name);
+		deleted(n, raw_parent, raw_child, c->old_name);
+	} else {
+		entry(n, parent, c->name);
+		entry(n, raw_parent, c->name);
+		inode(n, child, 0);
+	}
+	inode(n, parent, 0);
+	inode(n, raw_parent, 0);
+}
+
+static void follow(notifier *n)
+{
+	GPtrArray *changes;
+	GError *err = NULL;
+
+	do {
+		changes = store_changes_since(n->fs->store, n->last_seq, 500, &err);
+		if (!changes) {
+			log_debug("change log: %s", err->message);
+			g_clear_error(&err);
+			return;
+		}
+		for (guint i = 0; i < changes->len; i++) {
+			store_change *c = changes->pdata[i];
+
+			if (c->kind == STORE_CHANGE_CALENDAR ||
+			    c->kind == STORE_CHANGE_MAILBOX)
+				dir_change(n, c);
+			else
+				item_change(n, c);
+			n->last_seq = c->seq;
+		}
+		g_ptr_array_unref(changes);
+	} while (changes->len == 500);
+}
+
+static gpointer run(gpointer data)
+{
+	notifier *n = data;
+
+	while (!n->stop) {
+		msg *m = g_async_queue_timeout_pop(n->queue, POLL_MS * 1000);
+
+		if (m && m->kind == MSG_STOP)
+			n->stop = TRUE;
+		else if (m && m->kind == MSG_ENTRY)
+			entry(n, m->parent, m->name);
+		if (m)
+			msg_free(m);
+		if (!n->stop)
+			follow(n);
+	}
+	return NULL;
+}
+
+notifier *notify_start(fs_ctx *fs, GError **err)
+{
+	notifier *n = g_new0(notifier, 1);
+	store_stats st;
+
+	if (!store_stats_get(fs->store, &st, err)) {
+		g_free(n);
+		return NULL;
+	}
+	n->fs = fs;
+	n->last_seq = st.last_change;
+	n->queue = g_async_queue_new_full((GDestroyNotify)msg_free);
+	n->thread = g_thread_new("calfs-notify", run, n);
+	return n;
+}
+
+void notify_stop(notifier *n)
+{
+	if (!n)
+		return;
+	post(n, MSG_STOP, 0, NULL);
+	g_thread_join(n->thread);
+	g_async_queue_unref(n->queue);
+	g_free(n);
+}

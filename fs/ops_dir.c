@@ -1,0 +1,613 @@
+/* ops_dir.c - lookup, readdir, mkdir, rmdir, unlink, rename, link */
+#include "fs.h"
+#include "error.h"
+#include "errmap.h"
+#include "item.h"
+#include "log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+static fs_ctx *FS(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+void fs_reply_err(fuse_req_t req, GError *err)
+{
+	int e = errmap_errno(err);
+
+	if (e == EIO)
+		log_error("%s", err ? err->message : "unknown error");
+	g_clear_error(&err);
+	fuse_reply_err(req, e ? e : EIO);
+}
+
+/* The kernel took one more reference to ino. */
+static void count_lookup(fs_ctx *fs, fuse_ino_t ino)
+{
+	node *n;
+
+	if (ino_kind_of(ino) != INO_NODE)
+		return;
+	g_mutex_lock(&fs->nodes_lock);
+	if ((n = node_get(fs, ino)))
+		n->nlookup++;
+	g_mutex_unlock(&fs->nodes_lock);
+}
+
+static void reply_entry(fuse_req_t req, fs_ctx *fs, fuse_ino_t ino)
+{
+	struct fuse_entry_param e;
+	GError *err = NULL;
+
+	if (!view_entry_param(fs, ino, &e, &err)) {
+		fs_reply_err(req, err);
+		return;
+	}
+	count_lookup(fs, ino);
+	if (fuse_reply_entry(req, &e) == -ENOENT)
+		log_debug("lookup reply for %#lx not taken", (unsigned long)ino);
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fs_ctx *fs = FS(req);
+	GError *err = NULL;
+	fuse_ino_t ino = view_lookup(fs, parent, name, &err);
+
+	if (!ino) {
+		if (g_error_matches(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+			/* a negative entry, cached like the positive ones */
+			struct fuse_entry_param e = { .entry_timeout = fs->timeout };
+
+			g_error_free(err);
+			fuse_reply_entry(req, &e);
+			return;
+		}
+		fs_reply_err(req, err);
+		return;
+	}
+	reply_entry(req, fs, ino);
+}
+
+static void forget_one(fs_ctx *fs, fuse_ino_t ino, uint64_t nlookup)
+{
+	node *n;
+
+	if (ino_kind_of(ino) != INO_NODE)
+		return;		/* store inodes need no bookkeeping */
+	g_mutex_lock(&fs->nodes_lock);
+	if ((n = node_get(fs, ino))) {
+		n->nlookup = n->nlookup > nlookup ? n->nlookup - nlookup : 0;
+		node_release(fs, n);
+	}
+	g_mutex_unlock(&fs->nodes_lock);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	forget_one(FS(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		forget_one(FS(req), forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+/* ---- directories ---- */
+
+typedef struct {
+	GPtrArray *entries;	/* view_entry*, "." and ".." first */
+} dirhandle;
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fs_ctx *fs = FS(req);
+	GError *err = NULL;
+	GPtrArray *list = view_list(fs, ino, &err);
+	dirhandle *d;
+	view_entry *dot, *dotdot;
+
+	if (!list) {
+		if (g_error_matches(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED)) {
+			g_error_free(err);
+			fuse_reply_err(req, ENOTDIR);
+			return;
+		}
+		fs_reply_err(req, err);
+		return;
+	}
+	dot = g_new0(view_entry, 1);
+	dot->name = g_strdup(".");
+	dot->ino = ino;
+	dot->type = S_IFDIR;
+	dotdot = g_new0(view_entry, 1);
+	dotdot->name = g_strdup("..");
+	dotdot->ino = view_parent(fs, ino);
+	dotdot->type = S_IFDIR;
+	g_ptr_array_insert(list, 0, dotdot);
+	g_ptr_array_insert(list, 0, dot);
+	d = g_new0(dirhandle, 1);
+	d->entries = list;
+	fi->fh = (uint64_t)(uintptr_t)d;
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		g_ptr_array_unref(list);
+		g_free(d);
+	}
+}
+
+static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t off, struct fuse_file_info *fi, gboolean plus)
+{
+	fs_ctx *fs = FS(req);
+	dirhandle *d = (dirhandle *)(uintptr_t)fi->fh;
+	char *buf = g_malloc(size);
+	size_t pos = 0;
+
+	(void)ino;
+	for (guint i = off; i < d->entries->len; i++) {
+		view_entry *e = d->entries->pdata[i];
+		size_t n;
+
+		if (plus) {
+			struct fuse_entry_param ep;
+			gboolean dots = !strcmp(e->name, ".") || !strcmp(e->name, "..");
+
+			if (dots) {
+				memset(&ep, 0, sizeof(ep));
+				ep.attr.st_ino = e->ino;
+				ep.attr.st_mode = e->type;
+			} else if (!view_entry_param(fs, e->ino, &ep, NULL)) {
+				continue;	/* gone since opendir */
+			}
+			n = fuse_add_direntry_plus(req, buf + pos, size - pos,
+						   e->name, &ep, i + 1);
+			if (n > size - pos)
+				break;
+			if (!dots)
+				count_lookup(fs, e->ino);
+		} else {
+			struct stat st = { .st_ino = e->ino, .st_mode = e->type };
+
+			n = fuse_add_direntry(req, buf + pos, size - pos, e->name,
+					      &st, i + 1);
+			if (n > size - pos)
+				break;
+		}
+		pos += n;
+	}
+	fuse_reply_buf(req, buf, pos);
+	g_free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	readdir_common(req, ino, size, off, fi, FALSE);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t off, struct fuse_file_info *fi)
+{
+	readdir_common(req, ino, size, off, fi, TRUE);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	dirhandle *d = (dirhandle *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	g_ptr_array_unref(d->entries);
+	g_free(d);
+	fuse_reply_err(req, 0);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	fs_ctx *fs = FS(req);
+	GError *err = NULL;
+	fuse_ino_t ino = 0;
+
+	(void)mode;
+	if (name[0] == '.') {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	g_mutex_lock(&fs->ns_lock);
+	if (ino_kind_of(parent) == INO_ROOT) {
+		store_mailbox *m = store_mailbox_create(fs->store, name, &err);
+
+		if (m)
+			ino = ino_make(INO_MAILBOX, 0, m->id);
+		store_mailbox_free(m);
+	} else if (ino_kind_of(parent) == INO_MAILBOX) {
+		store_calendar *c = store_calendar_create(fs->store, ino_id(parent),
+							  name, &err);
+
+		if (c)
+			ino = ino_make(INO_CALENDAR, 0, c->id);
+		store_calendar_free(c);
+	} else {
+		g_set_error(&err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED,
+			    "directories go at the top or in a mailbox");
+	}
+	g_mutex_unlock(&fs->ns_lock);
+	if (!ino) {
+		fs_reply_err(req, err);
+		return;
+	}
+	notify_kick(fs->notifier);
+	reply_entry(req, fs, ino);
+}
+
+static gboolean calendar_has_files(fs_ctx *fs, gint64 cal_id, GError **err)
+{
+	store_calendar *cal = store_calendar_get(fs->store, cal_id, err);
+	GPtrArray *nodes;
+	gboolean full;
+
+	if (!cal)
+		return TRUE;
+	g_mutex_lock(&fs->nodes_lock);
+	nodes = node_entries(fs, cal_id);
+	g_mutex_unlock(&fs->nodes_lock);
+	full = nodes->len || cal->displayname || cal->color;
+	g_ptr_array_unref(nodes);
+	store_calendar_free(cal);
+	if (full)
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTEMPTY,
+			    "calendar not empty");
+	return full;
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fs_ctx *fs = FS(req);
+	GError *err = NULL;
+	fuse_ino_t ino = view_lookup(fs, parent, name, &err);
+	gboolean ok = FALSE;
+
+	if (!ino) {
+		fs_reply_err(req, err);
+		return;
+	}
+	g_mutex_lock(&fs->ns_lock);
+	if (ino_kind_of(ino) == INO_MAILBOX)
+		ok = store_mailbox_delete(fs->store, ino_id(ino), &err);
+	else if (ino_kind_of(ino) == INO_CALENDAR)
+		ok = !calendar_has_files(fs, ino_id(ino), &err) &&
+		     store_calendar_delete(fs->store, ino_id(ino), &err);
+	else
+		g_set_error(&err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED,
+			    "only mailboxes and calendars can be removed");
+	g_mutex_unlock(&fs->ns_lock);
+	if (!ok) {
+		fs_reply_err(req, err);
+		return;
+	}
+	notify_kick(fs->notifier);
+	fuse_reply_err(req, 0);
+}
+
+/* ---- unlink, rename, link ---- */
+
+static int meta_key(const char *name)
+{
+	if (!strcmp(name, "displayname"))
+		return META_DISPLAYNAME;
+	if (!strcmp(name, "color"))
+		return META_COLOR;
+	return 0;
+}
+
+/* Reply EROFS/EPERM for parents that hold no user files; TRUE if replied. */
+static gboolean refuse_parent(fuse_req_t req, fuse_ino_t parent)
+{
+	switch (ino_kind_of(parent)) {
+	case INO_CALENDAR:
+		return FALSE;
+	case INO_RAW:
+		fuse_reply_err(req, EROFS);
+		return TRUE;
+	default:
+		fuse_reply_err(req, EPERM);
+		return TRUE;
+	}
+}
+
+static gboolean unlink_locked(fs_ctx *fs, gint64 cal, const char *name,
+			      GError **err)
+{
+	store_item *it;
+	node *n;
+
+	if (meta_key(name))
+		return store_calendar_set_meta(fs->store, cal, name, NULL, err);
+	g_mutex_lock(&fs->nodes_lock);
+	n = node_find(fs, cal, name);
+	if (n) {
+		node_rename(fs, n, cal, NULL);
+		node_release(fs, n);
+	}
+	g_mutex_unlock(&fs->nodes_lock);
+	if (n)
+		return TRUE;
+	if (!(it = store_item_find(fs->store, cal, name, FALSE, err)))
+		return FALSE;
+	if (!store_item_delete(fs->store, it->id, err)) {
+		store_item_free(it);
+		return FALSE;
+	}
+	view_forget_render(fs, it->id);
+	store_item_free(it);
+	return TRUE;
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fs_ctx *fs = FS(req);
+	GError *err = NULL;
+	gboolean ok;
+
+	if (refuse_parent(req, parent))
+		return;
+	g_mutex_lock(&fs->ns_lock);
+	ok = unlink_locked(fs, ino_id(parent), name, &err);
+	g_mutex_unlock(&fs->ns_lock);
+	if (!ok) {
+		fs_reply_err(req, err);
+		return;
+	}
+	notify_kick(fs->notifier);
+	fuse_reply_err(req, 0);
+}
+
+/* Take a scratch or pending node called name in cal out of the way. */
+static void drop_node_at(fs_ctx *fs, gint64 cal, const char *name)
+{
+	node *n;
+
+	g_mutex_lock(&fs->nodes_lock);
+	if ((n = node_find(fs, cal, name))) {
+		node_rename(fs, n, cal, NULL);
+		node_release(fs, n);
+	}
+	g_mutex_unlock(&fs->nodes_lock);
+}
+
+static gboolean target_exists(fs_ctx *fs, gint64 cal, const char *name)
+{
+	GError *err = NULL;
+	fuse_ino_t ino = view_lookup(fs, ino_make(INO_CALENDAR, 0, cal), name, &err);
+
+	g_clear_error(&err);
+	return ino != 0;
+}
+
+/* A scratch file becomes the item newname: validate and store its bytes. */
+static gboolean scratch_to_item(fs_ctx *fs, node *src, gint64 newcal,
+				const char *newname, GError **err)
+{
+	GBytes *data;
+	node *pending;
+	gint64 reserved = 0, id;
+
+	g_mutex_lock(&fs->nodes_lock);
+	data = g_bytes_new(src->data->data, src->data->len);
+	pending = node_find(fs, newcal, newname);
+	if (pending && pending->type == NODE_PENDING)
+		reserved = pending->item_id;
+	g_mutex_unlock(&fs->nodes_lock);
+	id = view_store_item(fs, newcal, newname, reserved, data, err);
+	g_bytes_unref(data);
+	if (!id)
+		return FALSE;
+	g_mutex_lock(&fs->nodes_lock);
+	if (pending && node_find(fs, newcal, newname) == pending)
+		node_retire(fs, pending);
+	/* the kernel now knows src's inode under newname: let it stand for
+	 * the item until the kernel looks the name up again */
+	node_rename(fs, src, newcal, NULL);
+	src->type = NODE_ALIAS;
+	src->item_id = id;
+	g_byte_array_set_size(src->data, 0);
+	node_release(fs, src);
+	g_mutex_unlock(&fs->nodes_lock);
+	notify_inval_entry(fs->notifier, ino_make(INO_CALENDAR, 0, newcal), newname);
+	return TRUE;
+}
+
+/* The item id becomes the scratch file newname, with its rendered bytes. */
+static gboolean item_to_scratch(fs_ctx *fs, gint64 id, gint64 newcal,
+				const char *newname, GError **err)
+{
+	rendered *r = view_render(fs, id, err);
+	node *n;
+
+	if (!r)
+		return FALSE;
+	if (!store_item_delete(fs->store, id, err)) {
+		rendered_free(r);
+		return FALSE;
+	}
+	view_forget_render(fs, id);
+	drop_node_at(fs, newcal, newname);
+	g_mutex_lock(&fs->nodes_lock);
+	n = node_new(fs, NODE_SCRATCH, ino_make(INO_ITEM, 0, id), newcal, newname);
+	g_byte_array_append(n->data, g_bytes_get_data(r->data, NULL),
+			    g_bytes_get_size(r->data));
+	g_mutex_unlock(&fs->nodes_lock);
+	rendered_free(r);
+	return TRUE;
+}
+
+static gboolean rename_locked(fs_ctx *fs, gint64 cal, const char *name,
+			      gint64 newcal, const char *newname,
+			      unsigned int flags, GError **err)
+{
+	gboolean to_item = item_name_is_item(newname);
+	store_item *it;
+	node *n;
+	node_type type = NODE_SCRATCH;
+
+	if (meta_key(name) || meta_key(newname)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED,
+			    "displayname and color cannot be renamed");
+		return FALSE;
+	}
+	if ((flags & RENAME_NOREPLACE) && target_exists(fs, newcal, newname)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS, "%s exists",
+			    newname);
+		return FALSE;
+	}
+	g_mutex_lock(&fs->nodes_lock);
+	n = node_find(fs, cal, name);
+	if (n)
+		type = n->type;
+	g_mutex_unlock(&fs->nodes_lock);
+
+	if (n && type == NODE_SCRATCH && to_item)
+		return scratch_to_item(fs, n, newcal, newname, err);
+	if (n) {
+		/* scratch to scratch, or an item still being written */
+		drop_node_at(fs, newcal, newname);
+		g_mutex_lock(&fs->nodes_lock);
+		node_rename(fs, n, newcal, newname);
+		if (n->type == NODE_PENDING && !to_item)
+			n->type = NODE_SCRATCH;
+		g_mutex_unlock(&fs->nodes_lock);
+		return TRUE;
+	}
+	if (!(it = store_item_find(fs->store, cal, name, FALSE, err)))
+		return FALSE;
+	if (to_item) {
+		drop_node_at(fs, newcal, newname);
+		if (!store_item_rename(fs->store, it->id, newcal, newname, err)) {
+			if (g_error_matches(*err, CALFS_ERROR, CALFS_ERROR_EXISTS))
+				(*err)->code = CALFS_ERROR_INVALID;
+			store_item_free(it);
+			return FALSE;
+		}
+		view_forget_render(fs, it->id);
+	} else if (!item_to_scratch(fs, it->id, newcal, newname, err)) {
+		store_item_free(it);
+		return FALSE;
+	}
+	store_item_free(it);
+	return TRUE;
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	fs_ctx *fs = FS(req);
+	GError *err = NULL;
+	gboolean ok;
+
+	if (ino_kind_of(parent) == INO_ROOT || ino_kind_of(parent) == INO_MAILBOX) {
+		/* moving mailboxes or calendars: let mv copy and delete */
+		fuse_reply_err(req, EXDEV);
+		return;
+	}
+	if (refuse_parent(req, parent) || refuse_parent(req, newparent))
+		return;
+	if (flags & RENAME_EXCHANGE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (!item_name_is_valid(newname)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	g_mutex_lock(&fs->ns_lock);
+	ok = rename_locked(fs, ino_id(parent), name, ino_id(newparent), newname,
+			   flags, &err);
+	g_mutex_unlock(&fs->ns_lock);
+	if (!ok) {
+		fs_reply_err(req, err);
+		return;
+	}
+	notify_kick(fs->notifier);
+	fuse_reply_err(req, 0);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	fs_ctx *fs = FS(req);
+	GError *err = NULL;
+	GBytes *data = NULL;
+	node *n;
+	gint64 id = 0;
+
+	if (refuse_parent(req, newparent))
+		return;
+	if (!item_name_is_item(newname)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	g_mutex_lock(&fs->ns_lock);
+	if (target_exists(fs, ino_id(newparent), newname)) {
+		g_mutex_unlock(&fs->ns_lock);
+		fuse_reply_err(req, EEXIST);
+		return;
+	}
+	g_mutex_lock(&fs->nodes_lock);
+	n = node_get(fs, ino);
+	if (n && n->type == NODE_SCRATCH)
+		data = g_bytes_new(n->data->data, n->data->len);
+	g_mutex_unlock(&fs->nodes_lock);
+	if (data)
+		id = view_store_item(fs, ino_id(newparent), newname, 0, data, &err);
+	else
+		g_set_error(&err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED,
+			    "only scratch files can be linked");
+	g_mutex_unlock(&fs->ns_lock);
+	if (data)
+		g_bytes_unref(data);
+	if (!id) {
+		fs_reply_err(req, err);
+		return;
+	}
+	reply_entry(req, fs, ino_make(INO_ITEM, 0, id));
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	fs_ctx *fs = FS(req);
+	struct statvfs sv;
+	char *dir = g_path_get_dirname(fs->conf->store_path);
+
+	(void)ino;
+	if (statvfs(dir, &sv) < 0)
+		memset(&sv, 0, sizeof(sv));
+	sv.f_namemax = 255;
+	g_free(dir);
+	fuse_reply_statfs(req, &sv);
+}
+
+void ops_dir_register(struct fuse_lowlevel_ops *ops)
+{
+	ops->lookup = op_lookup;
+	ops->forget = op_forget;
+	ops->forget_multi = op_forget_multi;
+	ops->opendir = op_opendir;
+	ops->readdir = op_readdir;
+	ops->readdirplus = op_readdirplus;
+	ops->releasedir = op_releasedir;
+	ops->mkdir = op_mkdir;
+	ops->rmdir = op_rmdir;
+	ops->unlink = op_unlink;
+	ops->rename = op_rename;
+	ops->link = op_link;
+	ops->statfs = op_statfs;
+}

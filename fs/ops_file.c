@@ -1,0 +1,836 @@
+/* ops_file.c - getattr, setattr, create, open, read, write, flush, release,
+ * fsync and extended attributes
+ *
+ * An item opened for writing gets a buffer (the rendered bytes, or nothing
+ * with O_TRUNC); flush, which close() calls, validates it and stores it.  A
+ * scratch file (a name that is not an item name) is an in-memory node whose
+ * bytes are written directly.
+ */
+#include "fs.h"
+#include "error.h"
+#include "errmap.h"
+#include "item.h"
+#include "log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+/* At most this many inodes remember which version the kernel caches. */
+#define KEPT_MAX 200000
+
+typedef enum {
+	FH_ITEM,	/* an item, or a new .ics file (node set, PENDING) */
+	FH_NODE,	/* a scratch file */
+	FH_META,	/* displayname or color */
+	FH_SNAPSHOT	/* read-only bytes: control files, raw items */
+} fh_kind;
+
+typedef struct {
+	fh_kind kind;
+	GMutex lock;
+	gint64 id;		/* item id (or reserved id), or calendar id for META */
+	gint64 calendar_id;	/* where an item was when opened */
+	char *name;		/* its name then */
+	const char *meta;	/* "displayname" or "color" */
+	node *node;		/* FH_NODE, or FH_ITEM for a new file */
+	GBytes *snapshot;	/* what reads return when not writable */
+	GByteArray *buf;	/* contents being written */
+	gboolean dirty;
+} fh;
+
+static fs_ctx *FS(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static fh *FH(struct fuse_file_info *fi)
+{
+	return (fh *)(uintptr_t)fi->fh;
+}
+
+static fh *fh_new(fh_kind kind)
+{
+	fh *h = g_new0(fh, 1);
+
+	h->kind = kind;
+	g_mutex_init(&h->lock);
+	return h;
+}
+
+static void fh_free(fh *h)
+{
+	if (h->snapshot)
+		g_bytes_unref(h->snapshot);
+	if (h->buf)
+		g_byte_array_unref(h->buf);
+	g_free(h->name);
+	g_mutex_clear(&h->lock);
+	g_free(h);
+}
+
+static gboolean wants_write(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+static void reply_attr(fuse_req_t req, fs_ctx *fs, fuse_ino_t ino)
+{
+	struct stat st;
+	GError *err = NULL;
+
+	if (!view_stat(fs, ino, &st, &err)) {
+		fs_reply_err(req, err);
+		return;
+	}
+	fuse_reply_attr(req, &st, ino_kind_of(ino) == INO_CTL ? 0 : fs->timeout);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	reply_attr(req, FS(req), ino);
+}
+
+/* Whether the kernel may keep the pages it has of ino at this version. */
+static gboolean keep_cache(fs_ctx *fs, fuse_ino_t ino, gint64 version)
+{
+	gint64 *old;
+	gboolean keep;
+
+	g_mutex_lock(&fs->cache_lock);
+	old = g_hash_table_lookup(fs->kept, &ino);
+	keep = old && *old == version;
+	if (!keep) {
+		gint64 *key = g_new(gint64, 1), *v = g_new(gint64, 1);
+
+		if (g_hash_table_size(fs->kept) >= KEPT_MAX)
+			g_hash_table_remove_all(fs->kept);
+		*key = (gint64)ino;
+		*v = version;
+		g_hash_table_replace(fs->kept, key, v);
+	}
+	g_mutex_unlock(&fs->cache_lock);
+	return keep;
+}
+
+/* The node of ino if it has one, with type; aliases resolve to items. */
+static node *node_of(fs_ctx *fs, fuse_ino_t ino, gint64 *alias_item)
+{
+	node *n;
+
+	*alias_item = 0;
+	g_mutex_lock(&fs->nodes_lock);
+	n = node_get(fs, ino);
+	if (n && n->type == NODE_ALIAS) {
+		*alias_item = n->item_id;
+		n = NULL;
+	}
+	g_mutex_unlock(&fs->nodes_lock);
+	return n;
+}
+
+static fh *open_node(fs_ctx *fs, node *n, int flags)
+{
+	fh *h;
+
+	g_mutex_lock(&fs->nodes_lock);
+	n->opens++;
+	if (n->type == NODE_PENDING) {
+		h = fh_new(FH_ITEM);
+		h->id = n->item_id;
+		h->buf = g_byte_array_new();
+	} else {
+		h = fh_new(FH_NODE);
+		if ((flags & O_TRUNC) && wants_write(flags)) {
+			g_byte_array_set_size(n->data, 0);
+			clock_gettime(CLOCK_REALTIME, &n->mtime);
+		}
+	}
+	h->node = n;
+	g_mutex_unlock(&fs->nodes_lock);
+	return h;
+}
+
+static fh *open_item(fs_ctx *fs, gint64 id, fuse_ino_t ino,
+		     struct fuse_file_info *fi, GError **err)
+{
+	rendered *r = view_render(fs, id, err);
+	fh *h;
+
+	if (!r)
+		return NULL;
+	h = fh_new(FH_ITEM);
+	h->id = id;
+	h->calendar_id = r->calendar_id;
+	h->name = g_strdup(r->name);
+	if (wants_write(fi->flags)) {
+		h->buf = g_byte_array_new();
+		if (!(fi->flags & O_TRUNC))
+			g_byte_array_append(h->buf, g_bytes_get_data(r->data, NULL),
+					    g_bytes_get_size(r->data));
+		else
+			h->dirty = TRUE;
+	} else {
+		h->snapshot = g_bytes_ref(r->data);
+		fi->keep_cache = keep_cache(fs, ino, r->version);
+	}
+	rendered_free(r);
+	return h;
+}
+
+static fh *open_meta(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
+		     GError **err)
+{
+	store_calendar *cal = store_calendar_get(fs->store, ino_id(ino), err);
+	const char *v;
+	fh *h;
+
+	if (!cal)
+		return NULL;
+	h = fh_new(FH_META);
+	h->id = cal->id;
+	h->meta = ino_sub(ino) == META_COLOR ? "color" : "displayname";
+	v = ino_sub(ino) == META_COLOR ? cal->color : cal->displayname;
+	if (!v)
+		v = "";
+	if (wants_write(fi->flags)) {
+		h->buf = g_byte_array_new();
+		if (!(fi->flags & O_TRUNC))
+			g_byte_array_append(h->buf, (const guint8 *)v, strlen(v));
+		else
+			h->dirty = TRUE;
+	} else {
+		h->snapshot = g_bytes_new(v, strlen(v));
+	}
+	fi->direct_io = 1;
+	store_calendar_free(cal);
+	return h;
+}
+
+static fh *open_raw(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
+		    GError **err)
+{
+	store_item *it = store_item_get(fs->store, ino_id(ino), TRUE, err);
+	fh *h;
+
+	if (!it)
+		return NULL;
+	h = fh_new(FH_SNAPSHOT);
+	h->snapshot = g_bytes_ref(it->data);
+	fi->keep_cache = keep_cache(fs, ino, it->version);
+	store_item_free(it);
+	return h;
+}
+
+/* Open ino; NULL with *eno set (and err, which may stay NULL). */
+static fh *open_ino(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
+		    int *eno, GError **err)
+{
+	gint64 alias;
+	node *n;
+	GBytes *b;
+	fh *h = NULL;
+
+	*eno = 0;
+	switch (ino_kind_of(ino)) {
+	case INO_ITEM:
+	case INO_NODE:
+		n = node_of(fs, ino, &alias);
+		if (n)
+			return open_node(fs, n, fi->flags);
+		if (alias || ino_kind_of(ino) == INO_ITEM)
+			h = open_item(fs, alias ? alias : ino_id(ino), ino, fi, err);
+		else
+			*eno = ENOENT;
+		break;
+	case INO_META:
+		h = open_meta(fs, ino, fi, err);
+		break;
+	case INO_CTL:
+		if (wants_write(fi->flags)) {
+			*eno = EACCES;
+		} else if ((b = ctl_content(fs, ino, err))) {
+			h = fh_new(FH_SNAPSHOT);
+			h->snapshot = b;
+			fi->direct_io = 1;
+		}
+		break;
+	case INO_RAW:
+		if (wants_write(fi->flags))
+			*eno = EROFS;
+		else
+			h = open_raw(fs, ino, fi, err);
+		break;
+	default:
+		*eno = EISDIR;
+		break;
+	}
+	if (!h && !*eno)
+		*eno = errmap_errno(*err);
+	return h;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fs_ctx *fs = FS(req);
+	GError *err = NULL;
+	int eno;
+	fh *h = open_ino(fs, ino, fi, &eno, &err);
+
+	if (!h) {
+		if (eno == EIO && err)
+			log_error("%s", err->message);
+		g_clear_error(&err);
+		fuse_reply_err(req, eno);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fuse_reply_open(req, fi);
+}
+
+/* Reply to create with ino opened; the entry counts as a lookup. */
+static void reply_create(fuse_req_t req, fs_ctx *fs, fuse_ino_t ino,
+			 struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
+	GError *err = NULL;
+	int eno;
+	fh *h;
+
+	if (!view_entry_param(fs, ino, &e, &err)) {
+		fs_reply_err(req, err);
+		return;
+	}
+	if (!(h = open_ino(fs, ino, fi, &eno, &err))) {
+		g_clear_error(&err);
+		fuse_reply_err(req, eno);
+		return;
+	}
+	if (ino_kind_of(ino) == INO_NODE) {
+		node *n;
+
+		g_mutex_lock(&fs->nodes_lock);
+		if ((n = node_get(fs, ino)))
+			n->nlookup++;
+		g_mutex_unlock(&fs->nodes_lock);
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fuse_reply_create(req, &e, fi);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	fs_ctx *fs = FS(req);
+	GError *err = NULL;
+	gint64 cal = ino_id(parent), id = 0;
+	fuse_ino_t ino;
+	node *n;
+
+	if (ino_kind_of(parent) != INO_CALENDAR) {
+		fuse_reply_err(req, ino_kind_of(parent) == INO_RAW ? EROFS : EPERM);
+		return;
+	}
+	if (!item_name_is_valid(name)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	g_mutex_lock(&fs->ns_lock);
+	ino = view_lookup(fs, parent, name, NULL);
+	if (ino) {
+		/* it appeared since the kernel looked */
+		g_mutex_unlock(&fs->ns_lock);
+		if (fi->flags & O_EXCL)
+			fuse_reply_err(req, EEXIST);
+		else
+			reply_create(req, fs, ino, fi);
+		return;
+	}
+	if (!strcmp(name, "displayname") || !strcmp(name, "color")) {
+		ino = ino_make(INO_META, strcmp(name, "color") ? META_DISPLAYNAME
+							       : META_COLOR, cal);
+		if (!store_calendar_set_meta(fs->store, cal, name, "", &err))
+			ino = 0;
+	} else if (item_name_is_item(name) &&
+		   !(id = store_item_reserve_id(fs->store, &err))) {
+		ino = 0;
+	} else {
+		g_mutex_lock(&fs->nodes_lock);
+		if (id) {
+			n = node_new(fs, NODE_PENDING, ino_make(INO_ITEM, 0, id),
+				     cal, name);
+			n->item_id = id;
+		} else {
+			n = node_new(fs, NODE_SCRATCH, 0, cal, name);
+			n->mode = mode & 07777;
+		}
+		ino = n->ino;
+		g_mutex_unlock(&fs->nodes_lock);
+	}
+	g_mutex_unlock(&fs->ns_lock);
+	if (!ino) {
+		fs_reply_err(req, err);
+		return;
+	}
+	notify_kick(fs->notifier);
+	reply_create(req, fs, ino, fi);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	fs_ctx *fs = FS(req);
+	fh *h = FH(fi);
+	const guint8 *data;
+	gsize len;
+
+	(void)ino;
+	if (h->kind == FH_NODE) {
+		g_mutex_lock(&fs->nodes_lock);
+		len = h->node->data->len;
+		data = h->node->data->data;
+		if ((gsize)off >= len)
+			fuse_reply_buf(req, NULL, 0);
+		else
+			fuse_reply_buf(req, (const char *)data + off,
+				       MIN(size, len - off));
+		g_mutex_unlock(&fs->nodes_lock);
+		return;
+	}
+	g_mutex_lock(&h->lock);
+	if (h->buf) {
+		data = h->buf->data;
+		len = h->buf->len;
+	} else {
+		data = g_bytes_get_data(h->snapshot, &len);
+	}
+	if ((gsize)off >= len)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_buf(req, (const char *)data + off, MIN(size, len - off));
+	g_mutex_unlock(&h->lock);
+}
+
+static void put_bytes(GByteArray *a, const char *buf, size_t size, off_t off)
+{
+	if ((gsize)off + size > a->len) {
+		gsize old = a->len;
+
+		g_byte_array_set_size(a, off + size);
+		if ((gsize)off > old)
+			memset(a->data + old, 0, off - old);
+	}
+	memcpy(a->data + off, buf, size);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		     size_t size, off_t off, struct fuse_file_info *fi)
+{
+	fs_ctx *fs = FS(req);
+	fh *h = FH(fi);
+
+	(void)ino;
+	if ((guint64)off + size > G_MAXUINT32) {
+		fuse_reply_err(req, EFBIG);
+		return;
+	}
+	if (h->kind == FH_NODE) {
+		g_mutex_lock(&fs->nodes_lock);
+		put_bytes(h->node->data, buf, size, off);
+		clock_gettime(CLOCK_REALTIME, &h->node->mtime);
+		g_mutex_unlock(&fs->nodes_lock);
+	} else if (h->buf) {
+		g_mutex_lock(&h->lock);
+		put_bytes(h->buf, buf, size, off);
+		h->dirty = TRUE;
+		g_mutex_unlock(&h->lock);
+	} else {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	fuse_reply_write(req, size);
+}
+
+/* Store what h holds.  h->lock is held. */
+static gboolean commit(fs_ctx *fs, fh *h, GError **err)
+{
+	GBytes *data;
+	gint64 cal = h->calendar_id, reserved = 0, id;
+	char *name = g_strdup(h->name);
+	store_item *it;
+	gboolean ok = TRUE;
+
+	if (!h->dirty) {
+		g_free(name);
+		return TRUE;
+	}
+	h->dirty = FALSE;
+	if (h->kind == FH_META) {
+		char *v = g_strndup((const char *)h->buf->data, h->buf->len);
+
+		g_strchomp(v);
+		ok = store_calendar_set_meta(fs->store, h->id, h->meta, v, err);
+		g_free(v);
+		g_free(name);
+		notify_kick(fs->notifier);
+		return ok;
+	}
+	g_mutex_lock(&fs->ns_lock);
+	if (h->node) {
+		g_mutex_lock(&fs->nodes_lock);
+		if (h->node->retired || !h->node->name) {
+			/* unlinked while open: nothing to keep */
+			g_mutex_unlock(&fs->nodes_lock);
+			goto out;
+		}
+		if (h->node->type == NODE_SCRATCH) {
+			/* renamed to a scratch name while open */
+			g_byte_array_set_size(h->node->data, 0);
+			g_byte_array_append(h->node->data, h->buf->data, h->buf->len);
+			g_mutex_unlock(&fs->nodes_lock);
+			goto out;
+		}
+		cal = h->node->calendar_id;
+		g_free(name);
+		name = g_strdup(h->node->name);
+		reserved = h->node->item_id;
+		g_mutex_unlock(&fs->nodes_lock);
+	} else if ((it = store_item_get(fs->store, h->id, FALSE, NULL))) {
+		/* follow a rename made while the file was open */
+		cal = it->calendar_id;
+		g_free(name);
+		name = g_strdup(it->name);
+		store_item_free(it);
+	}
+	data = g_bytes_new(h->buf->data, h->buf->len);
+	id = view_store_item(fs, cal, name, reserved, data, err);
+	g_bytes_unref(data);
+	ok = id != 0;
+	if (ok && h->node) {
+		g_mutex_lock(&fs->nodes_lock);
+		if (id != reserved) {
+			h->node->type = NODE_ALIAS;
+			h->node->item_id = id;
+			node_rename(fs, h->node, cal, NULL);
+		} else {
+			node_retire(fs, h->node);
+		}
+		h->node = NULL;		/* retired nodes are freed at last close */
+		g_mutex_unlock(&fs->nodes_lock);
+		h->id = id;
+		h->calendar_id = cal;
+		g_free(h->name);
+		h->name = g_strdup(name);
+	}
+out:
+	g_mutex_unlock(&fs->ns_lock);
+	g_free(name);
+	return ok;
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fs_ctx *fs = FS(req);
+	fh *h = FH(fi);
+	GError *err = NULL;
+	gboolean ok = TRUE;
+
+	(void)ino;
+	if (h->kind == FH_ITEM || h->kind == FH_META) {
+		g_mutex_lock(&h->lock);
+		ok = commit(fs, h, &err);
+		g_mutex_unlock(&h->lock);
+	}
+	if (!ok) {
+		fs_reply_err(req, err);
+		return;
+	}
+	fuse_reply_err(req, 0);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fs_ctx *fs = FS(req);
+	fh *h = FH(fi);
+	GError *err = NULL;
+	node *n;
+
+	(void)ino;
+	if (h->dirty && (h->kind == FH_ITEM || h->kind == FH_META)) {
+		g_mutex_lock(&h->lock);
+		if (!commit(fs, h, &err))
+			g_clear_error(&err);	/* already logged */
+		g_mutex_unlock(&h->lock);
+	}
+	if ((n = h->node)) {
+		fuse_ino_t parent = ino_make(INO_CALENDAR, 0, n->calendar_id);
+		char *name = NULL;
+
+		g_mutex_lock(&fs->nodes_lock);
+		n->opens--;
+		if (n->type == NODE_PENDING && !n->retired && n->name && !n->opens) {
+			/* created but never became an item: it goes away */
+			name = g_strdup(n->name);
+			node_rename(fs, n, n->calendar_id, NULL);
+		}
+		node_release(fs, n);
+		g_mutex_unlock(&fs->nodes_lock);
+		if (name)
+			notify_inval_entry(fs->notifier, parent, name);
+		g_free(name);
+	}
+	fh_free(h);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	/* an item is stored, durably, when it is closed */
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static gboolean truncate_item(fs_ctx *fs, gint64 id, off_t size, GError **err)
+{
+	rendered *r = view_render(fs, id, err);
+	GByteArray *a;
+	GBytes *b;
+	gboolean ok;
+
+	if (!r)
+		return FALSE;
+	if ((gsize)size == g_bytes_get_size(r->data)) {
+		rendered_free(r);
+		return TRUE;
+	}
+	a = g_byte_array_new();
+	g_byte_array_append(a, g_bytes_get_data(r->data, NULL),
+			    MIN((gsize)size, g_bytes_get_size(r->data)));
+	g_byte_array_set_size(a, size);
+	b = g_byte_array_free_to_bytes(a);
+	g_mutex_lock(&fs->ns_lock);
+	ok = view_store_item(fs, r->calendar_id, r->name, 0, b, err) != 0;
+	g_mutex_unlock(&fs->ns_lock);
+	g_bytes_unref(b);
+	rendered_free(r);
+	return ok;
+}
+
+static gboolean set_size(fs_ctx *fs, fuse_ino_t ino, off_t size,
+			 struct fuse_file_info *fi, GError **err)
+{
+	fh *h = fi ? FH(fi) : NULL;
+	gint64 alias;
+	node *n;
+
+	if (h && h->kind == FH_NODE) {
+		n = h->node;
+	} else if (h && h->buf) {
+		g_mutex_lock(&h->lock);
+		g_byte_array_set_size(h->buf, size);
+		h->dirty = TRUE;
+		g_mutex_unlock(&h->lock);
+		return TRUE;
+	} else {
+		n = node_of(fs, ino, &alias);
+		if (!n && ino_kind_of(ino) == INO_ITEM)
+			alias = ino_id(ino);
+		if (!n && alias)
+			return truncate_item(fs, alias, size, err);
+		if (!n && ino_kind_of(ino) == INO_META && size == 0)
+			return store_calendar_set_meta(fs->store, ino_id(ino),
+						       ino_sub(ino) == META_COLOR
+							       ? "color" : "displayname",
+						       "", err);
+		if (!n) {
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED,
+				    "cannot be truncated");
+			return FALSE;
+		}
+	}
+	g_mutex_lock(&fs->nodes_lock);
+	if (n->type != NODE_PENDING) {
+		gsize old = n->data->len;
+
+		g_byte_array_set_size(n->data, size);
+		if ((gsize)size > old)
+			memset(n->data->data + old, 0, size - old);
+		clock_gettime(CLOCK_REALTIME, &n->mtime);
+	}
+	g_mutex_unlock(&fs->nodes_lock);
+	return TRUE;
+}
+
+static void set_node_attrs(fs_ctx *fs, fuse_ino_t ino, struct stat *attr,
+			   int to_set)
+{
+	gint64 alias;
+	node *n = node_of(fs, ino, &alias);
+
+	if (!n)
+		return;
+	g_mutex_lock(&fs->nodes_lock);
+	if (to_set & FUSE_SET_ATTR_MODE)
+		n->mode = attr->st_mode & 07777;
+	if (to_set & FUSE_SET_ATTR_UID)
+		n->uid = attr->st_uid;
+	if (to_set & FUSE_SET_ATTR_GID)
+		n->gid = attr->st_gid;
+	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+		clock_gettime(CLOCK_REALTIME, &n->mtime);
+	else if (to_set & FUSE_SET_ATTR_MTIME)
+		n->mtime = attr->st_mtim;
+	g_mutex_unlock(&fs->nodes_lock);
+}
+
+static gboolean set_mailbox_owner(fs_ctx *fs, fuse_ino_t ino, struct stat *attr,
+				  int to_set, GError **err)
+{
+	store_mailbox *mb = store_mailbox_get(fs->store, ino_id(ino), err);
+	struct stat cur;
+	gboolean ok;
+
+	if (!mb || !view_stat(fs, ino, &cur, err)) {
+		store_mailbox_free(mb);
+		return FALSE;
+	}
+	ok = store_mailbox_set_owner(fs->store, mb->id, TRUE,
+				     to_set & FUSE_SET_ATTR_UID ? attr->st_uid : cur.st_uid,
+				     to_set & FUSE_SET_ATTR_GID ? attr->st_gid : cur.st_gid,
+				     to_set & FUSE_SET_ATTR_MODE ? attr->st_mode & 07777
+								 : cur.st_mode & 07777,
+				     err);
+	store_mailbox_free(mb);
+	return ok;
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int to_set, struct fuse_file_info *fi)
+{
+	fs_ctx *fs = FS(req);
+	GError *err = NULL;
+	int owner = FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID;
+
+	if ((to_set & FUSE_SET_ATTR_SIZE) &&
+	    !set_size(fs, ino, attr->st_size, fi, &err)) {
+		fs_reply_err(req, err);
+		return;
+	}
+	if ((to_set & owner) && ino_kind_of(ino) == INO_MAILBOX) {
+		if (!set_mailbox_owner(fs, ino, attr, to_set, &err)) {
+			fs_reply_err(req, err);
+			return;
+		}
+		notify_kick(fs->notifier);
+	}
+	/* on items chmod, chown and utimes succeed without effect, as
+	 * sed -i, cp -p and editors expect */
+	set_node_attrs(fs, ino, attr, to_set);
+	reply_attr(req, fs, ino);
+}
+
+/* ---- extended attributes ---- */
+
+static const char xattr_names[] =
+	"user.calfs.uid\0user.calfs.etag\0user.calfs.fixes";
+
+static gint64 xattr_item(fs_ctx *fs, fuse_ino_t ino)
+{
+	gint64 alias;
+	node *n;
+
+	if (ino_kind_of(ino) != INO_ITEM && ino_kind_of(ino) != INO_NODE)
+		return 0;
+	n = node_of(fs, ino, &alias);
+	if (n)
+		return 0;
+	return alias ? alias : (ino_kind_of(ino) == INO_ITEM ? ino_id(ino) : 0);
+}
+
+static void reply_value(fuse_req_t req, const char *v, size_t len, size_t size)
+{
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, v, len);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			size_t size)
+{
+	fs_ctx *fs = FS(req);
+	gint64 id = xattr_item(fs, ino);
+	GError *err = NULL;
+	rendered *r;
+	char *v = NULL;
+
+	if (!id || !g_str_has_prefix(name, "user.calfs.")) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	if (!(r = view_render(fs, id, &err))) {
+		fs_reply_err(req, err);
+		return;
+	}
+	if (!strcmp(name, "user.calfs.uid"))
+		v = g_strdup(r->uid);
+	else if (!strcmp(name, "user.calfs.etag"))
+		v = g_compute_checksum_for_bytes(G_CHECKSUM_SHA1, r->data);
+	else if (!strcmp(name, "user.calfs.fixes"))
+		v = g_strdup(r->fixes);
+	if (v)
+		reply_value(req, v, strlen(v), size);
+	else
+		fuse_reply_err(req, ENODATA);
+	g_free(v);
+	rendered_free(r);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	if (xattr_item(FS(req), ino))
+		reply_value(req, xattr_names, sizeof(xattr_names), size);
+	else
+		reply_value(req, "", 0, size);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			const char *value, size_t size, int flags)
+{
+	(void)ino;
+	(void)name;
+	(void)value;
+	(void)size;
+	(void)flags;
+	fuse_reply_err(req, ENOTSUP);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	(void)ino;
+	(void)name;
+	fuse_reply_err(req, ENOTSUP);
+}
+
+void ops_file_register(struct fuse_lowlevel_ops *ops)
+{
+	ops->getattr = op_getattr;
+	ops->setattr = op_setattr;
+	ops->create = op_create;
+	ops->open = op_open;
+	ops->read = op_read;
+	ops->write = op_write;
+	ops->flush = op_flush;
+	ops->release = op_release;
+	ops->fsync = op_fsync;
+	ops->getxattr = op_getxattr;
+	ops->listxattr = op_listxattr;
+	ops->setxattr = op_setxattr;
+	ops->removexattr = op_removexattr;
+}

@@ -1,0 +1,744 @@
+#include "fs.h"
+#include "error.h"
+#include "ingest.h"
+#include "item.h"
+#include "log.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Renderings kept in memory, in bytes; the cache is emptied when full. */
+#define RENDER_CACHE_BYTES (16 * 1024 * 1024)
+
+void view_entry_free(view_entry *e)
+{
+	if (!e)
+		return;
+	g_free(e->name);
+	g_free(e);
+}
+
+void view_calinfo_free(calinfo *ci)
+{
+	if (!ci)
+		return;
+	g_free(ci->mailbox);
+	g_free(ci->calendar);
+	g_free(ci);
+}
+
+static calinfo *calinfo_copy(const calinfo *ci)
+{
+	calinfo *c = g_new0(calinfo, 1);
+
+	c->mailbox_id = ci->mailbox_id;
+	c->mailbox = g_strdup(ci->mailbox);
+	c->calendar = g_strdup(ci->calendar);
+	return c;
+}
+
+calinfo *view_calinfo(fs_ctx *fs, gint64 calendar_id, GError **err)
+{
+	calinfo *ci;
+	store_calendar *cal;
+	store_mailbox *mb;
+
+	g_mutex_lock(&fs->cache_lock);
+	ci = g_hash_table_lookup(fs->calendars, &calendar_id);
+	ci = ci ? calinfo_copy(ci) : NULL;
+	g_mutex_unlock(&fs->cache_lock);
+	if (ci)
+		return ci;
+	if (!(cal = store_calendar_get(fs->store, calendar_id, err)))
+		return NULL;
+	if (!(mb = store_mailbox_get(fs->store, cal->mailbox_id, err))) {
+		store_calendar_free(cal);
+		return NULL;
+	}
+	ci = g_new0(calinfo, 1);
+	ci->mailbox_id = mb->id;
+	ci->mailbox = g_strdup(mb->name);
+	ci->calendar = g_strdup(cal->name);
+	g_mutex_lock(&fs->cache_lock);
+	{
+		gint64 *key = g_new(gint64, 1);
+
+		*key = calendar_id;
+		g_hash_table_replace(fs->calendars, key, calinfo_copy(ci));
+	}
+	g_mutex_unlock(&fs->cache_lock);
+	store_calendar_free(cal);
+	store_mailbox_free(mb);
+	return ci;
+}
+
+void rendered_free(rendered *r)
+{
+	if (!r)
+		return;
+	g_bytes_unref(r->data);
+	g_free(r->fixes);
+	g_free(r->uid);
+	g_free(r->name);
+	g_free(r);
+}
+
+static rendered *rendered_copy(const rendered *r)
+{
+	rendered *c = g_memdup2(r, sizeof(*r));
+
+	c->data = g_bytes_ref(r->data);
+	c->fixes = g_strdup(r->fixes);
+	c->uid = g_strdup(r->uid);
+	c->name = g_strdup(r->name);
+	return c;
+}
+
+static void cache_put(fs_ctx *fs, rendered *r)
+{
+	gint64 *key = g_new(gint64, 1);
+	rendered *old;
+
+	*key = r->item_id;
+	g_mutex_lock(&fs->cache_lock);
+	old = g_hash_table_lookup(fs->renders, key);
+	if (old)
+		fs->render_bytes -= g_bytes_get_size(old->data);
+	if (fs->render_bytes + g_bytes_get_size(r->data) > RENDER_CACHE_BYTES) {
+		g_hash_table_remove_all(fs->renders);
+		fs->render_bytes = 0;
+	}
+	g_hash_table_replace(fs->renders, key, r);
+	fs->render_bytes += g_bytes_get_size(r->data);
+	g_mutex_unlock(&fs->cache_lock);
+}
+
+void view_forget_render(fs_ctx *fs, gint64 item_id)
+{
+	rendered *old;
+
+	g_mutex_lock(&fs->cache_lock);
+	old = g_hash_table_lookup(fs->renders, &item_id);
+	if (old) {
+		fs->render_bytes -= g_bytes_get_size(old->data);
+		g_hash_table_remove(fs->renders, &item_id);
+	}
+	g_mutex_unlock(&fs->cache_lock);
+}
+
+rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
+{
+	store_item *it;
+	rendered *r = NULL;
+	calinfo *ci;
+	render_options o;
+	GPtrArray *fixes;
+
+	if (!(it = store_item_get(fs->store, item_id, FALSE, err)))
+		return NULL;
+	g_mutex_lock(&fs->cache_lock);
+	r = g_hash_table_lookup(fs->renders, &item_id);
+	r = r && r->version == it->version && !strcmp(r->name, it->name)
+		    ? rendered_copy(r) : NULL;
+	g_mutex_unlock(&fs->cache_lock);
+	store_item_free(it);
+	if (r)
+		return r;
+	if (!(it = store_item_get(fs->store, item_id, TRUE, err)))
+		return NULL;
+	if (!(ci = view_calinfo(fs, it->calendar_id, err))) {
+		store_item_free(it);
+		return NULL;
+	}
+	o = render_options_read(fs->conf, ci->mailbox);
+	fixes = g_ptr_array_new_with_free_func(g_free);
+	r = g_new0(rendered, 1);
+	r->item_id = it->id;
+	r->calendar_id = it->calendar_id;
+	r->version = it->version;
+	r->mtime_ns = it->mtime_ns;
+	r->uid = g_strdup(it->uid);
+	r->name = g_strdup(it->name);
+	r->data = render_item(it->data, &o, fixes);
+	g_ptr_array_add(fixes, NULL);
+	r->fixes = g_strjoinv("\n", (char **)fixes->pdata);
+	g_ptr_array_unref(fixes);
+	store_item_free(it);
+	view_calinfo_free(ci);
+	cache_put(fs, rendered_copy(r));
+	return r;
+}
+
+static void set_time(struct stat *st, gint64 ns)
+{
+	st->st_mtim.tv_sec = ns / 1000000000;
+	st->st_mtim.tv_nsec = ns % 1000000000;
+	st->st_ctim = st->st_mtim;
+	st->st_atim = st->st_mtim;
+}
+
+static void set_dir(struct stat *st, mode_t mode)
+{
+	st->st_mode = S_IFDIR | mode;
+	st->st_nlink = 2;
+	st->st_size = 4096;
+	st->st_blocks = 8;
+}
+
+static void set_file(struct stat *st, mode_t mode, gsize size)
+{
+	st->st_mode = S_IFREG | mode;
+	st->st_nlink = 1;
+	st->st_size = size;
+	st->st_blocks = (size + 511) / 512;
+}
+
+/* Owner and mode of a mailbox: chown/chmod on it, else mount.conf, else the
+ * user who mounted. */
+static gboolean mailbox_owner(fs_ctx *fs, gint64 mailbox_id, struct stat *st,
+			      mode_t *mode, gint64 *mtime_ns, GError **err)
+{
+	store_mailbox *mb = store_mailbox_get(fs->store, mailbox_id, err);
+	const conf_mailbox *cm;
+
+	if (!mb)
+		return FALSE;
+	cm = conf_mailbox_get(fs->conf, mb->name);
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	if (mb->has_owner) {
+		st->st_uid = mb->uid;
+		st->st_gid = mb->gid;
+	} else if (cm && cm->has_owner) {
+		st->st_uid = cm->uid;
+		st->st_gid = cm->gid;
+	}
+	if (mode)
+		*mode = mb->mode ? mb->mode & 07777 : 0755;
+	if (mtime_ns)
+		*mtime_ns = mb->mtime_ns;
+	store_mailbox_free(mb);
+	return TRUE;
+}
+
+static gboolean calendar_owner(fs_ctx *fs, gint64 calendar_id, struct stat *st,
+			       GError **err)
+{
+	calinfo *ci = view_calinfo(fs, calendar_id, err);
+	gboolean ok;
+
+	if (!ci)
+		return FALSE;
+	ok = mailbox_owner(fs, ci->mailbox_id, st, NULL, NULL, err);
+	view_calinfo_free(ci);
+	return ok;
+}
+
+static gboolean stat_item(fs_ctx *fs, gint64 item_id, struct stat *st,
+			  GError **err)
+{
+	rendered *r = view_render(fs, item_id, err);
+	gboolean ok;
+
+	if (!r)
+		return FALSE;
+	set_file(st, 0644, g_bytes_get_size(r->data));
+	set_time(st, r->mtime_ns);
+	st->st_ino = ino_make(INO_ITEM, 0, item_id);
+	ok = calendar_owner(fs, r->calendar_id, st, err);
+	rendered_free(r);
+	return ok;
+}
+
+/* Attributes of an in-memory node; FALSE when ino has none. */
+static gboolean stat_node(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
+			  GError **err, gboolean *handled)
+{
+	node *n;
+	gint64 alias = 0, cal = 0;
+
+	g_mutex_lock(&fs->nodes_lock);
+	n = node_get(fs, ino);
+	*handled = n != NULL;
+	if (n && n->type == NODE_ALIAS) {
+		alias = n->item_id;
+	} else if (n) {
+		set_file(st, n->mode & 07777, n->data->len);
+		st->st_mtim = n->mtime;
+		st->st_ctim = n->ctime;
+		st->st_atim = n->mtime;
+		st->st_uid = n->uid;
+		st->st_gid = n->gid;
+		st->st_ino = ino;
+		if (!n->name)
+			st->st_nlink = 0;
+		cal = n->calendar_id;
+	}
+	g_mutex_unlock(&fs->nodes_lock);
+	if (alias)
+		return stat_item(fs, alias, st, err);
+	if (*handled && cal)
+		return calendar_owner(fs, cal, st, err);
+	return TRUE;
+}
+
+static gboolean stat_meta(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
+			  GError **err)
+{
+	store_calendar *cal = store_calendar_get(fs->store, ino_id(ino), err);
+	const char *v;
+	gboolean ok;
+
+	if (!cal)
+		return FALSE;
+	v = ino_sub(ino) == META_COLOR ? cal->color : cal->displayname;
+	if (!v) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND, "%s: not set",
+			    ino_sub(ino) == META_COLOR ? "color" : "displayname");
+		store_calendar_free(cal);
+		return FALSE;
+	}
+	set_file(st, 0644, strlen(v));
+	set_time(st, cal->mtime_ns);
+	ok = calendar_owner(fs, cal->id, st, err);
+	store_calendar_free(cal);
+	return ok;
+}
+
+static gboolean stat_raw(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
+			 GError **err)
+{
+	gint64 id = ino_id(ino), ns = 0;
+	store_calendar *cal;
+	store_item *it;
+	mode_t mode;
+
+	switch (ino_sub(ino)) {
+	case RAW_ROOT:
+		set_dir(st, 0555);
+		return TRUE;
+	case RAW_MAILBOX:
+		if (!mailbox_owner(fs, id, st, &mode, &ns, err))
+			return FALSE;
+		set_dir(st, mode & 0555);
+		set_time(st, ns);
+		return TRUE;
+	case RAW_CALENDAR:
+		if (!(cal = store_calendar_get(fs->store, id, err)))
+			return FALSE;
+		set_dir(st, 0555);
+		set_time(st, cal->mtime_ns);
+		store_calendar_free(cal);
+		return calendar_owner(fs, id, st, err);
+	case RAW_ITEM:
+		if (!(it = store_item_get(fs->store, id, FALSE, err)))
+			return FALSE;
+		set_file(st, 0444, it->size);
+		set_time(st, it->mtime_ns);
+		cal = NULL;
+		id = it->calendar_id;
+		store_item_free(it);
+		return calendar_owner(fs, id, st, err);
+	}
+	g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND, "no such inode");
+	return FALSE;
+}
+
+gboolean view_stat(fs_ctx *fs, fuse_ino_t ino, struct stat *st, GError **err)
+{
+	store_calendar *cal;
+	gboolean handled;
+	gint64 ns;
+	mode_t mode;
+	GBytes *b;
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_blksize = 4096;
+	st->st_mtim = st->st_ctim = st->st_atim = fs->started;
+	switch (ino_kind_of(ino)) {
+	case INO_ROOT:
+		set_dir(st, 0755);
+		return TRUE;
+	case INO_MAILBOX:
+		if (!mailbox_owner(fs, ino_id(ino), st, &mode, &ns, err))
+			return FALSE;
+		set_dir(st, mode);
+		set_time(st, ns);
+		return TRUE;
+	case INO_CALENDAR:
+		if (!(cal = store_calendar_get(fs->store, ino_id(ino), err)))
+			return FALSE;
+		set_dir(st, 0755);
+		set_time(st, cal->mtime_ns);
+		store_calendar_free(cal);
+		return calendar_owner(fs, ino_id(ino), st, err);
+	case INO_ITEM:
+		if (!stat_node(fs, ino, st, err, &handled))
+			return FALSE;
+		return handled || stat_item(fs, ino_id(ino), st, err);
+	case INO_NODE:
+		if (!stat_node(fs, ino, st, err, &handled))
+			return FALSE;
+		if (!handled)
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
+				    "file is gone");
+		return handled;
+	case INO_META:
+		return stat_meta(fs, ino, st, err);
+	case INO_CTL:
+		if (ino_id(ino) && !mailbox_owner(fs, ino_id(ino), st, NULL,
+						  NULL, err))
+			return FALSE;
+		if (ino_sub(ino) == CTL_DIR) {
+			set_dir(st, 0555);
+			return TRUE;
+		}
+		if (!(b = ctl_content(fs, ino, err)))
+			return FALSE;
+		set_file(st, 0444, g_bytes_get_size(b));
+		g_bytes_unref(b);
+		clock_gettime(CLOCK_REALTIME, &st->st_mtim);
+		return TRUE;
+	case INO_RAW:
+		return stat_raw(fs, ino, st, err);
+	}
+	g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND, "no such inode");
+	return FALSE;
+}
+
+static void not_found(GError **err, const char *name)
+{
+	g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND, "%s: not found", name);
+}
+
+static fuse_ino_t lookup_calendar(fs_ctx *fs, gint64 cal_id, const char *name,
+				  GError **err)
+{
+	store_calendar *cal;
+	store_item *it;
+	node *n;
+	fuse_ino_t ino = 0;
+
+	if (!strcmp(name, "displayname") || !strcmp(name, "color")) {
+		if (!(cal = store_calendar_get(fs->store, cal_id, err)))
+			return 0;
+		if (!strcmp(name, "color") ? cal->color != NULL
+					   : cal->displayname != NULL)
+			ino = ino_make(INO_META, strcmp(name, "color") ? META_DISPLAYNAME
+								       : META_COLOR, cal_id);
+		else
+			not_found(err, name);
+		store_calendar_free(cal);
+		return ino;
+	}
+	g_mutex_lock(&fs->nodes_lock);
+	n = node_find(fs, cal_id, name);
+	ino = n ? n->ino : 0;
+	g_mutex_unlock(&fs->nodes_lock);
+	if (ino)
+		return ino;
+	it = store_item_find(fs->store, cal_id, name, FALSE, err);
+	if (!it)
+		return 0;
+	ino = ino_make(INO_ITEM, 0, it->id);
+	store_item_free(it);
+	return ino;
+}
+
+static fuse_ino_t found_mailbox(fs_ctx *fs, ino_kind kind, unsigned sub,
+				const char *name, GError **err)
+{
+	store_mailbox *mb = store_mailbox_find(fs->store, name, err);
+	fuse_ino_t ino;
+
+	if (!mb)
+		return 0;
+	ino = ino_make(kind, sub, mb->id);
+	store_mailbox_free(mb);
+	return ino;
+}
+
+static fuse_ino_t found_calendar(fs_ctx *fs, ino_kind kind, unsigned sub,
+				 gint64 mailbox_id, const char *name,
+				 GError **err)
+{
+	store_calendar *cal = store_calendar_find(fs->store, mailbox_id, name, err);
+	fuse_ino_t ino;
+
+	if (!cal)
+		return 0;
+	ino = ino_make(kind, sub, cal->id);
+	store_calendar_free(cal);
+	return ino;
+}
+
+fuse_ino_t view_lookup(fs_ctx *fs, fuse_ino_t parent, const char *name,
+		       GError **err)
+{
+	store_item *it;
+	fuse_ino_t ino;
+
+	switch (ino_kind_of(parent)) {
+	case INO_ROOT:
+		if (!strcmp(name, ".calfs"))
+			return ino_make(INO_CTL, CTL_DIR, 0);
+		if (!strcmp(name, ".raw"))
+			return ino_make(INO_RAW, RAW_ROOT, 0);
+		return found_mailbox(fs, INO_MAILBOX, 0, name, err);
+	case INO_MAILBOX:
+		if (!strcmp(name, ".calfs"))
+			return ino_make(INO_CTL, CTL_DIR, ino_id(parent));
+		return found_calendar(fs, INO_CALENDAR, 0, ino_id(parent), name, err);
+	case INO_CALENDAR:
+		return lookup_calendar(fs, ino_id(parent), name, err);
+	case INO_CTL:
+		if (ino_sub(parent) != CTL_DIR)
+			break;
+		if (!strcmp(name, "errors"))
+			return ino_make(INO_CTL, CTL_ERRORS, ino_id(parent));
+		if (!ino_id(parent) && !strcmp(name, "status"))
+			return ino_make(INO_CTL, CTL_STATUS, 0);
+		not_found(err, name);
+		return 0;
+	case INO_RAW:
+		switch (ino_sub(parent)) {
+		case RAW_ROOT:
+			return found_mailbox(fs, INO_RAW, RAW_MAILBOX, name, err);
+		case RAW_MAILBOX:
+			return found_calendar(fs, INO_RAW, RAW_CALENDAR,
+					      ino_id(parent), name, err);
+		case RAW_CALENDAR:
+			it = store_item_find(fs->store, ino_id(parent), name,
+					     FALSE, err);
+			if (!it)
+				return 0;
+			ino = ino_make(INO_RAW, RAW_ITEM, it->id);
+			store_item_free(it);
+			return ino;
+		}
+		break;
+	default:
+		break;
+	}
+	g_set_error(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED, "not a directory");
+	return 0;
+}
+
+static void add_entry(GPtrArray *out, const char *name, fuse_ino_t ino,
+		      mode_t type)
+{
+	view_entry *e = g_new0(view_entry, 1);
+
+	e->name = g_strdup(name);
+	e->ino = ino;
+	e->type = type;
+	g_ptr_array_add(out, e);
+}
+
+static gboolean list_mailboxes(fs_ctx *fs, GPtrArray *out, ino_kind kind,
+			       unsigned sub, GError **err)
+{
+	GPtrArray *mbs = store_mailbox_list(fs->store, err);
+
+	if (!mbs)
+		return FALSE;
+	for (guint i = 0; i < mbs->len; i++) {
+		store_mailbox *m = mbs->pdata[i];
+
+		add_entry(out, m->name, ino_make(kind, sub, m->id), S_IFDIR);
+	}
+	g_ptr_array_unref(mbs);
+	return TRUE;
+}
+
+static gboolean list_calendars(fs_ctx *fs, GPtrArray *out, gint64 mailbox_id,
+			       ino_kind kind, unsigned sub, GError **err)
+{
+	GPtrArray *cals = store_calendar_list(fs->store, mailbox_id, err);
+
+	if (!cals)
+		return FALSE;
+	for (guint i = 0; i < cals->len; i++) {
+		store_calendar *c = cals->pdata[i];
+
+		add_entry(out, c->name, ino_make(kind, sub, c->id), S_IFDIR);
+	}
+	g_ptr_array_unref(cals);
+	return TRUE;
+}
+
+static gboolean list_items(fs_ctx *fs, GPtrArray *out, gint64 cal_id,
+			   ino_kind kind, unsigned sub, GError **err)
+{
+	GPtrArray *items = store_item_list(fs->store, cal_id, err);
+
+	if (!items)
+		return FALSE;
+	for (guint i = 0; i < items->len; i++) {
+		store_item *it = items->pdata[i];
+
+		add_entry(out, it->name, ino_make(kind, sub, it->id), S_IFREG);
+	}
+	g_ptr_array_unref(items);
+	return TRUE;
+}
+
+static gboolean list_calendar(fs_ctx *fs, GPtrArray *out, gint64 cal_id,
+			      GError **err)
+{
+	store_calendar *cal = store_calendar_get(fs->store, cal_id, err);
+	GPtrArray *nodes;
+
+	if (!cal)
+		return FALSE;
+	if (cal->displayname)
+		add_entry(out, "displayname",
+			  ino_make(INO_META, META_DISPLAYNAME, cal_id), S_IFREG);
+	if (cal->color)
+		add_entry(out, "color", ino_make(INO_META, META_COLOR, cal_id),
+			  S_IFREG);
+	store_calendar_free(cal);
+	g_mutex_lock(&fs->nodes_lock);
+	nodes = node_entries(fs, cal_id);
+	g_mutex_unlock(&fs->nodes_lock);
+	for (guint i = 0; i < nodes->len; i++)
+		g_ptr_array_add(out, g_steal_pointer(&nodes->pdata[i]));
+	g_ptr_array_unref(nodes);
+	return list_items(fs, out, cal_id, INO_ITEM, 0, err);
+}
+
+GPtrArray *view_list(fs_ctx *fs, fuse_ino_t ino, GError **err)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)view_entry_free);
+	gboolean ok = TRUE;
+	gint64 id = ino_id(ino);
+
+	switch (ino_kind_of(ino)) {
+	case INO_ROOT:
+		add_entry(out, ".calfs", ino_make(INO_CTL, CTL_DIR, 0), S_IFDIR);
+		add_entry(out, ".raw", ino_make(INO_RAW, RAW_ROOT, 0), S_IFDIR);
+		ok = list_mailboxes(fs, out, INO_MAILBOX, 0, err);
+		break;
+	case INO_MAILBOX:
+		add_entry(out, ".calfs", ino_make(INO_CTL, CTL_DIR, id), S_IFDIR);
+		ok = list_calendars(fs, out, id, INO_CALENDAR, 0, err);
+		break;
+	case INO_CALENDAR:
+		ok = list_calendar(fs, out, id, err);
+		break;
+	case INO_CTL:
+		if (ino_sub(ino) != CTL_DIR)
+			goto notdir;
+		if (!id)
+			add_entry(out, "status", ino_make(INO_CTL, CTL_STATUS, 0),
+				  S_IFREG);
+		add_entry(out, "errors", ino_make(INO_CTL, CTL_ERRORS, id), S_IFREG);
+		break;
+	case INO_RAW:
+		if (ino_sub(ino) == RAW_ROOT)
+			ok = list_mailboxes(fs, out, INO_RAW, RAW_MAILBOX, err);
+		else if (ino_sub(ino) == RAW_MAILBOX)
+			ok = list_calendars(fs, out, id, INO_RAW, RAW_CALENDAR, err);
+		else if (ino_sub(ino) == RAW_CALENDAR)
+			ok = list_items(fs, out, id, INO_RAW, RAW_ITEM, err);
+		else
+			goto notdir;
+		break;
+	default:
+		goto notdir;
+	}
+	if (!ok)
+		g_clear_pointer(&out, g_ptr_array_unref);
+	return out;
+notdir:
+	g_set_error(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED, "not a directory");
+	g_ptr_array_unref(out);
+	return NULL;
+}
+
+fuse_ino_t view_parent(fs_ctx *fs, fuse_ino_t ino)
+{
+	calinfo *ci;
+	fuse_ino_t p = FUSE_ROOT_ID;
+
+	switch (ino_kind_of(ino)) {
+	case INO_CALENDAR:
+		if ((ci = view_calinfo(fs, ino_id(ino), NULL)))
+			p = ino_make(INO_MAILBOX, 0, ci->mailbox_id);
+		view_calinfo_free(ci);
+		break;
+	case INO_CTL:
+		if (ino_id(ino))
+			p = ino_make(INO_MAILBOX, 0, ino_id(ino));
+		break;
+	case INO_RAW:
+		if (ino_sub(ino) == RAW_MAILBOX)
+			p = ino_make(INO_RAW, RAW_ROOT, 0);
+		else if (ino_sub(ino) == RAW_CALENDAR &&
+			 (ci = view_calinfo(fs, ino_id(ino), NULL))) {
+			p = ino_make(INO_RAW, RAW_MAILBOX, ci->mailbox_id);
+			view_calinfo_free(ci);
+		}
+		break;
+	default:
+		break;
+	}
+	return p;
+}
+
+gboolean view_entry_param(fs_ctx *fs, fuse_ino_t ino,
+			  struct fuse_entry_param *e, GError **err)
+{
+	memset(e, 0, sizeof(*e));
+	if (!view_stat(fs, ino, &e->attr, err))
+		return FALSE;
+	e->ino = ino;
+	e->entry_timeout = fs->timeout;
+	/* control files change size without a change in the store */
+	e->attr_timeout = ino_kind_of(ino) == INO_CTL ? 0 : fs->timeout;
+	return TRUE;
+}
+
+gint64 view_store_item(fs_ctx *fs, gint64 calendar_id, const char *name,
+		       gint64 reserved_id, GBytes *data, GError **err)
+{
+	calinfo *ci = view_calinfo(fs, calendar_id, err);
+	render_options policy;
+	ingest_target t = { .calendar_id = calendar_id, .name = name,
+			    .reserved_id = reserved_id,
+			    .mode = ITEM_CHECK_STRICT, .policy = &policy };
+	GError *e = NULL;
+	store_item *it;
+	gint64 id = 0;
+
+	if (!ci)
+		return 0;
+	policy = render_options_write(fs->conf, ci->mailbox);
+	it = ingest_item(fs->store, &t, data, NULL, NULL, &e);
+	if (it) {
+		id = it->id;
+		view_forget_render(fs, id);
+		store_item_free(it);
+		notify_kick(fs->notifier);
+	} else if (e->domain == CALFS_ERROR &&
+		   (e->code == CALFS_ERROR_INVALID || e->code == CALFS_ERROR_EXISTS ||
+		    e->code == CALFS_ERROR_NAME)) {
+		char *line = g_strdup_printf("%s/%s/%s: refused: %s", ci->mailbox,
+					     ci->calendar, name, e->message);
+
+		log_notice("%s", line);
+		ctl_refused(fs, ci->mailbox_id, line);
+		g_set_error_literal(err, CALFS_ERROR, CALFS_ERROR_INVALID, line);
+		g_free(line);
+		g_error_free(e);
+	} else {
+		log_error("%s/%s/%s: %s", ci->mailbox, ci->calendar, name,
+			  e->message);
+		g_propagate_error(err, e);
+	}
+	view_calinfo_free(ci);
+	return id;
+}
