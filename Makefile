@@ -11,7 +11,7 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
-PYTEST ?= python3 -m pytest
+PYTEST ?= /usr/bin/python3 -m pytest
 
 BACKEND_PKGS := libical glib-2.0 gmime-3.0 sqlite3
 FS_PKGS := fuse3 $(BACKEND_PKGS)
@@ -104,7 +104,7 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all-tests
-	@scripts/run-tests $(BUILD)
+	CALFS_BUILD=$(BUILD) $(PYTEST) -q -ra tests
 
 .PHONY: all-tests
 all-tests: $(BIN) $(UNIT_BIN)
@@ -115,7 +115,7 @@ unit: $(UNIT_BIN)
 # The demo: a store made from generated mailboxes, mounted at ./mnt.
 DEMO := demo
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -s all
 	@scripts/demo $(BIN) $(DEMO) mnt
 
 stop:

@@ -427,7 +427,7 @@ static store_mailbox *sq_mailbox_create(store *base, const char *name,
 	sqlstore *s = SQ(base);
 	sqlite3_stmt *st;
 	store_mailbox *m = NULL;
-	gint64 id;
+	gint64 id = 0;
 
 	if (!item_name_is_valid(name)) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
@@ -640,7 +640,7 @@ static store_calendar *sq_calendar_create(store *base, gint64 mailbox_id,
 	sqlstore *s = SQ(base);
 	sqlite3_stmt *st;
 	store_calendar *c = NULL;
-	gint64 id;
+	gint64 id = 0;
 
 	if (!item_name_is_valid(name)) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
@@ -960,7 +960,7 @@ static store_item *sq_item_put(store *base, const store_put *req,
 	const void *bytes = g_bytes_get_data(req->data, &len);
 	journal_entry j = { .calendar_id = req->calendar_id, .name = req->name,
 			    .uid = req->uid };
-	gint64 id;
+	gint64 id = 0;
 
 	if (!item_name_is_valid(req->name)) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,

@@ -34,6 +34,7 @@ typedef struct {
 	char *name;		/* its name then */
 	const char *meta;	/* "displayname" or "color" */
 	node *node;		/* FH_NODE, or FH_ITEM for a new file */
+	node *held;		/* a new file's node after it was stored */
 	GBytes *snapshot;	/* what reads return when not writable */
 	GByteArray *buf;	/* contents being written */
 	gboolean dirty;
@@ -467,7 +468,9 @@ static gboolean commit(fs_ctx *fs, fh *h, GError **err)
 	}
 	h->dirty = FALSE;
 	if (h->kind == FH_META) {
-		char *v = g_strndup((const char *)h->buf->data, h->buf->len);
+		char *v = h->buf->len ? g_strndup((const char *)h->buf->data,
+						  h->buf->len)
+				      : g_strdup("");
 
 		g_strchomp(v);
 		ok = store_calendar_set_meta(fs->store, h->id, h->meta, v, err);
@@ -516,7 +519,9 @@ static gboolean commit(fs_ctx *fs, fh *h, GError **err)
 		} else {
 			node_retire(fs, h->node);
 		}
-		h->node = NULL;		/* retired nodes are freed at last close */
+		/* from now on h writes the item; the node goes at close */
+		h->held = h->node;
+		h->node = NULL;
 		g_mutex_unlock(&fs->nodes_lock);
 		h->id = id;
 		h->calendar_id = cal;
@@ -562,6 +567,12 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		if (!commit(fs, h, &err))
 			g_clear_error(&err);	/* already logged */
 		g_mutex_unlock(&h->lock);
+	}
+	if ((n = h->held)) {
+		g_mutex_lock(&fs->nodes_lock);
+		n->opens--;
+		node_release(fs, n);
+		g_mutex_unlock(&fs->nodes_lock);
 	}
 	if ((n = h->node)) {
 		fuse_ino_t parent = ino_make(INO_CALENDAR, 0, n->calendar_id);

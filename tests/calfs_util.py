@@ -1,0 +1,122 @@
+"""Helpers for tests that mount calfs for real.
+
+A Calfs object owns a temporary directory with a mount.conf, a store and a
+mount point.  mount() starts the daemon in the foreground with its output
+in a log file and waits until the kernel shows the mount; umount() calls
+fusermount3 -u and waits for the daemon to exit.  warnings() lists the
+daemon's lines that a test must not see.
+"""
+
+import os
+import pathlib
+import re
+import subprocess
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BUILD = pathlib.Path(os.environ.get("CALFS_BUILD", ROOT / "build")).resolve()
+CALFS = BUILD / "calfs"
+SHARED = ROOT.parent / "shared"
+GEN = ROOT / "scripts" / "calfs-gen-org"
+
+# the daemon's own warnings and errors, libfuse's complaints, GLib's
+# criticals, and anything a sanitizer says
+BAD_LINE = re.compile(r"^calfs: (warning|error):|^fuse:|-CRITICAL|-WARNING|"
+                      r"Sanitizer|runtime error|Assertion")
+
+
+def wait_for(cond, timeout=5.0, what="condition"):
+    """Return cond()'s first true value, polling; fail after timeout s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s"
+                                 % (timeout, what))
+        time.sleep(0.005)
+
+
+def ics(uid, summary="event", extra="", start="20200101T100000Z"):
+    """One item as a client would write it (CRLF, one VEVENT)."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//calfs//tests//EN",
+             "BEGIN:VEVENT", "UID:" + uid, "DTSTAMP:20200101T000000Z",
+             "DTSTART:" + start, "SUMMARY:" + summary]
+    lines += [l for l in extra.split("\n") if l]
+    lines += ["END:VEVENT", "END:VCALENDAR"]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+class Calfs:
+    def __init__(self, tmp, conf_extra=""):
+        self.dir = pathlib.Path(tmp)
+        self.conf = self.dir / "mount.conf"
+        self.store = self.dir / "calfs.db"
+        self.mnt = self.dir / "mnt"
+        self.log = self.dir / "daemon.log"
+        self.proc = None
+        self.conf.write_text("[store]\npath=calfs.db\n" + conf_extra)
+
+    def run(self, *args, check=True, **kw):
+        """Run the calfs command on this store."""
+        r = subprocess.run([str(CALFS), "-c", str(self.conf)] + [str(a) for a in args],
+                           capture_output=True, text=True, **kw)
+        if check and r.returncode != 0:
+            raise AssertionError("calfs %s failed (%d): %s%s"
+                                 % (" ".join(map(str, args)), r.returncode,
+                                    r.stdout, r.stderr))
+        return r
+
+    def import_items(self, target, items):
+        """Import {name: bytes} as .ics files into target."""
+        src = self.dir / ("src-%d" % time.monotonic_ns())
+        src.mkdir()
+        for name, data in items.items():
+            (src / name).write_bytes(data)
+        return self.run("import", target, src)
+
+    def mount(self, *opts):
+        self.mnt.mkdir(exist_ok=True)
+        logf = open(self.log, "ab")
+        cmd = [str(CALFS), "-c", str(self.conf), "mount", "-f"]
+        for o in opts:
+            cmd += ["-o", o]
+        self.proc = subprocess.Popen(cmd + [str(self.mnt)], stdout=logf,
+                                     stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        logf.close()
+        wait_for(lambda: os.path.ismount(self.mnt) or self.proc.poll() is not None,
+                 timeout=10, what="the mount")
+        if not os.path.ismount(self.mnt):
+            raise AssertionError("calfs exited (%s): %s"
+                                 % (self.proc.returncode, self.log.read_text()))
+
+    def umount(self):
+        if self.proc is None:
+            return
+        subprocess.run(["fusermount3", "-u", str(self.mnt)], check=True)
+        rc = self.proc.wait(timeout=20)
+        self.proc = None
+        assert rc == 0, "daemon exited with %d: %s" % (rc, self.log.read_text())
+
+    def cleanup(self):
+        """Unmount whatever happens (for teardown after a failure)."""
+        if self.proc is not None:
+            subprocess.run(["fusermount3", "-u", "-z", str(self.mnt)],
+                           capture_output=True)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def log_text(self):
+        return self.log.read_text() if self.log.exists() else ""
+
+    def warnings(self):
+        return [l for l in self.log_text().splitlines() if BAD_LINE.search(l)]
+
+    def path(self, *parts):
+        return self.mnt.joinpath(*parts)

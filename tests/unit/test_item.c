@@ -1,0 +1,209 @@
+/* Unit tests: item naming, validation and splitting */
+#include "error.h"
+#include "item.h"
+
+#include <string.h>
+
+#define EV(uid, extra) \
+	"BEGIN:VEVENT\r\nUID:" uid "\r\nDTSTAMP:20200101T000000Z\r\n" \
+	"DTSTART:20200101T100000Z\r\n" extra "END:VEVENT\r\n"
+#define CAL(body) \
+	"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calfs//test//EN\r\n" body \
+	"END:VCALENDAR\r\n"
+
+static void check_invalid(const char *text, const char *reason)
+{
+	GError *err = NULL;
+	char *uid = NULL;
+
+	g_assert_false(item_check(text, strlen(text), ITEM_CHECK_STRICT, &uid,
+				  NULL, &err));
+	g_assert_error(err, CALFS_ERROR, CALFS_ERROR_INVALID);
+	g_assert_null(uid);
+	if (!strstr(err->message, reason))
+		g_error("reason '%s' does not contain '%s'", err->message, reason);
+	g_assert_null(strchr(err->message, '\n'));
+	g_error_free(err);
+}
+
+static void test_valid(void)
+{
+	const char *t = CAL(EV("abc@example.com", "SUMMARY:x\r\n")
+			    EV("abc@example.com", "RECURRENCE-ID:20200108T100000Z\r\n"));
+	GError *err = NULL;
+	char *uid = NULL;
+
+	g_assert_true(item_check(t, strlen(t), ITEM_CHECK_STRICT, &uid, NULL, &err));
+	g_assert_no_error(err);
+	g_assert_cmpstr(uid, ==, "abc@example.com");
+	g_free(uid);
+}
+
+static void test_invalid(void)
+{
+	check_invalid("", "empty");
+	check_invalid("hello world\n", "does not begin with BEGIN:VCALENDAR");
+	check_invalid("BEGIN:VCALENDAR\r\n" EV("a", ""), "does not end with END:VCALENDAR");
+	check_invalid(CAL(EV("a", "") EV("b", "")), "two UIDs (a, b)");
+	check_invalid(CAL(EV("a", "") EV("b", "") EV("c", "")), "several UIDs (a, b, ...)");
+	check_invalid(CAL(EV("a", "")) CAL(EV("b", "")), "several VCALENDARs");
+	check_invalid(CAL("BEGIN:VEVENT\r\nSUMMARY:x\r\nEND:VEVENT\r\n"), "VEVENT without UID");
+	check_invalid(CAL("BEGIN:VTIMEZONE\r\nTZID:x\r\nEND:VTIMEZONE\r\n"),
+		      "no event, to-do or journal");
+	check_invalid(CAL("BEGIN:VEVENTX\r\nUID:a\r\nEND:VEVENT\r\n"),
+		      "unknown component VEVENTX");
+	check_invalid(CAL("BEGIN:VEVENT\r\nUID:a\r\nEND:VTODO\r\n"),
+		      "END:VTODO does not close BEGIN:VEVENT");
+	check_invalid(CAL(EV("a", "DTEND:garbage\r\n")), "parse error");
+	check_invalid(CAL(EV("a", "SUMMARY:caf\xe9\r\n")), "not UTF-8");
+	{
+		char nul[] = CAL(EV("a", "SUMMARY:x\r\n"));
+
+		nul[strlen(nul) - 20] = '\0';
+		g_assert_false(item_check(nul, sizeof(nul) - 1, ITEM_CHECK_STRICT,
+					  NULL, NULL, NULL));
+	}
+}
+
+static void test_lenient(void)
+{
+	const char *t = CAL(EV("a", "DTEND:garbage\r\nLOCATION:\r\n"));
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	char *uid = NULL;
+
+	/* empty values are legal and never reported */
+	g_assert_true(item_check(CAL(EV("a", "LOCATION:\r\n")),
+				 strlen(CAL(EV("a", "LOCATION:\r\n"))),
+				 ITEM_CHECK_STRICT, NULL, NULL, NULL));
+	g_assert_true(item_check(t, strlen(t), ITEM_CHECK_LENIENT, &uid, w, NULL));
+	g_assert_cmpstr(uid, ==, "a");
+	g_assert_cmpuint(w->len, ==, 1);
+	g_assert_nonnull(strstr(w->pdata[0], "DTEND"));
+	g_ptr_array_unref(w);
+	g_free(uid);
+}
+
+static void test_names(void)
+{
+	char *n = item_name_for_uid("abc-123_x.y@example.com+1");
+	char *h1, *h2, *long_uid;
+
+	g_assert_cmpstr(n, ==, "abc-123_x.y@example.com+1.ics");
+	g_free(n);
+	h1 = item_name_for_uid("has space");
+	h2 = item_name_for_uid("has space");
+	g_assert_cmpstr(h1, ==, h2);	/* stable */
+	g_assert_cmpuint(strlen(h1), ==, 40 + 4);
+	g_assert_true(g_str_has_suffix(h1, ".ics"));
+	g_free(h1);
+	g_free(h2);
+	n = item_name_for_uid(".hidden");
+	g_assert_false(g_str_has_prefix(n, "."));
+	g_free(n);
+	n = item_name_for_uid("a/b");
+	g_assert_null(strchr(n, '/'));
+	g_free(n);
+	long_uid = g_strnfill(200, 'u');
+	n = item_name_for_uid(long_uid);
+	g_assert_cmpuint(strlen(n), ==, 204);
+	g_free(n);
+	g_free(long_uid);
+	long_uid = g_strnfill(201, 'u');
+	n = item_name_for_uid(long_uid);
+	g_assert_cmpuint(strlen(n), ==, 44);
+	g_free(n);
+	g_free(long_uid);
+
+	g_assert_true(item_name_is_item("x.ics"));
+	g_assert_false(item_name_is_item(".x.ics.swp"));
+	g_assert_false(item_name_is_item(".x.ics"));
+	g_assert_false(item_name_is_item("x.ics~"));
+	g_assert_false(item_name_is_item("sedAbc123"));
+	g_assert_false(item_name_is_item("4913"));
+	g_assert_true(item_name_is_valid("x"));
+	g_assert_false(item_name_is_valid(".."));
+	g_assert_false(item_name_is_valid("a/b"));
+	g_assert_false(item_name_is_valid(""));
+}
+
+static void test_split_keeps_single(void)
+{
+	const char *t = CAL(EV("only", "SUMMARY:kept  as is\r\n"));
+	GPtrArray *parts = item_split(t, strlen(t), NULL, NULL);
+	item_part *p;
+
+	g_assert_nonnull(parts);
+	g_assert_cmpuint(parts->len, ==, 1);
+	p = parts->pdata[0];
+	g_assert_cmpstr(p->uid, ==, "only");
+	g_assert_cmpmem(g_bytes_get_data(p->data, NULL), g_bytes_get_size(p->data),
+			t, strlen(t));
+	g_ptr_array_unref(parts);
+}
+
+static void test_split_many(void)
+{
+	GString *s = g_string_new("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Outlook//EN\r\n"
+				  "BEGIN:VTIMEZONE\r\nTZID:Used\r\nBEGIN:STANDARD\r\n"
+				  "DTSTART:16010101T000000\r\nTZOFFSETFROM:-0400\r\n"
+				  "TZOFFSETTO:-0500\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+				  "BEGIN:VTIMEZONE\r\nTZID:Unused\r\nBEGIN:STANDARD\r\n"
+				  "DTSTART:16010101T000000\r\nTZOFFSETFROM:+0100\r\n"
+				  "TZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n");
+	GPtrArray *parts;
+
+	for (int i = 0; i < 500; i++)
+		g_string_append_printf(s, "BEGIN:VEVENT\r\nUID:ev-%d\r\n"
+				       "DTSTART;TZID=Used:20200101T1000%02d\r\n"
+				       "SUMMARY:event %d\r\nEND:VEVENT\r\n", i, i % 60, i);
+	/* an override of the first event, later in the file */
+	g_string_append(s, "BEGIN:VEVENT\r\nUID:ev-0\r\nRECURRENCE-ID:20200108T100000Z\r\n"
+		"DTSTART:20200108T110000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+	parts = item_split(s->str, s->len, NULL, NULL);
+	g_assert_nonnull(parts);
+	g_assert_cmpuint(parts->len, ==, 500);
+	for (guint i = 0; i < parts->len; i++) {
+		item_part *p = parts->pdata[i];
+		gsize len;
+		const char *d = g_bytes_get_data(p->data, &len);
+		char *uid = NULL;
+		char *want = g_strdup_printf("ev-%u", i);
+
+		g_assert_cmpstr(p->uid, ==, want);
+		g_assert_true(item_check(d, len, ITEM_CHECK_STRICT, &uid, NULL, NULL));
+		g_assert_cmpstr(uid, ==, want);
+		g_assert_nonnull(g_strstr_len(d, len, "TZID:Used"));
+		g_assert_null(g_strstr_len(d, len, "TZID:Unused"));
+		g_assert_nonnull(g_strstr_len(d, len, "PRODID:-//Outlook//EN"));
+		if (i == 0)
+			g_assert_nonnull(g_strstr_len(d, len, "RECURRENCE-ID"));
+		g_free(uid);
+		g_free(want);
+	}
+	g_ptr_array_unref(parts);
+	g_string_free(s, TRUE);
+}
+
+static void test_split_refuses(void)
+{
+	const char *t = CAL(EV("a", "") "BEGIN:VEVENT\r\nSUMMARY:no uid\r\nEND:VEVENT\r\n");
+	GError *err = NULL;
+
+	g_assert_null(item_split(t, strlen(t), NULL, &err));
+	g_assert_error(err, CALFS_ERROR, CALFS_ERROR_INVALID);
+	g_error_free(err);
+	g_assert_null(item_split("junk", 4, NULL, NULL));
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/item/valid", test_valid);
+	g_test_add_func("/item/invalid", test_invalid);
+	g_test_add_func("/item/lenient", test_lenient);
+	g_test_add_func("/item/names", test_names);
+	g_test_add_func("/item/split/single", test_split_keeps_single);
+	g_test_add_func("/item/split/many", test_split_many);
+	g_test_add_func("/item/split/refuses", test_split_refuses);
+	return g_test_run();
+}

@@ -1,0 +1,318 @@
+/* Unit tests: the SQLite store, its journal and its change log, on a real
+ * SQLite file in a temporary directory */
+#include "error.h"
+#include "store.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+
+typedef struct {
+	char *dir;
+	char *path;
+	store *s;
+	gint64 cal;
+} fixture;
+
+static const char item_a[] = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+static const char item_a2[] = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:2\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+static const char item_b[] = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:b\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+static void setup(fixture *f, gconstpointer data)
+{
+	store_mailbox *m;
+	store_calendar *c;
+
+	(void)data;
+	f->dir = g_dir_make_tmp("calfs-store-XXXXXX", NULL);
+	f->path = g_build_filename(f->dir, "t.db", NULL);
+	f->s = store_open_path(f->path, "test", NULL);
+	g_assert_nonnull(f->s);
+	m = store_mailbox_create(f->s, "alice@example.com", NULL);
+	g_assert_nonnull(m);
+	c = store_calendar_create(f->s, m->id, "Calendar", NULL);
+	g_assert_nonnull(c);
+	f->cal = c->id;
+	store_mailbox_free(m);
+	store_calendar_free(c);
+}
+
+static void teardown(fixture *f, gconstpointer data)
+{
+	char *wal = g_strconcat(f->path, "-wal", NULL);
+	char *shm = g_strconcat(f->path, "-shm", NULL);
+
+	(void)data;
+	store_close(f->s);
+	g_unlink(f->path);
+	g_unlink(wal);
+	g_unlink(shm);
+	g_rmdir(f->dir);
+	g_free(wal);
+	g_free(shm);
+	g_free(f->path);
+	g_free(f->dir);
+}
+
+static store_item *put(fixture *f, const char *name, const char *uid,
+		       const char *text, store_put_result *res, GError **err)
+{
+	GBytes *b = g_bytes_new_static(text, strlen(text));
+	store_put req = { .calendar_id = f->cal, .name = name, .uid = uid, .data = b };
+	store_item *it = store_item_put(f->s, &req, res, err);
+
+	g_bytes_unref(b);
+	return it;
+}
+
+/* Run a query on the store file through a second connection. */
+static char *query(fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *r = NULL;
+
+	g_assert_cmpint(sqlite3_open(f->path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==, SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		r = g_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r;
+}
+
+static void test_mailboxes(fixture *f, gconstpointer data)
+{
+	GError *err = NULL;
+	GPtrArray *l;
+	store_mailbox *m;
+
+	(void)data;
+	g_assert_null(store_mailbox_create(f->s, "alice@example.com", &err));
+	g_assert_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS);
+	g_clear_error(&err);
+	g_assert_null(store_mailbox_create(f->s, "a/b", &err));
+	g_assert_error(err, CALFS_ERROR, CALFS_ERROR_NAME);
+	g_clear_error(&err);
+	m = store_mailbox_create(f->s, "bob@example.com", NULL);
+	l = store_mailbox_list(f->s, NULL);
+	g_assert_cmpuint(l->len, ==, 2);
+	g_assert_cmpstr(((store_mailbox *)l->pdata[0])->name, ==, "alice@example.com");
+	g_ptr_array_unref(l);
+	g_assert_true(store_mailbox_delete(f->s, m->id, NULL));
+	g_assert_null(store_mailbox_find(f->s, "bob@example.com", &err));
+	g_assert_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND);
+	g_clear_error(&err);
+	store_mailbox_free(m);
+	m = store_mailbox_find(f->s, "alice@example.com", NULL);
+	g_assert_false(store_mailbox_delete(f->s, m->id, &err));
+	g_assert_error(err, CALFS_ERROR, CALFS_ERROR_NOTEMPTY);
+	g_clear_error(&err);
+	store_mailbox_free(m);
+}
+
+static void test_put_replace(fixture *f, gconstpointer data)
+{
+	store_put_result res;
+	store_item *it, *it2, *got;
+	store_calendar *c1, *c2;
+	GError *err = NULL;
+
+	(void)data;
+	c1 = store_calendar_get(f->s, f->cal, NULL);
+	it = put(f, "a.ics", "a", item_a, &res, &err);
+	g_assert_no_error(err);
+	g_assert_cmpint(res, ==, STORE_PUT_CREATED);
+	g_assert_cmpint(it->version, ==, 1);
+	g_assert_cmpuint(it->size, ==, strlen(item_a));
+	c2 = store_calendar_get(f->s, f->cal, NULL);
+	g_assert_cmpint(c2->mtime_ns, >, c1->mtime_ns);
+
+	it2 = put(f, "a.ics", "a", item_a, &res, NULL);
+	g_assert_cmpint(res, ==, STORE_PUT_UNCHANGED);
+	g_assert_cmpint(it2->version, ==, 1);
+	store_item_free(it2);
+
+	it2 = put(f, "a.ics", "a", item_a2, &res, NULL);
+	g_assert_cmpint(res, ==, STORE_PUT_UPDATED);
+	g_assert_cmpint(it2->id, ==, it->id);
+	g_assert_cmpint(it2->version, ==, 2);
+	g_assert_cmpint(it2->mtime_ns, >, it->mtime_ns);
+	got = store_item_get(f->s, it->id, TRUE, NULL);
+	g_assert_cmpmem(g_bytes_get_data(got->data, NULL), g_bytes_get_size(got->data),
+			item_a2, strlen(item_a2));
+	store_item_free(got);
+
+	/* the journal keeps the replaced bytes */
+	{
+		char *old = query(f, "SELECT old_data FROM journal WHERE op = 'update'");
+
+		g_assert_cmpstr(old, ==, item_a);
+		g_free(old);
+	}
+	store_item_free(it);
+	store_item_free(it2);
+	store_calendar_free(c1);
+	store_calendar_free(c2);
+}
+
+static void test_uid_unique(fixture *f, gconstpointer data)
+{
+	GError *err = NULL;
+	store_item *it;
+
+	(void)data;
+	store_item_free(put(f, "a.ics", "a", item_a, NULL, NULL));
+	g_assert_null(put(f, "other.ics", "a", item_a, NULL, &err));
+	g_assert_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS);
+	g_assert_nonnull(strstr(err->message, "a.ics"));
+	g_clear_error(&err);
+	it = store_item_find_uid(f->s, f->cal, "a", NULL);
+	g_assert_cmpstr(it->name, ==, "a.ics");
+	store_item_free(it);
+}
+
+static void test_delete_rename(fixture *f, gconstpointer data)
+{
+	store_item *a = put(f, "a.ics", "a", item_a, NULL, NULL);
+	store_item *b = put(f, "b.ics", "b", item_b, NULL, NULL);
+	store_item *got;
+	GError *err = NULL;
+	char *v;
+
+	(void)data;
+	/* rename a over b: b is replaced, and journaled as deleted */
+	g_assert_true(store_item_rename(f->s, a->id, f->cal, "b.ics", NULL));
+	got = store_item_find(f->s, f->cal, "b.ics", TRUE, NULL);
+	g_assert_cmpint(got->id, ==, a->id);
+	store_item_free(got);
+	g_assert_null(store_item_find(f->s, f->cal, "a.ics", FALSE, &err));
+	g_assert_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND);
+	g_clear_error(&err);
+	v = query(f, "SELECT old_data FROM journal WHERE op = 'delete'");
+	g_assert_cmpstr(v, ==, item_b);
+	g_free(v);
+	v = query(f, "SELECT old_name || '>' || name FROM journal WHERE op = 'rename'");
+	g_assert_cmpstr(v, ==, "a.ics>b.ics");
+	g_free(v);
+
+	g_assert_true(store_item_delete(f->s, a->id, NULL));
+	v = query(f, "SELECT count(*) FROM items");
+	g_assert_cmpstr(v, ==, "0");
+	g_free(v);
+	v = query(f, "SELECT count(*) FROM journal WHERE op = 'delete'");
+	g_assert_cmpstr(v, ==, "2");
+	g_free(v);
+	store_item_free(a);
+	store_item_free(b);
+}
+
+static void test_reserve(fixture *f, gconstpointer data)
+{
+	gint64 r1 = store_item_reserve_id(f->s, NULL);
+	gint64 r2 = store_item_reserve_id(f->s, NULL);
+	GBytes *b = g_bytes_new_static(item_a, strlen(item_a));
+	store_put req = { .calendar_id = f->cal, .name = "a.ics", .uid = "a",
+			  .data = b, .reserved_id = r2 };
+	store_item *it, *other;
+
+	(void)data;
+	g_assert_cmpint(r1, >, 0);
+	g_assert_cmpint(r2, >, r1);
+	it = store_item_put(f->s, &req, NULL, NULL);
+	g_assert_cmpint(it->id, ==, r2);
+	/* ids given without a reservation never meet reserved ones */
+	other = put(f, "b.ics", "b", item_b, NULL, NULL);
+	g_assert_cmpint(other->id, !=, r1);
+	g_assert_cmpint(other->id, !=, r2);
+	g_assert_cmpint(store_item_reserve_id(f->s, NULL), >, other->id);
+	store_item_free(it);
+	store_item_free(other);
+	g_bytes_unref(b);
+}
+
+static void test_changes(fixture *f, gconstpointer data)
+{
+	store_stats st;
+	GPtrArray *ch;
+	store_item *a;
+	store_change *c;
+
+	(void)data;
+	g_assert_true(store_stats_get(f->s, &st, NULL));
+	a = put(f, "a.ics", "a", item_a, NULL, NULL);
+	g_assert_true(store_item_delete(f->s, a->id, NULL));
+	ch = store_changes_since(f->s, st.last_change, 100, NULL);
+	g_assert_cmpuint(ch->len, ==, 2);
+	c = ch->pdata[0];
+	g_assert_cmpint(c->kind, ==, STORE_CHANGE_ITEM_CREATE);
+	g_assert_cmpstr(c->name, ==, "a.ics");
+	g_assert_cmpstr(c->origin, ==, "test");
+	c = ch->pdata[1];
+	g_assert_cmpint(c->kind, ==, STORE_CHANGE_ITEM_DELETE);
+	g_assert_cmpint(c->item_id, ==, a->id);
+	g_ptr_array_unref(ch);
+	store_item_free(a);
+}
+
+static void test_second_process(fixture *f, gconstpointer data)
+{
+	store *s2 = store_open_path(f->path, "second", NULL);
+	store_item *it;
+	GBytes *b = g_bytes_new_static(item_b, strlen(item_b));
+	store_put req = { .calendar_id = f->cal, .name = "b.ics", .uid = "b", .data = b };
+
+	(void)data;
+	g_assert_nonnull(s2);
+	g_assert_cmpint(store_run_begin(s2, "second", NULL), >, 0);
+	it = store_item_put(s2, &req, NULL, NULL);
+	g_assert_nonnull(it);
+	store_item_free(it);
+	it = store_item_find(f->s, f->cal, "b.ics", TRUE, NULL);
+	g_assert_nonnull(it);
+	store_item_free(it);
+	store_close(s2);
+	g_bytes_unref(b);
+	{
+		char *runs = query(f, "SELECT count(*) FROM runs WHERE command = 'second'");
+
+		g_assert_cmpstr(runs, ==, "1");
+		g_free(runs);
+	}
+}
+
+static void test_meta(fixture *f, gconstpointer data)
+{
+	store_calendar *c;
+	GError *err = NULL;
+
+	(void)data;
+	g_assert_true(store_calendar_set_meta(f->s, f->cal, "displayname", "Work", NULL));
+	g_assert_true(store_calendar_set_meta(f->s, f->cal, "color", "#ff0000", NULL));
+	g_assert_false(store_calendar_set_meta(f->s, f->cal, "other", "x", &err));
+	g_assert_error(err, CALFS_ERROR, CALFS_ERROR_NAME);
+	g_clear_error(&err);
+	c = store_calendar_get(f->s, f->cal, NULL);
+	g_assert_cmpstr(c->displayname, ==, "Work");
+	g_assert_cmpstr(c->color, ==, "#ff0000");
+	store_calendar_free(c);
+	g_assert_true(store_calendar_set_meta(f->s, f->cal, "color", NULL, NULL));
+	c = store_calendar_get(f->s, f->cal, NULL);
+	g_assert_null(c->color);
+	store_calendar_free(c);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define T(path, fn) g_test_add(path, fixture, NULL, setup, fn, teardown)
+	T("/store/mailboxes", test_mailboxes);
+	T("/store/put-replace-journal", test_put_replace);
+	T("/store/uid-unique", test_uid_unique);
+	T("/store/delete-rename-journal", test_delete_rename);
+	T("/store/reserve-id", test_reserve);
+	T("/store/change-log", test_changes);
+	T("/store/second-process", test_second_process);
+	T("/store/calendar-meta", test_meta);
+	return g_test_run();
+}
