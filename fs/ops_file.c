@@ -378,39 +378,47 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	reply_create(req, fs, ino, fi);
 }
 
+/* The bytes of a [off, off + size) read, as a reference or a copy taken
+ * under the lock: the reply is sent after unlocking, because answering
+ * may let the reader close the file and another thread free h. */
+static GBytes *slice(const guint8 *data, gsize len, GBytes *whole, size_t size,
+		     off_t off)
+{
+	gsize n;
+
+	if ((gsize)off >= len)
+		return g_bytes_new(NULL, 0);
+	n = MIN(size, len - off);
+	return whole ? g_bytes_new_from_bytes(whole, off, n)
+		     : g_bytes_new(data + off, n);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	fs_ctx *fs = FS(req);
 	fh *h = FH(fi);
-	const guint8 *data;
+	const void *data;
+	GBytes *b;
 	gsize len;
 
 	(void)ino;
 	if (h->kind == FH_NODE) {
 		g_mutex_lock(&fs->nodes_lock);
-		len = h->node->data->len;
-		data = h->node->data->data;
-		if ((gsize)off >= len)
-			fuse_reply_buf(req, NULL, 0);
-		else
-			fuse_reply_buf(req, (const char *)data + off,
-				       MIN(size, len - off));
+		b = slice(h->node->data->data, h->node->data->len, NULL, size, off);
 		g_mutex_unlock(&fs->nodes_lock);
-		return;
-	}
-	g_mutex_lock(&h->lock);
-	if (h->buf) {
-		data = h->buf->data;
-		len = h->buf->len;
 	} else {
-		data = g_bytes_get_data(h->snapshot, &len);
+		g_mutex_lock(&h->lock);
+		if (h->buf)
+			b = slice(h->buf->data, h->buf->len, NULL, size, off);
+		else
+			b = slice(g_bytes_get_data(h->snapshot, NULL),
+				  g_bytes_get_size(h->snapshot), h->snapshot, size, off);
+		g_mutex_unlock(&h->lock);
 	}
-	if ((gsize)off >= len)
-		fuse_reply_buf(req, NULL, 0);
-	else
-		fuse_reply_buf(req, (const char *)data + off, MIN(size, len - off));
-	g_mutex_unlock(&h->lock);
+	data = g_bytes_get_data(b, &len);
+	fuse_reply_buf(req, data, len);
+	g_bytes_unref(b);
 }
 
 static void put_bytes(GByteArray *a, const char *buf, size_t size, off_t off)

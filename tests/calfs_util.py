@@ -80,6 +80,8 @@ class Calfs:
         self.mnt.mkdir(exist_ok=True)
         logf = open(self.log, "ab")
         cmd = [str(CALFS), "-c", str(self.conf), "mount", "-f"]
+        if os.environ.get("CALFS_TEST_DEBUG"):
+            cmd.append("-d")        # every FUSE request, to the log
         for o in opts:
             cmd += ["-o", o]
         self.proc = subprocess.Popen(cmd + [str(self.mnt)], stdout=logf,
