@@ -19,6 +19,12 @@ conf *cmd_load_conf(const cmd_globals *g);
  * error. */
 store *cmd_open_store(const conf *c, const char *command);
 
+/* cmd_parse: parse the options of subcommand argv[0] (usage "calfs CMD
+ * params", with summary and entries, which may be NULL), removing them
+ * from argv.  FALSE after printing the error. */
+gboolean cmd_parse(int *argc, char ***argv, const char *params,
+		   const char *summary, GOptionEntry *entries);
+
 /* Each returns the process exit status.  argv[0] is the subcommand. */
 int cmd_mount(const cmd_globals *g, int argc, char **argv);
 int cmd_mount_fstab(const cmd_globals *g, int argc, char **argv);

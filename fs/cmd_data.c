@@ -5,26 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Parse a subcommand's options; FALSE after printing the error. */
-static gboolean parse(int *argc, char ***argv, const char *params,
-		      const char *summary, GOptionEntry *entries)
-{
-	GOptionContext *ctx = g_option_context_new(params);
-	GError *err = NULL;
-	gboolean ok;
-
-	g_option_context_set_summary(ctx, summary);
-	if (entries)
-		g_option_context_add_main_entries(ctx, entries, NULL);
-	ok = g_option_context_parse(ctx, argc, argv, &err);
-	if (!ok) {
-		fprintf(stderr, "calfs: %s\n", err->message);
-		g_error_free(err);
-	}
-	g_option_context_free(ctx);
-	return ok;
-}
-
 int cmd_import(const cmd_globals *g, int argc, char **argv)
 {
 	vdir_stats st = { 0 };
@@ -34,7 +14,7 @@ int cmd_import(const cmd_globals *g, int argc, char **argv)
 	char *command;
 	int rc = 0;
 
-	if (!parse(&argc, &argv, "MAILBOX[/CALENDAR] PATH...",
+	if (!cmd_parse(&argc, &argv, "MAILBOX[/CALENDAR] PATH...",
 		   "Import .ics files (any number of events each; they are split\n"
 		   "into one item per UID) and vdir directories into a calendar.\n"
 		   "The mailbox and the calendar (default \"Calendar\") are created\n"
@@ -74,7 +54,7 @@ int cmd_export(const cmd_globals *g, int argc, char **argv)
 	store *s;
 	int rc = 0;
 
-	if (!parse(&argc, &argv, "MAILBOX[/CALENDAR] DIR",
+	if (!cmd_parse(&argc, &argv, "MAILBOX[/CALENDAR] DIR",
 		   "Write the items of a calendar (or of every calendar of a\n"
 		   "mailbox, one subdirectory each) to DIR as a vdir, rendered as\n"
 		   "the mount shows them.", NULL))

@@ -236,19 +236,8 @@ static gboolean parse_mount(int *argc, char ***argv, mount_args *ma,
 		  "mount options, comma-separated", "OPTS" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
-	GOptionContext *ctx = g_option_context_new(params);
-	GError *err = NULL;
-	gboolean ok;
 
-	g_option_context_set_summary(ctx, mount_summary);
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	ok = g_option_context_parse(ctx, argc, argv, &err);
-	if (!ok) {
-		fprintf(stderr, "calfs: %s\n", err->message);
-		g_error_free(err);
-	}
-	g_option_context_free(ctx);
-	return ok;
+	return cmd_parse(argc, argv, params, mount_summary, entries);
 }
 
 int cmd_mount(const cmd_globals *g, int argc, char **argv)
@@ -276,7 +265,7 @@ int cmd_mount_fstab(const cmd_globals *g, int argc, char **argv)
 	int n = argc, rc;
 
 	/* "calfs STORE MOUNTPOINT -o OPTS": parse as "mount STORE MOUNTPOINT" */
-	v[0] = "mount";
+	v[0] = "";		/* usage: "calfs STORE MOUNTPOINT" */
 	for (int i = 0; i < argc; i++)
 		v[i + 1] = argv[i];
 	n = argc + 1;

@@ -62,6 +62,30 @@ store *cmd_open_store(const conf *c, const char *command)
 	return s;
 }
 
+gboolean cmd_parse(int *argc, char ***argv, const char *params,
+		   const char *summary, GOptionEntry *entries)
+{
+	const char *cmd = (*argv)[0];
+	char *name = *cmd ? g_strconcat("calfs ", cmd, NULL) : g_strdup("calfs");
+	GOptionContext *ctx;
+	GError *err = NULL;
+	gboolean ok;
+
+	g_set_prgname(name);	/* "Usage: calfs import ..." */
+	g_free(name);
+	ctx = g_option_context_new(params);
+	g_option_context_set_summary(ctx, summary);
+	if (entries)
+		g_option_context_add_main_entries(ctx, entries, NULL);
+	ok = g_option_context_parse(ctx, argc, argv, &err);
+	if (!ok) {
+		fprintf(stderr, "calfs: %s\n", err->message);
+		g_error_free(err);
+	}
+	g_option_context_free(ctx);
+	return ok;
+}
+
 static int parse_globals(int argc, char **argv, cmd_globals *g, int *next)
 {
 	int i = 1;

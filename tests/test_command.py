@@ -1,0 +1,126 @@
+"""The calfs command: help, configuration errors, the fstab form, two
+daemons on one store."""
+import os
+import subprocess
+
+import pytest
+
+from calfs_util import BUILD, CALFS, Calfs, ics, wait_for
+
+MB = "alice@example.com"
+
+
+@pytest.mark.parametrize("cmd", ["mount", "import", "export"])
+def test_help(cmd):
+    r = subprocess.run([str(CALFS), cmd, "--help"], capture_output=True, text=True)
+    assert r.returncode == 0
+    assert ("calfs %s" % cmd) in r.stdout
+
+
+def test_usage_errors(calfs):
+    r = calfs.run("frobnicate", check=False)
+    assert r.returncode == 2
+    assert "'frobnicate' is not a command" in r.stderr
+    r = calfs.run("import", MB, check=False)
+    assert r.returncode == 2
+
+
+def test_bad_conf_names_file_line_and_key(calfs):
+    calfs.conf.write_text("[store]\npath=calfs.db\n[policy]\nrebase=maybe\n")
+    calfs.mnt.mkdir()
+    r = calfs.run("mount", "-f", calfs.mnt, check=False)
+    assert r.returncode == 1
+    assert r.stderr.strip() == "calfs: %s:4: [policy] rebase: 'maybe' is not true or false" % calfs.conf
+    assert not os.path.ismount(calfs.mnt)
+    assert not calfs.store.exists()
+
+
+def test_missing_mountpoint(calfs):
+    r = calfs.run("mount", "-f", calfs.dir / "nowhere", check=False)
+    assert r.returncode == 1
+    assert "nowhere" in r.stderr
+
+
+def test_import_reports_and_skips_bad_files(calfs, tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "good.ics").write_bytes(ics("good"))
+    (src / "bad.ics").write_bytes(b"garbage\n")
+    r = calfs.run("import", MB + "/Work", src)
+    assert "bad.ics: skipped: does not begin with BEGIN:VCALENDAR" in r.stderr
+    assert "1 created" in r.stdout and "1 skipped" in r.stdout
+    out = tmp_path / "out"
+    calfs.run("export", MB + "/Work", out)
+    assert sorted(os.listdir(out)) == ["good.ics"]
+    # importing again changes nothing
+    r = calfs.run("import", MB + "/Work", src / "good.ics")
+    assert "1 unchanged" in r.stdout
+
+
+def test_split_outlook_export_on_import(calfs, tmp_path):
+    events = "".join("BEGIN:VEVENT\r\nUID:ev-%d\r\nDTSTAMP:20200101T000000Z\r\n"
+                     "DTSTART:20200101T100000Z\r\nSUMMARY:event %d\r\nEND:VEVENT\r\n"
+                     % (i, i) for i in range(500))
+    export = tmp_path / "export.ics"
+    export.write_bytes(("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Outlook//EN\r\n"
+                        + events + "END:VCALENDAR\r\n").encode())
+    r = calfs.run("import", MB, export)
+    assert "500 created" in r.stdout, r.stdout + r.stderr
+    calfs.mount()
+    names = os.listdir(calfs.path(MB, "Calendar"))
+    assert len(names) == 500
+    assert "ev-123.ics" in names
+    assert b"SUMMARY:event 123" in calfs.path(MB, "Calendar", "ev-123.ics").read_bytes()
+    calfs.umount()
+
+
+def test_fstab_form_through_mount_fuse3(calfs):
+    """What mount -t fuse.calfs STORE DIR -o ... runs (mount(8) resets PATH,
+    so an installed calfs is needed there): mount.fuse3, which runs
+    'calfs STORE DIR -o ...'."""
+    calfs.import_items(MB, {"a.ics": ics("a")})
+    calfs.mnt.mkdir()
+    env = dict(os.environ, PATH="%s:%s" % (BUILD, os.environ["PATH"]))
+    r = subprocess.run(["/sbin/mount.fuse3", str(calfs.store), str(calfs.mnt),
+                        "-t", "calfs", "-o", "conf=%s,default_permissions" % calfs.conf],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    try:
+        wait_for(lambda: os.path.ismount(calfs.mnt), 5, "the mount")
+        assert os.listdir(calfs.path(MB, "Calendar")) == ["a.ics"]
+        with open("/proc/mounts") as f:
+            line = [l for l in f if str(calfs.mnt) in l][0]
+        assert "fuse.calfs" in line and "default_permissions" in line
+    finally:
+        subprocess.run(["fusermount3", "-u", str(calfs.mnt)], check=True)
+    assert not os.path.ismount(calfs.mnt)
+
+
+def test_two_daemons_one_store(calfs, tmp_path):
+    """A change through one mount reaches the other within a second."""
+    calfs.import_items(MB, {"a.ics": ics("a", "Alpha"), "b.ics": ics("b")})
+    calfs.mount()
+    (tmp_path / "other").mkdir()
+    other = Calfs(tmp_path / "other")
+    other.conf.write_text("[store]\npath=%s\n" % calfs.store)
+    other.mount()
+    try:
+        here = calfs.path(MB, "Calendar")
+        there = other.path(MB, "Calendar")
+        assert sorted(os.listdir(there)) == ["a.ics", "b.ics"]
+        (there / "a.ics").read_bytes()          # cached in the kernel now
+        assert (here / "b.ics").exists()
+        os.unlink(there / "b.ics")
+        wait_for(lambda: not (here / "b.ics").exists(), 1.0, "the deletion")
+        (there / "c.ics").write_bytes(ics("c"))
+        wait_for(lambda: (here / "c.ics").exists(), 1.0, "the new item")
+        (there / "a.ics").write_bytes(ics("a", "Changed there"))
+        wait_for(lambda: b"Changed there" in (here / "a.ics").read_bytes(), 1.0,
+                 "the change")
+        os.rename(there / "c.ics", there / "d.ics")
+        wait_for(lambda: sorted(os.listdir(here)) == ["a.ics", "d.ics"]
+                 and not (here / "c.ics").exists(), 1.0, "the rename")
+    finally:
+        other.umount()
+        calfs.umount()
+    assert not other.warnings()
