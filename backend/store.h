@@ -135,6 +135,7 @@ typedef struct {
 	GPtrArray *(*changes_since)(store *s, gint64 seq, int limit,
 				    GError **err);
 	gboolean (*stats)(store *s, store_stats *out, GError **err);
+	gint64 (*root_mtime)(store *s, GError **err);
 } store_ops;
 
 struct store {
@@ -326,6 +327,13 @@ static inline GPtrArray *store_changes_since(store *s, gint64 seq, int limit,
 static inline gboolean store_stats_get(store *s, store_stats *out, GError **err)
 {
 	return s->ops->stats(s, out, err);
+}
+
+/* store_root_mtime: when a mailbox was last added or removed (ns), 0 when
+ * never, -1 on error. */
+static inline gint64 store_root_mtime(store *s, GError **err)
+{
+	return s->ops->root_mtime(s, err);
 }
 
 #endif

@@ -1246,6 +1246,18 @@ static gboolean sq_stats(store *base, store_stats *out, GError **err)
 	return ok;
 }
 
+static gint64 sq_root_mtime(store *base, GError **err)
+{
+	sqlstore *s = SQ(base);
+	gint64 v;
+
+	g_mutex_lock(&s->lock);
+	v = scalar(s, "SELECT coalesce((SELECT value FROM meta"
+		   " WHERE key = 'root_mtime_ns'), 0)", err);
+	g_mutex_unlock(&s->lock);
+	return v;
+}
+
 static gint64 sq_run_begin(store *base, const char *command, GError **err)
 {
 	sqlstore *s = SQ(base);
@@ -1317,6 +1329,7 @@ static const store_ops sqlite_ops = {
 	.item_rename = sq_item_rename,
 	.changes_since = sq_changes_since,
 	.stats = sq_stats,
+	.root_mtime = sq_root_mtime,
 };
 
 static gboolean check_version(sqlstore *s, GError **err)

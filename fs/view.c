@@ -361,6 +361,10 @@ gboolean view_stat(fs_ctx *fs, fuse_ino_t ino, struct stat *st, GError **err)
 	switch (ino_kind_of(ino)) {
 	case INO_ROOT:
 		set_dir(st, 0755);
+		if ((ns = store_root_mtime(fs->store, err)) < 0)
+			return FALSE;
+		if (ns)
+			set_time(st, ns);
 		return TRUE;
 	case INO_MAILBOX:
 		if (!mailbox_owner(fs, ino_id(ino), st, &mode, &ns, err))

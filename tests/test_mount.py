@@ -263,6 +263,15 @@ def test_directory_mtime_follows_children(mounted):
     assert os.stat(cal(mounted)).st_mtime_ns > d1
 
 
+def test_root_mtime_follows_mailboxes(mounted):
+    r0 = os.stat(mounted.mnt).st_mtime_ns
+    os.mkdir(mounted.path("carol@example.com"))
+    r1 = os.stat(mounted.mnt).st_mtime_ns
+    assert r1 > r0
+    os.rmdir(mounted.path("carol@example.com"))
+    assert os.stat(mounted.mnt).st_mtime_ns > r1
+
+
 def test_mtime_nanoseconds(mounted):
     m = {os.stat(cal(mounted, n)).st_mtime_ns % 1000000000 for n in ("a.ics", "b.ics")}
     assert m != {0}
