@@ -11,6 +11,16 @@
 #include "render.h"
 #include "store.h"
 
+/* The rule T4 lookup of the replies a mailbox has processed, on a store. */
+typedef struct {
+	store *s;
+	gint64 mailbox_id;
+	repair_context ctx;
+} ingest_replies;
+
+/* ingest_replies_init: make r->ctx look up the replies of mailbox_id. */
+void ingest_replies_init(ingest_replies *r, store *s, gint64 mailbox_id);
+
 typedef struct {
 	gint64 calendar_id;
 	const char *name;	/* the item's file name */

@@ -2,7 +2,6 @@
 #include "item.h"
 #include "repair.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static render_options options(const conf *c, const char *mailbox,
@@ -33,33 +32,43 @@ render_options render_options_write(const conf *c, const char *mailbox)
 	return options(c, mailbox, c->repair_on_write);
 }
 
-GBytes *render_item(GBytes *stored, const render_options *o, GPtrArray *fixes)
+GBytes *render_item(GBytes *stored, const render_options *o, GPtrArray *repairs)
 {
 	icalcomponent *cal;
+	GPtrArray *fixes;
 	gsize len;
 	const char *data = g_bytes_get_data(stored, &len);
-	guint changes = 0;
-	char *text;
+	GBytes *out;
 
-	if (!o->repair && !o->rebase)
+	/* rebasing lands with the tzrules issue: only repair parses now */
+	if (!o->repair || !repair_may_apply(data, len))
 		return g_bytes_ref(stored);
 	cal = item_parse(data, len);
 	if (!cal)
 		return g_bytes_ref(stored);
-	if (o->repair)
-		changes += repair_component(cal, fixes);
+	fixes = repair_component(cal, o->ctx);
 	if (o->rebase)
-		changes += tz_rebase_component(cal, &o->tz, fixes);
-	if (!changes) {
-		icalcomponent_free(cal);
-		return g_bytes_ref(stored);
-	}
-	text = icalcomponent_as_ical_string_r(cal);
+		tz_rebase_component(cal, &o->tz, NULL);
 	icalcomponent_free(cal);
-	{
-		GBytes *out = g_bytes_new(text, strlen(text));
+	out = repair_apply_text(stored, fixes);
+	if (repairs)
+		for (guint i = 0; i < fixes->len; i++)
+			g_ptr_array_add(repairs, g_steal_pointer(&fixes->pdata[i]));
+	g_ptr_array_unref(fixes);
+	return out;
+}
 
-		free(text);
-		return out;
+char *render_describe(GPtrArray *repairs)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; repairs && i < repairs->len; i++) {
+		char *line = repair_describe(repairs->pdata[i]);
+
+		if (i)
+			g_string_append_c(s, '\n');
+		g_string_append(s, line);
+		g_free(line);
 	}
+	return g_string_free(s, FALSE);
 }

@@ -9,12 +9,14 @@
 
 #include <glib.h>
 #include "conf.h"
+#include "repair.h"
 #include "tz.h"
 
 typedef struct {
 	gboolean repair;	/* apply track-status repair */
 	gboolean rebase;	/* apply DST rebasing */
 	tz_options tz;
+	const repair_context *ctx;	/* lookups for rule T4, or NULL */
 } render_options;
 
 /* render_options_read: the options for reading items of mailbox under c
@@ -26,9 +28,14 @@ render_options render_options_read(const conf *c, const char *mailbox);
 render_options render_options_write(const conf *c, const char *mailbox);
 
 /* render_item: render stored under o.  Returns a new reference: to stored
- * itself when nothing changed, else to newly serialized bytes.  The changes
- * made are appended to fixes (newly allocated strings; may be NULL).  Bytes
- * that do not parse are returned as they are. */
-GBytes *render_item(GBytes *stored, const render_options *o, GPtrArray *fixes);
+ * itself when nothing changed, else to bytes that differ from it only in
+ * the lines changed.  The repairs made are appended to repairs (may be
+ * NULL; repair_fix* records, so the array must free them with
+ * repair_fix_free).  Bytes that do not parse are returned as they are. */
+GBytes *render_item(GBytes *stored, const render_options *o, GPtrArray *repairs);
+
+/* render_describe: the repairs as lines a person reads, joined with '\n'
+ * (for user.calfs.fixes).  Newly allocated; "" when there are none. */
+char *render_describe(GPtrArray *repairs);
 
 #endif

@@ -1,8 +1,440 @@
 #include "repair.h"
+#include "ictext.h"
 
-guint repair_component(icalcomponent *cal, GPtrArray *fixes)
+#include <string.h>
+
+#define ACC "X-MICROSOFT-CDO-ATTENDEE-CRITICAL-CHANGE"
+#define OCC "X-MICROSOFT-CDO-OWNER-CRITICAL-CHANGE"
+#define CDO_REPLYTIME "X-MICROSOFT-CDO-REPLYTIME"
+#define OLK_SEQTIME "X-MS-OLK-APPTSEQTIME"
+#define REPLYTIME "X-REPLYTIME"
+
+/* 1900-01-01T00:00:00Z */
+#define SENTINEL G_GINT64_CONSTANT(-2208988800)
+
+gboolean repair_time_valid(const char *text, gint64 *when)
 {
-	(void)cal;
-	(void)fixes;
-	return 0;
+	int y, mo, d, h, mi, s;
+	char rest[3] = "";
+	GDateTime *dt;
+	gint64 t;
+	gsize n;
+
+	if (!text)
+		return FALSE;
+	while (g_ascii_isspace(*text))
+		text++;
+	n = strlen(text);
+	while (n && g_ascii_isspace(text[n - 1]))
+		n--;
+	if ((n != 15 && n != 16) || (text[8] != 'T' && text[8] != 't'))
+		return FALSE;
+	for (gsize i = 0; i < 15; i++)
+		if (i != 8 && !g_ascii_isdigit(text[i]))
+			return FALSE;
+	if (n == 16 && text[15] != 'Z' && text[15] != 'z')
+		return FALSE;
+	if (sscanf(text, "%4d%2d%2d%*c%2d%2d%2d%2s", &y, &mo, &d, &h, &mi, &s,
+		   rest) < 6)
+		return FALSE;
+	dt = g_date_time_new_utc(y, mo, d, h, mi, s == 60 ? 59 : s);
+	if (!dt)
+		return FALSE;
+	t = g_date_time_to_unix(dt);
+	g_date_time_unref(dt);
+	if (t < SENTINEL)
+		return FALSE;
+	if (when)
+		*when = t;
+	return TRUE;
+}
+
+char *repair_format_time(gint64 when)
+{
+	GDateTime *dt = g_date_time_new_from_unix_utc(when);
+	char *s = g_date_time_format(dt, "%Y%m%dT%H%M%SZ");
+
+	g_date_time_unref(dt);
+	return s;
+}
+
+/* Whether data contains needle, ignoring ASCII case. */
+static gboolean contains(const char *data, gsize len, const char *needle)
+{
+	gsize n = strlen(needle);
+	char first = g_ascii_tolower(needle[0]);
+
+	for (gsize i = 0; i + n <= len; i++)
+		if (g_ascii_tolower(data[i]) == first &&
+		    !g_ascii_strncasecmp(data + i, needle, n))
+			return TRUE;
+	return FALSE;
+}
+
+gboolean repair_may_apply(const char *data, gsize len)
+{
+	static const char *const names[] = {
+		"X-MICROSOFT-CDO-", REPLYTIME, OLK_SEQTIME, "METHOD:REPLY",
+		"METHOD:COUNTER", NULL
+	};
+
+	for (int i = 0; names[i]; i++)
+		if (contains(data, len, names[i]))
+			return TRUE;
+	return FALSE;
+}
+
+void repair_fix_free(repair_fix *f)
+{
+	if (!f)
+		return;
+	g_free(f->property);
+	g_free(f->attendee);
+	g_free(f->recurrence_id);
+	g_free(f->old_value);
+	g_free(f->new_value);
+	g_free(f);
+}
+
+/* ---- reading and writing properties on libical ---- */
+
+static icalproperty *x_prop(icalcomponent *c, const char *name)
+{
+	icalproperty *p;
+
+	for (p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY); p;
+	     p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY))
+		if (icalproperty_get_x_name(p) &&
+		    !g_ascii_strcasecmp(icalproperty_get_x_name(p), name))
+			return p;
+	return NULL;
+}
+
+static const char *x_value(icalproperty *p)
+{
+	return p ? icalproperty_get_value_as_string(p) : NULL;
+}
+
+static void x_set(icalcomponent *c, icalproperty *p, const char *name,
+		  const char *value)
+{
+	if (!value) {
+		if (p) {
+			icalcomponent_remove_property(c, p);
+			icalproperty_free(p);
+		}
+		return;
+	}
+	if (!p) {
+		p = icalproperty_new_x(value);
+		icalproperty_set_x_name(p, name);
+		icalcomponent_add_property(c, p);
+	} else {
+		icalproperty_set_x(p, value);
+	}
+}
+
+static icalparameter *x_param(icalproperty *p, const char *name)
+{
+	icalparameter *q;
+
+	for (q = icalproperty_get_first_parameter(p, ICAL_X_PARAMETER); q;
+	     q = icalproperty_get_next_parameter(p, ICAL_X_PARAMETER))
+		if (icalparameter_get_xname(q) &&
+		    !g_ascii_strcasecmp(icalparameter_get_xname(q), name))
+			return q;
+	return NULL;
+}
+
+/* The value of a typed property (DTSTAMP, LAST-MODIFIED, CREATED) as
+ * text, or NULL. */
+static const char *typed_value(icalcomponent *c, icalproperty_kind kind)
+{
+	icalproperty *p = icalcomponent_get_first_property(c, kind);
+
+	return p ? icalproperty_get_value_as_string(p) : NULL;
+}
+
+/* ---- the rules ---- */
+
+typedef struct {
+	icalcomponent *ev;
+	int comp;
+	gboolean reply;		/* METHOD REPLY or COUNTER */
+	const char *uid;
+	const char *recurrence_id;
+	const repair_context *ctx;
+	GPtrArray *fixes;
+} event;
+
+static repair_fix *add_fix(event *e, int rule, const char *property,
+			   const char *attendee, const char *old, gint64 when,
+			   gboolean have_time, repair_source source)
+{
+	repair_fix *f = g_new0(repair_fix, 1);
+
+	f->rule = rule;
+	f->comp = e->comp;
+	f->property = g_strdup(property);
+	f->attendee = g_strdup(attendee);
+	f->recurrence_id = g_strdup(e->recurrence_id);
+	f->old_value = g_strdup(old);
+	f->new_value = have_time ? repair_format_time(when) : NULL;
+	f->source = source;
+	g_ptr_array_add(e->fixes, f);
+	return f;
+}
+
+typedef struct {
+	icalproperty_kind kind;
+	repair_source source;
+} fallback;
+/* The first valid time among the item's own DTSTAMP (unless skipped),
+ * LAST-MODIFIED, CREATED. */
+static gboolean item_time(event *e, gboolean with_dtstamp, gint64 *when,
+			  repair_source *source)
+{
+	static const fallback order[] = {
+		{ ICAL_DTSTAMP_PROPERTY, REPAIR_FROM_DTSTAMP },
+		{ ICAL_LASTMODIFIED_PROPERTY, REPAIR_FROM_LAST_MODIFIED },
+		{ ICAL_CREATED_PROPERTY, REPAIR_FROM_CREATED },
+	};
+
+	for (gsize i = with_dtstamp ? 0 : 1; i < G_N_ELEMENTS(order); i++)
+		if (repair_time_valid(typed_value(e->ev, order[i].kind), when)) {
+			*source = order[i].source;
+			return TRUE;
+		}
+	*source = REPAIR_REMOVED_NO_TIME;
+	return FALSE;
+}
+
+/* T2 and T3: a critical-change property. */
+static void critical_change(event *e, int rule, const char *name,
+			    gboolean with_dtstamp, gboolean add_if_missing)
+{
+	icalproperty *p = x_prop(e->ev, name);
+	const char *old = x_value(p);
+	repair_source src;
+	gint64 when = 0;
+	gboolean have;
+	repair_fix *f;
+
+	if (p ? repair_time_valid(old, NULL) : !add_if_missing)
+		return;
+	have = item_time(e, with_dtstamp, &when, &src);
+	if (!p && !have)
+		return;		/* missing, and nothing to add */
+	f = add_fix(e, rule, name, NULL, old, when, have, src);
+	x_set(e->ev, p, name, f->new_value);
+}
+
+static gboolean responded(icalproperty *att)
+{
+	icalparameter *ps = icalproperty_get_first_parameter(att, ICAL_PARTSTAT_PARAMETER);
+	icalparameter_partstat v = ps ? icalparameter_get_partstat(ps)
+				      : ICAL_PARTSTAT_NEEDSACTION;
+
+	return v == ICAL_PARTSTAT_ACCEPTED || v == ICAL_PARTSTAT_TENTATIVE ||
+	       v == ICAL_PARTSTAT_DECLINED || v == ICAL_PARTSTAT_DELEGATED;
+}
+
+/* T4: the X-REPLYTIME parameter of every ATTENDEE. */
+static void reply_times(event *e)
+{
+	icalproperty *att;
+
+	for (att = icalcomponent_get_first_property(e->ev, ICAL_ATTENDEE_PROPERTY);
+	     att; att = icalcomponent_get_next_property(e->ev, ICAL_ATTENDEE_PROPERTY)) {
+		icalparameter *q = x_param(att, REPLYTIME);
+		const char *who = icalproperty_get_attendee(att);
+		char *old;
+		repair_source src = REPAIR_REMOVED_NO_RESPONSE;
+		gint64 when = 0;
+		gboolean have = FALSE;
+		repair_fix *f;
+
+		if (!q || repair_time_valid(icalparameter_get_xvalue(q), NULL))
+			continue;
+		old = g_strdup(icalparameter_get_xvalue(q));
+		if (responded(att)) {
+			if (e->ctx && e->ctx->reply_time && e->uid && who &&
+			    e->ctx->reply_time(e->ctx->data, e->uid, who, &when) &&
+			    when >= SENTINEL) {
+				have = TRUE;
+				src = REPAIR_FROM_REPLY;
+			} else if (repair_time_valid(typed_value(e->ev, ICAL_LASTMODIFIED_PROPERTY), &when)) {
+				have = TRUE;
+				src = REPAIR_FROM_LAST_MODIFIED;
+			} else if (repair_time_valid(typed_value(e->ev, ICAL_DTSTAMP_PROPERTY), &when)) {
+				have = TRUE;
+				src = REPAIR_FROM_DTSTAMP;
+			} else {
+				src = REPAIR_REMOVED_NO_TIME;
+			}
+		}
+		f = add_fix(e, 4, "ATTENDEE", who, old, when, have, src);
+		if (f->new_value)
+			icalparameter_set_xvalue(q, f->new_value);
+		else
+			icalproperty_remove_parameter_by_ref(att, q);
+		g_free(old);
+	}
+}
+
+/* T5: the attendee's own reply time and Outlook's sequence time. */
+static void own_reply_time(event *e, const char *name)
+{
+	icalproperty *p = x_prop(e->ev, name);
+	const char *old = x_value(p);
+	repair_source src;
+	gint64 when = 0;
+	gboolean have;
+	repair_fix *f;
+
+	if (!p || repair_time_valid(old, NULL))
+		return;
+	if ((have = repair_time_valid(x_value(x_prop(e->ev, ACC)), &when)))
+		src = REPAIR_FROM_CRITICAL_CHANGE;
+	else if ((have = repair_time_valid(typed_value(e->ev, ICAL_DTSTAMP_PROPERTY), &when)))
+		src = REPAIR_FROM_DTSTAMP;
+	else
+		src = REPAIR_REMOVED_NO_TIME;
+	f = add_fix(e, 5, name, NULL, old, when, have, src);
+	x_set(e->ev, p, name, f->new_value);
+}
+
+static gboolean is_event(icalcomponent *c)
+{
+	return icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT;
+}
+
+static gboolean counts(icalcomponent *c)
+{
+	icalcomponent_kind k = icalcomponent_isa(c);
+
+	return k == ICAL_VEVENT_COMPONENT || k == ICAL_VTODO_COMPONENT ||
+	       k == ICAL_VJOURNAL_COMPONENT;
+}
+
+GPtrArray *repair_component(icalcomponent *cal, const repair_context *ctx)
+{
+	GPtrArray *fixes = g_ptr_array_new_with_free_func((GDestroyNotify)repair_fix_free);
+	icalproperty *m = icalcomponent_get_first_property(cal, ICAL_METHOD_PROPERTY);
+	icalproperty_method method = m ? icalproperty_get_method(m) : ICAL_METHOD_NONE;
+	icalcomponent *c;
+	int comp = 0;
+
+	for (c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT); c;
+	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+		event e = { .ev = c, .ctx = ctx, .fixes = fixes,
+			    .reply = method == ICAL_METHOD_REPLY ||
+				     method == ICAL_METHOD_COUNTER };
+		icalproperty *rid;
+
+		if (!counts(c))
+			continue;
+		e.comp = comp++;
+		if (!is_event(c))
+			continue;
+		e.uid = icalcomponent_get_uid(c);
+		rid = icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY);
+		e.recurrence_id = rid ? icalproperty_get_value_as_string(rid) : NULL;
+		critical_change(&e, 2, ACC, TRUE, e.reply);
+		critical_change(&e, 3, OCC, !e.reply, FALSE);
+		reply_times(&e);
+		own_reply_time(&e, CDO_REPLYTIME);
+		own_reply_time(&e, OLK_SEQTIME);
+	}
+	return fixes;
+}
+
+GBytes *repair_apply_text(GBytes *text, GPtrArray *fixes)
+{
+	ictext *t;
+	GBytes *out;
+
+	if (!fixes || !fixes->len)
+		return g_bytes_ref(text);
+	t = ictext_parse(text);
+	for (guint i = 0; i < fixes->len; i++) {
+		repair_fix *f = fixes->pdata[i];
+		ictext_line *l = ictext_find(t, f->comp, f->property, f->attendee, 0);
+
+		if (f->attendee) {
+			if (l)
+				ictext_set_param(l, REPLYTIME, f->new_value);
+		} else if (!l) {
+			if (f->new_value) {
+				char *line = g_strdup_printf("%s:%s", f->property,
+							     f->new_value);
+
+				ictext_add(t, f->comp, line);
+				g_free(line);
+			}
+		} else if (f->new_value) {
+			ictext_set_value(l, f->new_value);
+		} else {
+			ictext_remove(l);
+		}
+	}
+	out = ictext_serialize(t);
+	ictext_free(t);
+	return out;
+}
+
+static const char *source_text(repair_source s)
+{
+	switch (s) {
+	case REPAIR_FROM_DTSTAMP:
+		return "item DTSTAMP";
+	case REPAIR_FROM_LAST_MODIFIED:
+		return "item LAST-MODIFIED";
+	case REPAIR_FROM_CREATED:
+		return "item CREATED";
+	case REPAIR_FROM_REPLY:
+		return "latest reply from the attendee";
+	case REPAIR_FROM_CRITICAL_CHANGE:
+		return "X-MICROSOFT-CDO-ATTENDEE-CRITICAL-CHANGE";
+	case REPAIR_REMOVED_NO_TIME:
+		return "no valid time to take";
+	case REPAIR_REMOVED_NO_RESPONSE:
+		return "no response";
+	}
+	return "";
+}
+
+/* A stored value as a person reads it: 16010101T000000Z is 1601-01-01. */
+static char *show_old(const char *v)
+{
+	if (!v)
+		return g_strdup("missing");
+	if (strlen(v) >= 8 && g_ascii_isdigit(v[0]) && g_ascii_isdigit(v[7]))
+		return g_strdup_printf("%.4s-%.2s-%.2s", v, v + 4, v + 6);
+	return g_strdup_printf("'%.40s'", v);
+}
+
+static char *show_new(const char *v)
+{
+	if (!v)
+		return g_strdup("removed");
+	return g_strdup_printf("%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", v, v + 4, v + 6,
+			       v + 9, v + 11, v + 13);
+}
+
+char *repair_describe(const repair_fix *f)
+{
+	char *old = show_old(f->old_value), *new = show_new(f->new_value);
+	char *what = f->attendee ? g_strdup_printf("X-REPLYTIME of %s", f->attendee)
+				 : g_strdup(f->property);
+	char *where = f->recurrence_id
+		? g_strdup_printf(" (RECURRENCE-ID %s)", f->recurrence_id) : g_strdup("");
+	char *s = g_strdup_printf("%s%s: %s \u2192 %s (%s, rule T%d)", what, where,
+				  old, new, source_text(f->source), f->rule);
+
+	g_free(old);
+	g_free(new);
+	g_free(what);
+	g_free(where);
+	return s;
 }

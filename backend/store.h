@@ -136,6 +136,13 @@ typedef struct {
 				    GError **err);
 	gboolean (*stats)(store *s, store_stats *out, GError **err);
 	gint64 (*root_mtime)(store *s, GError **err);
+
+	gboolean (*reply_get)(store *s, gint64 mailbox_id, const char *uid,
+			      const char *attendee, gint64 *when,
+			      gint64 *sequence, GError **err);
+	gboolean (*reply_put)(store *s, gint64 mailbox_id, const char *uid,
+			      const char *attendee, gint64 when,
+			      gint64 sequence, GError **err);
 } store_ops;
 
 struct store {
@@ -334,6 +341,24 @@ static inline gboolean store_stats_get(store *s, store_stats *out, GError **err)
 static inline gint64 store_root_mtime(store *s, GError **err)
 {
 	return s->ops->root_mtime(s, err);
+}
+
+/* store_reply_get: the latest reply processed from attendee (an address,
+ * compared without case) for uid in the mailbox: its time (Unix) and
+ * SEQUENCE.  FALSE with NOTFOUND when there is none. */
+static inline gboolean store_reply_get(store *s, gint64 mailbox_id,
+				       const char *uid, const char *attendee,
+				       gint64 *when, gint64 *sequence, GError **err)
+{
+	return s->ops->reply_get(s, mailbox_id, uid, attendee, when, sequence, err);
+}
+
+/* store_reply_put: record a reply as the latest from attendee for uid. */
+static inline gboolean store_reply_put(store *s, gint64 mailbox_id,
+				       const char *uid, const char *attendee,
+				       gint64 when, gint64 sequence, GError **err)
+{
+	return s->ops->reply_put(s, mailbox_id, uid, attendee, when, sequence, err);
 }
 
 #endif

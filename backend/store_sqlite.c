@@ -68,6 +68,13 @@ static const char schema[] =
 	" old_version INTEGER,"
 	" new_version INTEGER);"
 	"CREATE INDEX IF NOT EXISTS journal_by_run ON journal(run_id);"
+	"CREATE TABLE IF NOT EXISTS replies("	/* the latest reply per attendee */
+	" mailbox_id INTEGER NOT NULL,"
+	" uid TEXT NOT NULL,"
+	" attendee TEXT NOT NULL,"	/* lower case */
+	" reply_time INTEGER NOT NULL,"
+	" sequence INTEGER NOT NULL,"
+	" PRIMARY KEY(mailbox_id, uid, attendee));"
 	"CREATE TABLE IF NOT EXISTS changes("
 	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" time_ns INTEGER NOT NULL,"
@@ -1258,6 +1265,66 @@ static gint64 sq_root_mtime(store *base, GError **err)
 	return v;
 }
 
+static gboolean sq_reply_get(store *base, gint64 mailbox_id, const char *uid,
+			     const char *attendee, gint64 *when,
+			     gint64 *sequence, GError **err)
+{
+	sqlstore *s = SQ(base);
+	char *who = g_ascii_strdown(attendee, -1);
+	sqlite3_stmt *st;
+	gboolean found = FALSE;
+	int rc;
+
+	g_mutex_lock(&s->lock);
+	st = stmt(s, "SELECT reply_time, sequence FROM replies"
+		  " WHERE mailbox_id = ? AND uid = ? AND attendee = ?", err);
+	if (st) {
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		bind_text(st, 2, uid);
+		bind_text(st, 3, who);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*when = sqlite3_column_int64(st, 0);
+			*sequence = sqlite3_column_int64(st, 1);
+			found = TRUE;
+		} else if (rc == SQLITE_DONE) {
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
+				    "no reply from %s for %s", attendee, uid);
+		} else {
+			db_error(s, err, "read reply");
+		}
+		sqlite3_reset(st);
+	}
+	g_mutex_unlock(&s->lock);
+	g_free(who);
+	return found;
+}
+
+static gboolean sq_reply_put(store *base, gint64 mailbox_id, const char *uid,
+			     const char *attendee, gint64 when, gint64 sequence,
+			     GError **err)
+{
+	sqlstore *s = SQ(base);
+	char *who = g_ascii_strdown(attendee, -1);
+	sqlite3_stmt *st;
+	gboolean ok = FALSE;
+
+	g_mutex_lock(&s->lock);
+	st = stmt(s, "INSERT OR REPLACE INTO replies(mailbox_id, uid, attendee,"
+		  " reply_time, sequence) VALUES(?, ?, ?, ?, ?)", err);
+	if (st) {
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		bind_text(st, 2, uid);
+		bind_text(st, 3, who);
+		sqlite3_bind_int64(st, 4, when);
+		sqlite3_bind_int64(st, 5, sequence);
+		ok = step_done(s, st, err, "record reply");
+	}
+	g_mutex_unlock(&s->lock);
+	g_free(who);
+	return ok;
+}
+
 static gint64 sq_run_begin(store *base, const char *command, GError **err)
 {
 	sqlstore *s = SQ(base);
@@ -1330,6 +1397,8 @@ static const store_ops sqlite_ops = {
 	.changes_since = sq_changes_since,
 	.stats = sq_stats,
 	.root_mtime = sq_root_mtime,
+	.reply_get = sq_reply_get,
+	.reply_put = sq_reply_put,
 };
 
 static gboolean check_version(sqlstore *s, GError **err)

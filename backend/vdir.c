@@ -59,6 +59,7 @@ typedef struct {
 	store_calendar *cal;
 	const char *mailbox;
 	render_options policy;
+	ingest_replies replies;
 	vdir_stats *st;
 } importer;
 
@@ -207,11 +208,17 @@ gboolean vdir_import(store *s, const conf *c, const char *target,
 	im.cal = open_calendar(s, mailbox, calendar ? calendar : VDIR_DEFAULT_CALENDAR,
 			       TRUE, err);
 	im.mailbox = mailbox;
+	/* imports keep the bytes as the mail server had them: the raw view
+	 * shows the damage, the read view and calfs fix repair it */
 	im.policy = render_options_write(c, mailbox);
+	im.policy.repair = FALSE;
+	im.policy.rebase = FALSE;
 	if (!im.cal) {
 		ok = FALSE;
 		goto out;
 	}
+	ingest_replies_init(&im.replies, s, im.cal->mailbox_id);
+	im.policy.ctx = &im.replies.ctx;
 	for (int i = 0; ok && paths[i]; i++) {
 		if (g_file_test(paths[i], G_FILE_TEST_IS_DIR))
 			ok = import_dir(&im, paths[i], err);
@@ -240,13 +247,18 @@ static gboolean write_file(const char *dir, const char *name, const void *data,
 	return ok;
 }
 
-static gboolean export_calendar(store *s, const render_options *o,
+static gboolean export_calendar(store *s, const render_options *read,
 				store_calendar *cal, const char *dir,
 				guint *count, GError **err)
 {
+	render_options options = *read;
+	const render_options *o = &options;
+	ingest_replies replies;
 	GPtrArray *items;
 	gboolean ok = TRUE;
 
+	ingest_replies_init(&replies, s, cal->mailbox_id);
+	options.ctx = &replies.ctx;
 	if (g_mkdir_with_parents(dir, 0755) < 0) {
 		int saved = errno;
 

@@ -132,6 +132,7 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	rendered *r = NULL;
 	calinfo *ci;
 	render_options o;
+	ingest_replies replies;
 	GPtrArray *fixes;
 
 	if (!(it = store_item_get(fs->store, item_id, FALSE, err)))
@@ -151,7 +152,9 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 		return NULL;
 	}
 	o = render_options_read(fs->conf, ci->mailbox);
-	fixes = g_ptr_array_new_with_free_func(g_free);
+	ingest_replies_init(&replies, fs->store, ci->mailbox_id);
+	o.ctx = &replies.ctx;
+	fixes = g_ptr_array_new_with_free_func((GDestroyNotify)repair_fix_free);
 	r = g_new0(rendered, 1);
 	r->item_id = it->id;
 	r->calendar_id = it->calendar_id;
@@ -160,8 +163,7 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	r->uid = g_strdup(it->uid);
 	r->name = g_strdup(it->name);
 	r->data = render_item(it->data, &o, fixes);
-	g_ptr_array_add(fixes, NULL);
-	r->fixes = g_strjoinv("\n", (char **)fixes->pdata);
+	r->fixes = render_describe(fixes);
 	g_ptr_array_unref(fixes);
 	store_item_free(it);
 	view_calinfo_free(ci);
@@ -711,6 +713,7 @@ gint64 view_store_item(fs_ctx *fs, gint64 calendar_id, const char *name,
 {
 	calinfo *ci = view_calinfo(fs, calendar_id, err);
 	render_options policy;
+	ingest_replies replies;
 	ingest_target t = { .calendar_id = calendar_id, .name = name,
 			    .reserved_id = reserved_id,
 			    .mode = ITEM_CHECK_STRICT, .policy = &policy };
@@ -721,6 +724,8 @@ gint64 view_store_item(fs_ctx *fs, gint64 calendar_id, const char *name,
 	if (!ci)
 		return 0;
 	policy = render_options_write(fs->conf, ci->mailbox);
+	ingest_replies_init(&replies, fs->store, ci->mailbox_id);
+	policy.ctx = &replies.ctx;
 	it = ingest_item(fs->store, &t, data, NULL, NULL, &e);
 	if (it) {
 		id = it->id;

@@ -1,0 +1,63 @@
+/* ictext.h - iCalendar text as content lines, edited line by line
+ *
+ * Repairs must change nothing but the lines they repair: no refolding,
+ * no reordering, no dropped properties.  An ictext keeps every content
+ * line's original bytes (folds and line ending included); only lines that
+ * are changed or added are serialized again, folded at 75 octets with the
+ * document's own line ending.
+ *
+ * Lines are addressed like the repair module addresses properties: by
+ * the ordinal of the item component (VEVENT, VTODO, VJOURNAL directly in
+ * the VCALENDAR, in document order, from 0) and the property's name.
+ */
+#ifndef CALFS_ICTEXT_H
+#define CALFS_ICTEXT_H
+
+#include <glib.h>
+
+typedef struct ictext ictext;
+typedef struct ictext_line ictext_line;
+
+/* ictext_parse: split data into content lines.  Never fails: lines that
+ * are not content lines are kept as they are.  Free with ictext_free(). */
+ictext *ictext_parse(GBytes *data);
+void ictext_free(ictext *t);
+
+/* ictext_find: the n-th (from 0) property called name (case-insensitive)
+ * directly in item component comp (comp -1: the VCALENDAR itself), or NULL.
+ * With value not NULL, only lines whose value equals it case-insensitively
+ * count (an ATTENDEE by its address).  Owned by t. */
+ictext_line *ictext_find(ictext *t, int comp, const char *name,
+			 const char *value, int n);
+
+/* ictext_line_value: the line's value, unfolded (owned by the line). */
+const char *ictext_line_value(ictext_line *l);
+
+/* ictext_line_param: the value of parameter name (unquoted; newly
+ * allocated), or NULL when the line has none. */
+char *ictext_line_param(ictext_line *l, const char *name);
+
+/* ictext_set_value: give the line a new value; its name and parameters
+ * stay as they were. */
+void ictext_set_value(ictext_line *l, const char *value);
+
+/* ictext_set_param: set parameter name to value (NULL removes it); the
+ * other parameters keep their text and order.  A new parameter goes
+ * last. */
+void ictext_set_param(ictext_line *l, const char *name, const char *value);
+
+/* ictext_remove: drop the line. */
+void ictext_remove(ictext_line *l);
+
+/* ictext_add: add the content line text (unfolded, without line ending)
+ * at the end of item component comp, before its END line.  FALSE when
+ * there is no such component. */
+gboolean ictext_add(ictext *t, int comp, const char *text);
+
+/* ictext_changed: whether anything was changed. */
+gboolean ictext_changed(const ictext *t);
+
+/* ictext_serialize: the text with the changes made.  A new reference. */
+GBytes *ictext_serialize(ictext *t);
+
+#endif
