@@ -136,6 +136,7 @@ typedef struct {
 				    GError **err);
 	gboolean (*stats)(store *s, store_stats *out, GError **err);
 	gint64 (*root_mtime)(store *s, GError **err);
+	gint64 (*last_change)(store *s, GError **err);
 
 	gboolean (*reply_get)(store *s, gint64 mailbox_id, const char *uid,
 			      const char *attendee, gint64 *when,
@@ -341,6 +342,13 @@ static inline gboolean store_stats_get(store *s, store_stats *out, GError **err)
 static inline gint64 store_root_mtime(store *s, GError **err)
 {
 	return s->ops->root_mtime(s, err);
+}
+
+/* store_last_change: the sequence number of the newest change (0 when
+ * none, -1 on error); it moves whenever anything changes. */
+static inline gint64 store_last_change(store *s, GError **err)
+{
+	return s->ops->last_change(s, err);
 }
 
 /* store_reply_get: the latest reply processed from attendee (an address,

@@ -1265,6 +1265,17 @@ static gint64 sq_root_mtime(store *base, GError **err)
 	return v;
 }
 
+static gint64 sq_last_change(store *base, GError **err)
+{
+	sqlstore *s = SQ(base);
+	gint64 v;
+
+	g_mutex_lock(&s->lock);
+	v = scalar(s, "SELECT coalesce(max(seq), 0) FROM changes", err);
+	g_mutex_unlock(&s->lock);
+	return v;
+}
+
 static gboolean sq_reply_get(store *base, gint64 mailbox_id, const char *uid,
 			     const char *attendee, gint64 *when,
 			     gint64 *sequence, GError **err)
@@ -1397,6 +1408,7 @@ static const store_ops sqlite_ops = {
 	.changes_since = sq_changes_since,
 	.stats = sq_stats,
 	.root_mtime = sq_root_mtime,
+	.last_change = sq_last_change,
 	.reply_get = sq_reply_get,
 	.reply_put = sq_reply_put,
 };

@@ -1,6 +1,8 @@
 #include "vdir.h"
 #include "error.h"
 #include "ingest.h"
+#include "imip.h"
+#include "mail.h"
 #include "log.h"
 #include "render.h"
 
@@ -57,70 +59,18 @@ static store_calendar *open_calendar(store *s, const char *mbname,
 typedef struct {
 	store *s;
 	store_calendar *cal;
-	const char *mailbox;
-	render_options policy;
-	ingest_replies replies;
-	vdir_stats *st;
+	itip sched;
+	itip_stats *st;
+	GError **err;		/* where a message callback leaves a store failure */
 } importer;
-
-/* Store one part; FALSE only for a store failure. */
-static gboolean import_part(importer *im, const char *path, item_part *p,
-			    GError **err)
-{
-	store_item *old, *item;
-	store_put_result res;
-	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
-	GError *e = NULL;
-	char *name;
-	ingest_target t = { .calendar_id = im->cal->id,
-			    .mode = ITEM_CHECK_LENIENT,
-			    .policy = &im->policy };
-	gboolean ok = TRUE;
-
-	old = store_item_find_uid(im->s, im->cal->id, p->uid, &e);
-	if (!old && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
-		g_propagate_error(err, e);
-		g_ptr_array_unref(warnings);
-		return FALSE;
-	}
-	g_clear_error(&e);
-	name = old ? g_strdup(old->name) : item_name_for_uid(p->uid);
-	t.name = name;
-	item = ingest_item(im->s, &t, p->data, &res, warnings, &e);
-	if (item) {
-		if (res == STORE_PUT_CREATED)
-			im->st->created++;
-		else if (res == STORE_PUT_UPDATED)
-			im->st->updated++;
-		else
-			im->st->unchanged++;
-		for (guint i = 0; i < warnings->len; i++)
-			log_notice("%s: UID %s: kept despite parse error: %s",
-				   path, p->uid, (char *)warnings->pdata[i]);
-		im->st->warnings += warnings->len ? 1 : 0;
-	} else if (e->code == CALFS_ERROR_INVALID || e->code == CALFS_ERROR_EXISTS ||
-		   e->code == CALFS_ERROR_NAME) {
-		log_notice("%s: UID %s: skipped: %s", path, p->uid, e->message);
-		im->st->skipped++;
-		g_clear_error(&e);
-	} else {
-		g_propagate_error(err, e);
-		ok = FALSE;
-	}
-	store_item_free(item);
-	store_item_free(old);
-	g_free(name);
-	g_ptr_array_unref(warnings);
-	return ok;
-}
 
 static gboolean import_file(importer *im, const char *path, GError **err)
 {
 	char *data = NULL;
 	gsize len;
 	GError *e = NULL;
-	GPtrArray *parts;
-	gboolean ok = TRUE;
+	GBytes *text;
+	gboolean ok;
 
 	im->st->files++;
 	if (!g_file_get_contents(path, &data, &len, &e)) {
@@ -129,19 +79,51 @@ static gboolean import_file(importer *im, const char *path, GError **err)
 		im->st->skipped++;
 		return TRUE;
 	}
-	parts = item_split(data, len, NULL, &e);
-	if (!parts) {
-		log_notice("%s: skipped: %s", path, e->message);
-		g_error_free(e);
+	text = g_bytes_new_take(data, len);
+	ok = itip_process(&im->sched, text, NULL, path, err);
+	g_bytes_unref(text);
+	return ok;
+}
+
+static gboolean on_message(GMimeMessage *msg, const char *where, const char *why,
+			   gpointer data)
+{
+	importer *im = data;
+	GPtrArray *parts;
+	char *sender;
+	gboolean ok = TRUE;
+
+	im->st->messages++;
+	if (!msg) {
+		log_notice("%s: skipped: %s", where, why);
 		im->st->skipped++;
-		g_free(data);
 		return TRUE;
 	}
+	parts = mail_calendar_parts(msg);
+	sender = mail_sender(msg);
 	for (guint i = 0; ok && i < parts->len; i++)
-		ok = import_part(im, path, parts->pdata[i], err);
+		ok = itip_process(&im->sched, parts->pdata[i], sender, where, im->err);
+	g_free(sender);
 	g_ptr_array_unref(parts);
-	g_free(data);
 	return ok;
+}
+
+static gboolean import_mail(importer *im, const char *path, GError **err)
+{
+	GError *e = NULL;
+
+	im->st->files++;
+	im->err = err;
+	if (mail_foreach(path, on_message, im, &e))
+		return TRUE;
+	if (err && *err) {		/* the store failed: stop */
+		g_error_free(e);
+		return FALSE;
+	}
+	log_notice("%s: skipped: %s", path, e->message);
+	g_error_free(e);
+	im->st->skipped++;
+	return TRUE;
 }
 
 static gboolean import_meta(importer *im, const char *dir, const char *key,
@@ -194,12 +176,13 @@ static gboolean import_dir(importer *im, const char *path, GError **err)
 }
 
 gboolean vdir_import(store *s, const conf *c, const char *target,
-		     char **paths, vdir_stats *st, GError **err)
+		     char **paths, itip_stats *st, GError **err)
 {
 	importer im = { .s = s, .st = st };
 	char *mailbox = NULL, *calendar = NULL;
 	gboolean ok = TRUE;
 
+	(void)c;
 	if (!vdir_split_target(target, &mailbox, &calendar)) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
 			    "'%s': not MAILBOX or MAILBOX/CALENDAR", target);
@@ -207,23 +190,22 @@ gboolean vdir_import(store *s, const conf *c, const char *target,
 	}
 	im.cal = open_calendar(s, mailbox, calendar ? calendar : VDIR_DEFAULT_CALENDAR,
 			       TRUE, err);
-	im.mailbox = mailbox;
-	/* imports keep the bytes as the mail server had them: the raw view
-	 * shows the damage, the read view and calfs fix repair it */
-	im.policy = render_options_write(c, mailbox);
-	im.policy.repair = FALSE;
-	im.policy.rebase = FALSE;
 	if (!im.cal) {
 		ok = FALSE;
 		goto out;
 	}
-	ingest_replies_init(&im.replies, s, im.cal->mailbox_id);
-	im.policy.ctx = &im.replies.ctx;
+	/* imports keep the bytes as the mail server had them: the raw view
+	 * shows the damage, the read view and calfs fix repair it */
+	itip_init(&im.sched, s, mailbox, im.cal, st);
 	for (int i = 0; ok && paths[i]; i++) {
-		if (g_file_test(paths[i], G_FILE_TEST_IS_DIR))
-			ok = import_dir(&im, paths[i], err);
+		const char *p = paths[i];
+
+		if (mail_is_maildir(p) || mail_is_mbox(p) || mail_is_message(p))
+			ok = import_mail(&im, p, err);
+		else if (g_file_test(p, G_FILE_TEST_IS_DIR))
+			ok = import_dir(&im, p, err);
 		else
-			ok = import_file(&im, paths[i], err);
+			ok = import_file(&im, p, err);
 	}
 out:
 	store_calendar_free(im.cal);
@@ -338,4 +320,45 @@ out:
 	g_free(mailbox);
 	g_free(calendar);
 	return ok;
+}
+
+char *vdir_export_imip(store *s, const conf *c, const char *target,
+		       const char *dir, gboolean cancel, GError **err)
+{
+	char **parts = g_strsplit(target, "/", -1);
+	store_calendar *cal = NULL;
+	store_item *it = NULL;
+	render_options o;
+	ingest_replies replies;
+	GMimeMessage *msg = NULL;
+	GBytes *repaired = NULL;
+	char *path = NULL;
+
+	if (g_strv_length(parts) != 3 || !item_name_is_item(parts[2])) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
+			    "'%s': not MAILBOX/CALENDAR/ITEM.ics", target);
+		goto out;
+	}
+	if (!(cal = open_calendar(s, parts[0], parts[1], FALSE, err)) ||
+	    !(it = store_item_find(s, cal->id, parts[2], TRUE, err)))
+		goto out;
+	/* always the repaired item: a broken time must not stop the message */
+	o = render_options_read(c, parts[0]);
+	o.repair = TRUE;
+	ingest_replies_init(&replies, s, cal->mailbox_id);
+	o.ctx = &replies.ctx;
+	repaired = render_item(it->data, &o, NULL);
+	msg = imip_build(repaired, cancel ? IMIP_CANCEL : IMIP_UPDATE, parts[0],
+			 g_get_real_time() / G_USEC_PER_SEC, err);
+	if (msg)
+		path = imip_write(msg, dir, FALSE, err);
+out:
+	if (msg)
+		g_object_unref(msg);
+	if (repaired)
+		g_bytes_unref(repaired);
+	store_item_free(it);
+	store_calendar_free(cal);
+	g_strfreev(parts);
+	return path;
 }

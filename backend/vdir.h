@@ -9,30 +9,35 @@
 
 #include <glib.h>
 #include "conf.h"
+#include "itip.h"
 #include "store.h"
 
 #define VDIR_DEFAULT_CALENDAR "Calendar"
 
-typedef struct {
-	guint files;		/* files read */
-	guint skipped;		/* files or items refused, each reported */
-	guint created, updated, unchanged;
-	guint warnings;		/* items kept despite tolerated parse errors */
-} vdir_stats;
-
-/* vdir_import: import each path (an .ics file with any number of items, or
- * a vdir directory of them with optional displayname and color files) into
- * target.  Each refused file or item is reported on standard error with
- * its reason and skipped.  Returns FALSE with err set only when the store
- * fails or the target is not valid; the counts go to *st. */
+/* vdir_import: import each path into target: an .ics file with any number
+ * of items, a vdir directory of them (with optional displayname and color
+ * files), a Maildir, an mbox or a single message (.eml).  Every iCalendar
+ * object is processed by its METHOD (itip.h): replies update the
+ * organizer's items, cancellations mark them.  Items are stored as they
+ * come, unrepaired.  Each refused file, message or item is reported on
+ * standard error with its reason and skipped.  Returns FALSE with err set
+ * only when the store fails or the target is not valid; the counts go to
+ * *st. */
 gboolean vdir_import(store *s, const conf *c, const char *target,
-		     char **paths, vdir_stats *st, GError **err);
+		     char **paths, itip_stats *st, GError **err);
 
 /* vdir_export: write the rendered items of target to dir as a vdir: the
  * calendar's items into dir itself when target names a calendar, else one
  * subdirectory per calendar.  *count gets the number of items written. */
 gboolean vdir_export(store *s, const conf *c, const char *target,
 		     const char *dir, guint *count, GError **err);
+
+/* vdir_export_imip: write an update (or, with cancel, a cancellation) of
+ * the item target ("MAILBOX/CALENDAR/NAME.ics") to its attendees as a
+ * message file in dir, made from the repaired item.  Returns the path
+ * written (g_free), or NULL with err set. */
+char *vdir_export_imip(store *s, const conf *c, const char *target,
+		       const char *dir, gboolean cancel, GError **err);
 
 /* vdir_split_target: split "mailbox[/calendar]" into newly allocated parts;
  * *calendar is NULL when there is none.  FALSE when malformed. */

@@ -7,7 +7,7 @@
 
 int cmd_import(const cmd_globals *g, int argc, char **argv)
 {
-	vdir_stats st = { 0 };
+	itip_stats st = { 0 };
 	GError *err = NULL;
 	conf *c;
 	store *s;
@@ -15,11 +15,16 @@ int cmd_import(const cmd_globals *g, int argc, char **argv)
 	int rc = 0;
 
 	if (!cmd_parse(&argc, &argv, "MAILBOX[/CALENDAR] PATH...",
-		   "Import .ics files (any number of events each; they are split\n"
-		   "into one item per UID) and vdir directories into a calendar.\n"
+		   "Import into a calendar: .ics files (any number of events each;\n"
+		   "they are split into one item per UID), vdir directories,\n"
+		   "Maildirs, mbox files and single messages (.eml).  Every\n"
+		   "calendar object is processed by its METHOD: PUBLISH or none\n"
+		   "stores items (replacing the item with the same UID), REQUEST\n"
+		   "creates or updates them, REPLY updates the attendee in the\n"
+		   "organizer's item, CANCEL marks it cancelled.  Items are stored\n"
+		   "as they come; reading through the mount repairs them.\n"
 		   "The mailbox and the calendar (default \"Calendar\") are created\n"
-		   "when missing.  An item whose UID is already stored replaces it.\n"
-		   "Files that cannot be read are reported and skipped.", NULL))
+		   "when missing.  What cannot be read is reported and skipped.", NULL))
 		return 2;
 	if (argc < 3) {
 		fprintf(stderr, "calfs import: MAILBOX[/CALENDAR] and at least one PATH needed\n");
@@ -38,8 +43,10 @@ int cmd_import(const cmd_globals *g, int argc, char **argv)
 		g_error_free(err);
 		rc = 1;
 	}
-	printf("calfs: import: %u files: %u created, %u updated, %u unchanged, %u skipped\n",
-	       st.files, st.created, st.updated, st.unchanged, st.skipped);
+	printf("calfs: import: %u files, %u messages: %u created, %u updated, %u unchanged, "
+	       "%u replies applied, %u stale ignored, %u cancelled, %u skipped\n",
+	       st.files, st.messages, st.created, st.updated, st.unchanged,
+	       st.replies, st.stale, st.cancelled, st.skipped);
 	g_free(command);
 	store_close(s);
 	conf_free(c);
@@ -48,19 +55,34 @@ int cmd_import(const cmd_globals *g, int argc, char **argv)
 
 int cmd_export(const cmd_globals *g, int argc, char **argv)
 {
+	gboolean imip = FALSE, cancel = FALSE;
+	GOptionEntry entries[] = {
+		{ "imip", 0, 0, G_OPTION_ARG_NONE, &imip,
+		  "write an update of MAILBOX/CALENDAR/ITEM.ics to its attendees"
+		  " as a mail message in DIR", NULL },
+		{ "cancel", 0, 0, G_OPTION_ARG_NONE, &cancel,
+		  "with --imip: a cancellation instead of an update", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
 	GError *err = NULL;
 	guint count = 0;
+	char *path = NULL;
 	conf *c;
 	store *s;
 	int rc = 0;
 
-	if (!cmd_parse(&argc, &argv, "MAILBOX[/CALENDAR] DIR",
-		   "Write the items of a calendar (or of every calendar of a\n"
-		   "mailbox, one subdirectory each) to DIR as a vdir, rendered as\n"
-		   "the mount shows them.", NULL))
+	if (!cmd_parse(&argc, &argv, "MAILBOX[/CALENDAR[/ITEM.ics]] DIR",
+		       "Write the items of a calendar (or of every calendar of a\n"
+		       "mailbox, one subdirectory each) to DIR as a vdir, rendered as\n"
+		       "the mount shows them.  With --imip, write an iMIP message\n"
+		       "(RFC 6047) for one item instead: an update (METHOD:REQUEST,\n"
+		       "SEQUENCE bumped) or, with --cancel, a cancellation, made from\n"
+		       "the repaired item.", entries))
 		return 2;
-	if (argc != 3) {
-		fprintf(stderr, "calfs export: MAILBOX[/CALENDAR] and DIR needed\n");
+	if (argc != 3 || (cancel && !imip)) {
+		fprintf(stderr, "calfs export: %s\n", cancel && !imip
+			? "--cancel goes with --imip"
+			: "MAILBOX[/CALENDAR] (or with --imip MAILBOX/CALENDAR/ITEM.ics) and DIR needed");
 		return 2;
 	}
 	if (!(c = cmd_load_conf(g)))
@@ -69,13 +91,16 @@ int cmd_export(const cmd_globals *g, int argc, char **argv)
 		conf_free(c);
 		return 1;
 	}
-	if (!vdir_export(s, c, argv[1], argv[2], &count, &err)) {
+	if (imip && (path = vdir_export_imip(s, c, argv[1], argv[2], cancel, &err))) {
+		printf("%s\n", path);
+	} else if (!imip && vdir_export(s, c, argv[1], argv[2], &count, &err)) {
+		printf("calfs: export: %u items written to %s\n", count, argv[2]);
+	} else {
 		fprintf(stderr, "calfs: export: %s\n", err->message);
 		g_error_free(err);
 		rc = 1;
-	} else {
-		printf("calfs: export: %u items written to %s\n", count, argv[2]);
 	}
+	g_free(path);
 	store_close(s);
 	conf_free(c);
 	return rc;

@@ -1,5 +1,6 @@
 #include "fs.h"
 #include "error.h"
+#include "report.h"
 
 #include <string.h>
 
@@ -11,9 +12,24 @@ static void queue_free(gpointer q)
 	g_queue_free_full(q, g_free);
 }
 
+typedef struct {
+	gint64 seq;		/* the store's last change when made */
+	char *text;
+} cached_report;
+
+static void cached_report_free(gpointer p)
+{
+	cached_report *r = p;
+
+	g_free(r->text);
+	g_free(r);
+}
+
 void ctl_init(fs_ctx *fs)
 {
 	g_mutex_init(&fs->ctl_lock);
+	fs->reports = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+					    cached_report_free);
 	fs->errors = g_queue_new();
 	fs->mailbox_errors = g_hash_table_new_full(g_int64_hash, g_int64_equal,
 						   g_free, queue_free);
@@ -23,6 +39,7 @@ void ctl_clear(fs_ctx *fs)
 {
 	g_queue_free_full(fs->errors, g_free);
 	g_hash_table_destroy(fs->mailbox_errors);
+	g_hash_table_destroy(fs->reports);
 	g_mutex_clear(&fs->ctl_lock);
 }
 
@@ -74,6 +91,66 @@ static GBytes *errors_text(fs_ctx *fs, gint64 mailbox_id)
 	return g_string_free_to_bytes(s);
 }
 
+/* The track-status report of mailbox_id (0: all), made again only when
+ * the store changed since.  Newly allocated. */
+static char *report_text(fs_ctx *fs, gint64 mailbox_id, GError **err)
+{
+	gint64 seq = store_last_change(fs->store, err);
+	report_counts counts = { 0 };
+	cached_report *r;
+	char *text;
+
+	if (seq < 0)
+		return NULL;
+	g_mutex_lock(&fs->ctl_lock);
+	r = g_hash_table_lookup(fs->reports, &mailbox_id);
+	text = r && r->seq == seq ? g_strdup(r->text) : NULL;
+	g_mutex_unlock(&fs->ctl_lock);
+	if (text)
+		return text;
+	if (!report_scan(fs->store, fs->conf, mailbox_id, &counts, err))
+		return NULL;
+	text = report_format(&counts);
+	r = g_new0(cached_report, 1);
+	r->seq = seq;
+	r->text = g_strdup(text);
+	g_mutex_lock(&fs->ctl_lock);
+	{
+		gint64 *key = g_new(gint64, 1);
+
+		*key = mailbox_id;
+		g_hash_table_replace(fs->reports, key, r);
+	}
+	g_mutex_unlock(&fs->ctl_lock);
+	return text;
+}
+
+static GBytes *mailbox_report(fs_ctx *fs, gint64 mailbox_id, GError **err)
+{
+	store_mailbox *mb = store_mailbox_get(fs->store, mailbox_id, err);
+	GPtrArray *cals;
+	char *text;
+	GString *s;
+
+	if (!mb)
+		return NULL;
+	if (!(cals = store_calendar_list(fs->store, mailbox_id, err)) ||
+	    !(text = report_text(fs, mailbox_id, err))) {
+		if (cals)
+			g_ptr_array_unref(cals);
+		store_mailbox_free(mb);
+		return NULL;
+	}
+	s = g_string_new(NULL);
+	g_string_append_printf(s, "mailbox: %s\n", mb->name);
+	g_string_append_printf(s, "calendars: %u\n", cals->len);
+	g_string_append(s, text);
+	g_free(text);
+	g_ptr_array_unref(cals);
+	store_mailbox_free(mb);
+	return g_string_free_to_bytes(s);
+}
+
 static const char *yes(gboolean b)
 {
 	return b ? "true" : "false";
@@ -84,8 +161,10 @@ static GBytes *status_text(fs_ctx *fs, GError **err)
 	store_stats st;
 	GString *s;
 	guint refused;
+	char *report;
 
-	if (!store_stats_get(fs->store, &st, err))
+	if (!store_stats_get(fs->store, &st, err) ||
+	    !(report = report_text(fs, 0, err)))
 		return NULL;
 	g_mutex_lock(&fs->ctl_lock);
 	refused = fs->refused;
@@ -110,6 +189,8 @@ static GBytes *status_text(fs_ctx *fs, GError **err)
 	g_string_append_printf(s, "last change: %" G_GINT64_FORMAT "\n",
 			       st.last_change);
 	g_string_append_printf(s, "refused writes: %u\n", refused);
+	g_string_append(s, report);
+	g_free(report);
 	return g_string_free_to_bytes(s);
 }
 
@@ -120,6 +201,8 @@ GBytes *ctl_content(fs_ctx *fs, fuse_ino_t ino, GError **err)
 		return status_text(fs, err);
 	case CTL_ERRORS:
 		return errors_text(fs, ino_id(ino));
+	case CTL_REPORT:
+		return mailbox_report(fs, ino_id(ino), err);
 	}
 	g_set_error(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED, "not a file");
 	return NULL;

@@ -45,6 +45,7 @@ typedef struct {
 	GHashTable *kept;	/* item id -> version the kernel has cached */
 
 	GMutex ctl_lock;
+	GHashTable *reports;	/* mailbox id (0: all) -> cached report */
 	GQueue *errors;		/* char* lines, newest last */
 	GHashTable *mailbox_errors;	/* mailbox id -> GQueue* */
 	guint refused;

@@ -27,7 +27,8 @@ enum { META_DISPLAYNAME = 1, META_COLOR = 2 };
 enum {
 	CTL_DIR = 1,		/* MOUNT/.calfs (id 0) or MAILBOX/.calfs */
 	CTL_STATUS = 2,
-	CTL_ERRORS = 3
+	CTL_ERRORS = 3,
+	CTL_REPORT = 4		/* MAILBOX/.calfs/report */
 };
 
 enum {

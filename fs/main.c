@@ -5,6 +5,8 @@
 #include "store.h"
 #include "tz.h"
 
+#include <gmime/gmime.h>
+
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -136,8 +138,10 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	/* libical's globals and zone table, before any thread starts */
+	/* libical's globals and zone table, GMime's tables, before any
+	 * thread starts */
 	tz_init();
+	g_mime_init();
 	cmd = argv[i];
 	if (!strcmp(cmd, "mount"))
 		rc = cmd_mount(&g, argc - i, argv + i);

@@ -505,6 +505,8 @@ fuse_ino_t view_lookup(fs_ctx *fs, fuse_ino_t parent, const char *name,
 			break;
 		if (!strcmp(name, "errors"))
 			return ino_make(INO_CTL, CTL_ERRORS, ino_id(parent));
+		if (ino_id(parent) && !strcmp(name, "report"))
+			return ino_make(INO_CTL, CTL_REPORT, ino_id(parent));
 		if (!ino_id(parent) && !strcmp(name, "status"))
 			return ino_make(INO_CTL, CTL_STATUS, 0);
 		not_found(err, name);
@@ -642,6 +644,9 @@ GPtrArray *view_list(fs_ctx *fs, fuse_ino_t ino, GError **err)
 			add_entry(out, "status", ino_make(INO_CTL, CTL_STATUS, 0),
 				  S_IFREG);
 		add_entry(out, "errors", ino_make(INO_CTL, CTL_ERRORS, id), S_IFREG);
+		if (id)
+			add_entry(out, "report", ino_make(INO_CTL, CTL_REPORT, id),
+				  S_IFREG);
 		break;
 	case INO_RAW:
 		if (ino_sub(ino) == RAW_ROOT)

@@ -1,0 +1,516 @@
+#include "itip.h"
+#include "error.h"
+#include "ictext.h"
+#include "log.h"
+#include "repair.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void itip_init(itip *sc, store *s, const char *mailbox, store_calendar *cal,
+		itip_stats *st)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->s = s;
+	sc->mailbox = mailbox;
+	sc->cal = cal;
+	sc->st = st;
+	ingest_replies_init(&sc->replies, s, cal->mailbox_id);
+	sc->policy.ctx = &sc->replies.ctx;
+}
+
+static void skip(itip *sc, const char *source, const char *uid, const char *why)
+{
+	if (uid)
+		log_notice("%s: UID %s: skipped: %s", source, uid, why);
+	else
+		log_notice("%s: skipped: %s", source, why);
+	sc->st->skipped++;
+}
+
+/* An address without "mailto:", in lower case. */
+static char *address(const char *cal_address)
+{
+	if (!cal_address)
+		return g_strdup("");
+	if (!g_ascii_strncasecmp(cal_address, "mailto:", 7))
+		cal_address += 7;
+	return g_ascii_strdown(cal_address, -1);
+}
+
+static gboolean same_address(const char *a, const char *b)
+{
+	char *x = address(a), *y = address(b);
+	gboolean same = !strcmp(x, y);
+
+	g_free(x);
+	g_free(y);
+	return same;
+}
+
+static const char *rid_of(icalcomponent *ev)
+{
+	icalproperty *p = icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY);
+
+	return p ? icalproperty_get_value_as_string(p) : NULL;
+}
+
+/* The event of cal for recurrence id rid (NULL: the master) and its
+ * ordinal among the item components, or NULL. */
+static icalcomponent *find_event(icalcomponent *cal, const char *rid, int *ordinal)
+{
+	icalcomponent *c;
+	int n = 0;
+
+	for (c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT); c;
+	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+		icalcomponent_kind k = icalcomponent_isa(c);
+		const char *r;
+
+		if (k != ICAL_VEVENT_COMPONENT && k != ICAL_VTODO_COMPONENT &&
+		    k != ICAL_VJOURNAL_COMPONENT)
+			continue;
+		r = rid_of(c);
+		if ((!rid && !r) || (rid && r && !strcmp(rid, r))) {
+			*ordinal = n;
+			return c;
+		}
+		n++;
+	}
+	return NULL;
+}
+
+static int sequence_of(icalcomponent *ev)
+{
+	icalproperty *p = icalcomponent_get_first_property(ev, ICAL_SEQUENCE_PROPERTY);
+
+	return p ? icalproperty_get_sequence(p) : 0;
+}
+
+/* The stored item with uid in the mailbox: the scheduler's calendar
+ * first, then the others.  NULL (no error) when there is none. */
+static store_item *find_item(itip *sc, const char *uid, GError **err)
+{
+	GError *e = NULL;
+	store_item *it = store_item_find_uid(sc->s, sc->cal->id, uid, &e);
+	GPtrArray *cals;
+
+	if (it || !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+		if (e)
+			g_propagate_error(err, e);
+		return it;
+	}
+	g_clear_error(&e);
+	if (!(cals = store_calendar_list(sc->s, sc->cal->mailbox_id, err)))
+		return NULL;
+	for (guint i = 0; !it && i < cals->len; i++) {
+		store_calendar *c = cals->pdata[i];
+
+		if (c->id == sc->cal->id)
+			continue;
+		it = store_item_find_uid(sc->s, c->id, uid, &e);
+		if (!it && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+			g_propagate_error(err, e);
+			break;
+		}
+		g_clear_error(&e);
+	}
+	g_ptr_array_unref(cals);
+	return it;
+}
+
+/* Store data as the item name of calendar_id.  *res says what happened;
+ * it is STORE_PUT_UNCHANGED also when the content was refused (reported
+ * and counted as skipped), and *stored says whether it was stored.  FALSE
+ * only when the store fails. */
+static gboolean put(itip *sc, const char *source, const char *uid,
+		    gint64 calendar_id, const char *name, GBytes *data,
+		    store_put_result *res, gboolean *stored, GError **err)
+{
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	ingest_target t = { .calendar_id = calendar_id, .name = name,
+			    .mode = ITEM_CHECK_LENIENT, .policy = &sc->policy };
+	GError *e = NULL;
+	store_item *item = ingest_item(sc->s, &t, data, res, warnings, &e);
+	gboolean ok = TRUE;
+
+	*stored = item != NULL;
+	if (item) {
+		for (guint i = 0; i < warnings->len; i++)
+			log_notice("%s: UID %s: kept despite parse error: %s",
+				   source, uid, (char *)warnings->pdata[i]);
+		sc->st->warnings += warnings->len ? 1 : 0;
+	} else if (e->code == CALFS_ERROR_INVALID || e->code == CALFS_ERROR_EXISTS ||
+		   e->code == CALFS_ERROR_NAME) {
+		*res = STORE_PUT_UNCHANGED;
+		skip(sc, source, uid, e->message);
+		g_error_free(e);
+	} else {
+		g_propagate_error(err, e);
+		ok = FALSE;
+	}
+	store_item_free(item);
+	g_ptr_array_unref(warnings);
+	return ok;
+}
+
+static void count(itip *sc, store_put_result res)
+{
+	if (res == STORE_PUT_CREATED)
+		sc->st->created++;
+	else if (res == STORE_PUT_UPDATED)
+		sc->st->updated++;
+	else
+		sc->st->unchanged++;
+}
+
+/* PUBLISH, none, or REQUEST (check_sequence, METHOD dropped): store one
+ * item by its UID. */
+static gboolean store_part(itip *sc, const char *source, item_part *p,
+			   gboolean request, GError **err)
+{
+	GError *e = NULL;
+	store_item *old = store_item_find_uid(sc->s, sc->cal->id, p->uid, &e);
+	GBytes *data = g_bytes_ref(p->data);
+	store_put_result res = STORE_PUT_UNCHANGED;
+	gboolean ok, stored;
+	char *name;
+
+	if (!old && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+		g_propagate_error(err, e);
+		g_bytes_unref(data);
+		return FALSE;
+	}
+	g_clear_error(&e);
+	if (request) {
+		ictext *t = ictext_parse(data);
+		ictext_line *m = ictext_find(t, -1, "METHOD", NULL, 0);
+
+		if (m)
+			ictext_remove(m);
+		g_bytes_unref(data);
+		data = ictext_serialize(t);
+		ictext_free(t);
+		if (old) {
+			store_item *full = store_item_get(sc->s, old->id, TRUE, NULL);
+			icalcomponent *a = full ? item_parse(g_bytes_get_data(full->data, NULL),
+							     g_bytes_get_size(full->data)) : NULL;
+			icalcomponent *b = item_parse(g_bytes_get_data(data, NULL),
+						      g_bytes_get_size(data));
+			int na, nb;
+			icalcomponent *ea = a ? find_event(a, NULL, &na) : NULL;
+			icalcomponent *eb = b ? find_event(b, NULL, &nb) : NULL;
+			gboolean stale = ea && eb && sequence_of(eb) < sequence_of(ea);
+
+			if (a)
+				icalcomponent_free(a);
+			if (b)
+				icalcomponent_free(b);
+			store_item_free(full);
+			if (stale) {
+				log_notice("%s: UID %s: stale request ignored (lower SEQUENCE)",
+					   source, p->uid);
+				sc->st->stale++;
+				store_item_free(old);
+				g_bytes_unref(data);
+				return TRUE;
+			}
+		}
+	}
+	name = old ? g_strdup(old->name) : item_name_for_uid(p->uid);
+	ok = put(sc, source, p->uid, sc->cal->id, name, data, &res, &stored, err);
+	if (ok && stored)
+		count(sc, res);
+	g_free(name);
+	store_item_free(old);
+	g_bytes_unref(data);
+	return ok;
+}
+
+typedef struct {
+	store_item *item;	/* with data */
+	icalcomponent *cal;	/* parsed */
+	icalcomponent *ev;	/* the event addressed */
+	int ordinal;
+} target;
+
+static void target_clear(target *t)
+{
+	store_item_free(t->item);
+	if (t->cal)
+		icalcomponent_free(t->cal);
+}
+
+/* Load the item with uid and the event for rid; FALSE with *why set when
+ * it cannot be addressed (err set too when the store failed). */
+static gboolean load_target(itip *sc, const char *uid, const char *rid,
+			    target *t, const char **why, GError **err)
+{
+	store_item *found = find_item(sc, uid, err);
+
+	memset(t, 0, sizeof(*t));
+	*why = "no item with this UID in the mailbox";
+	if (!found)
+		return FALSE;
+	t->item = store_item_get(sc->s, found->id, TRUE, err);
+	store_item_free(found);
+	if (!t->item)
+		return FALSE;
+	t->cal = item_parse(g_bytes_get_data(t->item->data, NULL),
+			    g_bytes_get_size(t->item->data));
+	*why = "the stored item does not parse";
+	if (!t->cal)
+		return FALSE;
+	t->ev = find_event(t->cal, rid, &t->ordinal);
+	*why = "no such occurrence in the stored item";
+	return t->ev != NULL;
+}
+
+/* The ATTENDEE of the reply event that replied: the sender's, or the only
+ * one. */
+static icalproperty *replier(icalcomponent *ev, const char *sender)
+{
+	icalproperty *p, *only = NULL;
+	int n = 0;
+
+	for (p = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY); p;
+	     p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY)) {
+		if (sender && same_address(icalproperty_get_attendee(p), sender))
+			return p;
+		only = p;
+		n++;
+	}
+	return n == 1 ? only : NULL;
+}
+
+static icalproperty *attendee_in(icalcomponent *ev, const char *who)
+{
+	icalproperty *p;
+
+	for (p = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY); p;
+	     p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY))
+		if (same_address(icalproperty_get_attendee(p), who))
+			return p;
+	return NULL;
+}
+
+/* Rule T6: a REPLY updates the replying attendee in the organizer's item. */
+static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
+			    const char *source, GError **err)
+{
+	const char *uid = icalcomponent_get_uid(rev), *why;
+	icalproperty *from = replier(rev, sender), *mine, *acc;
+	const char *who, *partstat;
+	gint64 when = 0, last = 0, last_seq;
+	GError *e = NULL;
+	target t;
+	gboolean ok = TRUE;
+
+	if (!uid) {
+		skip(sc, source, NULL, "reply without UID");
+		return TRUE;
+	}
+	if (!from) {
+		skip(sc, source, uid, sender ? "the sender is not an ATTENDEE of the reply"
+					     : "the reply names no single ATTENDEE");
+		return TRUE;
+	}
+	who = icalproperty_get_attendee(from);
+	if (!load_target(sc, uid, rid_of(rev), &t, &why, &e)) {
+		target_clear(&t);
+		if (e) {
+			g_propagate_error(err, e);
+			return FALSE;
+		}
+		skip(sc, source, uid, why);
+		return TRUE;
+	}
+	if (!(mine = attendee_in(t.ev, who))) {
+		char *m = g_strdup_printf("%s is not an attendee of the stored item", who);
+
+		skip(sc, source, uid, m);
+		g_free(m);
+		goto out;
+	}
+	/* the reply's time: its critical change, else its DTSTAMP (T6) */
+	acc = icalcomponent_get_first_property(rev, ICAL_X_PROPERTY);
+	while (acc && g_ascii_strcasecmp(icalproperty_get_x_name(acc),
+					 "X-MICROSOFT-CDO-ATTENDEE-CRITICAL-CHANGE"))
+		acc = icalcomponent_get_next_property(rev, ICAL_X_PROPERTY);
+	if (!(acc && repair_time_valid(icalproperty_get_value_as_string(acc), &when))) {
+		icalproperty *ds = icalcomponent_get_first_property(rev, ICAL_DTSTAMP_PROPERTY);
+
+		if (!(ds && repair_time_valid(icalproperty_get_value_as_string(ds), &when))) {
+			skip(sc, source, uid, "the reply has no valid time");
+			goto out;
+		}
+	}
+	if (sequence_of(rev) < sequence_of(t.ev)) {
+		log_notice("%s: UID %s: stale reply from %s ignored (SEQUENCE %d < %d)",
+			   source, uid, who, sequence_of(rev), sequence_of(t.ev));
+		sc->st->stale++;
+		goto out;
+	}
+	if (store_reply_get(sc->s, sc->cal->mailbox_id, uid, who, &last, &last_seq, NULL) &&
+	    when <= last) {
+		log_notice("%s: UID %s: stale reply from %s ignored (not newer than the last one applied)",
+			   source, uid, who);
+		sc->st->stale++;
+		goto out;
+	}
+	partstat = icalproperty_get_parameter_as_string(from, "PARTSTAT");
+	{
+		ictext *tx = ictext_parse(t.item->data);
+		ictext_line *l = ictext_find(tx, t.ordinal, "ATTENDEE",
+					     icalproperty_get_attendee(mine), 0);
+		char *stamp = repair_format_time(when);
+		store_put_result res;
+		gboolean stored = FALSE;
+		GBytes *data;
+
+		if (l) {
+			ictext_set_param(l, "PARTSTAT", partstat ? partstat : "NEEDS-ACTION");
+			ictext_set_param(l, "X-REPLYTIME", stamp);
+		}
+		data = ictext_serialize(tx);
+		ok = put(sc, source, uid, t.item->calendar_id, t.item->name, data,
+			 &res, &stored, err) &&
+		     (!stored || store_reply_put(sc->s, sc->cal->mailbox_id, uid, who,
+						 when, sequence_of(rev), err));
+		if (ok && stored)
+			sc->st->replies++;
+		g_bytes_unref(data);
+		g_free(stamp);
+		ictext_free(tx);
+	}
+out:
+	target_clear(&t);
+	return ok;
+}
+
+/* EXDATE with the parameters and value of a RECURRENCE-ID property. */
+static char *exdate_for(icalcomponent *cev)
+{
+	icalproperty *rp = icalcomponent_get_first_property(cev, ICAL_RECURRENCEID_PROPERTY);
+	char *text = icalproperty_as_ical_string_r(rp);
+	char *line = g_strconcat("EXDATE", text + strlen("RECURRENCE-ID"), NULL);
+
+	free(text);
+	return g_strchomp(line);
+}
+
+/* A CANCEL marks the event (or the occurrence) cancelled: STATUS on the
+ * event or override, an EXDATE for an occurrence without override. */
+static gboolean apply_cancel(itip *sc, icalcomponent *cev, const char *source,
+			     GError **err)
+{
+	const char *uid = icalcomponent_get_uid(cev), *rid = rid_of(cev), *why;
+	icalcomponent *ref;
+	GError *e = NULL;
+	target t;
+	ictext *tx;
+	ictext_line *l;
+	store_put_result res;
+	gboolean ok, stored;
+	GBytes *data;
+
+	if (!uid) {
+		skip(sc, source, NULL, "cancellation without UID");
+		return TRUE;
+	}
+	if (!load_target(sc, uid, rid, &t, &why, &e)) {
+		if (e) {
+			target_clear(&t);
+			g_propagate_error(err, e);
+			return FALSE;
+		}
+		/* an occurrence that has no override is excluded from the master */
+		if (!t.cal || !rid || !find_event(t.cal, NULL, &t.ordinal)) {
+			skip(sc, source, uid, why);
+			target_clear(&t);
+			return TRUE;
+		}
+	}
+	ref = t.ev ? t.ev : find_event(t.cal, NULL, &t.ordinal);
+	if (sequence_of(cev) < sequence_of(ref)) {
+		log_notice("%s: UID %s: stale cancellation ignored (lower SEQUENCE)",
+			   source, uid);
+		sc->st->stale++;
+		target_clear(&t);
+		return TRUE;
+	}
+	tx = ictext_parse(t.item->data);
+	if (t.ev && (l = ictext_find(tx, t.ordinal, "STATUS", NULL, 0))) {
+		ictext_set_value(l, "CANCELLED");
+	} else if (t.ev) {
+		ictext_add(tx, t.ordinal, "STATUS:CANCELLED");
+	} else {
+		char *line = exdate_for(cev);
+
+		ictext_add(tx, t.ordinal, line);
+		g_free(line);
+	}
+	data = ictext_serialize(tx);
+	ok = put(sc, source, uid, t.item->calendar_id, t.item->name, data, &res,
+		 &stored, err);
+	if (ok && stored)
+		*(res == STORE_PUT_UNCHANGED ? &sc->st->unchanged : &sc->st->cancelled) += 1;
+	g_bytes_unref(data);
+	ictext_free(tx);
+	target_clear(&t);
+	return ok;
+}
+
+static gboolean each_event(itip *sc, icalcomponent *cal, gboolean reply,
+			   const char *sender, const char *source, GError **err)
+{
+	icalcomponent *c;
+
+	for (c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT); c;
+	     c = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT))
+		if (!(reply ? apply_reply(sc, c, sender, source, err)
+			    : apply_cancel(sc, c, source, err)))
+			return FALSE;
+	return TRUE;
+}
+
+gboolean itip_process(itip *sc, GBytes *text, const char *sender,
+		       const char *source, GError **err)
+{
+	gsize len;
+	const char *data = g_bytes_get_data(text, &len);
+	GPtrArray *parts;
+	icalcomponent *cal;
+	icalproperty *m;
+	icalproperty_method method = ICAL_METHOD_NONE;
+	GError *e = NULL;
+	gboolean ok = TRUE;
+
+	parts = item_split(data, len, NULL, &e);
+	if (!parts) {
+		skip(sc, source, NULL, e->message);
+		g_error_free(e);
+		return TRUE;
+	}
+	cal = item_parse(data, len);
+	if (cal && icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT &&
+	    (m = icalcomponent_get_first_property(cal, ICAL_METHOD_PROPERTY)))
+		method = icalproperty_get_method(m);
+	switch (method) {
+	case ICAL_METHOD_REPLY:
+		ok = each_event(sc, cal, TRUE, sender, source, err);
+		break;
+	case ICAL_METHOD_CANCEL:
+		ok = each_event(sc, cal, FALSE, sender, source, err);
+		break;
+	default:
+		for (guint i = 0; ok && i < parts->len; i++)
+			ok = store_part(sc, source, parts->pdata[i],
+					method == ICAL_METHOD_REQUEST, err);
+		break;
+	}
+	if (cal)
+		icalcomponent_free(cal);
+	g_ptr_array_unref(parts);
+	return ok;
+}
