@@ -97,25 +97,34 @@ static char *when_text(icalcomponent *ev)
 			       tz ? " " : "", tz ? icalparameter_get_tzid(tz) : "");
 }
 
+/* A text part holding utf8 as UTF-8.  (g_mime_text_part_set_text would
+ * pick a charset of its own, Latin-1 for "été".) */
+static GMimeTextPart *utf8_part(const char *subtype, const char *utf8,
+				GMimeContentEncoding encoding)
+{
+	GMimeTextPart *p = g_mime_text_part_new_with_subtype(subtype);
+	GMimeStream *st = g_mime_stream_mem_new_with_buffer(utf8, strlen(utf8));
+	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(st, GMIME_CONTENT_ENCODING_DEFAULT);
+
+	g_mime_part_set_content(GMIME_PART(p), w);
+	g_mime_object_set_content_type_parameter(GMIME_OBJECT(p), "charset", "utf-8");
+	g_mime_part_set_content_encoding(GMIME_PART(p), encoding);
+	g_object_unref(w);
+	g_object_unref(st);
+	return p;
+}
+
 static GMimeObject *text_part(const char *text)
 {
-	GMimeTextPart *p = g_mime_text_part_new_with_subtype("plain");
-
-	g_mime_text_part_set_text(p, text);
-	g_mime_text_part_set_charset(p, "utf-8");
-	g_mime_part_set_content_encoding(GMIME_PART(p), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-	return GMIME_OBJECT(p);
+	return GMIME_OBJECT(utf8_part("plain", text, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE));
 }
 
 static GMimeObject *calendar_part(const char *ics, imip_kind kind)
 {
-	GMimeTextPart *p = g_mime_text_part_new_with_subtype("calendar");
+	GMimeTextPart *p = utf8_part("calendar", ics, GMIME_CONTENT_ENCODING_BASE64);
 
-	g_mime_text_part_set_text(p, ics);
-	g_mime_text_part_set_charset(p, "utf-8");
 	g_mime_object_set_content_type_parameter(GMIME_OBJECT(p), "method",
 						 kind == IMIP_CANCEL ? "CANCEL" : "REQUEST");
-	g_mime_part_set_content_encoding(GMIME_PART(p), GMIME_CONTENT_ENCODING_BASE64);
 	return GMIME_OBJECT(p);
 }
 

@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-from calfs_util import GEN, SHARED, Calfs, ics, wait_for
+from calfs_util import GEN, ics, wait_for
 
 MB = "alice@example.com"
 
@@ -375,24 +375,4 @@ def test_generated_organisation(calfs, tmp_path):
             data = calfs.path(box, "Calendar", n).read_bytes()
             assert data.startswith(b"BEGIN:VCALENDAR")
     assert "items: %d" % total in calfs.path(".calfs", "status").read_text()
-    calfs.umount()
-
-
-REAL = SHARED / "fixtures" / "real"
-
-
-@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/fixtures/real is absent")
-def test_real_fixtures_read_back(calfs):
-    files = sorted(REAL.glob("*.ics"))
-    r = calfs.run("import", MB, *files)
-    assert "created" in r.stdout
-    calfs.mount()
-    names = os.listdir(cal(calfs))
-    assert len(names) >= 10
-    raw = calfs.path(".raw", MB, "Calendar")
-    for n in names:
-        assert cal(calfs, n).read_bytes() == (raw / n).read_bytes()
-    # a single-item file is stored and served byte for byte
-    one = (REAL / "ical4j-2207678.ics").read_bytes()
-    assert any(cal(calfs, n).read_bytes() == one for n in names)
     calfs.umount()

@@ -96,7 +96,12 @@ static void test_t1_sentinel(void)
 	g_assert_false(repair_time_valid("20091320T183000Z", NULL));
 	g_assert_false(repair_time_valid("20090920T183000X", NULL));
 	g_assert_false(repair_time_valid("2009-09-20T18:30:00Z", NULL));
-	g_assert_cmpstr(repair_format_time(1253471400), ==, "20090920T183000Z");
+	{
+		char *f = repair_format_time(1253471400);
+
+		g_assert_cmpstr(f, ==, "20090920T183000Z");
+		g_free(f);
+	}
 }
 
 #define EVENT(props) \
