@@ -49,10 +49,11 @@ pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 LIB_SRC := $(wildcard backend/*.c tzrules/*.c)
+GEN_SRC := $(BUILD)/tzrules/names.c
 FS_SRC := $(wildcard fs/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 FS_OBJ := $(FS_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -69,6 +70,16 @@ all: $(BIN)
 $(BUILD)/backend/%.o $(BUILD)/tzrules/%.o: CFLAGS_EXTRA = $(call pkg_cflags,$(BACKEND_PKGS))
 $(BUILD)/fs/%.o: CFLAGS_EXTRA = $(call pkg_cflags,$(FS_PKGS)) -DFUSE_USE_VERSION=312
 $(BUILD)/tests/%.o: CFLAGS_EXTRA = $(call pkg_cflags,$(BACKEND_PKGS))
+
+# the zone-name tables, embedded so that no data file is looked up at run time
+$(BUILD)/tzrules/names.c: tzrules/names.tsv tzrules/embed.awk
+	$(call say,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)awk -F'\t' -f tzrules/embed.awk tzrules/names.tsv > $@
+
+$(BUILD)/tzrules/names.o: $(BUILD)/tzrules/names.c
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	$(call say,CC,$<)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 static render_options options(const conf *c, const char *mailbox,
-			      gboolean repair)
+			      const char *stored_zone, gboolean repair)
 {
 	const conf_mailbox *m = mailbox ? conf_mailbox_get(c, mailbox) : NULL;
 	render_options o = {
@@ -15,60 +15,99 @@ static render_options options(const conf *c, const char *mailbox,
 			.recurring_only = c->recurring_only,
 			.report_only = c->report_only,
 			.created_before = c->created_before,
-			.mailbox_zone = m ? m->timezone : NULL,
+			.mailbox_zone = m && m->timezone ? m->timezone : stored_zone,
 		},
 	};
 
 	return o;
 }
 
-render_options render_options_read(const conf *c, const char *mailbox)
+render_options render_options_read(const conf *c, const char *mailbox,
+				   const char *stored_zone)
 {
-	return options(c, mailbox, c->repair_on_read);
+	return options(c, mailbox, stored_zone, c->repair_on_read);
 }
 
-render_options render_options_write(const conf *c, const char *mailbox)
+render_options render_options_write(const conf *c, const char *mailbox,
+				    const char *stored_zone)
 {
-	return options(c, mailbox, c->repair_on_write);
+	return options(c, mailbox, stored_zone, c->repair_on_write);
 }
 
-GBytes *render_item(GBytes *stored, const render_options *o, GPtrArray *repairs)
+void render_log_init(render_log *l)
 {
-	icalcomponent *cal;
-	GPtrArray *fixes;
+	l->repairs = g_ptr_array_new_with_free_func((GDestroyNotify)repair_fix_free);
+	l->rebases = g_ptr_array_new_with_free_func((GDestroyNotify)tz_fix_free);
+}
+
+void render_log_clear(render_log *l)
+{
+	g_clear_pointer(&l->repairs, g_ptr_array_unref);
+	g_clear_pointer(&l->rebases, g_ptr_array_unref);
+}
+
+static void move_all(GPtrArray *from, GPtrArray *to)
+{
+	for (guint i = 0; i < from->len; i++)
+		g_ptr_array_add(to, g_steal_pointer(&from->pdata[i]));
+}
+
+GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
+{
 	gsize len;
 	const char *data = g_bytes_get_data(stored, &len);
-	GBytes *out;
+	gboolean repair = o->repair && repair_may_apply(data, len);
+	gboolean rebase = o->rebase && tz_may_apply(data, len);
+	GPtrArray *fixes = NULL, *moves = NULL;
+	icalcomponent *cal;
+	GBytes *out, *step;
 
-	/* rebasing lands with the tzrules issue: only repair parses now */
-	if (!o->repair || !repair_may_apply(data, len))
+	if (!repair && !rebase)
 		return g_bytes_ref(stored);
 	cal = item_parse(data, len);
 	if (!cal)
 		return g_bytes_ref(stored);
-	fixes = repair_component(cal, o->ctx);
-	if (o->rebase)
-		tz_rebase_component(cal, &o->tz, NULL);
+	if (repair)
+		fixes = repair_component(cal, o->ctx);
+	if (rebase)
+		moves = tz_rebase(cal, &o->tz);
 	icalcomponent_free(cal);
-	out = repair_apply_text(stored, fixes);
-	if (repairs)
-		for (guint i = 0; i < fixes->len; i++)
-			g_ptr_array_add(repairs, g_steal_pointer(&fixes->pdata[i]));
-	g_ptr_array_unref(fixes);
+	step = repair_apply_text(stored, fixes);
+	out = tz_apply_text(step, moves);
+	g_bytes_unref(step);
+	if (log && fixes)
+		move_all(fixes, log->repairs);
+	if (log && moves)
+		move_all(moves, log->rebases);
+	if (fixes)
+		g_ptr_array_unref(fixes);
+	if (moves)
+		g_ptr_array_unref(moves);
 	return out;
 }
 
-char *render_describe(GPtrArray *repairs)
+gboolean render_changed(const render_log *l)
+{
+	if (l->repairs->len)
+		return TRUE;
+	for (guint i = 0; i < l->rebases->len; i++)
+		if (((tz_fix *)l->rebases->pdata[i])->applied)
+			return TRUE;
+	return FALSE;
+}
+
+char *render_describe(const render_log *l)
 {
 	GString *s = g_string_new(NULL);
 
-	for (guint i = 0; repairs && i < repairs->len; i++) {
-		char *line = repair_describe(repairs->pdata[i]);
+	for (guint i = 0; l && i < l->repairs->len; i++) {
+		char *line = repair_describe(l->repairs->pdata[i]);
 
-		if (i)
-			g_string_append_c(s, '\n');
-		g_string_append(s, line);
+		g_string_append_printf(s, "%s%s", s->len ? "\n" : "", line);
 		g_free(line);
 	}
+	for (guint i = 0; l && i < l->rebases->len; i++)
+		g_string_append_printf(s, "%s%s", s->len ? "\n" : "",
+				       ((tz_fix *)l->rebases->pdata[i])->note);
 	return g_string_free(s, FALSE);
 }

@@ -20,22 +20,39 @@ typedef struct {
 } render_options;
 
 /* render_options_read: the options for reading items of mailbox under c
- * (repair_on_read, rebase); mailbox may be NULL. */
-render_options render_options_read(const conf *c, const char *mailbox);
+ * (repair_on_read, rebase, and the rebasing options).  mailbox may be
+ * NULL; the mailbox's zone is the configured one, else stored_zone (the
+ * one set through the mount), which may be NULL. */
+render_options render_options_read(const conf *c, const char *mailbox,
+				   const char *stored_zone);
 
 /* render_options_write: the options applied before storing a write
  * (repair_on_write, rebase). */
-render_options render_options_write(const conf *c, const char *mailbox);
+render_options render_options_write(const conf *c, const char *mailbox,
+				    const char *stored_zone);
+
+/* What rendering changed. */
+typedef struct {
+	GPtrArray *repairs;	/* repair_fix* */
+	GPtrArray *rebases;	/* tz_fix* (conflicts included) */
+} render_log;
+
+/* render_log_init: empty arrays that free their elements. */
+void render_log_init(render_log *l);
+void render_log_clear(render_log *l);
 
 /* render_item: render stored under o.  Returns a new reference: to stored
  * itself when nothing changed, else to bytes that differ from it only in
- * the lines changed.  The repairs made are appended to repairs (may be
- * NULL; repair_fix* records, so the array must free them with
- * repair_fix_free).  Bytes that do not parse are returned as they are. */
-GBytes *render_item(GBytes *stored, const render_options *o, GPtrArray *repairs);
+ * the lines changed.  What was changed goes to log (may be NULL).  Bytes
+ * that do not parse are returned as they are. */
+GBytes *render_item(GBytes *stored, const render_options *o, render_log *log);
 
-/* render_describe: the repairs as lines a person reads, joined with '\n'
- * (for user.calfs.fixes).  Newly allocated; "" when there are none. */
-char *render_describe(GPtrArray *repairs);
+/* render_changed: whether the log holds a change that was made (not a
+ * conflict, not a report-only note). */
+gboolean render_changed(const render_log *l);
+
+/* render_describe: the log as lines a person reads, joined with '\n' (for
+ * user.calfs.fixes).  Newly allocated; "" when empty. */
+char *render_describe(const render_log *l);
 
 #endif

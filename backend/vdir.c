@@ -292,9 +292,9 @@ gboolean vdir_export(store *s, const conf *c, const char *target,
 			    "'%s': not MAILBOX or MAILBOX/CALENDAR", target);
 		return FALSE;
 	}
-	o = render_options_read(c, mailbox);
 	if (!(mb = store_mailbox_find(s, mailbox, err)))
 		goto out;
+	o = render_options_read(c, mailbox, mb->timezone);
 	if (calendar) {
 		store_calendar *cal = open_calendar(s, mailbox, calendar, FALSE, err);
 
@@ -343,7 +343,12 @@ char *vdir_export_imip(store *s, const conf *c, const char *target,
 	    !(it = store_item_find(s, cal->id, parts[2], TRUE, err)))
 		goto out;
 	/* always the repaired item: a broken time must not stop the message */
-	o = render_options_read(c, parts[0]);
+	{
+		store_mailbox *mb = store_mailbox_get(s, cal->mailbox_id, NULL);
+
+		o = render_options_read(c, parts[0], mb ? mb->timezone : NULL);
+		store_mailbox_free(mb);
+	}
 	o.repair = TRUE;
 	ingest_replies_init(&replies, s, cal->mailbox_id);
 	o.ctx = &replies.ctx;

@@ -126,6 +126,7 @@ typedef struct {
 	char *fixes;		/* what rendering changed, one per line */
 	char *uid;
 	char *name;
+	char *zone;		/* the mailbox's stored zone it was made with */
 } rendered;
 
 void rendered_free(rendered *r);

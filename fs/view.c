@@ -80,6 +80,7 @@ void rendered_free(rendered *r)
 	g_free(r->fixes);
 	g_free(r->uid);
 	g_free(r->name);
+	g_free(r->zone);
 	g_free(r);
 }
 
@@ -91,6 +92,7 @@ static rendered *rendered_copy(const rendered *r)
 	c->fixes = g_strdup(r->fixes);
 	c->uid = g_strdup(r->uid);
 	c->name = g_strdup(r->name);
+	c->zone = g_strdup(r->zone);
 	return c;
 }
 
@@ -126,6 +128,17 @@ void view_forget_render(fs_ctx *fs, gint64 item_id)
 	g_mutex_unlock(&fs->cache_lock);
 }
 
+/* The zone stored for a mailbox (set through .calfs/timezone), or NULL.
+ * Newly allocated. */
+static char *stored_zone(fs_ctx *fs, gint64 mailbox_id)
+{
+	store_mailbox *mb = store_mailbox_get(fs->store, mailbox_id, NULL);
+	char *z = mb ? g_strdup(mb->timezone) : NULL;
+
+	store_mailbox_free(mb);
+	return z;
+}
+
 rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 {
 	store_item *it;
@@ -133,28 +146,38 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	calinfo *ci;
 	render_options o;
 	ingest_replies replies;
-	GPtrArray *fixes;
+	render_log log;
+	char *zone;
 
+	/* the version first: the bytes are read only when not cached */
 	if (!(it = store_item_get(fs->store, item_id, FALSE, err)))
-		return NULL;
-	g_mutex_lock(&fs->cache_lock);
-	r = g_hash_table_lookup(fs->renders, &item_id);
-	r = r && r->version == it->version && !strcmp(r->name, it->name)
-		    ? rendered_copy(r) : NULL;
-	g_mutex_unlock(&fs->cache_lock);
-	store_item_free(it);
-	if (r)
-		return r;
-	if (!(it = store_item_get(fs->store, item_id, TRUE, err)))
 		return NULL;
 	if (!(ci = view_calinfo(fs, it->calendar_id, err))) {
 		store_item_free(it);
 		return NULL;
 	}
-	o = render_options_read(fs->conf, ci->mailbox);
+	zone = stored_zone(fs, ci->mailbox_id);
+	g_mutex_lock(&fs->cache_lock);
+	r = g_hash_table_lookup(fs->renders, &item_id);
+	r = r && r->version == it->version && !strcmp(r->name, it->name) &&
+	    !g_strcmp0(r->zone, zone) ? rendered_copy(r) : NULL;
+	g_mutex_unlock(&fs->cache_lock);
+	if (r) {
+		store_item_free(it);
+		view_calinfo_free(ci);
+		g_free(zone);
+		return r;
+	}
+	store_item_free(it);
+	if (!(it = store_item_get(fs->store, item_id, TRUE, err))) {
+		view_calinfo_free(ci);
+		g_free(zone);
+		return NULL;
+	}
+	o = render_options_read(fs->conf, ci->mailbox, zone);
 	ingest_replies_init(&replies, fs->store, ci->mailbox_id);
 	o.ctx = &replies.ctx;
-	fixes = g_ptr_array_new_with_free_func((GDestroyNotify)repair_fix_free);
+	render_log_init(&log);
 	r = g_new0(rendered, 1);
 	r->item_id = it->id;
 	r->calendar_id = it->calendar_id;
@@ -162,9 +185,10 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	r->mtime_ns = it->mtime_ns;
 	r->uid = g_strdup(it->uid);
 	r->name = g_strdup(it->name);
-	r->data = render_item(it->data, &o, fixes);
-	r->fixes = render_describe(fixes);
-	g_ptr_array_unref(fixes);
+	r->zone = zone;
+	r->data = render_item(it->data, &o, &log);
+	r->fixes = render_describe(&log);
+	render_log_clear(&log);
 	store_item_free(it);
 	view_calinfo_free(ci);
 	cache_put(fs, rendered_copy(r));
@@ -719,6 +743,7 @@ gint64 view_store_item(fs_ctx *fs, gint64 calendar_id, const char *name,
 	calinfo *ci = view_calinfo(fs, calendar_id, err);
 	render_options policy;
 	ingest_replies replies;
+	char *zone;
 	ingest_target t = { .calendar_id = calendar_id, .name = name,
 			    .reserved_id = reserved_id,
 			    .mode = ITEM_CHECK_STRICT, .policy = &policy };
@@ -728,7 +753,8 @@ gint64 view_store_item(fs_ctx *fs, gint64 calendar_id, const char *name,
 
 	if (!ci)
 		return 0;
-	policy = render_options_write(fs->conf, ci->mailbox);
+	zone = stored_zone(fs, ci->mailbox_id);
+	policy = render_options_write(fs->conf, ci->mailbox, zone);
 	ingest_replies_init(&replies, fs->store, ci->mailbox_id);
 	policy.ctx = &replies.ctx;
 	it = ingest_item(fs->store, &t, data, NULL, NULL, &e);
@@ -754,5 +780,6 @@ gint64 view_store_item(fs_ctx *fs, gint64 calendar_id, const char *name,
 		g_propagate_error(err, e);
 	}
 	view_calinfo_free(ci);
+	g_free(zone);
 	return id;
 }

@@ -1,19 +1,673 @@
 #include "tz.h"
+#include "tzinfo.h"
+#include "zoneid.h"
+#include "ictext.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Occurrences looked at: up to this many, and not past this year. */
+#define MAX_OCCURRENCES 2000
+#define LAST_YEAR 2037
+/* The earliest year whose rules a VTIMEZONE is matched against. */
+#define FIRST_RULE_YEAR 1995
 
 void tz_init(void)
 {
 	icalerror_set_errors_are_fatal(0);
 	icalerror_clear_errno();
-	/* load the builtin zone table and the UTC zone now */
 	(void)icaltimezone_get_builtin_timezones();
 	(void)icaltimezone_get_utc_timezone();
+	(void)zoneid_lookup("cdo", "0");	/* loads the name tables */
 }
 
-guint tz_rebase_component(icalcomponent *cal, const tz_options *opts,
-			  GPtrArray *fixes)
+void tz_fix_free(tz_fix *f)
 {
-	(void)cal;
-	(void)opts;
-	(void)fixes;
-	return 0;
+	if (!f)
+		return;
+	g_free(f->tzid);
+	g_free(f->zone);
+	g_free(f->vtimezone);
+	g_free(f->mark);
+	g_free(f->note);
+	g_free(f);
+}
+
+gboolean tz_may_apply(const char *data, gsize len)
+{
+	return g_strstr_len(data, len, "TZID") || g_strstr_len(data, len, "tzid") ||
+	       g_strstr_len(data, len, "Z\r\n") || g_strstr_len(data, len, "Z\n");
+}
+
+static gboolean is_item(icalcomponent *c)
+{
+	icalcomponent_kind k = icalcomponent_isa(c);
+
+	return k == ICAL_VEVENT_COMPONENT || k == ICAL_VTODO_COMPONENT ||
+	       k == ICAL_VJOURNAL_COMPONENT;
+}
+
+static const char *tzid_of(icalproperty *p)
+{
+	icalparameter *t = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+
+	return t ? icalparameter_get_tzid(t) : NULL;
+}
+
+static gboolean recurring(icalcomponent *c)
+{
+	return icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY) ||
+	       icalcomponent_get_first_property(c, ICAL_RDATE_PROPERTY);
+}
+
+static gboolean any_recurring(icalcomponent *cal)
+{
+	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
+		if (is_item(c) && (recurring(c) ||
+				   icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY)))
+			return TRUE;
+	return FALSE;
+}
+
+/* The local (floating) value of a date-time property. */
+static struct icaltimetype local_value(icalproperty *p)
+{
+	struct icaltimetype t = icalvalue_get_datetime(icalproperty_get_value(p));
+
+	t.zone = NULL;
+	return t;
+}
+
+/* ---- the times an item has under one TZID ---- */
+
+typedef struct {
+	GArray *starts;		/* icaltimetype: occurrence starts */
+	GArray *all;		/* starts, ends, recurrence ids, exdates */
+} times;
+
+static void add_time(GArray *a, struct icaltimetype t)
+{
+	if (!icaltime_is_null_time(t) && !t.is_date)
+		g_array_append_val(a, t);
+}
+
+static gboolean excluded(icalcomponent *c, struct icaltimetype t)
+{
+	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_EXDATE_PROPERTY);
+	     p; p = icalcomponent_get_next_property(c, ICAL_EXDATE_PROPERTY)) {
+		struct icaltimetype x = icalproperty_get_exdate(p);
+
+		if (!x.is_date && icaltime_compare(local_value(p), t) == 0)
+			return TRUE;
+		if (x.is_date && icaltime_compare_date_only(x, t) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Collect the times of item component c that use tzid. */
+static void collect_times(icalcomponent *c, const char *tzid, times *tm)
+{
+	icalproperty *ds = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
+	icalproperty *de = icalcomponent_get_first_property(c, ICAL_DTEND_PROPERTY);
+	icalproperty *rr = icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY);
+	struct icaltimetype start;
+	struct icaldurationtype dur = icaldurationtype_null_duration();
+	gboolean start_here = ds && tzid_of(ds) && !strcmp(tzid_of(ds), tzid);
+
+	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
+	     p; p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
+		icalvalue *v = icalproperty_get_value(p);
+
+		if (tzid_of(p) && !strcmp(tzid_of(p), tzid) && v &&
+		    icalvalue_isa(v) == ICAL_DATETIME_VALUE)
+			add_time(tm->all, local_value(p));
+	}
+	if (!start_here)
+		return;
+	start = local_value(ds);
+	if (start.is_date)
+		return;
+	if (de && tzid_of(de) && !strcmp(tzid_of(de), tzid))
+		dur = icaltime_subtract(local_value(de), start);
+	if (!rr) {
+		add_time(tm->starts, start);
+		return;
+	}
+	{
+		struct icalrecurrencetype rule = icalproperty_get_rrule(rr);
+		icalrecur_iterator *it = icalrecur_iterator_new(rule, start);
+		struct icaltimetype t;
+		guint n = 0;
+
+		while (it && n++ < MAX_OCCURRENCES) {
+			t = icalrecur_iterator_next(it);
+			if (icaltime_is_null_time(t) || t.year > LAST_YEAR)
+				break;
+			if (excluded(c, t))
+				continue;
+			add_time(tm->starts, t);
+			add_time(tm->all, t);
+			if (!icaldurationtype_is_null_duration(dur))
+				add_time(tm->all, icaltime_add(t, dur));
+		}
+		if (it)
+			icalrecur_iterator_free(it);
+	}
+}
+
+/* ---- TZID-based items: the VTIMEZONE against tzdata ---- */
+
+static icalcomponent *find_vtimezone(icalcomponent *cal, const char *tzid)
+{
+	for (icalcomponent *v = icalcomponent_get_first_component(cal, ICAL_VTIMEZONE_COMPONENT);
+	     v; v = icalcomponent_get_next_component(cal, ICAL_VTIMEZONE_COMPONENT)) {
+		icalproperty *p = icalcomponent_get_first_property(v, ICAL_TZID_PROPERTY);
+
+		if (p && icalproperty_get_tzid(p) && !strcmp(icalproperty_get_tzid(p), tzid))
+			return v;
+	}
+	return NULL;
+}
+
+static int cdo_id(icalcomponent *cal, icalcomponent *vtz)
+{
+	icalcomponent *where[2] = { vtz, NULL };
+
+	/* in the VTIMEZONE (Exchange 2003), or on the events */
+	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c && !where[1]; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
+		if (is_item(c))
+			where[1] = c;
+	for (int i = 0; i < 2; i++) {
+		if (!where[i])
+			continue;
+		for (icalproperty *p = icalcomponent_get_first_property(where[i], ICAL_X_PROPERTY);
+		     p; p = icalcomponent_get_next_property(where[i], ICAL_X_PROPERTY))
+			if (!g_ascii_strcasecmp(icalproperty_get_x_name(p), "X-MICROSOFT-CDO-TZID"))
+				return atoi(icalproperty_get_value_as_string(p));
+	}
+	return -1;
+}
+
+/* The year the item was written in: CREATED, else DTSTAMP, else now. */
+static int written_year(icalcomponent *cal)
+{
+	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+		icalproperty *p;
+
+		if (!is_item(c))
+			continue;
+		if ((p = icalcomponent_get_first_property(c, ICAL_CREATED_PROPERTY)) ||
+		    (p = icalcomponent_get_first_property(c, ICAL_DTSTAMP_PROPERTY))) {
+			struct icaltimetype t = icalvalue_get_datetime(icalproperty_get_value(p));
+
+			if (t.year >= FIRST_RULE_YEAR && t.year <= LAST_YEAR)
+				return t.year;
+		}
+	}
+	{
+		GDateTime *now = g_date_time_new_now_utc();
+		int y = g_date_time_get_year(now);
+
+		g_date_time_unref(now);
+		return y;
+	}
+}
+
+/* Drop the observances of a tzdata VTIMEZONE that end before from or start
+ * after to, keeping those in force at from. */
+static void trim(icalcomponent *vtz, struct icaltimetype from, struct icaltimetype to)
+{
+	GPtrArray *drop = g_ptr_array_new();
+	icalcomponent *last_std = NULL, *last_dst = NULL, *o;
+	struct icaltimetype last_std_t = icaltime_null_time(), last_dst_t = icaltime_null_time();
+
+	for (o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+		struct icaltimetype start = icalcomponent_get_dtstart(o), until = icaltime_null_time();
+		icalproperty *rr = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY);
+		gboolean daylight = icalcomponent_isa(o) == ICAL_XDAYLIGHT_COMPONENT;
+		gboolean keep;
+
+		if (rr)
+			until = icalproperty_get_rrule(rr).until;
+		keep = icaltime_compare(start, to) <= 0 &&
+		       ((rr && (icaltime_is_null_time(until) || icaltime_compare(until, from) >= 0)) ||
+			icaltime_compare(start, from) >= 0);
+		if (!keep && icaltime_compare(start, from) < 0) {
+			/* the latest of each kind before the span stays in force */
+			icalcomponent **last = daylight ? &last_dst : &last_std;
+			struct icaltimetype *lt = daylight ? &last_dst_t : &last_std_t;
+
+			if (!*last || icaltime_compare(start, *lt) > 0) {
+				if (*last)
+					g_ptr_array_add(drop, *last);
+				*last = o;
+				*lt = start;
+				continue;
+			}
+		}
+		if (!keep)
+			g_ptr_array_add(drop, o);
+	}
+	for (guint i = 0; i < drop->len; i++) {
+		icalcomponent_remove_component(vtz, drop->pdata[i]);
+		icalcomponent_free(drop->pdata[i]);
+	}
+	g_ptr_array_unref(drop);
+}
+
+/* How a VTIMEZONE compares with tzdata at an item's occurrences. */
+typedef struct {
+	guint moved;			/* occurrence starts whose instant changes */
+	int delta;			/* tzdata's offset minus the VTIMEZONE's, first one */
+	struct icaltimetype first;	/* the first occurrence that moves */
+} comparison;
+
+/* Whether VTIMEZONE vtz gives zone's offsets at every time of at; *cmp
+ * (may be NULL) gets how the occurrence starts compare. */
+static gboolean vtz_agrees(icalcomponent *vtz, icaltimezone *zone, GArray *at,
+			   GArray *starts, comparison *cmp)
+{
+	icaltimezone *v = icaltimezone_new();
+	gboolean same = TRUE;
+
+	if (!icaltimezone_set_component(v, icalcomponent_new_clone(vtz))) {
+		icaltimezone_free(v, 1);
+		return FALSE;
+	}
+	for (guint i = 0; i < at->len && same; i++) {
+		struct icaltimetype t = g_array_index(at, struct icaltimetype, i);
+
+		same = tzinfo_offset_local(v, t) == tzinfo_offset_local(zone, t);
+	}
+	if (cmp) {
+		memset(cmp, 0, sizeof(*cmp));
+		for (guint i = 0; i < starts->len; i++) {
+			struct icaltimetype t = g_array_index(starts, struct icaltimetype, i);
+			int d = tzinfo_offset_local(zone, t) - tzinfo_offset_local(v, t);
+
+			if (d && !cmp->moved++) {
+				cmp->delta = d;
+				cmp->first = t;
+			}
+		}
+	}
+	icaltimezone_free(v, 1);
+	return same;
+}
+
+/* A VTIMEZONE for zone called tzid, from tzdata, covering the times. */
+static char *generate(icaltimezone *zone, const char *tzid, GArray *at, int cdo)
+{
+	icalcomponent *full = icaltimezone_get_component(zone), *vtz;
+	struct icaltimetype from = icaltime_null_time(), to = icaltime_null_time();
+	icalproperty *p;
+	char *text;
+
+	for (guint i = 0; i < at->len; i++) {
+		struct icaltimetype t = g_array_index(at, struct icaltimetype, i);
+
+		if (icaltime_is_null_time(from) || icaltime_compare(t, from) < 0)
+			from = t;
+		if (icaltime_is_null_time(to) || icaltime_compare(t, to) > 0)
+			to = t;
+	}
+	from.year--;
+	to.year++;
+	vtz = icalcomponent_new_clone(full);
+	trim(vtz, from, to);
+	if (!vtz_agrees(vtz, zone, at, NULL, NULL)) {
+		icalcomponent_free(vtz);
+		vtz = icalcomponent_new_clone(full);
+	}
+	p = icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY);
+	icalproperty_set_tzid(p, tzid);
+	if (cdo >= 0) {
+		char num[16];
+
+		g_snprintf(num, sizeof(num), "%d", cdo);
+		p = icalproperty_new_x(num);
+		icalproperty_set_x_name(p, "X-MICROSOFT-CDO-TZID");
+		icalcomponent_add_property(vtz, p);
+	}
+	text = icalcomponent_as_ical_string_r(vtz);
+	icalcomponent_free(vtz);
+	return text;
+}
+
+/* The tzdata rule the item runs into at year: "2007 rule" when tzdata
+ * changed its rule then (the most recent change since FIRST_RULE_YEAR),
+ * else the rule in words.  Newly allocated. */
+static char *rule_label(icaltimezone *zone, int year)
+{
+	tzinfo_rule r, prev;
+
+	tzinfo_rule_of_year(zone, year, &r);
+	for (int y = year; y > FIRST_RULE_YEAR; y--) {
+		tzinfo_rule_of_year(zone, y - 1, &prev);
+		if (!tzinfo_rule_equal(&prev, &r))
+			return g_strdup_printf("%d rule", y);
+	}
+	{
+		char *d = tzinfo_describe_rule(&r), *s;
+
+		s = g_strdup_printf("tzdata's rule in %d: %s", year, d);
+		g_free(d);
+		return s;
+	}
+}
+
+static char *hours(int seconds)
+{
+	int m = abs(seconds) / 60;
+
+	return m % 60 ? g_strdup_printf("%dh%02d", m / 60, m % 60)
+		      : g_strdup_printf("%dh", m / 60);
+}
+
+static tz_fix *new_fix(tz_fix_kind kind, const char *tzid, const char *zone)
+{
+	tz_fix *f = g_new0(tz_fix, 1);
+
+	f->kind = kind;
+	f->tzid = g_strdup(tzid);
+	f->zone = g_strdup(zone);
+	return f;
+}
+
+static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *o,
+			GPtrArray *fixes)
+{
+	icalcomponent *vtz = find_vtimezone(cal, tzid);
+	times tm = { g_array_new(FALSE, FALSE, sizeof(struct icaltimetype)),
+		     g_array_new(FALSE, FALSE, sizeof(struct icaltimetype)) };
+	zoneid_query q = { .tzid = tzid, .vtimezone = vtz, .mailbox_zone = o->mailbox_zone,
+			   .year_from = FIRST_RULE_YEAR };
+	zoneid_result *id;
+	icaltimezone *zone;
+	comparison cmp = { 0 };
+	tz_fix *f;
+
+	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
+		if (is_item(c))
+			collect_times(c, tzid, &tm);
+	q.cdo = cdo_id(cal, vtz);
+	q.year_to = written_year(cal);
+	q.times = (const struct icaltimetype *)(void *)tm.all->data;
+	q.n_times = tm.all->len;
+	if (!tm.all->len)
+		goto out;
+	id = zoneid_identify(&q);
+	if (!id->zone) {
+		f = new_fix(TZ_FIX_CONFLICT, tzid, NULL);
+		f->note = id->method == ZONEID_CONFLICT
+			? g_strdup_printf("TZID \"%s\": its rules fit zones that differ later (%s)"
+					  " and the mailbox's zone is none of them: left unchanged",
+					  tzid, id->candidates)
+			: g_strdup_printf("TZID \"%s\": no tzdata zone found: left unchanged", tzid);
+		g_ptr_array_add(fixes, f);
+		zoneid_result_free(id);
+		goto out;
+	}
+	zone = tzinfo_zone(id->zone);
+	if (vtz && vtz_agrees(vtz, zone, tm.all, tm.starts, &cmp)) {
+		zoneid_result_free(id);
+		goto out;
+	}
+	f = new_fix(TZ_FIX_VTIMEZONE, tzid, id->zone);
+	f->vtimezone = generate(zone, tzid, tm.all, q.cdo);
+	f->applied = !o->report_only;
+	if (!vtz) {
+		f->note = g_strdup_printf("VTIMEZONE \"%s\" added from tzdata %s (%s)", tzid,
+					  id->zone, zoneid_method_name(id->method));
+	} else if (!cmp.moved) {
+		f->note = g_strdup_printf("VTIMEZONE \"%s\" \u2192 tzdata %s (%s; no occurrence moved)",
+					  tzid, id->zone, zoneid_method_name(id->method));
+	} else {
+		char *h = hours(cmp.delta), *label = rule_label(zone, cmp.first.year);
+
+		f->note = g_strdup_printf("VTIMEZONE \"%s\" \u2192 tzdata %s (%s; %u of %u"
+					  " occurrences moved %s %s)", tzid, id->zone, label,
+					  cmp.moved, tm.starts->len,
+					  cmp.delta > 0 ? "back" : "forward", h);
+		g_free(label);
+		g_free(h);
+	}
+	if (o->report_only) {
+		char *n = g_strdup_printf("would change: %s", f->note);
+
+		g_free(f->note);
+		f->note = n;
+	}
+	g_ptr_array_add(fixes, f);
+	zoneid_result_free(id);
+out:
+	g_array_unref(tm.starts);
+	g_array_unref(tm.all);
+}
+
+/* ---- single events stored in UTC ---- */
+
+static gboolean x_present(icalcomponent *c, const char *name)
+{
+	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY); p;
+	     p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY))
+		if (!g_ascii_strcasecmp(icalproperty_get_x_name(p), name))
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean created_at(icalcomponent *c, gint64 *when)
+{
+	icalproperty *p = icalcomponent_get_first_property(c, ICAL_CREATED_PROPERTY);
+
+	if (!p)
+		p = icalcomponent_get_first_property(c, ICAL_DTSTAMP_PROPERTY);
+	if (!p)
+		return FALSE;
+	*when = icaltime_as_timet_with_zone(icalvalue_get_datetime(icalproperty_get_value(p)),
+					    icaltimezone_get_utc_timezone());
+	return *when > 0;
+}
+
+static char *stamp(gint64 t, const char *fmt)
+{
+	GDateTime *dt = g_date_time_new_from_unix_utc(t);
+	char *s = g_date_time_format(dt, fmt);
+
+	g_date_time_unref(dt);
+	return s;
+}
+
+static void rebase_utc(icalcomponent *c, int comp, const tz_options *o, GPtrArray *fixes)
+{
+	icalproperty *ds = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
+	struct icaltimetype start;
+	icaltimezone *zone;
+	tzinfo_rule old;
+	gint64 created, e, e2;
+	struct icaltimetype local;
+	int change;
+	tz_fix *f;
+	char *from, *to, *made, *rule, *h;
+
+	if (!ds || tzid_of(ds) || recurring(c) || x_present(c, "X-CALFS-REBASED"))
+		return;
+	start = icalproperty_get_dtstart(ds);
+	if (start.is_date || !icaltime_is_utc(start) || !o->mailbox_zone ||
+	    !(zone = tzinfo_zone(o->mailbox_zone)) || !created_at(c, &created))
+		return;
+	if (o->created_before && created >= o->created_before)
+		return;
+	tzinfo_rule_at(zone, created, &old);
+	if (!old.regular)
+		return;
+	e = icaltime_as_timet_with_zone(start, icaltimezone_get_utc_timezone());
+	if (created > e)
+		return;		/* written after the fact: its time is right */
+	local = icaltime_from_timet_with_zone((time_t)(e + tzinfo_rule_offset_utc(&old, e)),
+					      0, NULL);
+	e2 = tzinfo_utc_of_local(zone, local);
+	if (e2 == e)
+		return;
+	{
+		GDateTime *dt = g_date_time_new_from_unix_utc(created);
+
+		change = tzinfo_change_year(zone, &old, g_date_time_get_year(dt), local.year);
+		g_date_time_unref(dt);
+	}
+	f = new_fix(TZ_FIX_SHIFT, NULL, o->mailbox_zone);
+	f->comp = comp;
+	f->shift = e2 - e;
+	f->applied = !o->report_only;
+	f->mark = g_strdup_printf("%s;%d", o->mailbox_zone, change ? change : local.year);
+	from = stamp(e, "%Y%m%dT%H%M%SZ");
+	to = stamp(e2, "%Y%m%dT%H%M%SZ");
+	made = stamp(created, "%Y-%m-%d");
+	rule = tzinfo_describe_rule(&old);
+	h = hours((int)(e - e2));
+	f->note = g_strdup_printf("%sDTSTART %s \u2192 %s (created %s under the old rule of %s,"
+				  " %s; moved %s %s)", o->report_only ? "would change: " : "",
+				  from, to, made, o->mailbox_zone, rule,
+				  e2 < e ? "back" : "forward", h);
+	g_ptr_array_add(fixes, f);
+	g_free(from);
+	g_free(to);
+	g_free(made);
+	g_free(rule);
+	g_free(h);
+}
+
+GPtrArray *tz_rebase(icalcomponent *cal, const tz_options *o)
+{
+	GPtrArray *fixes = g_ptr_array_new_with_free_func((GDestroyNotify)tz_fix_free);
+	GHashTable *tzids = g_hash_table_new(g_str_hash, g_str_equal);
+	GPtrArray *order = g_ptr_array_new();
+	int comp = 0;
+
+	if (o->recurring_only && !any_recurring(cal))
+		goto out;
+	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+		if (!is_item(c))
+			continue;
+		for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
+		     p; p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
+			const char *t = tzid_of(p);
+
+			if (t && !g_hash_table_contains(tzids, t)) {
+				g_hash_table_add(tzids, (gpointer)t);
+				g_ptr_array_add(order, (gpointer)t);
+			}
+		}
+		if (icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT && !o->recurring_only)
+			rebase_utc(c, comp, o, fixes);
+		comp++;
+	}
+	for (guint i = 0; i < order->len; i++)
+		rebase_tzid(cal, order->pdata[i], o, fixes);
+out:
+	g_ptr_array_unref(order);
+	g_hash_table_destroy(tzids);
+	return fixes;
+}
+
+/* ---- making the changes on the text ---- */
+
+/* value with every UTC date-time (comma-separated) moved by shift. */
+static char *shift_values(const char *value, gint64 shift)
+{
+	char **vals = g_strsplit(value, ",", -1);
+	GString *out = g_string_new(NULL);
+
+	for (int i = 0; vals[i]; i++) {
+		struct icaltimetype t = icaltime_from_string(vals[i]);
+
+		if (i)
+			g_string_append_c(out, ',');
+		if (!icaltime_is_null_time(t) && !t.is_date && strchr(vals[i], 'Z')) {
+			gint64 u = icaltime_as_timet_with_zone(t, icaltimezone_get_utc_timezone());
+			char *s = stamp(u + shift, "%Y%m%dT%H%M%SZ");
+
+			g_string_append(out, s);
+			g_free(s);
+		} else {
+			g_string_append(out, vals[i]);
+		}
+	}
+	g_strfreev(vals);
+	return g_string_free(out, FALSE);
+}
+
+static void shift_lines(ictext *t, const tz_fix *f)
+{
+	static const char *const names[] = { "DTSTART", "DTEND", "RECURRENCE-ID",
+					     "EXDATE", NULL };
+
+	for (int k = 0; names[k]; k++) {
+		ictext_line *l;
+
+		for (int n = 0; (l = ictext_find_at(t, f->comp, 2, names[k], NULL, n)); n++) {
+			char *tz = ictext_line_param(l, "TZID");
+			char *v = tz ? NULL : shift_values(ictext_line_value(l), f->shift);
+
+			if (v && strcmp(v, ictext_line_value(l)))
+				ictext_set_value(l, v);
+			g_free(v);
+			g_free(tz);
+		}
+	}
+	{
+		ictext_line *l;
+
+		/* absolute alarm triggers */
+		for (int n = 0; (l = ictext_find_at(t, f->comp, 3, "TRIGGER", NULL, n)); n++) {
+			char *vt = ictext_line_param(l, "VALUE");
+
+			if (vt && !g_ascii_strcasecmp(vt, "DATE-TIME")) {
+				char *v = shift_values(ictext_line_value(l), f->shift);
+
+				ictext_set_value(l, v);
+				g_free(v);
+			}
+			g_free(vt);
+		}
+	}
+	{
+		char *mark = g_strdup_printf("X-CALFS-REBASED:%s", f->mark);
+
+		ictext_add(t, f->comp, mark);
+		g_free(mark);
+	}
+}
+
+GBytes *tz_apply_text(GBytes *text, GPtrArray *fixes)
+{
+	ictext *t;
+	GBytes *out;
+	gboolean any = FALSE;
+
+	for (guint i = 0; fixes && i < fixes->len; i++)
+		any |= ((tz_fix *)fixes->pdata[i])->applied;
+	if (!any)
+		return g_bytes_ref(text);
+	t = ictext_parse(text);
+	for (guint i = 0; i < fixes->len; i++) {
+		tz_fix *f = fixes->pdata[i];
+
+		if (!f->applied)
+			continue;
+		if (f->kind == TZ_FIX_VTIMEZONE)
+			ictext_replace_vtimezone(t, f->tzid, f->vtimezone);
+		else if (f->kind == TZ_FIX_SHIFT)
+			shift_lines(t, f);
+	}
+	out = ictext_serialize(t);
+	ictext_free(t);
+	return out;
 }

@@ -1,7 +1,17 @@
-/* tz.h - time-zone knowledge and DST rebasing (DESIGN.md "DST rebasing")
+/* tz.h - DST rebasing against the system's tzdata (DESIGN.md "DST rebasing")
  *
- * Zone identification and rebasing land with the tzrules issue; tz_init()
- * and the rebase step of the pipeline exist from the start.
+ * The wall-clock time the person saw when the item was written is the
+ * truth.  An item that uses a TZID whose VTIMEZONE disagrees with tzdata
+ * at any of its occurrences gets a VTIMEZONE generated from tzdata (TZID
+ * text kept, local times untouched).  A single item stored in UTC and
+ * created under an older rule of the mailbox's zone is moved by the
+ * difference, with its DTEND, UTC RECURRENCE-ID/EXDATE and absolute alarm
+ * triggers, and marked X-CALFS-REBASED so that it is never moved twice.
+ * All-day values never move.  Any tzdata rule change counts, not only the
+ * US one of 2007.
+ *
+ * tz_rebase() decides on a parsed VCALENDAR; tz_apply_text() makes the
+ * changes on the text line by line, like the repairs.
  */
 #ifndef CALFS_TZ_H
 #define CALFS_TZ_H
@@ -11,21 +21,46 @@
 
 typedef struct {
 	gboolean recurring_only;	/* leave single items alone */
-	gboolean report_only;		/* report what would change, change nothing */
-	gint64 created_before;		/* Unix time, 0 for the rule's own date */
+	gboolean report_only;		/* say what would change, change nothing */
+	gint64 created_before;		/* Unix time, 0: the rule change decides */
 	const char *mailbox_zone;	/* the mailbox's zone, or NULL */
 } tz_options;
 
-/* tz_init: set libical's global state (errors not fatal, builtin zones read
- * from the system's tzdata) and load its zone table, so that worker threads
- * never race to initialise it.  Call once, before any thread starts. */
+typedef enum {
+	TZ_FIX_VTIMEZONE,	/* a VTIMEZONE replaced or added from tzdata */
+	TZ_FIX_SHIFT,		/* a UTC event moved */
+	TZ_FIX_CONFLICT		/* the zone could not be told: left as it is */
+} tz_fix_kind;
+
+typedef struct {
+	tz_fix_kind kind;
+	char *tzid;		/* VTIMEZONE, CONFLICT: the TZID */
+	char *zone;		/* the tzdata zone, or NULL */
+	char *vtimezone;	/* VTIMEZONE: the new component's text */
+	int comp;		/* SHIFT: ordinal of the event */
+	gint64 shift;		/* SHIFT: seconds added to its UTC times */
+	char *mark;		/* SHIFT: the X-CALFS-REBASED value */
+	char *note;		/* what happened, in words */
+	gboolean applied;	/* FALSE under report_only and for conflicts */
+} tz_fix;
+
+/* tz_init: set libical's global state (errors not fatal) and load its zone
+ * table and the name tables, so that worker threads never race to do it.
+ * Call once, before any thread starts. */
 void tz_init(void);
 
-/* tz_rebase_component: rebase the VCALENDAR cal in place against the
- * system's tzdata, appending one human-readable line per change to fixes
- * (may be NULL).  Returns the number of changes.  Currently a no-op that
- * returns 0. */
-guint tz_rebase_component(icalcomponent *cal, const tz_options *opts,
-			  GPtrArray *fixes);
+/* tz_rebase: what rebasing changes in the VCALENDAR cal (not modified).
+ * Returns a GPtrArray of tz_fix* (free with g_ptr_array_unref). */
+GPtrArray *tz_rebase(icalcomponent *cal, const tz_options *opts);
+
+/* tz_apply_text: make the applied fixes on text, the bytes cal was parsed
+ * from.  Returns a new reference (to text itself when nothing changes). */
+GBytes *tz_apply_text(GBytes *text, GPtrArray *fixes);
+
+/* tz_may_apply: FALSE when data has nothing rebasing looks at (no TZID and
+ * no UTC DTSTART). */
+gboolean tz_may_apply(const char *data, gsize len);
+
+void tz_fix_free(tz_fix *f);
 
 #endif

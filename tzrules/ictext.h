@@ -30,6 +30,19 @@ void ictext_free(ictext *t);
 ictext_line *ictext_find(ictext *t, int comp, const char *name,
 			 const char *value, int n);
 
+/* ictext_find_at: like ictext_find, at a given depth of nesting: 2 for
+ * the properties of an item component, 3 for those of its VALARMs. */
+ictext_line *ictext_find_at(ictext *t, int comp, int depth, const char *name,
+			    const char *value, int n);
+
+/* ictext_replace_vtimezone: put block (complete lines, any line ending) in
+ * place of the VTIMEZONE whose TZID is tzid (unescaped); when there is
+ * none, before the first item component.  FALSE when there is neither. */
+gboolean ictext_replace_vtimezone(ictext *t, const char *tzid, const char *block);
+
+/* ictext_line_name_is: whether the line's property name is name. */
+gboolean ictext_line_name_is(ictext_line *l, const char *name);
+
 /* ictext_line_value: the line's value, unfolded (owned by the line). */
 const char *ictext_line_value(ictext_line *l);
 

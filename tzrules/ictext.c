@@ -12,6 +12,7 @@ struct ictext_line {
 	gboolean edited;	/* text replaced: serialized and folded anew */
 	gboolean removed;
 	GPtrArray *added;	/* char* lines to write before this one */
+	char *block;		/* complete lines to write before this one */
 };
 
 struct ictext {
@@ -23,6 +24,7 @@ struct ictext {
 static void line_free(ictext_line *l)
 {
 	g_free(l->text);
+	g_free(l->block);
 	if (l->added)
 		g_ptr_array_unref(l->added);
 	g_free(l);
@@ -132,8 +134,91 @@ ictext *ictext_parse(GBytes *data)
 ictext_line *ictext_find(ictext *t, int comp, const char *name,
 			 const char *value, int n)
 {
-	int depth = comp < 0 ? 1 : 2;
+	return ictext_find_at(t, comp, comp < 0 ? 1 : 2, name, value, n);
+}
 
+gboolean ictext_line_name_is(ictext_line *l, const char *name)
+{
+	return name_is(l, name);
+}
+
+/* TEXT unescaped: \, \; \\ \n */
+static char *unescape(const char *s)
+{
+	GString *out = g_string_new(NULL);
+
+	for (; *s; s++) {
+		if (*s == '\\' && s[1]) {
+			s++;
+			g_string_append_c(out, *s == 'n' || *s == 'N' ? '\n' : *s);
+		} else {
+			g_string_append_c(out, *s);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void put_block(ictext *t, ictext_line *l, const char *block)
+{
+	GString *b = g_string_new(NULL);
+
+	for (const char *p = block; *p; p++) {
+		if (*p == '\r')
+			continue;
+		if (*p == '\n')
+			g_string_append(b, t->eol);
+		else
+			g_string_append_c(b, *p);
+	}
+	if (b->len && b->str[b->len - 1] != '\n')
+		g_string_append(b, t->eol);
+	g_free(l->block);
+	l->block = g_string_free(b, FALSE);
+}
+
+gboolean ictext_replace_vtimezone(ictext *t, const char *tzid, const char *block)
+{
+	guint first_item = t->lines->len;
+
+	for (guint i = 0; i < t->lines->len; i++) {
+		ictext_line *l = t->lines->pdata[i];
+		guint end;
+		gboolean match = FALSE;
+
+		if (l->depth != 2 || !name_is(l, "BEGIN") || !l->value_at)
+			continue;
+		if (l->comp >= 0 && first_item == t->lines->len)
+			first_item = i;
+		if (g_ascii_strcasecmp(l->text + l->value_at, "VTIMEZONE"))
+			continue;
+		for (end = i + 1; end < t->lines->len; end++) {
+			ictext_line *m = t->lines->pdata[end];
+
+			if (m->depth == 2 && name_is(m, "TZID") && m->value_at) {
+				char *v = unescape(m->text + m->value_at);
+
+				match = !strcmp(v, tzid);
+				g_free(v);
+			}
+			if (m->depth == 2 && name_is(m, "END"))
+				break;
+		}
+		if (!match)
+			continue;
+		put_block(t, l, block);
+		for (guint k = i; k <= end && k < t->lines->len; k++)
+			((ictext_line *)t->lines->pdata[k])->removed = TRUE;
+		return TRUE;
+	}
+	if (first_item == t->lines->len)
+		return FALSE;
+	put_block(t, t->lines->pdata[first_item], block);
+	return TRUE;
+}
+
+ictext_line *ictext_find_at(ictext *t, int comp, int depth, const char *name,
+			    const char *value, int n)
+{
 	for (guint i = 0; i < t->lines->len; i++) {
 		ictext_line *l = t->lines->pdata[i];
 
@@ -284,7 +369,7 @@ gboolean ictext_changed(const ictext *t)
 	for (guint i = 0; i < t->lines->len; i++) {
 		const ictext_line *l = t->lines->pdata[i];
 
-		if (l->edited || l->removed || l->added)
+		if (l->edited || l->removed || l->added || l->block)
 			return TRUE;
 	}
 	return FALSE;
@@ -324,6 +409,8 @@ GBytes *ictext_serialize(ictext *t)
 	for (guint i = 0; i < t->lines->len; i++) {
 		ictext_line *l = t->lines->pdata[i];
 
+		if (l->block)
+			g_string_append(out, l->block);
 		for (guint k = 0; l->added && k < l->added->len; k++)
 			append_folded(out, l->added->pdata[k], t->eol);
 		if (l->removed)

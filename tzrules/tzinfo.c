@@ -1,0 +1,238 @@
+#include "tzinfo.h"
+
+#include <string.h>
+
+icaltimezone *tzinfo_zone(const char *name)
+{
+	if (!name || !*name)
+		return NULL;
+	if (!strcmp(name, "UTC") || !strcmp(name, "Etc/UTC"))
+		return icaltimezone_get_utc_timezone();
+	return icaltimezone_get_builtin_timezone(name);
+}
+
+int tzinfo_offset_local(icaltimezone *z, struct icaltimetype local)
+{
+	int dst = 0;
+
+	local.zone = NULL;
+	local.is_date = 0;
+	return icaltimezone_get_utc_offset(z, &local, &dst);
+}
+
+int tzinfo_offset_utc(icaltimezone *z, gint64 t)
+{
+	struct icaltimetype u = icaltime_from_timet_with_zone((time_t)t, 0, NULL);
+	int dst = 0;
+
+	return icaltimezone_get_utc_offset_of_utc_time(z, &u, &dst);
+}
+
+gint64 tzinfo_utc_of_local(icaltimezone *z, struct icaltimetype local)
+{
+	struct icaltimetype t = local;
+
+	t.zone = NULL;
+	t.is_date = 0;
+	return (gint64)icaltime_as_timet(t) - tzinfo_offset_local(z, local);
+}
+
+static gint64 unix_of(int y, int mo, int d, int h)
+{
+	GDateTime *dt = g_date_time_new_utc(y, mo, d, h, 0, 0);
+	gint64 t = g_date_time_to_unix(dt);
+
+	g_date_time_unref(dt);
+	return t;
+}
+
+typedef struct {
+	gint64 at;		/* instant of the change */
+	int before, after;	/* offsets */
+} change;
+
+/* The instants in [from, to) where z's offset changes, found by weekly
+ * steps and bisection. */
+static int changes(icaltimezone *z, gint64 from, gint64 to, change *out, int max)
+{
+	const gint64 step = 7 * 86400;
+	gint64 t = from;
+	int n = 0, prev = tzinfo_offset_utc(z, from);
+
+	while (t < to && n < max) {
+		gint64 lo = t, hi = MIN(t + step, to);
+
+		if (tzinfo_offset_utc(z, hi) == prev) {
+			t = hi;
+			continue;
+		}
+		/* the first instant in (lo, hi] whose offset is not prev */
+		while (hi - lo > 1) {
+			gint64 mid = lo + (hi - lo) / 2;
+
+			if (tzinfo_offset_utc(z, mid) == prev)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		out[n].at = hi;
+		out[n].before = prev;
+		out[n].after = prev = tzinfo_offset_utc(z, hi);
+		n++;
+		t = hi;
+	}
+	return n;
+}
+
+static int days_in_month(int y, int m)
+{
+	return g_date_get_days_in_month(m, y);
+}
+
+/* Month, week and weekday of the wall-clock time of a change. */
+static void place(const change *c, int *month, int *week, int *wday, int *sec)
+{
+	GDateTime *dt = g_date_time_new_from_unix_utc(c->at + c->before);
+	int d = g_date_time_get_day_of_month(dt);
+	int y = g_date_time_get_year(dt);
+
+	*month = g_date_time_get_month(dt);
+	*wday = g_date_time_get_day_of_week(dt) % 7;
+	*week = d + 7 > days_in_month(y, *month) ? -1 : (d - 1) / 7 + 1;
+	*sec = g_date_time_get_hour(dt) * 3600 + g_date_time_get_minute(dt) * 60 +
+	       g_date_time_get_second(dt);
+	g_date_time_unref(dt);
+}
+
+void tzinfo_rule_of_year(icaltimezone *z, int year, tzinfo_rule *r)
+{
+	change c[8];
+	int n = changes(z, unix_of(year, 1, 1, 0), unix_of(year + 1, 1, 1, 0), c, 8);
+	const change *on, *off;
+
+	memset(r, 0, sizeof(*r));
+	if (n == 0) {
+		r->regular = TRUE;
+		r->std = r->dst = tzinfo_offset_utc(z, unix_of(year, 7, 1, 0));
+		return;
+	}
+	if (n != 2 || c[0].after != c[1].before || c[0].before != c[1].after) {
+		r->std = MIN(c[0].before, c[0].after);
+		r->dst = MAX(c[0].before, c[0].after);
+		return;		/* irregular: a change of standard time, or of rule */
+	}
+	/* northern: on then off; southern: off then on */
+	on = c[0].after > c[0].before ? &c[0] : &c[1];
+	off = on == &c[0] ? &c[1] : &c[0];
+	r->regular = TRUE;
+	r->std = on->before;
+	r->dst = on->after;
+	place(on, &r->start_month, &r->start_week, &r->start_wday, &r->start_sec);
+	place(off, &r->end_month, &r->end_week, &r->end_wday, &r->end_sec);
+}
+
+gboolean tzinfo_rule_equal(const tzinfo_rule *a, const tzinfo_rule *b)
+{
+	if (a->regular != b->regular || a->std != b->std || a->dst != b->dst)
+		return FALSE;
+	if (a->std == a->dst)
+		return TRUE;
+	return a->start_month == b->start_month && a->start_week == b->start_week &&
+	       a->start_wday == b->start_wday && a->start_sec == b->start_sec &&
+	       a->end_month == b->end_month && a->end_week == b->end_week &&
+	       a->end_wday == b->end_wday && a->end_sec == b->end_sec;
+}
+
+void tzinfo_rule_at(icaltimezone *z, gint64 t, tzinfo_rule *r)
+{
+	GDateTime *dt = g_date_time_new_from_unix_utc(t);
+	int year = g_date_time_get_year(dt);
+	change c[8];
+	int n;
+
+	g_date_time_unref(dt);
+	n = changes(z, unix_of(year, 1, 1, 0), unix_of(year + 1, 1, 1, 0), c, 8);
+	tzinfo_rule_of_year(z, year, r);
+	if (n > 0 && t < c[0].at) {
+		tzinfo_rule prev;
+
+		tzinfo_rule_of_year(z, year - 1, &prev);
+		if (!tzinfo_rule_equal(&prev, r))
+			*r = prev;
+	}
+}
+
+/* The instant of a rule's change in year, given the offset before it. */
+static gint64 rule_instant(int year, int month, int week, int wday, int sec, int before)
+{
+	int last = days_in_month(year, month), day;
+	GDate *d = g_date_new_dmy(1, month, year);
+	int first_wday = g_date_get_weekday(d) % 7;	/* 0 Sunday */
+
+	g_date_free(d);
+	day = 1 + (wday - first_wday + 7) % 7;
+	if (week > 0)
+		day += (week - 1) * 7;
+	else
+		while (day + 7 <= last)
+			day += 7;
+	return unix_of(year, month, day, 0) + sec - before;
+}
+
+int tzinfo_rule_offset_utc(const tzinfo_rule *r, gint64 t)
+{
+	GDateTime *dt;
+	int year;
+	gint64 on, off;
+
+	if (r->std == r->dst)
+		return r->std;
+	dt = g_date_time_new_from_unix_utc(t);
+	year = g_date_time_get_year(dt);
+	g_date_time_unref(dt);
+	on = rule_instant(year, r->start_month, r->start_week, r->start_wday,
+			  r->start_sec, r->std);
+	off = rule_instant(year, r->end_month, r->end_week, r->end_wday,
+			   r->end_sec, r->dst);
+	if (on < off)
+		return t >= on && t < off ? r->dst : r->std;
+	return t >= off && t < on ? r->std : r->dst;
+}
+
+int tzinfo_change_year(icaltimezone *z, const tzinfo_rule *rule, int from_year,
+		       int to_year)
+{
+	for (int y = from_year + 1; y <= to_year; y++) {
+		tzinfo_rule r;
+
+		tzinfo_rule_of_year(z, y, &r);
+		if (!tzinfo_rule_equal(&r, rule))
+			return y;
+	}
+	return 0;
+}
+
+static const char *ordinal(int week)
+{
+	static const char *const names[] = { "last", "1st", "2nd", "3rd", "4th" };
+
+	return week >= 1 && week <= 4 ? names[week] : names[0];
+}
+
+char *tzinfo_describe_rule(const tzinfo_rule *r)
+{
+	static const char *const wdays[] = { "Sunday", "Monday", "Tuesday",
+		"Wednesday", "Thursday", "Friday", "Saturday" };
+	static const char *const months[] = { "", "January", "February", "March",
+		"April", "May", "June", "July", "August", "September", "October",
+		"November", "December" };
+
+	if (!r->regular)
+		return g_strdup("a change of rule");
+	if (r->std == r->dst)
+		return g_strdup("no DST");
+	return g_strdup_printf("DST from the %s %s of %s to the %s %s of %s",
+			       ordinal(r->start_week), wdays[r->start_wday % 7],
+			       months[r->start_month % 13], ordinal(r->end_week),
+			       wdays[r->end_wday % 7], months[r->end_month % 13]);
+}

@@ -1,0 +1,367 @@
+#include "zoneid.h"
+#include "tzinfo.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ZONEINFO "/usr/share/zoneinfo"
+
+extern const char *const zoneid_table[];	/* generated: kind, name, zone ... */
+
+static GHashTable *by_name;	/* normalized name -> zone ("-": ambiguous) */
+static GHashTable *by_cdo;	/* "13" -> zone */
+static GPtrArray *canonical;	/* zone names of zone1970.tab */
+static GHashTable *known;	/* zones the tables name: preferred among equals */
+
+static void add(GHashTable *t, char *key, const char *zone)
+{
+	const char *old = g_hash_table_lookup(t, key);
+
+	if (old && strcmp(old, zone))
+		zone = "-";
+	g_hash_table_replace(t, key, (gpointer)zone);
+}
+
+static gpointer load(gpointer unused)
+{
+	FILE *f;
+	char line[512];
+
+	(void)unused;
+	by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	by_cdo = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	known = g_hash_table_new(g_str_hash, g_str_equal);
+	for (int i = 0; zoneid_table[i]; i += 3) {
+		const char *kind = zoneid_table[i], *name = zoneid_table[i + 1];
+		const char *zone = zoneid_table[i + 2];
+
+		if (!strcmp(kind, "cdo"))
+			add(by_cdo, g_strdup(name), zone);
+		else
+			add(by_name, zoneid_normalize(name), zone);
+		if (strcmp(zone, "-"))
+			g_hash_table_add(known, (gpointer)zone);
+	}
+	canonical = g_ptr_array_new_with_free_func(g_free);
+	f = fopen(ZONEINFO "/zone1970.tab", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char **cols;
+
+		if (line[0] == '#')
+			continue;
+		cols = g_strsplit(g_strchomp(line), "\t", -1);
+		if (g_strv_length(cols) >= 3)
+			g_ptr_array_add(canonical, g_strdup(cols[2]));
+		g_strfreev(cols);
+	}
+	if (f)
+		fclose(f);
+	return NULL;
+}
+
+static void tables(void)
+{
+	static GOnce once = G_ONCE_INIT;
+
+	g_once(&once, load, NULL);
+}
+
+char *zoneid_normalize(const char *name)
+{
+	GString *s = g_string_new(NULL);
+	const char *p = name;
+	char *out;
+
+	while (g_ascii_isspace(*p) || *p == '"')
+		p++;
+	/* "(GMT-05.00) ", "(UTC-05:00) ", "(GMT) " */
+	if (*p == '(' && (!g_ascii_strncasecmp(p + 1, "GMT", 3) ||
+			  !g_ascii_strncasecmp(p + 1, "UTC", 3))) {
+		const char *close = strchr(p, ')');
+
+		if (close)
+			p = close + 1;
+	}
+	for (; *p; p++) {
+		char c = *p;
+
+		if (c == '\\' && p[1]) {	/* TEXT escapes: \, \; \\ */
+			c = *++p;
+		}
+		if (c == '"')
+			continue;
+		if (c == ';' || c == ',' || c == '/') {
+			while (s->len && s->str[s->len - 1] == ' ')
+				g_string_truncate(s, s->len - 1);
+			g_string_append(s, ", ");
+			while (g_ascii_isspace(p[1]))
+				p++;
+			continue;
+		}
+		if (g_ascii_isspace(c)) {
+			if (s->len && s->str[s->len - 1] != ' ')
+				g_string_append_c(s, ' ');
+			continue;
+		}
+		g_string_append_c(s, g_ascii_tolower(c));
+	}
+	out = g_strstrip(g_string_free(s, FALSE));
+	return out;
+}
+
+const char *zoneid_lookup(const char *kind, const char *name)
+{
+	const char *zone;
+
+	tables();
+	if (!strcmp(kind, "cdo")) {
+		zone = g_hash_table_lookup(by_cdo, name);
+	} else {
+		char *key = zoneid_normalize(name);
+
+		zone = g_hash_table_lookup(by_name, key);
+		g_free(key);
+	}
+	return zone && strcmp(zone, "-") ? zone : NULL;
+}
+
+static gboolean zone_file(const char *name)
+{
+	char *path;
+	gboolean ok;
+
+	if (!*name || strstr(name, "..") || name[0] == '/' || !g_ascii_isalpha(name[0]))
+		return FALSE;
+	path = g_build_filename(ZONEINFO, name, NULL);
+	ok = g_file_test(path, G_FILE_TEST_IS_REGULAR);
+	g_free(path);
+	return ok && tzinfo_zone(name) != NULL;
+}
+
+char *zoneid_iana(const char *text)
+{
+	char *t = g_strstrip(g_strdelimit(g_strdup(text), "\"", ' '));
+	char *found = NULL;
+
+	/* the longest tail that is a zone, starting at the beginning or after
+	 * a separator: "/mozilla.org/20050126_1/America/New_York",
+	 * "custom_America/New_York" */
+	for (char *p = t; *p && !found; p++)
+		if ((p == t || strchr("/_: ", p[-1])) && zone_file(p))
+			found = g_strdup(p);
+	g_free(t);
+	return found;
+}
+
+void zoneid_result_free(zoneid_result *r)
+{
+	if (!r)
+		return;
+	g_free(r->zone);
+	g_free(r->candidates);
+	g_free(r);
+}
+
+const char *zoneid_method_name(zoneid_method m)
+{
+	switch (m) {
+	case ZONEID_IANA:
+		return "IANA name";
+	case ZONEID_CDO:
+		return "X-MICROSOFT-CDO-TZID";
+	case ZONEID_WINDOWS:
+		return "Windows name";
+	case ZONEID_RULES:
+		return "VTIMEZONE rules";
+	case ZONEID_MAILBOX:
+		return "VTIMEZONE rules and the mailbox's zone";
+	case ZONEID_CONFLICT:
+		return "conflict";
+	case ZONEID_NONE:
+		break;
+	}
+	return "unknown";
+}
+
+static zoneid_result *result(const char *zone, zoneid_method m)
+{
+	zoneid_result *r = g_new0(zoneid_result, 1);
+
+	r->zone = g_strdup(zone);
+	r->method = zone ? m : ZONEID_NONE;
+	return r;
+}
+
+/* ---- matching a VTIMEZONE's rules ---- */
+
+/* Rules of tzdata zones per year, computed once. */
+static GMutex rules_lock;
+static GHashTable *rules_cache;	/* "zone|year" -> tzinfo_rule* */
+
+static void zone_rule(const char *zone, icaltimezone *z, int year, tzinfo_rule *r)
+{
+	char *key = g_strdup_printf("%s|%d", zone, year);
+	tzinfo_rule *cached;
+
+	g_mutex_lock(&rules_lock);
+	if (!rules_cache)
+		rules_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	cached = g_hash_table_lookup(rules_cache, key);
+	if (cached)
+		*r = *cached;
+	g_mutex_unlock(&rules_lock);
+	if (cached) {
+		g_free(key);
+		return;
+	}
+	tzinfo_rule_of_year(z, year, r);
+	g_mutex_lock(&rules_lock);
+	g_hash_table_replace(rules_cache, key, g_memdup2(r, sizeof(*r)));
+	g_mutex_unlock(&rules_lock);
+}
+
+static gint64 mid_january(int year)
+{
+	GDateTime *dt = g_date_time_new_utc(year, 1, 15, 12, 0, 0);
+	gint64 t = g_date_time_to_unix(dt);
+
+	g_date_time_unref(dt);
+	return t;
+}
+
+/* Years of [from, 2030] in which zone follows the VTIMEZONE's rule. */
+static int years_fitting(const char *name, icaltimezone *v, int from)
+{
+	icaltimezone *z = tzinfo_zone(name);
+	int n = 0;
+
+	for (int y = from; y <= 2030; y++) {
+		tzinfo_rule vr, zr;
+
+		tzinfo_rule_of_year(v, y, &vr);
+		zone_rule(name, z, y, &zr);
+		n += tzinfo_rule_equal(&vr, &zr);
+	}
+	return n;
+}
+
+/* Zones whose rule in some year of [from, to] is the VTIMEZONE's rule,
+ * the one that fits it in the most years first. */
+static GPtrArray *fitting_zones(icalcomponent *vtimezone, int from, int to)
+{
+	icaltimezone *v = icaltimezone_new();
+	GPtrArray *fits = g_ptr_array_new();
+	int best_years = -1;
+
+	if (!icaltimezone_set_component(v, icalcomponent_new_clone(vtimezone))) {
+		icaltimezone_free(v, 1);
+		return fits;
+	}
+	for (int y = from; y <= to; y++) {
+		tzinfo_rule vr;
+		int jan;
+
+		tzinfo_rule_of_year(v, y, &vr);
+		if (!vr.regular)
+			continue;
+		jan = tzinfo_offset_utc(v, mid_january(y));
+		for (guint i = 0; i < canonical->len; i++) {
+			const char *name = canonical->pdata[i];
+			icaltimezone *z;
+			tzinfo_rule zr;
+
+			if (g_ptr_array_find_with_equal_func(fits, name, g_str_equal, NULL) ||
+			    !(z = tzinfo_zone(name)) || tzinfo_offset_utc(z, mid_january(y)) != jan)
+				continue;
+			zone_rule(name, z, y, &zr);
+			if (tzinfo_rule_equal(&zr, &vr))
+				g_ptr_array_add(fits, canonical->pdata[i]);
+		}
+	}
+	/* put the best first: most years fitting, then a zone the tables name */
+	for (guint i = 0; i < fits->len; i++) {
+		int n = years_fitting(fits->pdata[i], v, from);
+
+		if (n > best_years || (n == best_years &&
+				       g_hash_table_contains(known, fits->pdata[i]) &&
+				       !g_hash_table_contains(known, fits->pdata[0]))) {
+			gpointer tmp = fits->pdata[0];
+
+			fits->pdata[0] = fits->pdata[i];
+			fits->pdata[i] = tmp;
+			best_years = n;
+		}
+	}
+	icaltimezone_free(v, 1);
+	return fits;
+}
+
+/* Whether zones a and b agree at every one of the item's times. */
+static gboolean agree(const char *a, const char *b, const zoneid_query *q)
+{
+	icaltimezone *za = tzinfo_zone(a), *zb = tzinfo_zone(b);
+
+	for (guint i = 0; i < q->n_times; i++)
+		if (tzinfo_offset_local(za, q->times[i]) != tzinfo_offset_local(zb, q->times[i]))
+			return FALSE;
+	return TRUE;
+}
+
+static zoneid_result *by_rules(const zoneid_query *q)
+{
+	GPtrArray *fits;
+	zoneid_result *r;
+	const char *best = NULL;
+	gboolean all_agree = TRUE;
+
+	if (!q->vtimezone)
+		return result(NULL, ZONEID_NONE);
+	fits = fitting_zones(q->vtimezone, q->year_from, q->year_to);
+	if (fits->len)
+		best = fits->pdata[0];
+	for (guint i = 1; i < fits->len; i++)
+		if (!agree(best, fits->pdata[i], q))
+			all_agree = FALSE;
+	if (!fits->len) {
+		r = result(NULL, ZONEID_NONE);
+	} else if (all_agree) {
+		r = result(best, ZONEID_RULES);
+	} else if (q->mailbox_zone &&
+		   g_ptr_array_find_with_equal_func(fits, q->mailbox_zone, g_str_equal, NULL)) {
+		r = result(q->mailbox_zone, ZONEID_MAILBOX);
+	} else {
+		GString *s = g_string_new(NULL);
+
+		for (guint i = 0; i < fits->len && i < 12; i++)
+			g_string_append_printf(s, "%s%s", i ? " " : "", (char *)fits->pdata[i]);
+		r = result(NULL, ZONEID_NONE);
+		r->method = ZONEID_CONFLICT;
+		r->candidates = g_string_free(s, FALSE);
+	}
+	g_ptr_array_unref(fits);
+	return r;
+}
+
+zoneid_result *zoneid_identify(const zoneid_query *q)
+{
+	const char *zone;
+	char *iana;
+
+	tables();
+	if (q->tzid && (iana = zoneid_iana(q->tzid))) {
+		zoneid_result *r = result(iana, ZONEID_IANA);
+
+		g_free(iana);
+		return r;
+	}
+	if (q->cdo >= 0) {
+		char num[16];
+
+		g_snprintf(num, sizeof(num), "%d", q->cdo);
+		if ((zone = zoneid_lookup("cdo", num)))
+			return result(zone, ZONEID_CDO);
+	}
+	if (q->tzid && (zone = zoneid_lookup("name", q->tzid)))
+		return result(zone, ZONEID_WINDOWS);
+	return by_rules(q);
+}
