@@ -35,6 +35,7 @@ void conf_free(conf *c)
 		return;
 	g_free(c->file);
 	g_free(c->store_path);
+	g_free(c->outbox_path);
 	g_hash_table_destroy(c->mailboxes);
 	g_free(c);
 }
@@ -53,6 +54,21 @@ void conf_set_store(conf *c, const char *path)
 	g_free(c->store_path);
 	c->store_path = resolve(cwd, path);
 	g_free(cwd);
+}
+
+char *conf_outbox(const conf *c, const char *mailbox)
+{
+	const conf_mailbox *m = conf_mailbox_get(c, mailbox);
+	char *dir, *path;
+
+	if (m && m->suppress_updates)
+		return NULL;
+	if (c->outbox_path)
+		return g_build_filename(c->outbox_path, mailbox, NULL);
+	dir = g_path_get_dirname(c->store_path);
+	path = g_build_filename(dir, "outbox", mailbox, NULL);
+	g_free(dir);
+	return path;
 }
 
 const conf_mailbox *conf_mailbox_get(const conf *c, const char *name)
@@ -333,7 +349,7 @@ conf *conf_load(const char *path, GError **err)
 		const char *g = groups[i];
 
 		if (!strcmp(g, "store")) {
-			static const char *const keys[] = { "path", NULL };
+			static const char *const keys[] = { "path", "outbox", NULL };
 
 			if (!check_keys(&r, g, keys, err))
 				goto fail;
@@ -348,12 +364,18 @@ conf *conf_load(const char *path, GError **err)
 			goto fail;
 		}
 	}
-	v = g_key_file_get_value(r.kf, "store", "path", NULL);
-	if (v && *g_strstrip(v)) {
+	{
 		char *abs = g_canonicalize_filename(path, NULL);
 
 		dir = g_path_get_dirname(abs);
 		g_free(abs);
+	}
+	v = g_key_file_get_value(r.kf, "store", "outbox", NULL);
+	if (v && *g_strstrip(v))
+		c->outbox_path = resolve(dir, v);
+	g_free(v);
+	v = g_key_file_get_value(r.kf, "store", "path", NULL);
+	if (v && *g_strstrip(v)) {
 		g_free(c->store_path);
 		c->store_path = resolve(dir, v);
 	} else if (v) {

@@ -1,6 +1,6 @@
 /* conf.h - mount.conf, the GLib key file that configures calfs
  *
- * Groups: [store] path=; [policy] repair_on_read, repair_on_write, rebase,
+ * Groups: [store] path=, outbox=; [policy] repair_on_read, repair_on_write, rebase,
  * recurring_only, created_before, report_only; [mailbox NAME] timezone,
  * owner, group, suppress_updates.  Unknown groups and keys are errors, so a
  * typo never goes unnoticed.  Errors name the file, the line and the key
@@ -24,6 +24,7 @@ typedef struct {
 typedef struct {
 	char *file;		/* the file read, or NULL for built-in defaults */
 	char *store_path;	/* absolute path of the SQLite store */
+	char *outbox_path;	/* [store] outbox=, absolute, or NULL */
 	gboolean repair_on_read;
 	gboolean repair_on_write;
 	gboolean rebase;
@@ -45,6 +46,11 @@ conf *conf_load(const char *path, GError **err);
 /* conf_set_store: override the store path (--store); a relative path is
  * resolved against the current directory. */
 void conf_set_store(conf *c, const char *path);
+
+/* conf_outbox: the Maildir where iMIP updates for mailbox's attendees are
+ * queued: [store] outbox= (else "outbox" beside the store) / mailbox.
+ * NULL when suppress_updates is set for the mailbox.  Newly allocated. */
+char *conf_outbox(const conf *c, const char *mailbox);
 
 /* conf_mailbox_get: the [mailbox NAME] settings, or NULL.  Owned by c. */
 const conf_mailbox *conf_mailbox_get(const conf *c, const char *name);

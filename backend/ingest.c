@@ -1,4 +1,7 @@
 #include "ingest.h"
+#include "imip.h"
+#include "error.h"
+#include "log.h"
 
 static gboolean reply_time(gpointer data, const char *uid, const char *attendee,
 			   gint64 *when)
@@ -17,6 +20,52 @@ void ingest_replies_init(ingest_replies *r, store *s, gint64 mailbox_id)
 	r->ctx.data = r;
 }
 
+static gboolean rebased(const render_log *log)
+{
+	for (guint i = 0; i < log->rebases->len; i++)
+		if (((tz_fix *)log->rebases->pdata[i])->applied)
+			return TRUE;
+	return FALSE;
+}
+
+/* Whether the item's ORGANIZER is mailbox. */
+static gboolean organized_by(GBytes *item, const char *mailbox)
+{
+	icalcomponent *cal = item_parse(g_bytes_get_data(item, NULL), g_bytes_get_size(item));
+	icalcomponent *ev = cal ? icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT) : NULL;
+	icalproperty *org = ev ? icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY) : NULL;
+	const char *a = org ? icalproperty_get_organizer(org) : NULL;
+	gboolean yes;
+
+	if (a && !g_ascii_strncasecmp(a, "mailto:", 7))
+		a += 7;
+	yes = a && !g_ascii_strcasecmp(a, mailbox);
+	if (cal)
+		icalcomponent_free(cal);
+	return yes;
+}
+
+/* Queue an update of item for its attendees; a failure is logged only:
+ * the item is stored. */
+static void queue_update(const ingest_target *t, GBytes *item)
+{
+	GError *e = NULL;
+	GMimeMessage *msg = imip_build(item, IMIP_UPDATE, t->mailbox,
+				       g_get_real_time() / G_USEC_PER_SEC, &e);
+	char *path = msg ? imip_write(msg, t->outbox, TRUE, &e) : NULL;
+
+	if (!msg && g_error_matches(e, CALFS_ERROR, CALFS_ERROR_INVALID))
+		g_clear_error(&e);	/* no attendee: nobody to tell */
+	if (e) {
+		log_error("%s/%s: update for the attendees not queued: %s",
+			  t->mailbox, t->name, e->message);
+		g_error_free(e);
+	}
+	g_free(path);
+	if (msg)
+		g_object_unref(msg);
+}
+
 store_item *ingest_item(store *s, const ingest_target *t, GBytes *data,
 			store_put_result *result, GPtrArray *warnings,
 			GError **err)
@@ -24,6 +73,8 @@ store_item *ingest_item(store *s, const ingest_target *t, GBytes *data,
 	char *uid = NULL;
 	GBytes *final;
 	store_item *item;
+	render_log log;
+	store_put_result res = STORE_PUT_UNCHANGED;
 	gsize len;
 	const char *bytes = g_bytes_get_data(data, &len);
 	store_put req = { .calendar_id = t->calendar_id, .name = t->name,
@@ -31,10 +82,17 @@ store_item *ingest_item(store *s, const ingest_target *t, GBytes *data,
 
 	if (!item_check(bytes, len, t->mode, &uid, warnings, err))
 		return NULL;
-	final = render_item(data, t->policy, NULL);
+	render_log_init(&log);
+	final = render_item(data, t->policy, &log);
 	req.uid = uid;
 	req.data = final;
-	item = store_item_put(s, &req, result, err);
+	item = store_item_put(s, &req, &res, err);
+	if (item && res != STORE_PUT_UNCHANGED && t->outbox && t->mailbox &&
+	    rebased(&log) && organized_by(final, t->mailbox))
+		queue_update(t, final);
+	if (result)
+		*result = res;
+	render_log_clear(&log);
 	g_bytes_unref(final);
 	g_free(uid);
 	return item;

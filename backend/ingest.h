@@ -27,6 +27,8 @@ typedef struct {
 	gint64 reserved_id;	/* id for a new item (from the mount), or 0 */
 	item_check_mode mode;
 	const render_options *policy;	/* the write policy */
+	const char *mailbox;	/* the mailbox the calendar is in */
+	const char *outbox;	/* Maildir to queue iMIP updates in, or NULL */
 } ingest_target;
 
 /* ingest_item: validate data as one item, apply the write policy, and store
@@ -35,7 +37,9 @@ typedef struct {
  * NULL); tolerated parse errors are appended to warnings (may be NULL).
  * NULL with err set on failure: CALFS_ERROR_INVALID for refused content
  * (the message is the reason), EXISTS when another item of the calendar
- * has the UID, or a store error.  Nothing is changed on failure. */
+ * has the UID, or a store error.  Nothing is changed on failure.
+ * When the policy rebased a meeting that t->mailbox organizes and
+ * t->outbox is set, an iMIP update for its attendees is queued there. */
 store_item *ingest_item(store *s, const ingest_target *t, GBytes *data,
 			store_put_result *result, GPtrArray *warnings,
 			GError **err);

@@ -107,6 +107,8 @@ typedef struct {
 	gboolean (*mailbox_set_owner)(store *s, gint64 id, gboolean has_owner,
 				      guint32 uid, guint32 gid, guint32 mode,
 				      GError **err);
+	gboolean (*mailbox_set_timezone)(store *s, gint64 id, const char *zone,
+					 GError **err);
 
 	GPtrArray *(*calendar_list)(store *s, gint64 mailbox_id, GError **err);
 	store_calendar *(*calendar_get)(store *s, gint64 id, GError **err);
@@ -225,6 +227,14 @@ static inline gboolean store_mailbox_set_owner(store *s, gint64 id,
 					       GError **err)
 {
 	return s->ops->mailbox_set_owner(s, id, has_owner, uid, gid, mode, err);
+}
+
+/* store_mailbox_set_timezone: store the mailbox's zone (NULL clears it),
+ * journaled. */
+static inline gboolean store_mailbox_set_timezone(store *s, gint64 id,
+						  const char *zone, GError **err)
+{
+	return s->ops->mailbox_set_timezone(s, id, zone, err);
 }
 
 /* store_calendar_list: the calendars of a mailbox by name (store_calendar*). */

@@ -565,6 +565,42 @@ out:
 	return ok;
 }
 
+static gboolean sq_mailbox_set_timezone(store *base, gint64 id, const char *zone,
+					GError **err)
+{
+	sqlstore *s = SQ(base);
+	store_mailbox *m = NULL;
+	sqlite3_stmt *st;
+	gboolean ok = FALSE;
+	journal_entry j = { .op = "timezone", .name = "timezone" };
+
+	g_mutex_lock(&s->lock);
+	if (!begin(s, err))
+		goto out;
+	if (!(m = mailbox_get_locked(s, id, err)))
+		goto fail;
+	j.old_name = m->name;
+	j.old_data = m->timezone;
+	j.old_len = m->timezone ? strlen(m->timezone) : 0;
+	st = stmt(s, "UPDATE mailboxes SET timezone = ? WHERE id = ?", err);
+	if (!st)
+		goto fail;
+	bind_text(st, 1, zone);
+	sqlite3_bind_int64(st, 2, id);
+	if (!step_done(s, st, err, "set timezone") || !journal(s, &j, err) ||
+	    !log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, NULL, err) ||
+	    !commit(s, err))
+		goto fail;
+	ok = TRUE;
+	goto out;
+fail:
+	rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	store_mailbox_free(m);
+	return ok;
+}
+
 /* ---- calendars ---- */
 
 #define CALENDAR_COLS "id, mailbox_id, name, displayname, color, mtime_ns"
@@ -1391,6 +1427,7 @@ static const store_ops sqlite_ops = {
 	.mailbox_create = sq_mailbox_create,
 	.mailbox_delete = sq_mailbox_delete,
 	.mailbox_set_owner = sq_mailbox_set_owner,
+	.mailbox_set_timezone = sq_mailbox_set_timezone,
 	.calendar_list = sq_calendar_list,
 	.calendar_get = sq_calendar_get,
 	.calendar_find = sq_calendar_find,

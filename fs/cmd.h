@@ -30,5 +30,6 @@ int cmd_mount(const cmd_globals *g, int argc, char **argv);
 int cmd_mount_fstab(const cmd_globals *g, int argc, char **argv);
 int cmd_import(const cmd_globals *g, int argc, char **argv);
 int cmd_export(const cmd_globals *g, int argc, char **argv);
+int cmd_tz(const cmd_globals *g, int argc, char **argv);
 
 #endif

@@ -1,5 +1,6 @@
 /* cmd_data.c - calfs import and calfs export */
 #include "cmd.h"
+#include "tzscan.h"
 #include "vdir.h"
 
 #include <stdio.h>
@@ -101,6 +102,58 @@ int cmd_export(const cmd_globals *g, int argc, char **argv)
 		rc = 1;
 	}
 	g_free(path);
+	store_close(s);
+	conf_free(c);
+	return rc;
+}
+
+int cmd_tz(const cmd_globals *g, int argc, char **argv)
+{
+	GError *err = NULL;
+	GPtrArray *scans;
+	conf *c;
+	store *s;
+	int rc = 0;
+
+	if (!cmd_parse(&argc, &argv, "",
+		       "Time-zone extraction: for each mailbox the configured zone, the\n"
+		       "zones of its recurring items and of its single items (with\n"
+		       "counts), the zone resolved and a status (ok, conflict, none),\n"
+		       "as tab-separated lines; then the conflicts (mailboxes whose\n"
+		       "items point to zones that differ, items whose TZID cannot be\n"
+		       "told apart) and the mailboxes without any zone.  Set a\n"
+		       "mailbox's zone in mount.conf or by writing it to\n"
+		       "MOUNT/MAILBOX/.calfs/timezone.", NULL))
+		return 2;
+	if (argc != 1) {
+		fprintf(stderr, "calfs tz: no arguments expected\n");
+		return 2;
+	}
+	if (!(c = cmd_load_conf(g)))
+		return 1;
+	if (!(s = cmd_open_store(c, "tz"))) {
+		conf_free(c);
+		return 1;
+	}
+	if (!(scans = tzscan_all(s, c, &err))) {
+		fprintf(stderr, "calfs: tz: %s\n", err->message);
+		g_error_free(err);
+		rc = 1;
+	} else {
+		char *tsv = tzscan_format_tsv(scans);
+		char *conflicts = tzscan_format_conflicts(scans);
+		char *none = tzscan_format_nonexistent(scans);
+
+		fputs(tsv, stdout);
+		if (*conflicts)
+			printf("\n# conflicts\n%s", conflicts);
+		if (*none)
+			printf("\n# no zone\n%s", none);
+		g_free(tsv);
+		g_free(conflicts);
+		g_free(none);
+		g_ptr_array_unref(scans);
+	}
 	store_close(s);
 	conf_free(c);
 	return rc;

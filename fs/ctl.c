@@ -1,6 +1,7 @@
 #include "fs.h"
 #include "error.h"
 #include "report.h"
+#include "tzscan.h"
 
 #include <string.h>
 
@@ -151,6 +152,66 @@ static GBytes *mailbox_report(fs_ctx *fs, gint64 mailbox_id, GError **err)
 	return g_string_free_to_bytes(s);
 }
 
+/* The time-zone extraction of every mailbox, made again only when the
+ * store changed since; which part: CTL_TIMEZONES, _CONFLICTS or
+ * _NONEXISTENT.  Newly allocated. */
+static char *zones_text(fs_ctx *fs, unsigned which, GError **err)
+{
+	gint64 seq = store_last_change(fs->store, err);
+	gint64 key = -(gint64)which;	/* beside the reports, by mailbox id */
+	cached_report *r;
+	GPtrArray *scans;
+	char *text = NULL;
+
+	if (seq < 0)
+		return NULL;
+	g_mutex_lock(&fs->ctl_lock);
+	r = g_hash_table_lookup(fs->reports, &key);
+	text = r && r->seq == seq ? g_strdup(r->text) : NULL;
+	g_mutex_unlock(&fs->ctl_lock);
+	if (text)
+		return text;
+	if (!(scans = tzscan_all(fs->store, fs->conf, err)))
+		return NULL;
+	for (unsigned w = CTL_TIMEZONES; w <= CTL_NONEXISTENT; w++) {
+		char *t = w == CTL_TIMEZONES ? tzscan_format_tsv(scans)
+			: w == CTL_CONFLICTS ? tzscan_format_conflicts(scans)
+					     : tzscan_format_nonexistent(scans);
+		gint64 *k = g_new(gint64, 1);
+
+		r = g_new0(cached_report, 1);
+		r->seq = seq;
+		r->text = g_strdup(t);
+		*k = -(gint64)w;
+		g_mutex_lock(&fs->ctl_lock);
+		g_hash_table_replace(fs->reports, k, r);
+		g_mutex_unlock(&fs->ctl_lock);
+		if (w == which)
+			text = t;
+		else
+			g_free(t);
+	}
+	g_ptr_array_unref(scans);
+	return text;
+}
+
+static GBytes *mailbox_zone(fs_ctx *fs, gint64 mailbox_id, GError **err)
+{
+	store_mailbox *mb = store_mailbox_get(fs->store, mailbox_id, err);
+	const conf_mailbox *cm;
+	const char *z;
+	GBytes *b;
+
+	if (!mb)
+		return NULL;
+	cm = conf_mailbox_get(fs->conf, mb->name);
+	z = cm && cm->timezone ? cm->timezone : mb->timezone;
+	b = z ? g_bytes_new_take(g_strconcat(z, "\n", NULL), strlen(z) + 1)
+	      : g_bytes_new(NULL, 0);
+	store_mailbox_free(mb);
+	return b;
+}
+
 static const char *yes(gboolean b)
 {
 	return b ? "true" : "false";
@@ -203,6 +264,15 @@ GBytes *ctl_content(fs_ctx *fs, fuse_ino_t ino, GError **err)
 		return errors_text(fs, ino_id(ino));
 	case CTL_REPORT:
 		return mailbox_report(fs, ino_id(ino), err);
+	case CTL_TIMEZONE:
+		return mailbox_zone(fs, ino_id(ino), err);
+	case CTL_TIMEZONES:
+	case CTL_CONFLICTS:
+	case CTL_NONEXISTENT: {
+		char *t = zones_text(fs, ino_sub(ino), err);
+
+		return t ? g_bytes_new_take(t, strlen(t)) : NULL;
+	}
 	}
 	g_set_error(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED, "not a file");
 	return NULL;

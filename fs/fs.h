@@ -43,6 +43,7 @@ typedef struct {
 	gsize render_bytes;
 	GHashTable *calendars;	/* calendar id -> calinfo* */
 	GHashTable *kept;	/* item id -> version the kernel has cached */
+	GHashTable *extracted;	/* mailbox id -> extracted zone (view.c) */
 
 	GMutex ctl_lock;
 	GHashTable *reports;	/* mailbox id (0: all) -> cached report */
@@ -134,6 +135,9 @@ void rendered_free(rendered *r);
 /* view_render: the rendered item id (cached by version).  A copy to free
  * with rendered_free, or NULL with err set. */
 rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err);
+
+/* view_extracted_free: free an entry of fs->extracted. */
+void view_extracted_free(gpointer p);
 
 /* view_forget_render: drop the cached rendering of an item. */
 void view_forget_render(fs_ctx *fs, gint64 item_id);

@@ -28,7 +28,11 @@ enum {
 	CTL_DIR = 1,		/* MOUNT/.calfs (id 0) or MAILBOX/.calfs */
 	CTL_STATUS = 2,
 	CTL_ERRORS = 3,
-	CTL_REPORT = 4		/* MAILBOX/.calfs/report */
+	CTL_REPORT = 4,		/* MAILBOX/.calfs/report */
+	CTL_TIMEZONE = 5,	/* MAILBOX/.calfs/timezone, writable */
+	CTL_TIMEZONES = 6,	/* .calfs/timezones.tsv */
+	CTL_CONFLICTS = 7,	/* .calfs/conflicts.txt */
+	CTL_NONEXISTENT = 8	/* .calfs/nonexistent.txt */
 };
 
 enum {

@@ -23,6 +23,9 @@ static const char usage[] =
 	"  STORE MOUNTPOINT [-o OPTS]             the same, as mount.fuse3 and fstab call it\n"
 	"  import MAILBOX[/CALENDAR] PATH...      import .ics files and vdir directories\n"
 	"  export MAILBOX[/CALENDAR] DIR          write rendered items as a vdir\n"
+	"  export --imip [--cancel] MAILBOX/CALENDAR/ITEM.ics DIR\n"
+	"                                         an update or cancellation for the attendees\n"
+	"  tz                                     time-zone extraction report\n"
 	"\n"
 	"  -c CONF       the configuration (default ./mount.conf when it exists)\n"
 	"  --store DB    the SQLite store, overriding [store] path\n"
@@ -149,6 +152,8 @@ int main(int argc, char **argv)
 		rc = cmd_import(&g, argc - i, argv + i);
 	else if (!strcmp(cmd, "export"))
 		rc = cmd_export(&g, argc - i, argv + i);
+	else if (!strcmp(cmd, "tz"))
+		rc = cmd_tz(&g, argc - i, argv + i);
 	else if (!strcmp(cmd, "help")) {
 		fputs(usage, stdout);
 		rc = 0;

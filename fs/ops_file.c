@@ -11,6 +11,7 @@
 #include "errmap.h"
 #include "item.h"
 #include "log.h"
+#include "tzscan.h"
 
 #include <errno.h>
 #include <string.h>
@@ -174,7 +175,10 @@ static fh *open_item(fs_ctx *fs, gint64 id, fuse_ino_t ino,
 			h->dirty = TRUE;
 	} else {
 		h->snapshot = g_bytes_ref(r->data);
-		fi->keep_cache = keep_cache(fs, ino, r->version);
+		/* the zone is part of what the kernel cached: it changes the
+		 * rendering without changing the version */
+		fi->keep_cache = keep_cache(fs, ino, r->version ^
+					    ((gint64)g_str_hash(r->zone ? r->zone : "") << 32));
 	}
 	rendered_free(r);
 	return h;
@@ -249,7 +253,14 @@ static fh *open_ino(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
 		h = open_meta(fs, ino, fi, err);
 		break;
 	case INO_CTL:
-		if (wants_write(fi->flags)) {
+		if (wants_write(fi->flags) && ino_sub(ino) == CTL_TIMEZONE) {
+			h = fh_new(FH_META);
+			h->id = ino_id(ino);
+			h->meta = "timezone";
+			h->buf = g_byte_array_new();
+			h->dirty = (fi->flags & O_TRUNC) != 0;
+			fi->direct_io = 1;
+		} else if (wants_write(fi->flags)) {
 			*eno = EACCES;
 		} else if ((b = ctl_content(fs, ino, err))) {
 			h = fh_new(FH_SNAPSHOT);
@@ -461,6 +472,26 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	fuse_reply_write(req, size);
 }
 
+/* A zone written to MAILBOX/.calfs/timezone; "" clears it. */
+static gboolean set_timezone(fs_ctx *fs, gint64 mailbox_id, const char *zone,
+			     GError **err)
+{
+	store_mailbox *mb;
+	char *line;
+
+	if (!*zone || tzscan_zone_valid(zone))
+		return store_mailbox_set_timezone(fs->store, mailbox_id, *zone ? zone : NULL, err);
+	mb = store_mailbox_get(fs->store, mailbox_id, NULL);
+	line = g_strdup_printf("%s/.calfs/timezone: refused: '%s' is not a tzdata zone",
+			       mb ? mb->name : "?", zone);
+	log_notice("%s", line);
+	ctl_refused(fs, mailbox_id, line);
+	g_set_error_literal(err, CALFS_ERROR, CALFS_ERROR_INVALID, line);
+	g_free(line);
+	store_mailbox_free(mb);
+	return FALSE;
+}
+
 /* Store what h holds.  h->lock is held. */
 static gboolean commit(fs_ctx *fs, fh *h, GError **err)
 {
@@ -480,8 +511,11 @@ static gboolean commit(fs_ctx *fs, fh *h, GError **err)
 						  h->buf->len)
 				      : g_strdup("");
 
-		g_strchomp(v);
-		ok = store_calendar_set_meta(fs->store, h->id, h->meta, v, err);
+		g_strstrip(v);
+		if (!strcmp(h->meta, "timezone"))
+			ok = set_timezone(fs, h->id, v, err);
+		else
+			ok = store_calendar_set_meta(fs->store, h->id, h->meta, v, err);
 		g_free(v);
 		g_free(name);
 		notify_kick(fs->notifier);

@@ -3,6 +3,7 @@
 #include "ingest.h"
 #include "item.h"
 #include "log.h"
+#include "tzscan.h"
 
 #include <errno.h>
 #include <string.h>
@@ -128,13 +129,72 @@ void view_forget_render(fs_ctx *fs, gint64 item_id)
 	g_mutex_unlock(&fs->cache_lock);
 }
 
-/* The zone stored for a mailbox (set through .calfs/timezone), or NULL.
- * Newly allocated. */
+/* A mailbox's extracted zone is made again at most this often (seconds),
+ * and only after the store changed. */
+#define EXTRACT_EVERY 5
+
+typedef struct {
+	gint64 seq;		/* the store's last change when scanned */
+	gint64 when;		/* monotonic time of the scan, seconds */
+	char *zone;		/* resolved when the status was ok, else NULL */
+} extracted;
+
+void view_extracted_free(gpointer p)
+{
+	extracted *e = p;
+
+	g_free(e->zone);
+	g_free(e);
+}
+
+/* The zone the mailbox's items resolve to (tzscan), cached. */
+static char *extracted_zone(fs_ctx *fs, store_mailbox *mb)
+{
+	gint64 seq = store_last_change(fs->store, NULL);
+	gint64 now = g_get_monotonic_time() / G_USEC_PER_SEC;
+	extracted *e;
+	tzscan_mailbox *scan;
+	char *zone;
+
+	g_mutex_lock(&fs->cache_lock);
+	e = g_hash_table_lookup(fs->extracted, &mb->id);
+	if (e && (e->seq == seq || now - e->when < EXTRACT_EVERY)) {
+		zone = g_strdup(e->zone);
+		g_mutex_unlock(&fs->cache_lock);
+		return zone;
+	}
+	g_mutex_unlock(&fs->cache_lock);
+	scan = tzscan_mailbox_scan(fs->store, fs->conf, mb, NULL);
+	e = g_new0(extracted, 1);
+	e->seq = seq;
+	e->when = now;
+	e->zone = scan && !strcmp(scan->status, "ok") ? g_strdup(scan->resolved) : NULL;
+	zone = g_strdup(e->zone);
+	tzscan_mailbox_free(scan);
+	g_mutex_lock(&fs->cache_lock);
+	{
+		gint64 *key = g_new(gint64, 1);
+
+		*key = mb->id;
+		g_hash_table_replace(fs->extracted, key, e);
+	}
+	g_mutex_unlock(&fs->cache_lock);
+	return zone;
+}
+
+/* The mailbox's zone short of mount.conf (which render_options puts
+ * first): the one set through .calfs/timezone, else the extracted one.
+ * Newly allocated, or NULL. */
 static char *stored_zone(fs_ctx *fs, gint64 mailbox_id)
 {
 	store_mailbox *mb = store_mailbox_get(fs->store, mailbox_id, NULL);
-	char *z = mb ? g_strdup(mb->timezone) : NULL;
+	const conf_mailbox *cm = mb ? conf_mailbox_get(fs->conf, mb->name) : NULL;
+	char *z = NULL;
 
+	if (mb && mb->timezone)
+		z = g_strdup(mb->timezone);
+	else if (mb && !(cm && cm->timezone))
+		z = extracted_zone(fs, mb);
 	store_mailbox_free(mb);
 	return z;
 }
@@ -428,7 +488,7 @@ gboolean view_stat(fs_ctx *fs, fuse_ino_t ino, struct stat *st, GError **err)
 		}
 		if (!(b = ctl_content(fs, ino, err)))
 			return FALSE;
-		set_file(st, 0444, g_bytes_get_size(b));
+		set_file(st, ino_sub(ino) == CTL_TIMEZONE ? 0644 : 0444, g_bytes_get_size(b));
 		g_bytes_unref(b);
 		clock_gettime(CLOCK_REALTIME, &st->st_mtim);
 		return TRUE;
@@ -531,6 +591,14 @@ fuse_ino_t view_lookup(fs_ctx *fs, fuse_ino_t parent, const char *name,
 			return ino_make(INO_CTL, CTL_ERRORS, ino_id(parent));
 		if (ino_id(parent) && !strcmp(name, "report"))
 			return ino_make(INO_CTL, CTL_REPORT, ino_id(parent));
+		if (ino_id(parent) && !strcmp(name, "timezone"))
+			return ino_make(INO_CTL, CTL_TIMEZONE, ino_id(parent));
+		if (!ino_id(parent) && !strcmp(name, "timezones.tsv"))
+			return ino_make(INO_CTL, CTL_TIMEZONES, 0);
+		if (!ino_id(parent) && !strcmp(name, "conflicts.txt"))
+			return ino_make(INO_CTL, CTL_CONFLICTS, 0);
+		if (!ino_id(parent) && !strcmp(name, "nonexistent.txt"))
+			return ino_make(INO_CTL, CTL_NONEXISTENT, 0);
 		if (!ino_id(parent) && !strcmp(name, "status"))
 			return ino_make(INO_CTL, CTL_STATUS, 0);
 		not_found(err, name);
@@ -668,9 +736,15 @@ GPtrArray *view_list(fs_ctx *fs, fuse_ino_t ino, GError **err)
 			add_entry(out, "status", ino_make(INO_CTL, CTL_STATUS, 0),
 				  S_IFREG);
 		add_entry(out, "errors", ino_make(INO_CTL, CTL_ERRORS, id), S_IFREG);
-		if (id)
-			add_entry(out, "report", ino_make(INO_CTL, CTL_REPORT, id),
+		if (id) {
+			add_entry(out, "report", ino_make(INO_CTL, CTL_REPORT, id), S_IFREG);
+			add_entry(out, "timezone", ino_make(INO_CTL, CTL_TIMEZONE, id), S_IFREG);
+		} else {
+			add_entry(out, "timezones.tsv", ino_make(INO_CTL, CTL_TIMEZONES, 0), S_IFREG);
+			add_entry(out, "conflicts.txt", ino_make(INO_CTL, CTL_CONFLICTS, 0), S_IFREG);
+			add_entry(out, "nonexistent.txt", ino_make(INO_CTL, CTL_NONEXISTENT, 0),
 				  S_IFREG);
+		}
 		break;
 	case INO_RAW:
 		if (ino_sub(ino) == RAW_ROOT)
@@ -743,7 +817,7 @@ gint64 view_store_item(fs_ctx *fs, gint64 calendar_id, const char *name,
 	calinfo *ci = view_calinfo(fs, calendar_id, err);
 	render_options policy;
 	ingest_replies replies;
-	char *zone;
+	char *zone, *outbox = NULL;
 	ingest_target t = { .calendar_id = calendar_id, .name = name,
 			    .reserved_id = reserved_id,
 			    .mode = ITEM_CHECK_STRICT, .policy = &policy };
@@ -757,6 +831,8 @@ gint64 view_store_item(fs_ctx *fs, gint64 calendar_id, const char *name,
 	policy = render_options_write(fs->conf, ci->mailbox, zone);
 	ingest_replies_init(&replies, fs->store, ci->mailbox_id);
 	policy.ctx = &replies.ctx;
+	t.mailbox = ci->mailbox;
+	t.outbox = outbox = conf_outbox(fs->conf, ci->mailbox);
 	it = ingest_item(fs->store, &t, data, NULL, NULL, &e);
 	if (it) {
 		id = it->id;
@@ -781,5 +857,6 @@ gint64 view_store_item(fs_ctx *fs, gint64 calendar_id, const char *name,
 	}
 	view_calinfo_free(ci);
 	g_free(zone);
+	g_free(outbox);
 	return id;
 }

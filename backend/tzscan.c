@@ -1,0 +1,310 @@
+#include "tzscan.h"
+#include "item.h"
+#include "tzinfo.h"
+#include "zoneid.h"
+
+#include <string.h>
+
+void tzscan_mailbox_free(tzscan_mailbox *m)
+{
+	if (!m)
+		return;
+	g_free(m->mailbox);
+	g_free(m->configured);
+	g_hash_table_destroy(m->recurring);
+	g_hash_table_destroy(m->single);
+	g_free(m->resolved);
+	g_ptr_array_unref(m->conflicts);
+	g_free(m);
+}
+
+gboolean tzscan_zone_valid(const char *name)
+{
+	char *z = zoneid_iana(name);
+	gboolean ok = z && !strcmp(z, name);
+
+	g_free(z);
+	return ok;
+}
+
+static void count(GHashTable *t, const char *zone)
+{
+	gpointer n = g_hash_table_lookup(t, zone);
+
+	g_hash_table_replace(t, g_strdup(zone), GINT_TO_POINTER(GPOINTER_TO_INT(n) + 1));
+}
+
+static gboolean is_item(icalcomponent *c)
+{
+	icalcomponent_kind k = icalcomponent_isa(c);
+
+	return k == ICAL_VEVENT_COMPONENT || k == ICAL_VTODO_COMPONENT ||
+	       k == ICAL_VJOURNAL_COMPONENT;
+}
+
+static icalcomponent *vtimezone_of(icalcomponent *cal, const char *tzid)
+{
+	for (icalcomponent *v = icalcomponent_get_first_component(cal, ICAL_VTIMEZONE_COMPONENT);
+	     v; v = icalcomponent_get_next_component(cal, ICAL_VTIMEZONE_COMPONENT)) {
+		icalproperty *p = icalcomponent_get_first_property(v, ICAL_TZID_PROPERTY);
+
+		if (p && !g_strcmp0(icalproperty_get_tzid(p), tzid))
+			return v;
+	}
+	return NULL;
+}
+
+/* The TZIDs of an item, whether it recurs, and the zone of each. */
+static void scan_item(tzscan_mailbox *m, const char *path, GBytes *data)
+{
+	icalcomponent *cal = item_parse(g_bytes_get_data(data, NULL), g_bytes_get_size(data));
+	GHashTable *seen;
+	gboolean recurs = FALSE;
+
+	if (!cal)
+		return;
+	seen = g_hash_table_new(g_str_hash, g_str_equal);
+	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+		if (!is_item(c))
+			continue;
+		recurs |= icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY) != NULL;
+		for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
+		     p; p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
+			icalparameter *t = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+
+			if (t && icalparameter_get_tzid(t))
+				g_hash_table_add(seen, (gpointer)icalparameter_get_tzid(t));
+		}
+	}
+	{
+		GHashTableIter it;
+		gpointer key;
+
+		g_hash_table_iter_init(&it, seen);
+		while (g_hash_table_iter_next(&it, &key, NULL)) {
+			zoneid_query q = { .tzid = key, .cdo = -1,
+					   .vtimezone = vtimezone_of(cal, key),
+					   .mailbox_zone = m->configured,
+					   .year_from = 1995, .year_to = 2012 };
+			zoneid_result *r = zoneid_identify(&q);
+
+			if (r->zone)
+				count(recurs ? m->recurring : m->single, r->zone);
+			else
+				g_ptr_array_add(m->conflicts, r->method == ZONEID_CONFLICT
+					? g_strdup_printf("%s\tTZID \"%s\": its rules fit zones that differ: %s",
+							  path, (char *)key, r->candidates)
+					: g_strdup_printf("%s\tTZID \"%s\": no tzdata zone found",
+							  path, (char *)key));
+			zoneid_result_free(r);
+		}
+	}
+	g_hash_table_destroy(seen);
+	icalcomponent_free(cal);
+}
+
+/* Whether zones a and b follow the same rules every year 2000-2030. */
+static gboolean equivalent(const char *a, const char *b)
+{
+	icaltimezone *za = tzinfo_zone(a), *zb = tzinfo_zone(b);
+
+	if (!strcmp(a, b))
+		return TRUE;
+	if (!za || !zb)
+		return FALSE;
+	for (int y = 2000; y <= 2030; y++) {
+		tzinfo_rule ra, rb;
+
+		tzinfo_rule_of_year(za, y, &ra);
+		tzinfo_rule_of_year(zb, y, &rb);
+		if (!tzinfo_rule_equal(&ra, &rb))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* A zone dominates when it (with the zones equivalent to it) has at least
+ * this share of the items. */
+#define DOMINANT 0.6
+
+/* The zone that dominates t, or NULL; *mixed set when t holds zones but
+ * none dominates. */
+static const char *dominant(GHashTable *t, gboolean *mixed)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	const char *best = NULL;
+	int best_n = 0, total = 0, with_best = 0;
+
+	g_hash_table_iter_init(&it, t);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		total += GPOINTER_TO_INT(v);
+		if (GPOINTER_TO_INT(v) > best_n ||
+		    (GPOINTER_TO_INT(v) == best_n && best && strcmp(k, best) < 0)) {
+			best = k;
+			best_n = GPOINTER_TO_INT(v);
+		}
+	}
+	if (!best)
+		return NULL;
+	g_hash_table_iter_init(&it, t);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (equivalent(best, k))
+			with_best += GPOINTER_TO_INT(v);
+	if (with_best >= DOMINANT * total)
+		return best;
+	*mixed = TRUE;
+	return NULL;
+}
+
+static char *zones_text(GHashTable *t)
+{
+	GList *keys = g_list_sort(g_hash_table_get_keys(t), (GCompareFunc)strcmp);
+	GString *s = g_string_new(NULL);
+
+	for (GList *l = keys; l; l = l->next)
+		g_string_append_printf(s, "%s%s:%d", s->len ? " " : "", (char *)l->data,
+				       GPOINTER_TO_INT(g_hash_table_lookup(t, l->data)));
+	g_list_free(keys);
+	return g_string_free(s, FALSE);
+}
+
+static void resolve(tzscan_mailbox *m)
+{
+	gboolean mixed_r = FALSE, mixed_s = FALSE;
+	const char *r = dominant(m->recurring, &mixed_r);
+	const char *s = dominant(m->single, &mixed_s);
+	gboolean any = g_hash_table_size(m->recurring) || g_hash_table_size(m->single);
+
+	if (m->configured) {
+		m->resolved = g_strdup(m->configured);
+		m->status = "ok";
+	} else if (r || (!mixed_r && s)) {
+		/* recurring items tell a mailbox's zone best */
+		m->resolved = g_strdup(r ? r : s);
+		m->status = "ok";
+	} else if (any) {
+		char *z = zones_text(mixed_r ? m->recurring : m->single);
+
+		m->status = "conflict";
+		g_ptr_array_add(m->conflicts, g_strdup_printf(
+			"%s\tno zone has %d%% of its %s items: %s", m->mailbox,
+			(int)(DOMINANT * 100), mixed_r ? "recurring" : "single", z));
+		g_free(z);
+	} else {
+		m->status = "none";
+	}
+}
+
+tzscan_mailbox *tzscan_mailbox_scan(store *s, const conf *c, const store_mailbox *mb,
+				    GError **err)
+{
+	tzscan_mailbox *m = g_new0(tzscan_mailbox, 1);
+	const conf_mailbox *cm = conf_mailbox_get(c, mb->name);
+	GPtrArray *cals = store_calendar_list(s, mb->id, err);
+	gboolean ok = cals != NULL;
+
+	m->mailbox = g_strdup(mb->name);
+	m->configured = g_strdup(cm && cm->timezone ? cm->timezone : mb->timezone);
+	m->recurring = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	m->single = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	m->conflicts = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; ok && i < cals->len; i++) {
+		store_calendar *cal = cals->pdata[i];
+		GPtrArray *items = store_item_list(s, cal->id, err);
+
+		ok = items != NULL;
+		for (guint k = 0; ok && k < items->len; k++) {
+			store_item *it = store_item_get(s, ((store_item *)items->pdata[k])->id,
+							TRUE, NULL);
+			char *path;
+
+			if (!it)
+				continue;
+			path = g_strdup_printf("%s/%s/%s", mb->name, cal->name, it->name);
+			scan_item(m, path, it->data);
+			g_free(path);
+			store_item_free(it);
+		}
+		if (items)
+			g_ptr_array_unref(items);
+	}
+	if (cals)
+		g_ptr_array_unref(cals);
+	if (!ok) {
+		tzscan_mailbox_free(m);
+		return NULL;
+	}
+	resolve(m);
+	return m;
+}
+
+GPtrArray *tzscan_all(store *s, const conf *c, GError **err)
+{
+	GPtrArray *mbs = store_mailbox_list(s, err);
+	GPtrArray *out;
+
+	if (!mbs)
+		return NULL;
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)tzscan_mailbox_free);
+	for (guint i = 0; i < mbs->len; i++) {
+		tzscan_mailbox *m = tzscan_mailbox_scan(s, c, mbs->pdata[i], err);
+
+		if (!m) {
+			g_clear_pointer(&out, g_ptr_array_unref);
+			break;
+		}
+		g_ptr_array_add(out, m);
+	}
+	g_ptr_array_unref(mbs);
+	return out;
+}
+
+static const char *dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+char *tzscan_format_tsv(GPtrArray *scans)
+{
+	GString *s = g_string_new("mailbox\tconfigured\trecurring\tsingle\tresolved\tstatus\n");
+
+	for (guint i = 0; i < scans->len; i++) {
+		tzscan_mailbox *m = scans->pdata[i];
+		char *r = zones_text(m->recurring), *sg = zones_text(m->single);
+
+		g_string_append_printf(s, "%s\t%s\t%s\t%s\t%s\t%s\n", m->mailbox,
+				       dash(m->configured), dash(r), dash(sg),
+				       dash(m->resolved), m->status);
+		g_free(r);
+		g_free(sg);
+	}
+	return g_string_free(s, FALSE);
+}
+
+char *tzscan_format_conflicts(GPtrArray *scans)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < scans->len; i++) {
+		tzscan_mailbox *m = scans->pdata[i];
+
+		for (guint k = 0; k < m->conflicts->len; k++)
+			g_string_append_printf(s, "%s\n", (char *)m->conflicts->pdata[k]);
+	}
+	return g_string_free(s, FALSE);
+}
+
+char *tzscan_format_nonexistent(GPtrArray *scans)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < scans->len; i++) {
+		tzscan_mailbox *m = scans->pdata[i];
+
+		if (!strcmp(m->status, "none"))
+			g_string_append_printf(s, "%s\n", m->mailbox);
+	}
+	return g_string_free(s, FALSE);
+}

@@ -1,0 +1,48 @@
+/* tzscan.h - time-zone extraction (DESIGN.md "Time-zone extraction")
+ *
+ * For each mailbox: the configured zone (mount.conf, else the one set in
+ * MOUNT/<mailbox>/.calfs/timezone), the zones its recurring items use, the
+ * zones its single items use, the zone resolved from these, and a status:
+ * ok (configured, or the items agree), conflict (the items point to zones
+ * that differ), none (no zone anywhere).
+ */
+#ifndef CALFS_TZSCAN_H
+#define CALFS_TZSCAN_H
+
+#include <glib.h>
+#include "conf.h"
+#include "store.h"
+
+typedef struct {
+	char *mailbox;
+	char *configured;	/* or NULL */
+	GHashTable *recurring;	/* zone -> count (GINT_TO_POINTER) */
+	GHashTable *single;
+	char *resolved;		/* or NULL */
+	const char *status;	/* "ok", "conflict" or "none" */
+	GPtrArray *conflicts;	/* char*: "MAILBOX/CAL/ITEM.ics<TAB>why" or "MAILBOX<TAB>why" */
+} tzscan_mailbox;
+
+void tzscan_mailbox_free(tzscan_mailbox *m);
+
+/* tzscan_mailbox: scan the items of mailbox mb.  NULL with err set when
+ * the store fails. */
+tzscan_mailbox *tzscan_mailbox_scan(store *s, const conf *c, const store_mailbox *mb,
+				    GError **err);
+
+/* tzscan_all: every mailbox, by name (tzscan_mailbox*). */
+GPtrArray *tzscan_all(store *s, const conf *c, GError **err);
+
+/* tzscan_format_tsv: "mailbox configured recurring single resolved
+ * status" lines with a header; tzscan_format_conflicts: the conflicts, one
+ * per line; tzscan_format_nonexistent: the mailboxes without a zone.
+ * Newly allocated. */
+char *tzscan_format_tsv(GPtrArray *scans);
+char *tzscan_format_conflicts(GPtrArray *scans);
+char *tzscan_format_nonexistent(GPtrArray *scans);
+
+/* tzscan_zone_valid: whether name is a tzdata zone (for writes to
+ * .calfs/timezone). */
+gboolean tzscan_zone_valid(const char *name);
+
+#endif
