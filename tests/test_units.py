@@ -1,19 +1,22 @@
 """The GTest unit tests, run here so that one summary covers everything."""
+import os
 import subprocess
 
 import pytest
 
-from calfs_util import BUILD
+from calfs_util import BUILD, SHARED
 
 UNITS = sorted((BUILD / "tests").glob("test_*"))
 
 
 @pytest.mark.parametrize("binary", UNITS, ids=[u.name for u in UNITS])
 def test_unit(binary):
-    r = subprocess.run([str(binary)], capture_output=True, text=True, timeout=300)
+    env = dict(os.environ, CALFS_FIXTURES=str(SHARED / "fixtures" / "real"))
+    r = subprocess.run([str(binary)], capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "\nok " in r.stdout and "not ok" not in r.stdout
 
 
 def test_units_were_built():
-    assert {u.name for u in UNITS} >= {"test_item", "test_store", "test_conf"}
+    assert {u.name for u in UNITS} >= {"test_item", "test_store", "test_conf", "test_repair",
+                                       "test_itip", "test_tz"}

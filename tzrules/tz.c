@@ -84,6 +84,7 @@ static struct icaltimetype local_value(icalproperty *p)
 typedef struct {
 	GArray *starts;		/* icaltimetype: occurrence starts */
 	GArray *all;		/* starts, ends, recurrence ids, exdates */
+	GArray *overridden;	/* recurrence ids of the overrides */
 } times;
 
 static void add_time(GArray *a, struct icaltimetype t)
@@ -92,8 +93,11 @@ static void add_time(GArray *a, struct icaltimetype t)
 		g_array_append_val(a, t);
 }
 
-static gboolean excluded(icalcomponent *c, struct icaltimetype t)
+static gboolean excluded(icalcomponent *c, struct icaltimetype t, GArray *overridden)
 {
+	for (guint i = 0; i < overridden->len; i++)
+		if (icaltime_compare(g_array_index(overridden, struct icaltimetype, i), t) == 0)
+			return TRUE;
 	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_EXDATE_PROPERTY);
 	     p; p = icalcomponent_get_next_property(c, ICAL_EXDATE_PROPERTY)) {
 		struct icaltimetype x = icalproperty_get_exdate(p);
@@ -145,7 +149,7 @@ static void collect_times(icalcomponent *c, const char *tzid, times *tm)
 			t = icalrecur_iterator_next(it);
 			if (icaltime_is_null_time(t) || t.year > LAST_YEAR)
 				break;
-			if (excluded(c, t))
+			if (excluded(c, t, tm->overridden))
 				continue;
 			add_time(tm->starts, t);
 			add_time(tm->all, t);
@@ -384,6 +388,7 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 {
 	icalcomponent *vtz = find_vtimezone(cal, tzid);
 	times tm = { g_array_new(FALSE, FALSE, sizeof(struct icaltimetype)),
+		     g_array_new(FALSE, FALSE, sizeof(struct icaltimetype)),
 		     g_array_new(FALSE, FALSE, sizeof(struct icaltimetype)) };
 	zoneid_query q = { .tzid = tzid, .vtimezone = vtz, .mailbox_zone = o->mailbox_zone,
 			   .year_from = FIRST_RULE_YEAR };
@@ -392,6 +397,15 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 	comparison cmp = { 0 };
 	tz_fix *f;
 
+	/* the occurrences that overrides replace are theirs, not the master's */
+	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+		icalproperty *rid = is_item(c) ? icalcomponent_get_first_property(
+			c, ICAL_RECURRENCEID_PROPERTY) : NULL;
+
+		if (rid && tzid_of(rid) && !strcmp(tzid_of(rid), tzid))
+			add_time(tm.overridden, local_value(rid));
+	}
 	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
 	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
 		if (is_item(c))
@@ -449,6 +463,7 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 out:
 	g_array_unref(tm.starts);
 	g_array_unref(tm.all);
+	g_array_unref(tm.overridden);
 }
 
 /* ---- single events stored in UTC ---- */

@@ -143,11 +143,13 @@ char *zoneid_iana(const char *text)
 	char *t = g_strstrip(g_strdelimit(g_strdup(text), "\"", ' '));
 	char *found = NULL;
 
-	/* the longest tail that is a zone, starting at the beginning or after
-	 * a separator: "/mozilla.org/20050126_1/America/New_York",
+	/* the whole text, or the longest tail shaped Area/Location after a
+	 * separator: "/mozilla.org/20050126_1/America/New_York",
 	 * "custom_America/New_York" */
-	for (char *p = t; *p && !found; p++)
-		if ((p == t || strchr("/_: ", p[-1])) && zone_file(p))
+	if (zone_file(t))
+		found = g_strdup(t);
+	for (char *p = t + 1; *p && !found; p++)
+		if (strchr("/_:", p[-1]) && strchr(p, '/') && zone_file(p))
 			found = g_strdup(p);
 	g_free(t);
 	return found;

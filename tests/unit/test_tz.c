@@ -1,0 +1,615 @@
+/* Unit tests: zone identification and DST rebasing.  Expected times come
+ * from glibc (mktime with TZ set), not from libical. */
+#include "item.h"
+#include "tz.h"
+#include "tzinfo.h"
+#include "zoneid.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- the truth: glibc's reading of tzdata ---- */
+
+static gint64 truth(const char *zone, int y, int mo, int d, int h, int mi)
+{
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+			 .tm_hour = h, .tm_min = mi, .tm_isdst = -1 };
+	char *old = g_strdup(g_getenv("TZ"));
+	time_t t;
+
+	g_setenv("TZ", zone, TRUE);
+	tzset();
+	t = mktime(&tm);
+	if (old)
+		g_setenv("TZ", old, TRUE);
+	else
+		g_unsetenv("TZ");
+	tzset();
+	g_free(old);
+	return t;
+}
+
+/* ---- items ---- */
+
+static const char *const wdays[] = { "SU", "MO", "TU", "WE", "TH", "FR", "SA" };
+
+/* A VTIMEZONE with one rule for all years, as an old client wrote it. */
+static char *vtimezone(const char *tzid, const tzinfo_rule *r)
+{
+	GString *s = g_string_new(NULL);
+
+	g_string_append_printf(s, "BEGIN:VTIMEZONE\r\nTZID:%s\r\n", tzid);
+	if (r->std == r->dst) {
+		g_string_append_printf(s, "BEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+				       "TZOFFSETFROM:%+03d%02d\r\nTZOFFSETTO:%+03d%02d\r\n"
+				       "END:STANDARD\r\n", r->std / 3600, abs(r->std / 60) % 60,
+				       r->std / 3600, abs(r->std / 60) % 60);
+	} else {
+		g_string_append_printf(s,
+			"BEGIN:STANDARD\r\nDTSTART:16010101T%02d%02d00\r\n"
+			"TZOFFSETFROM:%+03d%02d\r\nTZOFFSETTO:%+03d%02d\r\n"
+			"RRULE:FREQ=YEARLY;BYDAY=%d%s;BYMONTH=%d\r\nEND:STANDARD\r\n"
+			"BEGIN:DAYLIGHT\r\nDTSTART:16010101T%02d%02d00\r\n"
+			"TZOFFSETFROM:%+03d%02d\r\nTZOFFSETTO:%+03d%02d\r\n"
+			"RRULE:FREQ=YEARLY;BYDAY=%d%s;BYMONTH=%d\r\nEND:DAYLIGHT\r\n",
+			r->end_sec / 3600, r->end_sec / 60 % 60,
+			r->dst / 3600, abs(r->dst / 60) % 60, r->std / 3600, abs(r->std / 60) % 60,
+			r->end_week, wdays[r->end_wday], r->end_month,
+			r->start_sec / 3600, r->start_sec / 60 % 60,
+			r->std / 3600, abs(r->std / 60) % 60, r->dst / 3600, abs(r->dst / 60) % 60,
+			r->start_week, wdays[r->start_wday], r->start_month);
+	}
+	g_string_append(s, "END:VTIMEZONE\r\n");
+	return g_string_free(s, FALSE);
+}
+
+/* A weekly (or monthly) series in tzid from y/m/d h:00, n occurrences,
+ * with the VTIMEZONE of zone's rule in rule_year. */
+static char *series(const char *tzid, const char *zone, int rule_year, int y, int m,
+		    int d, int h, int n, gboolean monthly, const char *extra)
+{
+	tzinfo_rule r;
+	char *vtz, *s;
+
+	tzinfo_rule_of_year(tzinfo_zone(zone), rule_year, &r);
+	g_assert_true(r.regular);
+	vtz = vtimezone(tzid, &r);
+	s = g_strdup_printf(
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n%s"
+		"BEGIN:VEVENT\r\nUID:s1\r\nDTSTAMP:%04d0101T000000Z\r\nCREATED:%04d0101T000000Z\r\n"
+		"DTSTART;TZID=\"%s\":%04d%02d%02dT%02d0000\r\n"
+		"DTEND;TZID=\"%s\":%04d%02d%02dT%02d3000\r\n"
+		"RRULE:FREQ=%s;COUNT=%d\r\n%sSUMMARY:series\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+		vtz, y - 1, y - 1, tzid, y, m, d, h, tzid, y, m, d, h,
+		monthly ? "MONTHLY" : "WEEKLY", n, extra ? extra : "");
+	g_free(vtz);
+	return s;
+}
+
+static char *rebase(const char *text, const tz_options *o, GPtrArray **fixes_out)
+{
+	icalcomponent *cal = item_parse(text, strlen(text));
+	GBytes *in = g_bytes_new(text, strlen(text)), *out;
+	GPtrArray *fixes;
+	char *r;
+
+	g_assert_nonnull(cal);
+	fixes = tz_rebase(cal, o);
+	out = tz_apply_text(in, fixes);
+	r = g_strndup(g_bytes_get_data(out, NULL), g_bytes_get_size(out));
+	g_bytes_unref(out);
+	g_bytes_unref(in);
+	icalcomponent_free(cal);
+	if (fixes_out)
+		*fixes_out = fixes;
+	else
+		g_ptr_array_unref(fixes);
+	return r;
+}
+
+/* The output's VTIMEZONE tzid, as libical reads it.  Free with
+ * icaltimezone_free(z, 1). */
+static icaltimezone *output_zone(const char *text, const char *tzid)
+{
+	icalcomponent *cal = item_parse(text, strlen(text)), *v;
+	icaltimezone *z = icaltimezone_new();
+
+	for (v = icalcomponent_get_first_component(cal, ICAL_VTIMEZONE_COMPONENT); v;
+	     v = icalcomponent_get_next_component(cal, ICAL_VTIMEZONE_COMPONENT))
+		if (!strcmp(icalproperty_get_tzid(icalcomponent_get_first_property(v, ICAL_TZID_PROPERTY)), tzid))
+			break;
+	g_assert_nonnull(v);
+	g_assert_true(icaltimezone_set_component(z, icalcomponent_new_clone(v)));
+	icalcomponent_free(cal);
+	return z;
+}
+
+static gint64 local_instant(icaltimezone *z, int y, int mo, int d, int h, int mi)
+{
+	struct icaltimetype t = icaltime_null_time();
+
+	t.year = y;
+	t.month = mo;
+	t.day = d;
+	t.hour = h;
+	t.minute = mi;
+	return tzinfo_utc_of_local(z, t);
+}
+
+/* The instant of local time y/m/d h:mi under the output's VTIMEZONE tzid. */
+static gint64 instant(const char *text, const char *tzid, int y, int mo, int d, int h, int mi)
+{
+	icaltimezone *z = output_zone(text, tzid);
+	gint64 u = local_instant(z, y, mo, d, h, mi);
+
+	icaltimezone_free(z, 1);
+	return u;
+}
+
+/* Every occurrence of a series (dates computed here, not by libical) is at
+ * tzdata's instant under the output's VTIMEZONE. */
+static void check_series(const char *out, const char *tzid, const char *zone, int y,
+			 int m, int d, int h, int n, gboolean monthly)
+{
+	GDate *date = g_date_new_dmy(d, m, y);
+	icaltimezone *z = output_zone(out, tzid);
+
+	for (int i = 0; i < n; i++) {
+		int yy = g_date_get_year(date), mm = g_date_get_month(date);
+		int dd = g_date_get_day(date);
+		gint64 want = truth(zone, yy, mm, dd, h, 0);
+		gint64 got = local_instant(z, yy, mm, dd, h, 0);
+
+		if (want != got)
+			g_error("%s %04d-%02d-%02d %02d:00: %" G_GINT64_FORMAT " != %" G_GINT64_FORMAT,
+				zone, yy, mm, dd, h, got, want);
+		if (monthly)
+			g_date_add_months(date, 1);
+		else
+			g_date_add_days(date, 7);
+	}
+	icaltimezone_free(z, 1);
+	g_date_free(date);
+}
+
+static const tz_options plain = { 0 };
+
+static void test_us_canada(void)
+{
+	static const char *const zones[] = {
+		"America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
+		"America/Anchorage", "America/Detroit", "America/Boise", "America/Toronto",
+		"America/Winnipeg", "America/Edmonton", "America/Vancouver", "America/Halifax",
+		"America/St_Johns", "America/Moncton", "America/Adak", NULL
+	};
+
+	for (int i = 0; zones[i]; i++) {
+		/* weekly from January 2006 to the end of 2012, the 2006 rule inside */
+		char *in = series(zones[i], zones[i], 2006, 2006, 1, 2, 10, 365, FALSE, NULL);
+		GPtrArray *f;
+		char *out = rebase(in, &plain, &f), *again;
+
+		g_assert_cmpuint(f->len, ==, 1);
+		g_assert_cmpint(((tz_fix *)f->pdata[0])->kind, ==, TZ_FIX_VTIMEZONE);
+		g_assert_nonnull(strstr(((tz_fix *)f->pdata[0])->note, "(2007 rule;"));
+		check_series(out, zones[i], zones[i], 2006, 1, 2, 10, 365, FALSE);
+		/* local times are untouched */
+		g_assert_nonnull(strstr(out, "DTSTART;TZID=\""));
+		g_assert_nonnull(strstr(out, ":20060102T100000\r\n"));
+		again = rebase(out, &plain, NULL);
+		g_assert_cmpstr(again, ==, out);
+		g_free(again);
+		g_ptr_array_unref(f);
+		g_free(out);
+		g_free(in);
+		/* monthly, 2006 to 2012 */
+		in = series(zones[i], zones[i], 2006, 2006, 1, 15, 9, 84, TRUE, NULL);
+		out = rebase(in, &plain, NULL);
+		check_series(out, zones[i], zones[i], 2006, 1, 15, 9, 84, TRUE);
+		g_free(out);
+		g_free(in);
+	}
+}
+
+static void test_no_dst_no_change(void)
+{
+	static const char *const zones[] = { "America/Phoenix", "Pacific/Honolulu",
+					     "America/Regina", NULL };
+
+	for (int i = 0; zones[i]; i++) {
+		char *in = series(zones[i], zones[i], 2006, 2006, 1, 2, 10, 365, FALSE, NULL);
+		GPtrArray *f;
+		char *out = rebase(in, &plain, &f);
+
+		g_assert_cmpuint(f->len, ==, 0);
+		g_assert_cmpstr(out, ==, in);
+		check_series(out, zones[i], zones[i], 2006, 1, 2, 10, 365, FALSE);
+		g_ptr_array_unref(f);
+		g_free(out);
+		g_free(in);
+	}
+}
+
+static void test_mexico_and_tijuana(void)
+{
+	GPtrArray *f;
+	char *in, *out;
+	tz_options chicago = { .mailbox_zone = "America/Chicago" };
+	tz_options mexico = { .mailbox_zone = "America/Mexico_City" };
+	const char *name = "(GMT-06.00) Guadalajara, Mexico City, Monterrey";
+
+	/* Mexico kept the old rule until 2022: nothing to change in 2007-2012 */
+	in = series(name, "America/Mexico_City", 2006, 2007, 1, 1, 10, 300, FALSE, NULL);
+	out = rebase(in, &plain, &f);
+	g_assert_cmpuint(f->len, ==, 0);
+	g_assert_cmpstr(out, ==, in);
+	check_series(out, name, "America/Mexico_City", 2007, 1, 1, 10, 300, FALSE);
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(in);
+
+	/* Tijuana followed the old US rule until 2009 */
+	name = "(GMT-08.00) Tijuana / Baja California";
+	in = series(name, "America/Tijuana", 2006, 2007, 1, 1, 10, 150, FALSE, NULL);
+	out = rebase(in, &plain, &f);
+	g_assert_cmpuint(f->len, ==, 0);
+	g_free(out);
+	g_free(in);
+	g_ptr_array_unref(f);
+
+	/* the old Pacific name is US Pacific, whatever it says of Tijuana */
+	name = "Pacific Time (US & Canada)\\, Tijuana";
+	in = series("Pacific Time (US & Canada), Tijuana", "America/Los_Angeles", 2006,
+		    2007, 1, 1, 10, 150, FALSE, NULL);
+	out = rebase(in, &plain, &f);
+	g_assert_cmpuint(f->len, ==, 1);
+	g_assert_cmpstr(((tz_fix *)f->pdata[0])->zone, ==, "America/Los_Angeles");
+	check_series(out, "Pacific Time (US & Canada), Tijuana", "America/Los_Angeles",
+		     2007, 1, 1, 10, 150, FALSE);
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(in);
+
+	/* a name that says nothing: the old Central rule fits Chicago and
+	 * Mexico City, which differ from 2007 on */
+	in = series("Custom Central", "America/Chicago", 2006, 2007, 1, 1, 10, 150, FALSE, NULL);
+	out = rebase(in, &plain, &f);
+	g_assert_cmpuint(f->len, ==, 1);
+	g_assert_cmpint(((tz_fix *)f->pdata[0])->kind, ==, TZ_FIX_CONFLICT);
+	g_assert_nonnull(strstr(((tz_fix *)f->pdata[0])->note, "America/Mexico_City"));
+	g_assert_cmpstr(out, ==, in);
+	g_ptr_array_unref(f);
+	g_free(out);
+	/* the mailbox's zone decides */
+	out = rebase(in, &chicago, &f);
+	g_assert_cmpint(((tz_fix *)f->pdata[0])->kind, ==, TZ_FIX_VTIMEZONE);
+	check_series(out, "Custom Central", "America/Chicago", 2007, 1, 1, 10, 150, FALSE);
+	g_ptr_array_unref(f);
+	g_free(out);
+	out = rebase(in, &mexico, &f);
+	g_assert_cmpuint(f->len, ==, 0);
+	g_assert_cmpstr(out, ==, in);
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(in);
+}
+
+static void test_other_countries(void)
+{
+	static const struct {
+		const char *zone;
+		int old_year, from_year, change;
+	} cases[] = {
+		{ "Pacific/Auckland", 2006, 2006, 2007 },	/* New Zealand 2007 */
+		{ "Australia/Sydney", 2007, 2007, 2008 },	/* Australia 2008 */
+		{ "Australia/Melbourne", 2007, 2007, 2008 },
+		{ "America/Sao_Paulo", 2018, 2018, 2019 },	/* Brazil 2019 */
+		{ "America/Mexico_City", 2022, 2021, 2023 },	/* Mexico 2022 */
+		{ "Australia/Perth", 2007, 2005, 2006 },	/* Western Australia 2006-2009 */
+		{ "Europe/Moscow", 2010, 2010, 2011 },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *in = series(cases[i].zone, cases[i].zone, cases[i].old_year,
+				  cases[i].from_year, 1, 3, 11, 200, FALSE, NULL);
+		GPtrArray *f;
+		char *out = rebase(in, &plain, &f);
+
+		g_assert_cmpuint(f->len, ==, 1);
+		check_series(out, cases[i].zone, cases[i].zone, cases[i].from_year, 1, 3, 11,
+			     200, FALSE);
+		g_ptr_array_unref(f);
+		g_free(out);
+		g_free(in);
+	}
+}
+
+static void test_single_local(void)
+{
+	const char *z = "America/New_York";
+	GPtrArray *f;
+	char *in, *out;
+
+	/* in the weeks the 2007 rule added: moved */
+	in = series("Eastern Standard Time", z, 2006, 2007, 3, 20, 10, 1, FALSE, NULL);
+	out = rebase(in, &plain, &f);
+	g_assert_cmpuint(f->len, ==, 1);
+	g_assert_nonnull(strstr(((tz_fix *)f->pdata[0])->note, "1 of 1 occurrences moved back 1h"));
+	g_assert_cmpint(instant(out, "Eastern Standard Time", 2007, 3, 20, 10, 0), ==,
+			truth(z, 2007, 3, 20, 10, 0));
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(in);
+	/* in the summer: both rules agree, nothing changes */
+	in = series("Eastern Standard Time", z, 2006, 2007, 6, 20, 10, 1, FALSE, NULL);
+	out = rebase(in, &plain, &f);
+	g_assert_cmpuint(f->len, ==, 0);
+	g_assert_cmpstr(out, ==, in);
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(in);
+}
+
+static char *utc_event(const char *created, const char *start, const char *end,
+		       const char *extra)
+{
+	return g_strdup_printf(
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:u1\r\n"
+		"DTSTAMP:%s\r\nCREATED:%s\r\nDTSTART:%s\r\nDTEND:%s\r\n%s"
+		"SUMMARY:utc\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+		created, created, start, end, extra ? extra : "");
+}
+
+static void test_single_utc(void)
+{
+	tz_options ny = { .mailbox_zone = "America/New_York" };
+	tz_options before = { .mailbox_zone = "America/New_York",
+			      .created_before = 1136073600 /* 2006-01-01 */ };
+	tz_options sydney = { .mailbox_zone = "Australia/Sydney" };
+	GPtrArray *f;
+	char *in, *out, *again, *want;
+
+	/* written in 2006 for 20 March 2007, 10:00 in New York: the old
+	 * rule said EST, so 15:00Z; it is EDT, 14:00Z */
+	in = utc_event("20061001T120000Z", "20070320T150000Z", "20070320T160000Z",
+		       "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER;VALUE=DATE-TIME:20070320T144500Z\r\n"
+		       "END:VALARM\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\n");
+	out = rebase(in, &ny, &f);
+	g_assert_cmpuint(f->len, ==, 1);
+	g_assert_cmpint(((tz_fix *)f->pdata[0])->kind, ==, TZ_FIX_SHIFT);
+	g_assert_cmpint(((tz_fix *)f->pdata[0])->shift, ==, -3600);
+	want = g_strdup_printf("DTSTART:%s\r\n", "20070320T140000Z");
+	g_assert_nonnull(strstr(out, want));
+	g_free(want);
+	g_assert_cmpint(truth("America/New_York", 2007, 3, 20, 10, 0), ==, 1174399200);
+	g_assert_nonnull(strstr(out, "DTEND:20070320T150000Z\r\n"));
+	g_assert_nonnull(strstr(out, "TRIGGER;VALUE=DATE-TIME:20070320T134500Z\r\n"));
+	g_assert_nonnull(strstr(out, "TRIGGER:-PT15M\r\n"));
+	g_assert_nonnull(strstr(out, "X-CALFS-REBASED:America/New_York;2007\r\n"));
+	/* never moved twice */
+	again = rebase(out, &ny, NULL);
+	g_assert_cmpstr(again, ==, out);
+	g_free(again);
+	g_ptr_array_unref(f);
+	g_free(out);
+	/* created_before excludes it */
+	out = rebase(in, &before, &f);
+	g_assert_cmpuint(f->len, ==, 0);
+	g_ptr_array_unref(f);
+	g_free(out);
+	/* no zone for the mailbox: nothing to go by */
+	out = rebase(in, &plain, &f);
+	g_assert_cmpuint(f->len, ==, 0);
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(in);
+
+	/* written after the rule took effect: right as it is */
+	in = utc_event("20070315T120000Z", "20070320T140000Z", "20070320T150000Z", NULL);
+	out = rebase(in, &ny, &f);
+	g_assert_cmpuint(f->len, ==, 0);
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(in);
+	/* in the summer: both rules agree */
+	in = utc_event("20061001T120000Z", "20070620T140000Z", "20070620T150000Z", NULL);
+	out = rebase(in, &ny, &f);
+	g_assert_cmpuint(f->len, ==, 0);
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(in);
+	/* all day: never moves */
+	in = g_strdup("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:d\r\nDTSTAMP:20061001T120000Z\r\n"
+		      "DTSTART;VALUE=DATE:20070320\r\nDTEND;VALUE=DATE:20070321\r\n"
+		      "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	out = rebase(in, &ny, &f);
+	g_assert_cmpuint(f->len, ==, 0);
+	g_assert_cmpstr(out, ==, in);
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(in);
+	/* Sydney: written in 2007 for 10 October 2008, 10:00; the 2008 rule
+	 * starts DST on the first Sunday of October, the old one at the end */
+	in = utc_event("20070601T000000Z", "20081010T000000Z", "20081010T010000Z", NULL);
+	out = rebase(in, &sydney, &f);
+	g_assert_cmpuint(f->len, ==, 1);
+	g_assert_cmpint(((tz_fix *)f->pdata[0])->shift, ==,
+			truth("Australia/Sydney", 2008, 10, 10, 10, 0) - 1223596800);
+	g_assert_nonnull(strstr(out, "X-CALFS-REBASED:Australia/Sydney;2008\r\n"));
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(in);
+}
+
+static void test_overrides_exdates(void)
+{
+	const char *z = "America/Chicago", *tzid = "Central Standard Time";
+	char *in = series(tzid, z, 2006, 2007, 1, 1, 10, 30, FALSE,
+			  "EXDATE;TZID=\"Central Standard Time\":20070312T100000\r\n");
+	char *override, *full, *out;
+	GPtrArray *f;
+
+	override = g_strdup_printf(
+		"BEGIN:VEVENT\r\nUID:s1\r\nDTSTAMP:20060101T000000Z\r\n"
+		"RECURRENCE-ID;TZID=\"%s\":20070319T100000\r\n"
+		"DTSTART;TZID=\"%s\":20070319T110000\r\nDTEND;TZID=\"%s\":20070319T113000\r\n"
+		"SUMMARY:moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", tzid, tzid, tzid);
+	full = g_strdup(in);
+	strcpy(strstr(full, "END:VCALENDAR"), override);
+	out = rebase(full, &plain, &f);
+	g_assert_cmpuint(f->len, ==, 1);
+	/* 12 March is excluded; 19 March is the override's (at 11:00): of the
+	 * weeks that changed, 19 and 26 March move, at their local times */
+	g_assert_nonnull(strstr(out, "EXDATE;TZID=\"Central Standard Time\":20070312T100000\r\n"));
+	g_assert_nonnull(strstr(out, "DTSTART;TZID=\"Central Standard Time\":20070319T110000\r\n"));
+	g_assert_nonnull(strstr(((tz_fix *)f->pdata[0])->note, "2 of 29 occurrences moved back 1h"));
+	g_assert_cmpint(instant(out, tzid, 2007, 3, 19, 11, 0), ==, truth(z, 2007, 3, 19, 11, 0));
+	g_assert_cmpint(instant(out, tzid, 2007, 3, 26, 10, 0), ==, truth(z, 2007, 3, 26, 10, 0));
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(full);
+	g_free(override);
+	g_free(in);
+}
+
+static void test_missing_vtimezone(void)
+{
+	const char *in = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:m\r\nDTSTAMP:20060101T000000Z\r\n"
+		"DTSTART;TZID=America/Denver:20070320T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+	GPtrArray *f;
+	char *out = rebase(in, &plain, &f);
+
+	g_assert_cmpuint(f->len, ==, 1);
+	g_assert_nonnull(strstr(out, "BEGIN:VTIMEZONE\r\nTZID:America/Denver\r\n"));
+	g_assert_cmpint(instant(out, "America/Denver", 2007, 3, 20, 10, 0), ==,
+			truth("America/Denver", 2007, 3, 20, 10, 0));
+	g_ptr_array_unref(f);
+	g_free(out);
+}
+
+static void test_report_only(void)
+{
+	tz_options o = { .report_only = TRUE };
+	char *in = series("America/New_York", "America/New_York", 2006, 2007, 1, 1, 10, 20,
+			  FALSE, NULL);
+	GPtrArray *f;
+	char *out = rebase(in, &o, &f);
+
+	g_assert_cmpuint(f->len, ==, 1);
+	g_assert_false(((tz_fix *)f->pdata[0])->applied);
+	g_assert_true(g_str_has_prefix(((tz_fix *)f->pdata[0])->note, "would change: "));
+	g_assert_cmpstr(out, ==, in);
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(in);
+}
+
+static void test_identify(void)
+{
+	static const struct {
+		const char *tzid;
+		int cdo;
+		const char *zone;
+	} cases[] = {
+		{ "(GMT-05.00) Eastern Time (US & Canada)", -1, "America/New_York" },
+		{ "(GMT-05:00) Eastern Time (US & Canada)", -1, "America/New_York" },
+		{ "(UTC-05:00) Eastern Time (US & Canada)", -1, "America/New_York" },
+		{ "Eastern Time (US & Canada)", -1, "America/New_York" },
+		{ "\"Eastern Standard Time\"", -1, "America/New_York" },
+		{ "Pacific Time (US & Canada); Tijuana", -1, "America/Los_Angeles" },
+		{ "Pacific Time (US & Canada)\\, Tijuana", -1, "America/Los_Angeles" },
+		{ "(GMT-08.00) Pacific Time (US & Canada) / Tijuana", -1, "America/Los_Angeles" },
+		{ "Pacific Standard Time", -1, "America/Los_Angeles" },
+		{ "Central Standard Time (Mexico)", -1, "America/Mexico_City" },
+		{ "W. Europe Standard Time", -1, "Europe/Berlin" },
+		{ "AUS Eastern Standard Time", -1, "Australia/Sydney" },
+		{ "New Zealand Standard Time", -1, "Pacific/Auckland" },
+		{ "/freeassociation.sourceforge.net/Tzfile/America/Chicago", -1, "America/Chicago" },
+		{ "/mozilla.org/20050126_1/America/Denver", -1, "America/Denver" },
+		{ "custom_America/New_York", -1, "America/New_York" },
+		{ "Europe/Paris", -1, "Europe/Paris" },
+		{ "Something else", 11, "America/Chicago" },
+		{ "Something else", 37, "America/Mexico_City" },
+		{ "Something else", 13, "America/Los_Angeles" },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		zoneid_query q = { .tzid = cases[i].tzid, .cdo = cases[i].cdo,
+				   .year_from = 1995, .year_to = 2006 };
+		zoneid_result *r = zoneid_identify(&q);
+
+		if (g_strcmp0(r->zone, cases[i].zone))
+			g_error("%s: %s, not %s", cases[i].tzid, r->zone, cases[i].zone);
+		zoneid_result_free(r);
+	}
+	/* a name the sources disagree on decides nothing */
+	g_assert_null(zoneid_lookup("name", "(GMT-06.00) Saskatchewan"));
+}
+
+/* The real files of other projects: identified to the right zones. */
+static void test_fixtures(void)
+{
+	static const struct {
+		const char *file, *tzid, *zone;
+	} cases[] = {
+		{ "ical4j-tmeher.ics", "Pacific Time (US & Canada), Tijuana", "America/Los_Angeles" },
+		{ "horde-exchange-example.ics", "Eastern Time (US & Canada)", "America/New_York" },
+		{ "horde-vtz-meeting.ics", "(GMT-05.00) Eastern Time (US & Canada)", "America/New_York" },
+		{ "horde-bug14132.ics", "Eastern Standard Time", "America/New_York" },
+		{ "ical4j-2207678.ics", "Kuala Lumpur, Singapore", "Asia/Singapore" },
+		{ "icalendar-america_new_york.ics", "custom_America/New_York", "America/New_York" },
+		{ "nodeical-ms_timezones.ics", "W. Europe Standard Time", "Europe/Berlin" },
+		{ "nodeical-ms_timezones.ics", "US Mountain Standard Time", "America/Phoenix" },
+		{ "vobject-ms_tzid.ics", "Canberra, Melbourne, Sydney", "Australia/Sydney" },
+		{ "radicale-event_issue2151.ics", "W. Europe Standard Time", "Europe/Berlin" },
+	};
+	const char *dir = g_getenv("CALFS_FIXTURES");
+
+	if (!dir || !g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		g_test_skip("CALFS_FIXTURES (../shared/fixtures/real) is absent");
+		return;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *path = g_build_filename(dir, cases[i].file, NULL), *text;
+		gsize len;
+		icalcomponent *cal, *v;
+		zoneid_result *r;
+		zoneid_query q = { .tzid = cases[i].tzid, .cdo = -1, .year_from = 1995,
+				   .year_to = 2010 };
+
+		g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+		cal = item_parse(text, len);
+		for (v = icalcomponent_get_first_component(cal, ICAL_VTIMEZONE_COMPONENT); v;
+		     v = icalcomponent_get_next_component(cal, ICAL_VTIMEZONE_COMPONENT))
+			if (!strcmp(icalproperty_get_tzid(icalcomponent_get_first_property(
+					    v, ICAL_TZID_PROPERTY)), cases[i].tzid))
+				q.vtimezone = v;
+		g_assert_nonnull(q.vtimezone);
+		r = zoneid_identify(&q);
+		if (g_strcmp0(r->zone, cases[i].zone))
+			g_error("%s: %s, not %s", cases[i].file, r->zone, cases[i].zone);
+		zoneid_result_free(r);
+		icalcomponent_free(cal);
+		g_free(text);
+		g_free(path);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	tz_init();
+	g_test_add_func("/tz/identify", test_identify);
+	g_test_add_func("/tz/fixtures", test_fixtures);
+	g_test_add_func("/tz/us-canada", test_us_canada);
+	g_test_add_func("/tz/no-dst", test_no_dst_no_change);
+	g_test_add_func("/tz/mexico-tijuana", test_mexico_and_tijuana);
+	g_test_add_func("/tz/other-countries", test_other_countries);
+	g_test_add_func("/tz/single-local", test_single_local);
+	g_test_add_func("/tz/single-utc", test_single_utc);
+	g_test_add_func("/tz/overrides-exdates", test_overrides_exdates);
+	g_test_add_func("/tz/missing-vtimezone", test_missing_vtimezone);
+	g_test_add_func("/tz/report-only", test_report_only);
+	return g_test_run();
+}
