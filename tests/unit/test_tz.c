@@ -455,8 +455,11 @@ static void test_overrides_exdates(void)
 		"RECURRENCE-ID;TZID=\"%s\":20070319T100000\r\n"
 		"DTSTART;TZID=\"%s\":20070319T110000\r\nDTEND;TZID=\"%s\":20070319T113000\r\n"
 		"SUMMARY:moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", tzid, tzid, tzid);
-	full = g_strdup(in);
-	strcpy(strstr(full, "END:VCALENDAR"), override);
+	full = g_strconcat(in, override, NULL);
+	/* the override goes inside the VCALENDAR: drop the first END line */
+	memmove(strstr(full, "END:VCALENDAR\r\n"), strstr(full, "END:VCALENDAR\r\n") +
+		strlen("END:VCALENDAR\r\n"), strlen(strstr(full, "END:VCALENDAR\r\n") +
+						    strlen("END:VCALENDAR\r\n")) + 1);
 	out = rebase(full, &plain, &f);
 	g_assert_cmpuint(f->len, ==, 1);
 	/* 12 March is excluded; 19 March is the override's (at 11:00): of the
