@@ -177,8 +177,8 @@ static fh *open_item(fs_ctx *fs, gint64 id, fuse_ino_t ino,
 		h->snapshot = g_bytes_ref(r->data);
 		/* the zone is part of what the kernel cached: it changes the
 		 * rendering without changing the version */
-		fi->keep_cache = keep_cache(fs, ino, r->version ^
-					    ((gint64)g_str_hash(r->zone ? r->zone : "") << 32));
+		fi->keep_cache = keep_cache(fs, ino, (gint64)((guint64)r->version ^
+					    ((guint64)g_str_hash(r->zone ? r->zone : "") << 32)));
 	}
 	rendered_free(r);
 	return h;
