@@ -1,5 +1,6 @@
 #include "tzscan.h"
 #include "item.h"
+#include "tz.h"
 #include "tzinfo.h"
 #include "zoneid.h"
 
@@ -34,73 +35,29 @@ static void count(GHashTable *t, const char *zone)
 	g_hash_table_replace(t, g_strdup(zone), GINT_TO_POINTER(GPOINTER_TO_INT(n) + 1));
 }
 
-static gboolean is_item(icalcomponent *c)
-{
-	icalcomponent_kind k = icalcomponent_isa(c);
-
-	return k == ICAL_VEVENT_COMPONENT || k == ICAL_VTODO_COMPONENT ||
-	       k == ICAL_VJOURNAL_COMPONENT;
-}
-
-static icalcomponent *vtimezone_of(icalcomponent *cal, const char *tzid)
-{
-	for (icalcomponent *v = icalcomponent_get_first_component(cal, ICAL_VTIMEZONE_COMPONENT);
-	     v; v = icalcomponent_get_next_component(cal, ICAL_VTIMEZONE_COMPONENT)) {
-		icalproperty *p = icalcomponent_get_first_property(v, ICAL_TZID_PROPERTY);
-
-		if (p && !g_strcmp0(icalproperty_get_tzid(p), tzid))
-			return v;
-	}
-	return NULL;
-}
-
-/* The TZIDs of an item, whether it recurs, and the zone of each. */
+/* The TZIDs of an item and the zone of each, as rebasing decides them. */
 static void scan_item(tzscan_mailbox *m, const char *path, GBytes *data)
 {
 	icalcomponent *cal = item_parse(g_bytes_get_data(data, NULL), g_bytes_get_size(data));
-	GHashTable *seen;
-	gboolean recurs = FALSE;
+	GPtrArray *usages;
 
 	if (!cal)
 		return;
-	seen = g_hash_table_new(g_str_hash, g_str_equal);
-	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
-	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
-		if (!is_item(c))
-			continue;
-		recurs |= icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY) != NULL;
-		for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
-		     p; p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
-			icalparameter *t = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+	usages = tz_identify(cal, m->configured);
+	for (guint i = 0; i < usages->len; i++) {
+		tz_usage *u = usages->pdata[i];
 
-			if (t && icalparameter_get_tzid(t))
-				g_hash_table_add(seen, (gpointer)icalparameter_get_tzid(t));
-		}
+		if (u->zone)
+			count(u->recurring ? m->recurring : m->single, u->zone);
+		else if (u->method == ZONEID_CONFLICT)
+			g_ptr_array_add(m->conflicts, g_strdup_printf(
+				"%s\tTZID \"%s\": its rules fit zones that differ: %s",
+				path, u->tzid, u->candidates));
+		else
+			g_ptr_array_add(m->conflicts, g_strdup_printf(
+				"%s\tTZID \"%s\": no tzdata zone found", path, u->tzid));
 	}
-	{
-		GHashTableIter it;
-		gpointer key;
-
-		g_hash_table_iter_init(&it, seen);
-		while (g_hash_table_iter_next(&it, &key, NULL)) {
-			zoneid_query q = { .tzid = key, .cdo = -1,
-					   .vtimezone = vtimezone_of(cal, key),
-					   .mailbox_zone = m->configured,
-					   .year_from = 1995, .year_to = 2012 };
-			zoneid_result *r = zoneid_identify(&q);
-
-			if (r->zone)
-				count(recurs ? m->recurring : m->single, r->zone);
-			else
-				g_ptr_array_add(m->conflicts, r->method == ZONEID_CONFLICT
-					? g_strdup_printf("%s\tTZID \"%s\": its rules fit zones that differ: %s",
-							  path, (char *)key, r->candidates)
-					: g_strdup_printf("%s\tTZID \"%s\": no tzdata zone found",
-							  path, (char *)key));
-			zoneid_result_free(r);
-		}
-	}
-	g_hash_table_destroy(seen);
+	g_ptr_array_unref(usages);
 	icalcomponent_free(cal);
 }
 
@@ -184,6 +141,9 @@ static void resolve(tzscan_mailbox *m)
 		/* recurring items tell a mailbox's zone best */
 		m->resolved = g_strdup(r ? r : s);
 		m->status = "ok";
+	} else if (!any && m->conflicts->len) {
+		/* the only evidence is TZIDs that could not be told apart */
+		m->status = "conflict";
 	} else if (any) {
 		char *z = zones_text(mixed_r ? m->recurring : m->single);
 

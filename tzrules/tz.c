@@ -383,20 +383,32 @@ static tz_fix *new_fix(tz_fix_kind kind, const char *tzid, const char *zone)
 	return f;
 }
 
-static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *o,
-			GPtrArray *fixes)
+static void times_init(times *tm)
+{
+	tm->starts = g_array_new(FALSE, FALSE, sizeof(struct icaltimetype));
+	tm->all = g_array_new(FALSE, FALSE, sizeof(struct icaltimetype));
+	tm->overridden = g_array_new(FALSE, FALSE, sizeof(struct icaltimetype));
+}
+
+static void times_clear(times *tm)
+{
+	g_array_unref(tm->starts);
+	g_array_unref(tm->all);
+	g_array_unref(tm->overridden);
+}
+
+/* The times of tzid in cal, and the question to zoneid about it. */
+static void gather(icalcomponent *cal, const char *tzid, const char *mailbox_zone,
+		   times *tm, zoneid_query *q)
 {
 	icalcomponent *vtz = find_vtimezone(cal, tzid);
-	times tm = { g_array_new(FALSE, FALSE, sizeof(struct icaltimetype)),
-		     g_array_new(FALSE, FALSE, sizeof(struct icaltimetype)),
-		     g_array_new(FALSE, FALSE, sizeof(struct icaltimetype)) };
-	zoneid_query q = { .tzid = tzid, .vtimezone = vtz, .mailbox_zone = o->mailbox_zone,
-			   .year_from = FIRST_RULE_YEAR };
-	zoneid_result *id;
-	icaltimezone *zone;
-	comparison cmp = { 0 };
-	tz_fix *f;
 
+	times_init(tm);
+	memset(q, 0, sizeof(*q));
+	q->tzid = tzid;
+	q->vtimezone = vtz;
+	q->mailbox_zone = mailbox_zone;
+	q->year_from = FIRST_RULE_YEAR;
 	/* the occurrences that overrides replace are theirs, not the master's */
 	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
 	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
@@ -404,16 +416,31 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 			c, ICAL_RECURRENCEID_PROPERTY) : NULL;
 
 		if (rid && tzid_of(rid) && !strcmp(tzid_of(rid), tzid))
-			add_time(tm.overridden, local_value(rid));
+			add_time(tm->overridden, local_value(rid));
 	}
 	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
 	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
 		if (is_item(c))
-			collect_times(c, tzid, &tm);
-	q.cdo = cdo_id(cal, vtz);
-	q.year_to = written_year(cal);
-	q.times = (const struct icaltimetype *)(void *)tm.all->data;
-	q.n_times = tm.all->len;
+			collect_times(c, tzid, tm);
+	q->cdo = cdo_id(cal, vtz);
+	q->year_to = written_year(cal);
+	q->times = (const struct icaltimetype *)(void *)tm->all->data;
+	q->n_times = tm->all->len;
+}
+
+static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *o,
+			GPtrArray *fixes)
+{
+	icalcomponent *vtz;
+	times tm;
+	zoneid_query q;
+	zoneid_result *id;
+	icaltimezone *zone;
+	comparison cmp = { 0 };
+	tz_fix *f;
+
+	gather(cal, tzid, o->mailbox_zone, &tm, &q);
+	vtz = (icalcomponent *)q.vtimezone;
 	if (!tm.all->len)
 		goto out;
 	id = zoneid_identify(&q);
@@ -461,9 +488,7 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 	g_ptr_array_add(fixes, f);
 	zoneid_result_free(id);
 out:
-	g_array_unref(tm.starts);
-	g_array_unref(tm.all);
-	g_array_unref(tm.overridden);
+	times_clear(&tm);
 }
 
 /* ---- single events stored in UTC ---- */
@@ -558,15 +583,11 @@ static void rebase_utc(icalcomponent *c, int comp, const tz_options *o, GPtrArra
 	g_free(h);
 }
 
-GPtrArray *tz_rebase(icalcomponent *cal, const tz_options *o)
+/* The TZIDs the items of cal use, in order of first use. */
+static GPtrArray *tzids_used(icalcomponent *cal)
 {
-	GPtrArray *fixes = g_ptr_array_new_with_free_func((GDestroyNotify)tz_fix_free);
-	GHashTable *tzids = g_hash_table_new(g_str_hash, g_str_equal);
 	GPtrArray *order = g_ptr_array_new();
-	int comp = 0;
 
-	if (o->recurring_only && !any_recurring(cal))
-		goto out;
 	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
 	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
 		if (!is_item(c))
@@ -575,20 +596,71 @@ GPtrArray *tz_rebase(icalcomponent *cal, const tz_options *o)
 		     p; p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
 			const char *t = tzid_of(p);
 
-			if (t && !g_hash_table_contains(tzids, t)) {
-				g_hash_table_add(tzids, (gpointer)t);
+			if (t && !g_ptr_array_find_with_equal_func(order, t, g_str_equal, NULL))
 				g_ptr_array_add(order, (gpointer)t);
-			}
 		}
+	}
+	return order;
+}
+
+void tz_usage_free(tz_usage *u)
+{
+	if (!u)
+		return;
+	g_free(u->tzid);
+	g_free(u->zone);
+	g_free(u->candidates);
+	g_free(u);
+}
+
+GPtrArray *tz_identify(icalcomponent *cal, const char *mailbox_zone)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)tz_usage_free);
+	GPtrArray *order = tzids_used(cal);
+	gboolean recurs = any_recurring(cal);
+
+	for (guint i = 0; i < order->len; i++) {
+		times tm;
+		zoneid_query q;
+		zoneid_result *id;
+		tz_usage *u;
+
+		gather(cal, order->pdata[i], mailbox_zone, &tm, &q);
+		id = zoneid_identify(&q);
+		u = g_new0(tz_usage, 1);
+		u->tzid = g_strdup(order->pdata[i]);
+		u->recurring = recurs;
+		u->zone = g_strdup(id->zone);
+		u->method = id->method;
+		u->candidates = g_strdup(id->candidates);
+		g_ptr_array_add(out, u);
+		zoneid_result_free(id);
+		times_clear(&tm);
+	}
+	g_ptr_array_unref(order);
+	return out;
+}
+
+GPtrArray *tz_rebase(icalcomponent *cal, const tz_options *o)
+{
+	GPtrArray *fixes = g_ptr_array_new_with_free_func((GDestroyNotify)tz_fix_free);
+	GPtrArray *order;
+	int comp = 0;
+
+	if (o->recurring_only && !any_recurring(cal))
+		return fixes;
+	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+		if (!is_item(c))
+			continue;
 		if (icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT && !o->recurring_only)
 			rebase_utc(c, comp, o, fixes);
 		comp++;
 	}
+	order = tzids_used(cal);
 	for (guint i = 0; i < order->len; i++)
 		rebase_tzid(cal, order->pdata[i], o, fixes);
-out:
 	g_ptr_array_unref(order);
-	g_hash_table_destroy(tzids);
 	return fixes;
 }
 

@@ -53,6 +53,22 @@ void tz_init(void);
  * Returns a GPtrArray of tz_fix* (free with g_ptr_array_unref). */
 GPtrArray *tz_rebase(icalcomponent *cal, const tz_options *opts);
 
+/* What a TZID of an item means. */
+typedef struct {
+	char *tzid;
+	gboolean recurring;	/* a recurring event uses it */
+	char *zone;		/* the tzdata zone, or NULL */
+	int method;		/* a zoneid_method */
+	char *candidates;	/* for a conflict: the zones that fit */
+} tz_usage;
+
+/* tz_identify: the zone of every TZID that cal uses, decided as tz_rebase
+ * decides it (at the item's own times; the mailbox's zone settles rules
+ * that fit several zones).  A GPtrArray of tz_usage*. */
+GPtrArray *tz_identify(icalcomponent *cal, const char *mailbox_zone);
+
+void tz_usage_free(tz_usage *u);
+
 /* tz_apply_text: make the applied fixes on text, the bytes cal was parsed
  * from.  Returns a new reference (to text itself when nothing changes). */
 GBytes *tz_apply_text(GBytes *text, GPtrArray *fixes);
