@@ -41,6 +41,28 @@ void store_change_free(store_change *c)
 	g_free(c);
 }
 
+void store_run_free(store_run *r)
+{
+	if (!r)
+		return;
+	g_free(r->command);
+	g_free(r->origin);
+	g_free(r);
+}
+
+void store_journal_entry_free(store_journal_entry *e)
+{
+	if (!e)
+		return;
+	g_free(e->op);
+	g_free(e->name);
+	g_free(e->uid);
+	g_free(e->old_name);
+	if (e->old_data)
+		g_bytes_unref(e->old_data);
+	g_free(e);
+}
+
 store *store_open_path(const char *path, const char *origin, GError **err)
 {
 	return sqlstore_open(path, origin, err);

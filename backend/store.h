@@ -73,6 +73,28 @@ typedef struct {
 	char *origin;		/* who made it, see store_origin() */
 } store_change;
 
+/* A journal run: one command's changes. */
+typedef struct {
+	gint64 id;
+	gint64 started_ns;
+	char *command;
+	char *origin;
+	gint64 entries;		/* journal entries */
+	gint64 creates, updates, deletes, renames, others;
+} store_run;
+
+/* One journal entry: what a change replaced. */
+typedef struct {
+	gint64 id, run_id, time_ns;
+	char *op;		/* create update delete rename meta timezone */
+	gint64 item_id, calendar_id;
+	char *name, *uid;	/* meta: the key; timezone: "timezone" */
+	gint64 old_calendar_id;
+	char *old_name;		/* rename: the old name; timezone: the mailbox */
+	GBytes *old_data;	/* the bytes replaced or deleted, or NULL */
+	gint64 old_version, new_version;
+} store_journal_entry;
+
 typedef struct {
 	gint64 mailboxes, calendars, items, journal_entries, runs, last_change;
 	gint64 bytes;
@@ -140,6 +162,10 @@ typedef struct {
 	gint64 (*root_mtime)(store *s, GError **err);
 	gint64 (*last_change)(store *s, GError **err);
 
+	GPtrArray *(*runs_list)(store *s, GError **err);
+	GPtrArray *(*journal_list)(store *s, gint64 run_id, gint64 calendar_id,
+				   int limit, GError **err);
+
 	gboolean (*reply_get)(store *s, gint64 mailbox_id, const char *uid,
 			      const char *attendee, gint64 *when,
 			      gint64 *sequence, GError **err);
@@ -160,6 +186,8 @@ void store_mailbox_free(store_mailbox *m);
 void store_calendar_free(store_calendar *c);
 void store_item_free(store_item *i);
 void store_change_free(store_change *c);
+void store_run_free(store_run *r);
+void store_journal_entry_free(store_journal_entry *e);
 
 /* store_close: close s and free it; NULL is allowed. */
 static inline void store_close(store *s)
@@ -352,6 +380,23 @@ static inline gboolean store_stats_get(store *s, store_stats *out, GError **err)
 static inline gint64 store_root_mtime(store *s, GError **err)
 {
 	return s->ops->root_mtime(s, err);
+}
+
+/* store_runs_list: the journal runs, newest first, with counts
+ * (store_run*). */
+static inline GPtrArray *store_runs_list(store *s, GError **err)
+{
+	return s->ops->runs_list(s, err);
+}
+
+/* store_journal_list: journal entries, newest first: of run_id (0: any
+ * run), about calendar_id (0: any), at most limit (store_journal_entry*,
+ * with their old bytes). */
+static inline GPtrArray *store_journal_list(store *s, gint64 run_id,
+					    gint64 calendar_id, int limit,
+					    GError **err)
+{
+	return s->ops->journal_list(s, run_id, calendar_id, limit, err);
 }
 
 /* store_last_change: the sequence number of the newest change (0 when

@@ -1,4 +1,5 @@
 #include "store_sqlite.h"
+#include "store_sqlite_impl.h"
 #include "error.h"
 #include "item.h"
 
@@ -10,17 +11,6 @@
 #define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 10000
 
-typedef struct {
-	store base;
-	sqlite3 *db;
-	GMutex lock;
-	GHashTable *stmts;	/* const char *sql -> sqlite3_stmt* */
-	char *path;
-	char *describe;
-	char *origin;
-	char *run_command;	/* run started lazily on the first change */
-	gint64 run_id;
-} sqlstore;
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);"
@@ -83,7 +73,7 @@ static const char schema[] =
 	" name TEXT, old_calendar_id INTEGER, old_name TEXT,"
 	" origin TEXT NOT NULL);";
 
-static gint64 now_ns(void)
+gint64 sqlstore_now_ns(void)
 {
 	struct timespec ts;
 
@@ -91,13 +81,13 @@ static gint64 now_ns(void)
 	return (gint64)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static sqlstore *SQ(store *s)
+sqlstore *sqlstore_of(store *s)
 {
 	return (sqlstore *)s;
 }
 
 /* Turn the connection's last error into a CALFS_ERROR. */
-static void db_error(sqlstore *s, GError **err, const char *what)
+void sqlstore_error(sqlstore *s, GError **err, const char *what)
 {
 	int rc = sqlite3_extended_errcode(s->db);
 	int code = CALFS_ERROR_IO;
@@ -111,7 +101,7 @@ static void db_error(sqlstore *s, GError **err, const char *what)
 }
 
 /* A prepared statement for sql, cached; reset and unbound. */
-static sqlite3_stmt *stmt(sqlstore *s, const char *sql, GError **err)
+sqlite3_stmt *sqlstore_stmt(sqlstore *s, const char *sql, GError **err)
 {
 	sqlite3_stmt *st = g_hash_table_lookup(s->stmts, sql);
 
@@ -122,7 +112,7 @@ static sqlite3_stmt *stmt(sqlstore *s, const char *sql, GError **err)
 	}
 	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
 			       NULL) != SQLITE_OK) {
-		db_error(s, err, "prepare");
+		sqlstore_error(s, err, "prepare");
 		return NULL;
 	}
 	g_hash_table_insert(s->stmts, (gpointer)sql, st);
@@ -132,7 +122,7 @@ static sqlite3_stmt *stmt(sqlstore *s, const char *sql, GError **err)
 static gboolean exec(sqlstore *s, const char *sql, GError **err)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		db_error(s, err, sql);
+		sqlstore_error(s, err, sql);
 		return FALSE;
 	}
 	return TRUE;
@@ -157,7 +147,7 @@ static void rollback(sqlstore *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void sqlstore_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -165,7 +155,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+char *sqlstore_col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -173,13 +163,13 @@ static char *col_text(sqlite3_stmt *st, int i)
 }
 
 /* Step a statement that returns no rows. */
-static gboolean step_done(sqlstore *s, sqlite3_stmt *st, GError **err,
+gboolean sqlstore_step_done(sqlstore *s, sqlite3_stmt *st, GError **err,
 			  const char *what)
 {
 	int rc = sqlite3_step(st);
 
 	if (rc != SQLITE_DONE) {
-		db_error(s, err, what);
+		sqlstore_error(s, err, what);
 		sqlite3_reset(st);
 		return FALSE;
 	}
@@ -191,23 +181,23 @@ static gboolean log_change(sqlstore *s, store_change_kind kind, gint64 mailbox,
 			   gint64 calendar, gint64 item, const char *name,
 			   gint64 old_calendar, const char *old_name, GError **err)
 {
-	sqlite3_stmt *st = stmt(s,
+	sqlite3_stmt *st = sqlstore_stmt(s,
 		"INSERT INTO changes(time_ns, kind, mailbox_id, calendar_id,"
 		" item_id, name, old_calendar_id, old_name, origin)"
 		" VALUES(?,?,?,?,?,?,?,?,?)", err);
 
 	if (!st)
 		return FALSE;
-	sqlite3_bind_int64(st, 1, now_ns());
+	sqlite3_bind_int64(st, 1, sqlstore_now_ns());
 	sqlite3_bind_int(st, 2, kind);
 	sqlite3_bind_int64(st, 3, mailbox);
 	sqlite3_bind_int64(st, 4, calendar);
 	sqlite3_bind_int64(st, 5, item);
-	bind_text(st, 6, name);
+	sqlstore_bind_text(st, 6, name);
 	sqlite3_bind_int64(st, 7, old_calendar);
-	bind_text(st, 8, old_name);
-	bind_text(st, 9, s->origin);
-	return step_done(s, st, err, "log change");
+	sqlstore_bind_text(st, 8, old_name);
+	sqlstore_bind_text(st, 9, s->origin);
+	return sqlstore_step_done(s, st, err, "log change");
 }
 
 /* The current run, started on first use inside a write transaction. */
@@ -217,14 +207,14 @@ static gint64 current_run(sqlstore *s, GError **err)
 
 	if (s->run_id)
 		return s->run_id;
-	st = stmt(s, "INSERT INTO runs(started_ns, command, origin) VALUES(?,?,?)",
+	st = sqlstore_stmt(s, "INSERT INTO runs(started_ns, command, origin) VALUES(?,?,?)",
 		  err);
 	if (!st)
 		return 0;
-	sqlite3_bind_int64(st, 1, now_ns());
-	bind_text(st, 2, s->run_command ? s->run_command : "calfs");
-	bind_text(st, 3, s->origin);
-	if (!step_done(s, st, err, "start journal run"))
+	sqlite3_bind_int64(st, 1, sqlstore_now_ns());
+	sqlstore_bind_text(st, 2, s->run_command ? s->run_command : "calfs");
+	sqlstore_bind_text(st, 3, s->origin);
+	if (!sqlstore_step_done(s, st, err, "start journal run"))
 		return 0;
 	s->run_id = sqlite3_last_insert_rowid(s->db);
 	return s->run_id;
@@ -248,21 +238,21 @@ static gboolean journal(sqlstore *s, const journal_entry *j, GError **err)
 
 	if (!run)
 		return FALSE;
-	st = stmt(s,
+	st = sqlstore_stmt(s,
 		"INSERT INTO journal(run_id, time_ns, op, item_id, calendar_id,"
 		" name, uid, old_calendar_id, old_name, old_data, old_version,"
 		" new_version) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", err);
 	if (!st)
 		return FALSE;
 	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_int64(st, 2, now_ns());
-	bind_text(st, 3, j->op);
+	sqlite3_bind_int64(st, 2, sqlstore_now_ns());
+	sqlstore_bind_text(st, 3, j->op);
 	sqlite3_bind_int64(st, 4, j->item_id);
 	sqlite3_bind_int64(st, 5, j->calendar_id);
-	bind_text(st, 6, j->name);
-	bind_text(st, 7, j->uid);
+	sqlstore_bind_text(st, 6, j->name);
+	sqlstore_bind_text(st, 7, j->uid);
 	sqlite3_bind_int64(st, 8, j->old_calendar_id);
-	bind_text(st, 9, j->old_name);
+	sqlstore_bind_text(st, 9, j->old_name);
 	if (j->old_data)
 		sqlite3_bind_blob64(st, 10, j->old_data, j->old_len,
 				    SQLITE_TRANSIENT);
@@ -270,19 +260,19 @@ static gboolean journal(sqlstore *s, const journal_entry *j, GError **err)
 		sqlite3_bind_null(st, 10);
 	sqlite3_bind_int64(st, 11, j->old_version);
 	sqlite3_bind_int64(st, 12, j->new_version);
-	return step_done(s, st, err, "journal");
+	return sqlstore_step_done(s, st, err, "journal");
 }
 
 /* Bump an mtime column so that it is now, and always later than before. */
 static gboolean touch(sqlstore *s, const char *table_sql, gint64 id, GError **err)
 {
-	sqlite3_stmt *st = stmt(s, table_sql, err);
+	sqlite3_stmt *st = sqlstore_stmt(s, table_sql, err);
 
 	if (!st)
 		return FALSE;
-	sqlite3_bind_int64(st, 1, now_ns());
+	sqlite3_bind_int64(st, 1, sqlstore_now_ns());
 	sqlite3_bind_int64(st, 2, id);
-	return step_done(s, st, err, "touch");
+	return sqlstore_step_done(s, st, err, "touch");
 }
 
 #define TOUCH_CALENDAR "UPDATE calendars SET mtime_ns = max(?1, mtime_ns + 1) WHERE id = ?2"
@@ -290,14 +280,14 @@ static gboolean touch(sqlstore *s, const char *table_sql, gint64 id, GError **er
 
 static gboolean touch_root(sqlstore *s, GError **err)
 {
-	sqlite3_stmt *st = stmt(s,
+	sqlite3_stmt *st = sqlstore_stmt(s,
 		"INSERT INTO meta(key, value) VALUES('root_mtime_ns', ?1)"
 		" ON CONFLICT(key) DO UPDATE SET value = max(?1, value + 1)", err);
 
 	if (!st)
 		return FALSE;
-	sqlite3_bind_int64(st, 1, now_ns());
-	return step_done(s, st, err, "touch root");
+	sqlite3_bind_int64(st, 1, sqlstore_now_ns());
+	return sqlstore_step_done(s, st, err, "touch root");
 }
 
 /* ---- mailboxes ---- */
@@ -309,20 +299,19 @@ static store_mailbox *row_mailbox(sqlite3_stmt *st)
 	store_mailbox *m = g_new0(store_mailbox, 1);
 
 	m->id = sqlite3_column_int64(st, 0);
-	m->name = col_text(st, 1);
+	m->name = sqlstore_col_text(st, 1);
 	m->mtime_ns = sqlite3_column_int64(st, 2);
 	m->has_owner = sqlite3_column_type(st, 3) != SQLITE_NULL;
 	m->uid = sqlite3_column_int64(st, 3);
 	m->gid = sqlite3_column_int64(st, 4);
 	m->mode = sqlite3_column_int64(st, 5);
-	m->timezone = col_text(st, 6);
+	m->timezone = sqlstore_col_text(st, 6);
 	return m;
 }
 
-typedef gpointer (*row_fn)(sqlite3_stmt *st);
 
 /* Run st (bound) and collect every row with fn. */
-static GPtrArray *collect(sqlstore *s, sqlite3_stmt *st, row_fn fn,
+GPtrArray *sqlstore_collect(sqlstore *s, sqlite3_stmt *st, row_fn fn,
 			  GDestroyNotify free_fn, GError **err)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(free_fn);
@@ -331,7 +320,7 @@ static GPtrArray *collect(sqlstore *s, sqlite3_stmt *st, row_fn fn,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		g_ptr_array_add(out, fn(st));
 	if (rc != SQLITE_DONE) {
-		db_error(s, err, "list");
+		sqlstore_error(s, err, "list");
 		g_ptr_array_unref(out);
 		out = NULL;
 	}
@@ -340,7 +329,7 @@ static GPtrArray *collect(sqlstore *s, sqlite3_stmt *st, row_fn fn,
 }
 
 /* Run st (bound) and return its one row through fn, or NOTFOUND. */
-static gpointer one(sqlstore *s, sqlite3_stmt *st, row_fn fn, const char *what,
+gpointer sqlstore_one(sqlstore *s, sqlite3_stmt *st, row_fn fn, const char *what,
 		    GError **err)
 {
 	gpointer r = NULL;
@@ -352,21 +341,21 @@ static gpointer one(sqlstore *s, sqlite3_stmt *st, row_fn fn, const char *what,
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
 			    "%s: not found", what);
 	else
-		db_error(s, err, what);
+		sqlstore_error(s, err, what);
 	sqlite3_reset(st);
 	return r;
 }
 
 static GPtrArray *sq_mailbox_list(store *base, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	sqlite3_stmt *st;
 	GPtrArray *r = NULL;
 
 	g_mutex_lock(&s->lock);
-	st = stmt(s, "SELECT " MAILBOX_COLS " FROM mailboxes ORDER BY name", err);
+	st = sqlstore_stmt(s, "SELECT " MAILBOX_COLS " FROM mailboxes ORDER BY name", err);
 	if (st)
-		r = collect(s, st, (row_fn)row_mailbox,
+		r = sqlstore_collect(s, st, (row_fn)row_mailbox,
 			    (GDestroyNotify)store_mailbox_free, err);
 	g_mutex_unlock(&s->lock);
 	return r;
@@ -374,18 +363,18 @@ static GPtrArray *sq_mailbox_list(store *base, GError **err)
 
 static store_mailbox *mailbox_get_locked(sqlstore *s, gint64 id, GError **err)
 {
-	sqlite3_stmt *st = stmt(s, "SELECT " MAILBOX_COLS
+	sqlite3_stmt *st = sqlstore_stmt(s, "SELECT " MAILBOX_COLS
 				" FROM mailboxes WHERE id = ?", err);
 
 	if (!st)
 		return NULL;
 	sqlite3_bind_int64(st, 1, id);
-	return one(s, st, (row_fn)row_mailbox, "mailbox", err);
+	return sqlstore_one(s, st, (row_fn)row_mailbox, "mailbox", err);
 }
 
 static store_mailbox *sq_mailbox_get(store *base, gint64 id, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_mailbox *m;
 
 	g_mutex_lock(&s->lock);
@@ -397,15 +386,15 @@ static store_mailbox *sq_mailbox_get(store *base, gint64 id, GError **err)
 static store_mailbox *mailbox_find_locked(sqlstore *s, const char *name,
 					  GError **err)
 {
-	sqlite3_stmt *st = stmt(s, "SELECT " MAILBOX_COLS
+	sqlite3_stmt *st = sqlstore_stmt(s, "SELECT " MAILBOX_COLS
 				" FROM mailboxes WHERE name = ?", err);
 	store_mailbox *m;
 	GError *e = NULL;
 
 	if (!st)
 		return NULL;
-	bind_text(st, 1, name);
-	m = one(s, st, (row_fn)row_mailbox, name, &e);
+	sqlstore_bind_text(st, 1, name);
+	m = sqlstore_one(s, st, (row_fn)row_mailbox, name, &e);
 	if (e) {
 		if (g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND))
 			g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
@@ -419,7 +408,7 @@ static store_mailbox *mailbox_find_locked(sqlstore *s, const char *name,
 
 static store_mailbox *sq_mailbox_find(store *base, const char *name, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_mailbox *m;
 
 	g_mutex_lock(&s->lock);
@@ -431,7 +420,7 @@ static store_mailbox *sq_mailbox_find(store *base, const char *name, GError **er
 static store_mailbox *sq_mailbox_create(store *base, const char *name,
 					GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	sqlite3_stmt *st;
 	store_mailbox *m = NULL;
 	gint64 id = 0;
@@ -444,17 +433,17 @@ static store_mailbox *sq_mailbox_create(store *base, const char *name,
 	g_mutex_lock(&s->lock);
 	if (!begin(s, err))
 		goto out;
-	st = stmt(s, "INSERT INTO mailboxes(name, mtime_ns) VALUES(?, ?)", err);
+	st = sqlstore_stmt(s, "INSERT INTO mailboxes(name, mtime_ns) VALUES(?, ?)", err);
 	if (!st)
 		goto fail;
-	bind_text(st, 1, name);
-	sqlite3_bind_int64(st, 2, now_ns());
+	sqlstore_bind_text(st, 1, name);
+	sqlite3_bind_int64(st, 2, sqlstore_now_ns());
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE)
 			g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
 				    "%s: mailbox exists", name);
 		else
-			db_error(s, err, "create mailbox");
+			sqlstore_error(s, err, "create mailbox");
 		sqlite3_reset(st);
 		goto fail;
 	}
@@ -477,7 +466,7 @@ out:
 /* Count rows of a "SELECT count(*) ... WHERE x = ?" statement. */
 static gint64 count(sqlstore *s, const char *sql, gint64 id, GError **err)
 {
-	sqlite3_stmt *st = stmt(s, sql, err);
+	sqlite3_stmt *st = sqlstore_stmt(s, sql, err);
 	gint64 n = -1;
 
 	if (!st)
@@ -486,14 +475,14 @@ static gint64 count(sqlstore *s, const char *sql, gint64 id, GError **err)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	else
-		db_error(s, err, "count");
+		sqlstore_error(s, err, "count");
 	sqlite3_reset(st);
 	return n;
 }
 
 static gboolean sq_mailbox_delete(store *base, gint64 id, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_mailbox *m = NULL;
 	sqlite3_stmt *st;
 	gint64 n;
@@ -513,11 +502,11 @@ static gboolean sq_mailbox_delete(store *base, gint64 id, GError **err)
 			    m->name, n);
 		goto fail;
 	}
-	st = stmt(s, "DELETE FROM mailboxes WHERE id = ?", err);
+	st = sqlstore_stmt(s, "DELETE FROM mailboxes WHERE id = ?", err);
 	if (!st)
 		goto fail;
 	sqlite3_bind_int64(st, 1, id);
-	if (!step_done(s, st, err, "delete mailbox") || !touch_root(s, err) ||
+	if (!sqlstore_step_done(s, st, err, "delete mailbox") || !touch_root(s, err) ||
 	    !log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, m->name, err) ||
 	    !commit(s, err))
 		goto fail;
@@ -535,14 +524,14 @@ static gboolean sq_mailbox_set_owner(store *base, gint64 id, gboolean has_owner,
 				     guint32 uid, guint32 gid, guint32 mode,
 				     GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	sqlite3_stmt *st;
 	gboolean ok = FALSE;
 
 	g_mutex_lock(&s->lock);
 	if (!begin(s, err))
 		goto out;
-	st = stmt(s, "UPDATE mailboxes SET owner_uid = ?, owner_gid = ?, mode = ?"
+	st = sqlstore_stmt(s, "UPDATE mailboxes SET owner_uid = ?, owner_gid = ?, mode = ?"
 		  " WHERE id = ?", err);
 	if (!st)
 		goto fail;
@@ -552,7 +541,7 @@ static gboolean sq_mailbox_set_owner(store *base, gint64 id, gboolean has_owner,
 	}
 	sqlite3_bind_int64(st, 3, mode);
 	sqlite3_bind_int64(st, 4, id);
-	if (!step_done(s, st, err, "set owner") ||
+	if (!sqlstore_step_done(s, st, err, "set owner") ||
 	    !log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, NULL, err) ||
 	    !commit(s, err))
 		goto fail;
@@ -568,7 +557,7 @@ out:
 static gboolean sq_mailbox_set_timezone(store *base, gint64 id, const char *zone,
 					GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_mailbox *m = NULL;
 	sqlite3_stmt *st;
 	gboolean ok = FALSE;
@@ -582,12 +571,12 @@ static gboolean sq_mailbox_set_timezone(store *base, gint64 id, const char *zone
 	j.old_name = m->name;
 	j.old_data = m->timezone;
 	j.old_len = m->timezone ? strlen(m->timezone) : 0;
-	st = stmt(s, "UPDATE mailboxes SET timezone = ? WHERE id = ?", err);
+	st = sqlstore_stmt(s, "UPDATE mailboxes SET timezone = ? WHERE id = ?", err);
 	if (!st)
 		goto fail;
-	bind_text(st, 1, zone);
+	sqlstore_bind_text(st, 1, zone);
 	sqlite3_bind_int64(st, 2, id);
-	if (!step_done(s, st, err, "set timezone") || !journal(s, &j, err) ||
+	if (!sqlstore_step_done(s, st, err, "set timezone") || !journal(s, &j, err) ||
 	    !log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, NULL, err) ||
 	    !commit(s, err))
 		goto fail;
@@ -611,25 +600,25 @@ static store_calendar *row_calendar(sqlite3_stmt *st)
 
 	c->id = sqlite3_column_int64(st, 0);
 	c->mailbox_id = sqlite3_column_int64(st, 1);
-	c->name = col_text(st, 2);
-	c->displayname = col_text(st, 3);
-	c->color = col_text(st, 4);
+	c->name = sqlstore_col_text(st, 2);
+	c->displayname = sqlstore_col_text(st, 3);
+	c->color = sqlstore_col_text(st, 4);
 	c->mtime_ns = sqlite3_column_int64(st, 5);
 	return c;
 }
 
 static GPtrArray *sq_calendar_list(store *base, gint64 mailbox_id, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	sqlite3_stmt *st;
 	GPtrArray *r = NULL;
 
 	g_mutex_lock(&s->lock);
-	st = stmt(s, "SELECT " CALENDAR_COLS " FROM calendars WHERE mailbox_id = ?"
+	st = sqlstore_stmt(s, "SELECT " CALENDAR_COLS " FROM calendars WHERE mailbox_id = ?"
 		  " ORDER BY name", err);
 	if (st) {
 		sqlite3_bind_int64(st, 1, mailbox_id);
-		r = collect(s, st, (row_fn)row_calendar,
+		r = sqlstore_collect(s, st, (row_fn)row_calendar,
 			    (GDestroyNotify)store_calendar_free, err);
 	}
 	g_mutex_unlock(&s->lock);
@@ -638,18 +627,18 @@ static GPtrArray *sq_calendar_list(store *base, gint64 mailbox_id, GError **err)
 
 static store_calendar *calendar_get_locked(sqlstore *s, gint64 id, GError **err)
 {
-	sqlite3_stmt *st = stmt(s, "SELECT " CALENDAR_COLS
+	sqlite3_stmt *st = sqlstore_stmt(s, "SELECT " CALENDAR_COLS
 				" FROM calendars WHERE id = ?", err);
 
 	if (!st)
 		return NULL;
 	sqlite3_bind_int64(st, 1, id);
-	return one(s, st, (row_fn)row_calendar, "calendar", err);
+	return sqlstore_one(s, st, (row_fn)row_calendar, "calendar", err);
 }
 
 static store_calendar *sq_calendar_get(store *base, gint64 id, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_calendar *c;
 
 	g_mutex_lock(&s->lock);
@@ -661,17 +650,17 @@ static store_calendar *sq_calendar_get(store *base, gint64 id, GError **err)
 static store_calendar *sq_calendar_find(store *base, gint64 mailbox_id,
 					const char *name, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	sqlite3_stmt *st;
 	store_calendar *c = NULL;
 
 	g_mutex_lock(&s->lock);
-	st = stmt(s, "SELECT " CALENDAR_COLS " FROM calendars"
+	st = sqlstore_stmt(s, "SELECT " CALENDAR_COLS " FROM calendars"
 		  " WHERE mailbox_id = ? AND name = ?", err);
 	if (st) {
 		sqlite3_bind_int64(st, 1, mailbox_id);
-		bind_text(st, 2, name);
-		c = one(s, st, (row_fn)row_calendar, name, err);
+		sqlstore_bind_text(st, 2, name);
+		c = sqlstore_one(s, st, (row_fn)row_calendar, name, err);
 	}
 	g_mutex_unlock(&s->lock);
 	return c;
@@ -680,7 +669,7 @@ static store_calendar *sq_calendar_find(store *base, gint64 mailbox_id,
 static store_calendar *sq_calendar_create(store *base, gint64 mailbox_id,
 					  const char *name, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	sqlite3_stmt *st;
 	store_calendar *c = NULL;
 	gint64 id = 0;
@@ -693,19 +682,19 @@ static store_calendar *sq_calendar_create(store *base, gint64 mailbox_id,
 	g_mutex_lock(&s->lock);
 	if (!begin(s, err))
 		goto out;
-	st = stmt(s, "INSERT INTO calendars(mailbox_id, name, mtime_ns)"
+	st = sqlstore_stmt(s, "INSERT INTO calendars(mailbox_id, name, mtime_ns)"
 		  " VALUES(?, ?, ?)", err);
 	if (!st)
 		goto fail;
 	sqlite3_bind_int64(st, 1, mailbox_id);
-	bind_text(st, 2, name);
-	sqlite3_bind_int64(st, 3, now_ns());
+	sqlstore_bind_text(st, 2, name);
+	sqlite3_bind_int64(st, 3, sqlstore_now_ns());
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE)
 			g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
 				    "%s: calendar exists", name);
 		else
-			db_error(s, err, "create calendar");
+			sqlstore_error(s, err, "create calendar");
 		sqlite3_reset(st);
 		goto fail;
 	}
@@ -728,7 +717,7 @@ out:
 
 static gboolean sq_calendar_delete(store *base, gint64 id, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_calendar *c = NULL;
 	sqlite3_stmt *st;
 	gboolean ok = FALSE;
@@ -748,11 +737,11 @@ static gboolean sq_calendar_delete(store *base, gint64 id, GError **err)
 			    c->name, n);
 		goto fail;
 	}
-	st = stmt(s, "DELETE FROM calendars WHERE id = ?", err);
+	st = sqlstore_stmt(s, "DELETE FROM calendars WHERE id = ?", err);
 	if (!st)
 		goto fail;
 	sqlite3_bind_int64(st, 1, id);
-	if (!step_done(s, st, err, "delete calendar") ||
+	if (!sqlstore_step_done(s, st, err, "delete calendar") ||
 	    !touch(s, TOUCH_MAILBOX, c->mailbox_id, err) ||
 	    !log_change(s, STORE_CHANGE_CALENDAR, c->mailbox_id, id, 0, NULL, 0,
 			c->name, err) ||
@@ -771,7 +760,7 @@ out:
 static gboolean sq_calendar_set_meta(store *base, gint64 id, const char *key,
 				     const char *value, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_calendar *c = NULL;
 	sqlite3_stmt *st;
 	gboolean ok = FALSE;
@@ -791,14 +780,14 @@ static gboolean sq_calendar_set_meta(store *base, gint64 id, const char *key,
 	old = strcmp(key, "color") ? c->displayname : c->color;
 	j.old_data = old;
 	j.old_len = old ? strlen(old) : 0;
-	st = stmt(s, strcmp(key, "color")
+	st = sqlstore_stmt(s, strcmp(key, "color")
 		  ? "UPDATE calendars SET displayname = ? WHERE id = ?"
 		  : "UPDATE calendars SET color = ? WHERE id = ?", err);
 	if (!st)
 		goto fail;
-	bind_text(st, 1, value);
+	sqlstore_bind_text(st, 1, value);
 	sqlite3_bind_int64(st, 2, id);
-	if (!step_done(s, st, err, "set calendar property") ||
+	if (!sqlstore_step_done(s, st, err, "set calendar property") ||
 	    !journal(s, &j, err) || !touch(s, TOUCH_CALENDAR, id, err) ||
 	    !log_change(s, STORE_CHANGE_CALENDAR, c->mailbox_id, id, 0, c->name,
 			0, NULL, err) ||
@@ -825,8 +814,8 @@ static store_item *row_item(sqlite3_stmt *st)
 
 	i->id = sqlite3_column_int64(st, 0);
 	i->calendar_id = sqlite3_column_int64(st, 1);
-	i->name = col_text(st, 2);
-	i->uid = col_text(st, 3);
+	i->name = sqlstore_col_text(st, 2);
+	i->uid = sqlstore_col_text(st, 3);
 	i->size = sqlite3_column_int64(st, 4);
 	i->version = sqlite3_column_int64(st, 5);
 	i->mtime_ns = sqlite3_column_int64(st, 6);
@@ -844,16 +833,16 @@ static store_item *row_item_data(sqlite3_stmt *st)
 
 static GPtrArray *sq_item_list(store *base, gint64 calendar_id, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	sqlite3_stmt *st;
 	GPtrArray *r = NULL;
 
 	g_mutex_lock(&s->lock);
-	st = stmt(s, "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?"
+	st = sqlstore_stmt(s, "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?"
 		  " ORDER BY id", err);
 	if (st) {
 		sqlite3_bind_int64(st, 1, calendar_id);
-		r = collect(s, st, (row_fn)row_item,
+		r = sqlstore_collect(s, st, (row_fn)row_item,
 			    (GDestroyNotify)store_item_free, err);
 	}
 	g_mutex_unlock(&s->lock);
@@ -863,21 +852,21 @@ static GPtrArray *sq_item_list(store *base, gint64 calendar_id, GError **err)
 static store_item *item_get_locked(sqlstore *s, gint64 id, gboolean with_data,
 				   GError **err)
 {
-	sqlite3_stmt *st = stmt(s, with_data
+	sqlite3_stmt *st = sqlstore_stmt(s, with_data
 		? "SELECT " ITEM_COLS_DATA " FROM items WHERE id = ?"
 		: "SELECT " ITEM_COLS " FROM items WHERE id = ?", err);
 
 	if (!st)
 		return NULL;
 	sqlite3_bind_int64(st, 1, id);
-	return one(s, st, with_data ? (row_fn)row_item_data : (row_fn)row_item,
+	return sqlstore_one(s, st, with_data ? (row_fn)row_item_data : (row_fn)row_item,
 		   "item", err);
 }
 
 static store_item *sq_item_get(store *base, gint64 id, gboolean with_data,
 			       GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_item *i;
 
 	g_mutex_lock(&s->lock);
@@ -890,7 +879,7 @@ static store_item *item_find_locked(sqlstore *s, gint64 calendar_id,
 				    const char *name, gboolean with_data,
 				    GError **err)
 {
-	sqlite3_stmt *st = stmt(s, with_data
+	sqlite3_stmt *st = sqlstore_stmt(s, with_data
 		? "SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ? AND name = ?"
 		: "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ? AND name = ?",
 		err);
@@ -898,15 +887,15 @@ static store_item *item_find_locked(sqlstore *s, gint64 calendar_id,
 	if (!st)
 		return NULL;
 	sqlite3_bind_int64(st, 1, calendar_id);
-	bind_text(st, 2, name);
-	return one(s, st, with_data ? (row_fn)row_item_data : (row_fn)row_item,
+	sqlstore_bind_text(st, 2, name);
+	return sqlstore_one(s, st, with_data ? (row_fn)row_item_data : (row_fn)row_item,
 		   name, err);
 }
 
 static store_item *sq_item_find(store *base, gint64 calendar_id,
 				const char *name, gboolean with_data, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_item *i;
 
 	g_mutex_lock(&s->lock);
@@ -919,7 +908,7 @@ static store_item *sq_item_find(store *base, gint64 calendar_id,
 static store_item *uid_taken(sqlstore *s, gint64 calendar_id, const char *uid,
 			     gint64 except_a, gint64 except_b, GError **err)
 {
-	sqlite3_stmt *st = stmt(s, "SELECT " ITEM_COLS " FROM items"
+	sqlite3_stmt *st = sqlstore_stmt(s, "SELECT " ITEM_COLS " FROM items"
 				" WHERE calendar_id = ? AND uid = ? AND id != ? AND id != ?"
 				" LIMIT 1", err);
 	store_item *i = NULL;
@@ -928,14 +917,14 @@ static store_item *uid_taken(sqlstore *s, gint64 calendar_id, const char *uid,
 	if (!st)
 		return NULL;
 	sqlite3_bind_int64(st, 1, calendar_id);
-	bind_text(st, 2, uid);
+	sqlstore_bind_text(st, 2, uid);
 	sqlite3_bind_int64(st, 3, except_a);
 	sqlite3_bind_int64(st, 4, except_b);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		i = row_item(st);
 	else if (rc != SQLITE_DONE)
-		db_error(s, err, "find UID");
+		sqlstore_error(s, err, "find UID");
 	sqlite3_reset(st);
 	return i;
 }
@@ -943,7 +932,7 @@ static store_item *uid_taken(sqlstore *s, gint64 calendar_id, const char *uid,
 static store_item *sq_item_find_uid(store *base, gint64 calendar_id,
 				    const char *uid, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_item *i;
 	GError *e = NULL;
 
@@ -960,13 +949,13 @@ static store_item *sq_item_find_uid(store *base, gint64 calendar_id,
 
 static gint64 sq_item_reserve_id(store *base, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	sqlite3_stmt *st;
 	gint64 id = 0;
 
 	g_mutex_lock(&s->lock);
-	st = stmt(s, "INSERT INTO item_ids DEFAULT VALUES", err);
-	if (st && step_done(s, st, err, "reserve item id"))
+	st = sqlstore_stmt(s, "INSERT INTO item_ids DEFAULT VALUES", err);
+	if (st && sqlstore_step_done(s, st, err, "reserve item id"))
 		id = sqlite3_last_insert_rowid(s->db);
 	g_mutex_unlock(&s->lock);
 	return id;
@@ -994,7 +983,7 @@ static gboolean refuse_uid(sqlstore *s, const store_put *req, gint64 except,
 static store_item *sq_item_put(store *base, const store_put *req,
 			       store_put_result *result, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_item *old = NULL, *item = NULL;
 	store_calendar *cal = NULL;
 	sqlite3_stmt *st;
@@ -1033,20 +1022,20 @@ static store_item *sq_item_put(store *base, const store_put *req,
 	}
 	if (old) {
 		id = old->id;
-		st = stmt(s, "UPDATE items SET uid = ?, data = ?, version = version + 1,"
+		st = sqlstore_stmt(s, "UPDATE items SET uid = ?, data = ?, version = version + 1,"
 			  " mtime_ns = max(?, mtime_ns + 1) WHERE id = ?", err);
 		if (!st)
 			goto fail;
-		bind_text(st, 1, req->uid);
+		sqlstore_bind_text(st, 1, req->uid);
 		sqlite3_bind_blob64(st, 2, bytes, len, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, now_ns());
+		sqlite3_bind_int64(st, 3, sqlstore_now_ns());
 		sqlite3_bind_int64(st, 4, id);
 		j.op = "update";
 		j.old_data = g_bytes_get_data(old->data, &j.old_len);
 		j.old_version = old->version;
 		j.new_version = old->version + 1;
 	} else {
-		st = stmt(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
+		st = sqlstore_stmt(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
 			  " version, mtime_ns) VALUES(?, ?, ?, ?, ?, 1, ?)", err);
 		if (!st)
 			goto fail;
@@ -1055,23 +1044,23 @@ static store_item *sq_item_put(store *base, const store_put *req,
 		else
 			sqlite3_bind_null(st, 1);
 		sqlite3_bind_int64(st, 2, req->calendar_id);
-		bind_text(st, 3, req->name);
-		bind_text(st, 4, req->uid);
+		sqlstore_bind_text(st, 3, req->name);
+		sqlstore_bind_text(st, 4, req->uid);
 		sqlite3_bind_blob64(st, 5, bytes, len, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, now_ns());
+		sqlite3_bind_int64(st, 6, sqlstore_now_ns());
 		j.op = "create";
 		j.new_version = 1;
 	}
-	if (!step_done(s, st, err, "write item"))
+	if (!sqlstore_step_done(s, st, err, "write item"))
 		goto fail;
 	if (!old) {
 		id = sqlite3_last_insert_rowid(s->db);
 		/* keep item ids and reserved ids from ever meeting */
-		st = stmt(s, "INSERT OR IGNORE INTO item_ids(id) VALUES(?)", err);
+		st = sqlstore_stmt(s, "INSERT OR IGNORE INTO item_ids(id) VALUES(?)", err);
 		if (!st)
 			goto fail;
 		sqlite3_bind_int64(st, 1, id);
-		if (!step_done(s, st, err, "reserve item id"))
+		if (!sqlstore_step_done(s, st, err, "reserve item id"))
 			goto fail;
 	}
 	j.item_id = id;
@@ -1098,7 +1087,7 @@ out:
 static gboolean delete_locked(sqlstore *s, store_item *i, gint64 mailbox_id,
 			      GError **err)
 {
-	sqlite3_stmt *st = stmt(s, "DELETE FROM items WHERE id = ?", err);
+	sqlite3_stmt *st = sqlstore_stmt(s, "DELETE FROM items WHERE id = ?", err);
 	journal_entry j = { .op = "delete", .item_id = i->id,
 			    .calendar_id = i->calendar_id, .name = i->name,
 			    .uid = i->uid, .old_version = i->version };
@@ -1107,7 +1096,7 @@ static gboolean delete_locked(sqlstore *s, store_item *i, gint64 mailbox_id,
 		return FALSE;
 	j.old_data = g_bytes_get_data(i->data, &j.old_len);
 	sqlite3_bind_int64(st, 1, i->id);
-	return step_done(s, st, err, "delete item") && journal(s, &j, err) &&
+	return sqlstore_step_done(s, st, err, "delete item") && journal(s, &j, err) &&
 	       touch(s, TOUCH_CALENDAR, i->calendar_id, err) &&
 	       log_change(s, STORE_CHANGE_ITEM_DELETE, mailbox_id, i->calendar_id,
 			  i->id, i->name, 0, NULL, err);
@@ -1115,7 +1104,7 @@ static gboolean delete_locked(sqlstore *s, store_item *i, gint64 mailbox_id,
 
 static gboolean sq_item_delete(store *base, gint64 id, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_item *i = NULL;
 	store_calendar *cal = NULL;
 	gboolean ok = FALSE;
@@ -1141,7 +1130,7 @@ out:
 static gboolean sq_item_rename(store *base, gint64 id, gint64 calendar_id,
 			       const char *name, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	store_item *i = NULL, *target = NULL, *other = NULL;
 	store_calendar *cal = NULL;
 	sqlite3_stmt *st;
@@ -1184,19 +1173,19 @@ static gboolean sq_item_rename(store *base, gint64 id, gint64 calendar_id,
 	}
 	if (target && !delete_locked(s, target, cal->mailbox_id, err))
 		goto fail;
-	st = stmt(s, "UPDATE items SET calendar_id = ?, name = ?,"
+	st = sqlstore_stmt(s, "UPDATE items SET calendar_id = ?, name = ?,"
 		  " mtime_ns = max(?, mtime_ns + 1) WHERE id = ?", err);
 	if (!st)
 		goto fail;
 	sqlite3_bind_int64(st, 1, calendar_id);
-	bind_text(st, 2, name);
-	sqlite3_bind_int64(st, 3, now_ns());
+	sqlstore_bind_text(st, 2, name);
+	sqlite3_bind_int64(st, 3, sqlstore_now_ns());
 	sqlite3_bind_int64(st, 4, id);
 	j.uid = i->uid;
 	j.old_calendar_id = i->calendar_id;
 	j.old_name = i->name;
 	j.old_version = j.new_version = i->version;
-	if (!step_done(s, st, err, "rename item") || !journal(s, &j, err) ||
+	if (!sqlstore_step_done(s, st, err, "rename item") || !journal(s, &j, err) ||
 	    !touch(s, TOUCH_CALENDAR, calendar_id, err) ||
 	    (i->calendar_id != calendar_id &&
 	     !touch(s, TOUCH_CALENDAR, i->calendar_id, err)) ||
@@ -1217,164 +1206,9 @@ out:
 	return ok;
 }
 
-/* ---- change log, runs, stats ---- */
-
-static store_change *row_change(sqlite3_stmt *st)
-{
-	store_change *c = g_new0(store_change, 1);
-
-	c->seq = sqlite3_column_int64(st, 0);
-	c->time_ns = sqlite3_column_int64(st, 1);
-	c->kind = sqlite3_column_int(st, 2);
-	c->mailbox_id = sqlite3_column_int64(st, 3);
-	c->calendar_id = sqlite3_column_int64(st, 4);
-	c->item_id = sqlite3_column_int64(st, 5);
-	c->name = col_text(st, 6);
-	c->old_calendar_id = sqlite3_column_int64(st, 7);
-	c->old_name = col_text(st, 8);
-	c->origin = col_text(st, 9);
-	return c;
-}
-
-static GPtrArray *sq_changes_since(store *base, gint64 seq, int limit,
-				   GError **err)
-{
-	sqlstore *s = SQ(base);
-	sqlite3_stmt *st;
-	GPtrArray *r = NULL;
-
-	g_mutex_lock(&s->lock);
-	st = stmt(s, "SELECT seq, time_ns, kind, mailbox_id, calendar_id, item_id,"
-		  " name, old_calendar_id, old_name, origin FROM changes"
-		  " WHERE seq > ? ORDER BY seq LIMIT ?", err);
-	if (st) {
-		sqlite3_bind_int64(st, 1, seq);
-		sqlite3_bind_int(st, 2, limit);
-		r = collect(s, st, (row_fn)row_change,
-			    (GDestroyNotify)store_change_free, err);
-	}
-	g_mutex_unlock(&s->lock);
-	return r;
-}
-
-static gint64 scalar(sqlstore *s, const char *sql, GError **err)
-{
-	sqlite3_stmt *st = stmt(s, sql, err);
-	gint64 v = -1;
-
-	if (!st)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		db_error(s, err, sql);
-	sqlite3_reset(st);
-	return v;
-}
-
-static gboolean sq_stats(store *base, store_stats *out, GError **err)
-{
-	sqlstore *s = SQ(base);
-	gboolean ok;
-
-	g_mutex_lock(&s->lock);
-	ok = (out->mailboxes = scalar(s, "SELECT count(*) FROM mailboxes", err)) >= 0 &&
-	     (out->calendars = scalar(s, "SELECT count(*) FROM calendars", err)) >= 0 &&
-	     (out->items = scalar(s, "SELECT count(*) FROM items", err)) >= 0 &&
-	     (out->bytes = scalar(s, "SELECT coalesce(sum(length(data)), 0) FROM items", err)) >= 0 &&
-	     (out->journal_entries = scalar(s, "SELECT count(*) FROM journal", err)) >= 0 &&
-	     (out->runs = scalar(s, "SELECT count(*) FROM runs", err)) >= 0 &&
-	     (out->last_change = scalar(s, "SELECT coalesce(max(seq), 0) FROM changes", err)) >= 0;
-	g_mutex_unlock(&s->lock);
-	return ok;
-}
-
-static gint64 sq_root_mtime(store *base, GError **err)
-{
-	sqlstore *s = SQ(base);
-	gint64 v;
-
-	g_mutex_lock(&s->lock);
-	v = scalar(s, "SELECT coalesce((SELECT value FROM meta"
-		   " WHERE key = 'root_mtime_ns'), 0)", err);
-	g_mutex_unlock(&s->lock);
-	return v;
-}
-
-static gint64 sq_last_change(store *base, GError **err)
-{
-	sqlstore *s = SQ(base);
-	gint64 v;
-
-	g_mutex_lock(&s->lock);
-	v = scalar(s, "SELECT coalesce(max(seq), 0) FROM changes", err);
-	g_mutex_unlock(&s->lock);
-	return v;
-}
-
-static gboolean sq_reply_get(store *base, gint64 mailbox_id, const char *uid,
-			     const char *attendee, gint64 *when,
-			     gint64 *sequence, GError **err)
-{
-	sqlstore *s = SQ(base);
-	char *who = g_ascii_strdown(attendee, -1);
-	sqlite3_stmt *st;
-	gboolean found = FALSE;
-	int rc;
-
-	g_mutex_lock(&s->lock);
-	st = stmt(s, "SELECT reply_time, sequence FROM replies"
-		  " WHERE mailbox_id = ? AND uid = ? AND attendee = ?", err);
-	if (st) {
-		sqlite3_bind_int64(st, 1, mailbox_id);
-		bind_text(st, 2, uid);
-		bind_text(st, 3, who);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*when = sqlite3_column_int64(st, 0);
-			*sequence = sqlite3_column_int64(st, 1);
-			found = TRUE;
-		} else if (rc == SQLITE_DONE) {
-			g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
-				    "no reply from %s for %s", attendee, uid);
-		} else {
-			db_error(s, err, "read reply");
-		}
-		sqlite3_reset(st);
-	}
-	g_mutex_unlock(&s->lock);
-	g_free(who);
-	return found;
-}
-
-static gboolean sq_reply_put(store *base, gint64 mailbox_id, const char *uid,
-			     const char *attendee, gint64 when, gint64 sequence,
-			     GError **err)
-{
-	sqlstore *s = SQ(base);
-	char *who = g_ascii_strdown(attendee, -1);
-	sqlite3_stmt *st;
-	gboolean ok = FALSE;
-
-	g_mutex_lock(&s->lock);
-	st = stmt(s, "INSERT OR REPLACE INTO replies(mailbox_id, uid, attendee,"
-		  " reply_time, sequence) VALUES(?, ?, ?, ?, ?)", err);
-	if (st) {
-		sqlite3_bind_int64(st, 1, mailbox_id);
-		bind_text(st, 2, uid);
-		bind_text(st, 3, who);
-		sqlite3_bind_int64(st, 4, when);
-		sqlite3_bind_int64(st, 5, sequence);
-		ok = step_done(s, st, err, "record reply");
-	}
-	g_mutex_unlock(&s->lock);
-	g_free(who);
-	return ok;
-}
-
 static gint64 sq_run_begin(store *base, const char *command, GError **err)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 	gint64 id = 0;
 
 	g_mutex_lock(&s->lock);
@@ -1394,17 +1228,17 @@ static gint64 sq_run_begin(store *base, const char *command, GError **err)
 
 static const char *sq_describe(store *base)
 {
-	return SQ(base)->describe;
+	return sqlstore_of(base)->describe;
 }
 
 static const char *sq_origin(store *base)
 {
-	return SQ(base)->origin;
+	return sqlstore_of(base)->origin;
 }
 
 static void sq_close(store *base)
 {
-	sqlstore *s = SQ(base);
+	sqlstore *s = sqlstore_of(base);
 
 	g_hash_table_destroy(s->stmts);
 	sqlite3_close(s->db);
@@ -1442,17 +1276,19 @@ static const store_ops sqlite_ops = {
 	.item_put = sq_item_put,
 	.item_delete = sq_item_delete,
 	.item_rename = sq_item_rename,
-	.changes_since = sq_changes_since,
-	.stats = sq_stats,
-	.root_mtime = sq_root_mtime,
-	.last_change = sq_last_change,
-	.reply_get = sq_reply_get,
-	.reply_put = sq_reply_put,
+	.changes_since = sqlstore_changes_since,
+	.stats = sqlstore_stats,
+	.root_mtime = sqlstore_root_mtime,
+	.last_change = sqlstore_last_change,
+	.runs_list = sqlstore_runs_list,
+	.journal_list = sqlstore_journal_list,
+	.reply_get = sqlstore_reply_get,
+	.reply_put = sqlstore_reply_put,
 };
 
 static gboolean check_version(sqlstore *s, GError **err)
 {
-	gint64 v = scalar(s, "SELECT coalesce((SELECT value FROM meta"
+	gint64 v = sqlstore_scalar(s, "SELECT coalesce((SELECT value FROM meta"
 			  " WHERE key = 'schema_version'), 0)", err);
 	sqlite3_stmt *st;
 
@@ -1467,12 +1303,12 @@ static gboolean check_version(sqlstore *s, GError **err)
 	}
 	if (v == SCHEMA_VERSION)
 		return TRUE;
-	st = stmt(s, "INSERT OR REPLACE INTO meta(key, value)"
+	st = sqlstore_stmt(s, "INSERT OR REPLACE INTO meta(key, value)"
 		  " VALUES('schema_version', ?)", err);
 	if (!st)
 		return FALSE;
 	sqlite3_bind_int(st, 1, SCHEMA_VERSION);
-	return step_done(s, st, err, "set schema version");
+	return sqlstore_step_done(s, st, err, "set schema version");
 }
 
 static void finalize_stmt(gpointer p)
