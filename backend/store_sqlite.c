@@ -1031,6 +1031,7 @@ static store_item *sq_item_put(store *base, const store_put *req,
 		sqlite3_bind_int64(st, 3, sqlstore_now_ns());
 		sqlite3_bind_int64(st, 4, id);
 		j.op = "update";
+		j.uid = old->uid;	/* undo puts the old bytes back with it */
 		j.old_data = g_bytes_get_data(old->data, &j.old_len);
 		j.old_version = old->version;
 		j.new_version = old->version + 1;

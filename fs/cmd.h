@@ -31,5 +31,8 @@ int cmd_mount_fstab(const cmd_globals *g, int argc, char **argv);
 int cmd_import(const cmd_globals *g, int argc, char **argv);
 int cmd_export(const cmd_globals *g, int argc, char **argv);
 int cmd_tz(const cmd_globals *g, int argc, char **argv);
+int cmd_fix(const cmd_globals *g, int argc, char **argv);
+int cmd_undo(const cmd_globals *g, int argc, char **argv);
+int cmd_journal(const cmd_globals *g, int argc, char **argv);
 
 #endif

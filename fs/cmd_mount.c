@@ -151,6 +151,8 @@ static int run(const cmd_globals *g, const char *store_arg,
 
 	fs_init_state(&fs, c, s, own.timeout);
 	state = 1;
+	/* .calfs/events shows the last changes before the mount, then all */
+	fs.events_from = MAX(0, store_last_change(s, NULL) - 100);
 	ops_dir_register(&ops);
 	ops_file_register(&ops);
 	fuse_opt_add_arg(&args, "calfs");

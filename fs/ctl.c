@@ -94,10 +94,9 @@ static GBytes *errors_text(fs_ctx *fs, gint64 mailbox_id)
 
 /* The track-status report of mailbox_id (0: all), made again only when
  * the store changed since.  Newly allocated. */
-static char *report_text(fs_ctx *fs, gint64 mailbox_id, GError **err)
+static char *cached_report_text(fs_ctx *fs, gint64 mailbox_id, GError **err)
 {
 	gint64 seq = store_last_change(fs->store, err);
-	report_counts counts = { 0 };
 	cached_report *r;
 	char *text;
 
@@ -109,9 +108,8 @@ static char *report_text(fs_ctx *fs, gint64 mailbox_id, GError **err)
 	g_mutex_unlock(&fs->ctl_lock);
 	if (text)
 		return text;
-	if (!report_scan(fs->store, fs->conf, mailbox_id, &counts, err))
+	if (!(text = report_text(fs->store, fs->conf, mailbox_id, err)))
 		return NULL;
-	text = report_format(&counts);
 	r = g_new0(cached_report, 1);
 	r->seq = seq;
 	r->text = g_strdup(text);
@@ -136,7 +134,7 @@ static GBytes *mailbox_report(fs_ctx *fs, gint64 mailbox_id, GError **err)
 	if (!mb)
 		return NULL;
 	if (!(cals = store_calendar_list(fs->store, mailbox_id, err)) ||
-	    !(text = report_text(fs, mailbox_id, err))) {
+	    !(text = cached_report_text(fs, mailbox_id, err))) {
 		if (cals)
 			g_ptr_array_unref(cals);
 		store_mailbox_free(mb);
@@ -212,6 +210,135 @@ static GBytes *mailbox_zone(fs_ctx *fs, gint64 mailbox_id, GError **err)
 	return b;
 }
 
+static char *stamp_ns(gint64 ns)
+{
+	GDateTime *dt = g_date_time_new_from_unix_utc(ns / 1000000000);
+	char *s = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+
+	g_date_time_unref(dt);
+	return s;
+}
+
+/* "mailbox/calendar/name", or what is known of it. */
+static char *place(fs_ctx *fs, gint64 calendar_id, const char *name)
+{
+	calinfo *ci = calendar_id ? view_calinfo(fs, calendar_id, NULL) : NULL;
+	char *p = ci ? g_strdup_printf("%s/%s/%s", ci->mailbox, ci->calendar, name ? name : "")
+		     : g_strdup_printf("calendar %" G_GINT64_FORMAT "/%s", calendar_id,
+				       name ? name : "");
+
+	view_calinfo_free(ci);
+	return p;
+}
+
+static const char *change_kind(store_change_kind k)
+{
+	switch (k) {
+	case STORE_CHANGE_ITEM_CREATE:
+		return "create";
+	case STORE_CHANGE_ITEM_UPDATE:
+		return "update";
+	case STORE_CHANGE_ITEM_DELETE:
+		return "delete";
+	case STORE_CHANGE_ITEM_RENAME:
+		return "rename";
+	case STORE_CHANGE_CALENDAR:
+		return "calendar";
+	case STORE_CHANGE_MAILBOX:
+		return "mailbox";
+	}
+	return "change";
+}
+
+/* The change log from fs->events_from on, one change a line: it only ever
+ * grows while mounted, so tail -f follows it. */
+static GBytes *events_text(fs_ctx *fs, GError **err)
+{
+	GPtrArray *ch = store_changes_since(fs->store, fs->events_from, 100000, err);
+	GString *s;
+
+	if (!ch)
+		return NULL;
+	s = g_string_new(NULL);
+	for (guint i = 0; i < ch->len; i++) {
+		store_change *c = ch->pdata[i];
+		char *when = stamp_ns(c->time_ns), *what;
+
+		if (c->kind == STORE_CHANGE_MAILBOX)
+			what = g_strdup(c->name ? c->name : c->old_name ? c->old_name : "");
+		else if (c->kind == STORE_CHANGE_CALENDAR)
+			what = place(fs, c->calendar_id, NULL);
+		else
+			what = place(fs, c->calendar_id, c->name);
+		g_string_append_printf(s, "%s %" G_GINT64_FORMAT " %s %s", when, c->seq,
+				       change_kind(c->kind), what);
+		if (c->kind == STORE_CHANGE_ITEM_RENAME) {
+			char *from = place(fs, c->old_calendar_id, c->old_name);
+
+			g_string_append_printf(s, " from %s", from);
+			g_free(from);
+		}
+		g_string_append_printf(s, " (%s)\n", c->origin);
+		g_free(when);
+		g_free(what);
+	}
+	g_ptr_array_unref(ch);
+	return g_string_free_to_bytes(s);
+}
+
+static gint by_id(gconstpointer a, gconstpointer b)
+{
+	const store_journal_entry *x = *(store_journal_entry *const *)a;
+	const store_journal_entry *y = *(store_journal_entry *const *)b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* A mailbox's journal: what each run changed in it, oldest first. */
+static GBytes *log_text(fs_ctx *fs, gint64 mailbox_id, GError **err)
+{
+	GPtrArray *cals = store_calendar_list(fs->store, mailbox_id, err), *runs, *all;
+	GHashTable *commands;
+	GString *s;
+
+	if (!cals || !(runs = store_runs_list(fs->store, err))) {
+		if (cals)
+			g_ptr_array_unref(cals);
+		return NULL;
+	}
+	commands = g_hash_table_new(g_int64_hash, g_int64_equal);
+	for (guint i = 0; i < runs->len; i++)
+		g_hash_table_insert(commands, &((store_run *)runs->pdata[i])->id,
+				    ((store_run *)runs->pdata[i])->command);
+	all = g_ptr_array_new_with_free_func((GDestroyNotify)store_journal_entry_free);
+	for (guint i = 0; i < cals->len; i++) {
+		GPtrArray *j = store_journal_list(fs->store, 0, ((store_calendar *)cals->pdata[i])->id,
+						  1000, NULL);
+
+		for (guint k = 0; j && k < j->len; k++)
+			g_ptr_array_add(all, g_steal_pointer(&j->pdata[k]));
+		if (j)
+			g_ptr_array_unref(j);
+	}
+	g_ptr_array_sort(all, by_id);
+	s = g_string_new(NULL);
+	for (guint i = all->len > 1000 ? all->len - 1000 : 0; i < all->len; i++) {
+		store_journal_entry *e = all->pdata[i];
+		char *when = stamp_ns(e->time_ns), *what = place(fs, e->calendar_id, e->name);
+		const char *cmd = g_hash_table_lookup(commands, &e->run_id);
+
+		g_string_append_printf(s, "%s run %" G_GINT64_FORMAT " (%s): %s %s\n", when,
+				       e->run_id, cmd ? cmd : "?", e->op, what);
+		g_free(when);
+		g_free(what);
+	}
+	g_ptr_array_unref(all);
+	g_hash_table_destroy(commands);
+	g_ptr_array_unref(runs);
+	g_ptr_array_unref(cals);
+	return g_string_free_to_bytes(s);
+}
+
 static const char *yes(gboolean b)
 {
 	return b ? "true" : "false";
@@ -225,7 +352,7 @@ static GBytes *status_text(fs_ctx *fs, GError **err)
 	char *report;
 
 	if (!store_stats_get(fs->store, &st, err) ||
-	    !(report = report_text(fs, 0, err)))
+	    !(report = cached_report_text(fs, 0, err)))
 		return NULL;
 	g_mutex_lock(&fs->ctl_lock);
 	refused = fs->refused;
@@ -266,6 +393,10 @@ GBytes *ctl_content(fs_ctx *fs, fuse_ino_t ino, GError **err)
 		return mailbox_report(fs, ino_id(ino), err);
 	case CTL_TIMEZONE:
 		return mailbox_zone(fs, ino_id(ino), err);
+	case CTL_EVENTS:
+		return events_text(fs, err);
+	case CTL_LOG:
+		return log_text(fs, ino_id(ino), err);
 	case CTL_TIMEZONES:
 	case CTL_CONFLICTS:
 	case CTL_NONEXISTENT: {

@@ -45,6 +45,8 @@ typedef struct {
 	GHashTable *kept;	/* item id -> version the kernel has cached */
 	GHashTable *extracted;	/* mailbox id -> extracted zone (view.c) */
 
+	gint64 events_from;	/* .calfs/events starts after this change */
+
 	GMutex ctl_lock;
 	GHashTable *reports;	/* mailbox id (0: all) -> cached report */
 	GQueue *errors;		/* char* lines, newest last */

@@ -32,7 +32,9 @@ enum {
 	CTL_TIMEZONE = 5,	/* MAILBOX/.calfs/timezone, writable */
 	CTL_TIMEZONES = 6,	/* .calfs/timezones.tsv */
 	CTL_CONFLICTS = 7,	/* .calfs/conflicts.txt */
-	CTL_NONEXISTENT = 8	/* .calfs/nonexistent.txt */
+	CTL_NONEXISTENT = 8,	/* .calfs/nonexistent.txt */
+	CTL_EVENTS = 9,		/* .calfs/events: the change log, growing */
+	CTL_LOG = 10		/* MAILBOX/.calfs/log: its journal */
 };
 
 enum {

@@ -26,6 +26,9 @@ static const char usage[] =
 	"  export --imip [--cancel] MAILBOX/CALENDAR/ITEM.ics DIR\n"
 	"                                         an update or cancellation for the attendees\n"
 	"  tz                                     time-zone extraction report\n"
+	"  fix [--dry-run] [--mailbox M]...       persist repairs and rebases, journaled\n"
+	"  undo RUN                               put back what a journal run changed\n"
+	"  journal                                list the journal runs\n"
 	"\n"
 	"  -c CONF       the configuration (default ./mount.conf when it exists)\n"
 	"  --store DB    the SQLite store, overriding [store] path\n"
@@ -154,6 +157,12 @@ int main(int argc, char **argv)
 		rc = cmd_export(&g, argc - i, argv + i);
 	else if (!strcmp(cmd, "tz"))
 		rc = cmd_tz(&g, argc - i, argv + i);
+	else if (!strcmp(cmd, "fix"))
+		rc = cmd_fix(&g, argc - i, argv + i);
+	else if (!strcmp(cmd, "undo"))
+		rc = cmd_undo(&g, argc - i, argv + i);
+	else if (!strcmp(cmd, "journal"))
+		rc = cmd_journal(&g, argc - i, argv + i);
 	else if (!strcmp(cmd, "help")) {
 		fputs(usage, stdout);
 		rc = 0;

@@ -37,6 +37,7 @@ typedef struct {
 	node *node;		/* FH_NODE, or FH_ITEM for a new file */
 	node *held;		/* a new file's node after it was stored */
 	GBytes *snapshot;	/* what reads return when not writable */
+	fuse_ino_t growing;	/* a control file read anew past its end, or 0 */
 	GByteArray *buf;	/* contents being written */
 	gboolean dirty;
 } fh;
@@ -265,6 +266,8 @@ static fh *open_ino(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
 		} else if ((b = ctl_content(fs, ino, err))) {
 			h = fh_new(FH_SNAPSHOT);
 			h->snapshot = b;
+			if (ino_sub(ino) == CTL_EVENTS)
+				h->growing = ino;
 			fi->direct_io = 1;
 		}
 		break;
@@ -420,6 +423,15 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		g_mutex_unlock(&fs->nodes_lock);
 	} else {
 		g_mutex_lock(&h->lock);
+		if (h->growing && (gsize)off >= g_bytes_get_size(h->snapshot)) {
+			/* tail -f reads on past the end: what came since */
+			GBytes *now = ctl_content(fs, h->growing, NULL);
+
+			if (now) {
+				g_bytes_unref(h->snapshot);
+				h->snapshot = now;
+			}
+		}
 		if (h->buf)
 			b = slice(h->buf->data, h->buf->len, NULL, size, off);
 		else

@@ -599,6 +599,10 @@ fuse_ino_t view_lookup(fs_ctx *fs, fuse_ino_t parent, const char *name,
 			return ino_make(INO_CTL, CTL_CONFLICTS, 0);
 		if (!ino_id(parent) && !strcmp(name, "nonexistent.txt"))
 			return ino_make(INO_CTL, CTL_NONEXISTENT, 0);
+		if (!ino_id(parent) && !strcmp(name, "events"))
+			return ino_make(INO_CTL, CTL_EVENTS, 0);
+		if (ino_id(parent) && !strcmp(name, "log"))
+			return ino_make(INO_CTL, CTL_LOG, ino_id(parent));
 		if (!ino_id(parent) && !strcmp(name, "status"))
 			return ino_make(INO_CTL, CTL_STATUS, 0);
 		not_found(err, name);
@@ -739,7 +743,9 @@ GPtrArray *view_list(fs_ctx *fs, fuse_ino_t ino, GError **err)
 		if (id) {
 			add_entry(out, "report", ino_make(INO_CTL, CTL_REPORT, id), S_IFREG);
 			add_entry(out, "timezone", ino_make(INO_CTL, CTL_TIMEZONE, id), S_IFREG);
+			add_entry(out, "log", ino_make(INO_CTL, CTL_LOG, id), S_IFREG);
 		} else {
+			add_entry(out, "events", ino_make(INO_CTL, CTL_EVENTS, 0), S_IFREG);
 			add_entry(out, "timezones.tsv", ino_make(INO_CTL, CTL_TIMEZONES, 0), S_IFREG);
 			add_entry(out, "conflicts.txt", ino_make(INO_CTL, CTL_CONFLICTS, 0), S_IFREG);
 			add_entry(out, "nonexistent.txt", ino_make(INO_CTL, CTL_NONEXISTENT, 0),
