@@ -162,6 +162,7 @@ typedef struct {
 	gint64 (*root_mtime)(store *s, GError **err);
 	gint64 (*last_change)(store *s, GError **err);
 
+	gboolean (*probe)(store *s, int wait_ms, GError **err);
 	GPtrArray *(*runs_list)(store *s, GError **err);
 	GPtrArray *(*journal_list)(store *s, gint64 run_id, gint64 calendar_id,
 				   int limit, GError **err);
@@ -380,6 +381,13 @@ static inline gboolean store_stats_get(store *s, store_stats *out, GError **err)
 static inline gint64 store_root_mtime(store *s, GError **err)
 {
 	return s->ops->root_mtime(s, err);
+}
+
+/* store_probe: whether the store can be written now, waiting at most
+ * wait_ms for another process's transaction (BUSY when it stays locked). */
+static inline gboolean store_probe(store *s, int wait_ms, GError **err)
+{
+	return s->ops->probe(s, wait_ms, err);
 }
 
 /* store_runs_list: the journal runs, newest first, with counts

@@ -1207,6 +1207,21 @@ out:
 	return ok;
 }
 
+static gboolean sq_probe(store *base, int wait_ms, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	gboolean ok;
+
+	g_mutex_lock(&s->lock);
+	sqlite3_busy_timeout(s->db, wait_ms);
+	ok = begin(s, err);
+	if (ok)
+		rollback(s);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
 static gint64 sq_run_begin(store *base, const char *command, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
@@ -1281,6 +1296,7 @@ static const store_ops sqlite_ops = {
 	.stats = sqlstore_stats,
 	.root_mtime = sqlstore_root_mtime,
 	.last_change = sqlstore_last_change,
+	.probe = sq_probe,
 	.runs_list = sqlstore_runs_list,
 	.journal_list = sqlstore_journal_list,
 	.reply_get = sqlstore_reply_get,

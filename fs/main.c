@@ -29,6 +29,7 @@ static const char usage[] =
 	"  fix [--dry-run] [--mailbox M]...       persist repairs and rebases, journaled\n"
 	"  undo RUN                               put back what a journal run changed\n"
 	"  journal                                list the journal runs\n"
+	"  check [-o OPTS] [MOUNTPOINT]           diagnose the machine, config and mount\n"
 	"\n"
 	"  -c CONF       the configuration (default ./mount.conf when it exists)\n"
 	"  --store DB    the SQLite store, overriding [store] path\n"
@@ -163,6 +164,8 @@ int main(int argc, char **argv)
 		rc = cmd_undo(&g, argc - i, argv + i);
 	else if (!strcmp(cmd, "journal"))
 		rc = cmd_journal(&g, argc - i, argv + i);
+	else if (!strcmp(cmd, "check"))
+		rc = cmd_check(&g, argc - i, argv + i);
 	else if (!strcmp(cmd, "help")) {
 		fputs(usage, stdout);
 		rc = 0;
