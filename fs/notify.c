@@ -85,11 +85,13 @@ static void item_change(notifier *n, const store_change *c)
 	fuse_ino_t item = ino_make(INO_ITEM, 0, c->item_id);
 	fuse_ino_t raw_item = ino_make(INO_RAW, RAW_ITEM, c->item_id);
 
+	/* New names need nothing: the kernel caches no negative entries
+	 * (ops_dir.c), and invalidating the name could hit a dentry a
+	 * client has just looked up, which a later notify_delete would then
+	 * not find. */
 	view_forget_render(n->fs, c->item_id);
 	switch (c->kind) {
 	case STORE_CHANGE_ITEM_CREATE:
-		entry(n, cal, c->name);
-		entry(n, raw_cal, c->name);
 		break;
 	case STORE_CHANGE_ITEM_UPDATE:
 		inode(n, item, 0);
@@ -105,9 +107,6 @@ static void item_change(notifier *n, const store_change *c)
 
 		deleted(n, old, item, c->old_name);
 		deleted(n, raw_old, raw_item, c->old_name);
-		entry(n, old, c->old_name);
-		entry(n, cal, c->name);
-		entry(n, raw_cal, c->name);
 		inode(n, item, -1);
 		inode(n, old, -1);
 		break;
@@ -138,8 +137,6 @@ static void dir_change(notifier *n, const store_change *c)
 		deleted(n, parent, child, c->old_name);
 		deleted(n, raw_parent, raw_child, c->old_name);
 	} else {
-		entry(n, parent, c->name);
-		entry(n, raw_parent, c->name);
 		inode(n, child, 0);
 	}
 	inode(n, parent, 0);

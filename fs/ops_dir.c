@@ -59,8 +59,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	if (!ino) {
 		if (g_error_matches(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
-			/* a negative entry, cached like the positive ones */
-			struct fuse_entry_param e = { .entry_timeout = fs->timeout };
+			/* a negative entry, not cached: what another process
+			 * creates is seen at once, and no notification has to
+			 * chase cached negative entries */
+			struct fuse_entry_param e = { .entry_timeout = 0 };
 
 			g_error_free(err);
 			fuse_reply_entry(req, &e);
