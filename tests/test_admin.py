@@ -285,3 +285,32 @@ def test_check_stale_mount(calfs):
             % calfs.mnt in r.stdout
     finally:
         subprocess.run(["fusermount3", "-u", "-z", str(calfs.mnt)], capture_output=True)
+
+
+def test_events_follow_with_tail(calfs):
+    calfs.import_items("alice@example.com", {"a.ics": ics("a")})
+    calfs.mount()
+    events = calfs.path(".calfs", "events")
+    assert "create alice@example.com/Calendar/a.ics" in events.read_text()
+    out = calfs.dir / "tail.txt"
+    with open(out, "w") as f:
+        tail = subprocess.Popen(["tail", "-n", "0", "-f", str(events)], stdout=f)
+        try:
+            # a change made before tail took its place at the end is not
+            # shown: make changes until one is, then it follows the file
+            for n in range(5):
+                calfs.import_items("alice@example.com", {"b%d.ics" % n: ics("b%d" % n)})
+                try:
+                    wait_for(lambda: "create alice@example.com/Calendar/b" in out.read_text(),
+                             2, "tail -f to show a change")
+                    break
+                except AssertionError:
+                    continue
+            assert "create alice@example.com/Calendar/b" in out.read_text()
+            os.unlink(calfs.path("alice@example.com", "Calendar", "a.ics"))
+            wait_for(lambda: "delete alice@example.com/Calendar/a.ics" in out.read_text(),
+                     5, "tail -f to show the deletion")
+        finally:
+            tail.terminate()
+            tail.wait()
+    calfs.umount()
