@@ -28,22 +28,75 @@ static void failed(run *r, const char *mailbox, const char *why)
 	g_mutex_unlock(&r->lock);
 }
 
+/* One mailbox being fixed. */
+typedef struct {
+	run *r;
+	store_mailbox *mb;
+	render_options o;	/* the read view's options */
+	ingest_replies replies;
+	gboolean zone_known;	/* o.tz.mailbox_zone is final */
+	char *zone;		/* the zone found for it (owned), or NULL */
+	char *base_key;		/* render key of items that need no zone */
+	char *zone_key;		/* and of those that do, once zone_known */
+} box;
+
 /* The zone the read view uses for the mailbox's UTC items when mount.conf
- * names none: the stored one, else the extracted one. */
-static char *view_zone(run *r, const store_mailbox *mb)
+ * names none: the stored one, else the extracted one (a scan of the
+ * mailbox: done only when an item needs it). */
+static void ensure_zone(box *b)
+{
+	tzscan_mailbox *scan;
+
+	if (b->zone_known)
+		return;
+	b->zone_known = TRUE;
+	if (b->mb->timezone) {
+		b->zone = g_strdup(b->mb->timezone);
+	} else if (b->r->o->rebase) {
+		scan = tzscan_mailbox_scan(b->r->s, b->r->c, b->mb, NULL);
+		if (scan && !strcmp(scan->status, "ok"))
+			b->zone = g_strdup(scan->resolved);
+		tzscan_mailbox_free(scan);
+	}
+	b->o.tz.mailbox_zone = b->zone;
+	b->zone_key = render_key(&b->o, b->o.tz.mailbox_zone);
+}
+
+static void box_init(box *b, run *r, store_mailbox *mb)
 {
 	const conf_mailbox *cm = conf_mailbox_get(r->c, mb->name);
-	tzscan_mailbox *scan;
-	char *z;
 
-	if (mb->timezone)
-		return g_strdup(mb->timezone);
-	if ((cm && cm->timezone) || !r->o->rebase)
-		return NULL;
-	scan = tzscan_mailbox_scan(r->s, r->c, mb, NULL);
-	z = scan && !strcmp(scan->status, "ok") ? g_strdup(scan->resolved) : NULL;
-	tzscan_mailbox_free(scan);
-	return z;
+	memset(b, 0, sizeof(*b));
+	b->r = r;
+	b->mb = mb;
+	ingest_replies_init(&b->replies, r->s, mb->id);
+	b->o = render_options_read(r->c, mb->name, NULL);
+	b->o.repair = r->o->repair;
+	b->o.rebase = r->o->rebase && r->c->rebase;
+	b->o.ctx = &b->replies.ctx;
+	b->base_key = render_key(&b->o, NULL);
+	if (cm && cm->timezone) {	/* mount.conf's zone: known at once */
+		b->zone_known = TRUE;
+		b->zone_key = render_key(&b->o, b->o.tz.mailbox_zone);
+	}
+}
+
+static void box_clear(box *b)
+{
+	g_free(b->zone);
+	g_free(b->base_key);
+	g_free(b->zone_key);
+}
+
+/* Whether a listed item was found clean under this mailbox's keys. */
+static gboolean known_clean(box *b, const store_item *li)
+{
+	if (!li->checked)
+		return FALSE;
+	if (!strcmp(li->checked, b->base_key))
+		return TRUE;
+	ensure_zone(b);
+	return !strcmp(li->checked, b->zone_key);
 }
 
 static void count(run *r, const render_log *log, gboolean changed)
@@ -51,62 +104,106 @@ static void count(run *r, const render_log *log, gboolean changed)
 	g_mutex_lock(&r->lock);
 	r->st->items_done++;
 	r->st->items_changed += changed;
-	r->st->items_repaired += log->repairs->len > 0;
-	r->st->repairs += log->repairs->len;
-	for (guint i = 0; i < log->repairs->len; i++) {
-		int rule = ((repair_fix *)log->repairs->pdata[i])->rule;
+	if (log) {
+		r->st->items_repaired += log->repairs->len > 0;
+		r->st->repairs += log->repairs->len;
+		for (guint i = 0; i < log->repairs->len; i++) {
+			int rule = ((repair_fix *)log->repairs->pdata[i])->rule;
 
-		if (rule >= 0 && rule < (int)G_N_ELEMENTS(r->st->by_rule))
-			r->st->by_rule[rule]++;
-	}
-	for (guint i = 0; i < log->rebases->len; i++) {
-		int kind = ((tz_fix *)log->rebases->pdata[i])->kind;
+			if (rule >= 0 && rule < (int)G_N_ELEMENTS(r->st->by_rule))
+				r->st->by_rule[rule]++;
+		}
+		for (guint i = 0; i < log->rebases->len; i++) {
+			tz_fix *f = log->rebases->pdata[i];
 
-		if (kind == TZ_FIX_CONFLICT)
-			r->st->conflicts++;
-		else if (((tz_fix *)log->rebases->pdata[i])->applied)
-			r->st->rebases++;
+			if (f->kind == TZ_FIX_CONFLICT)
+				r->st->conflicts++;
+			else if (f->applied)
+				r->st->rebases++;
+		}
 	}
 	if (r->o->progress)
 		r->o->progress(r->st, r->o->data);
 	g_mutex_unlock(&r->lock);
 }
 
-/* Fix one item; FALSE only when the store fails. */
-static gboolean fix_item(run *r, const store_mailbox *mb, const store_calendar *cal,
-			 gint64 id, const render_options *o, GError **err)
+static void tell(run *r, box *b, const store_calendar *cal, const store_item *it,
+		 const render_log *log)
 {
-	store_item *it = store_item_get(r->s, id, TRUE, NULL);
+	char *path, *what;
+
+	if (!r->o->changed)
+		return;
+	path = g_strdup_printf("%s/%s/%s", b->mb->name, cal->name, it->name);
+	what = render_describe(log);
+	g_mutex_lock(&r->lock);
+	r->o->changed(path, what, r->o->data);
+	g_mutex_unlock(&r->lock);
+	g_free(path);
+	g_free(what);
+}
+
+static gboolean unapplied(const render_log *log)
+{
+	for (guint i = 0; i < log->rebases->len; i++)
+		if (!((tz_fix *)log->rebases->pdata[i])->applied)
+			return TRUE;
+	return FALSE;
+}
+
+/* Fix one listed item; FALSE only when the store fails. */
+static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li,
+			 GError **err)
+{
+	run *r = b->r;
+	store_item *it;
 	render_log log;
 	GBytes *out;
 	gboolean changed, ok = TRUE;
+	gint64 id, version;
 
-	if (!it)
+	if (known_clean(b, li)) {	/* the skip path: not even read */
+		count(r, NULL, FALSE);
+		return TRUE;
+	}
+	if (!(it = store_item_get(r->s, li->id, TRUE, NULL)))
 		return TRUE;	/* gone since the listing */
 	render_log_init(&log);
-	out = render_item(it->data, o, &log);
+	out = render_item(it->data, &b->o, &log);
+	if (log.zone_consulted && !b->zone_known) {
+		/* it depends on the mailbox's zone: render again with it */
+		ensure_zone(b);
+		render_log_clear(&log);
+		render_log_init(&log);
+		g_bytes_unref(out);
+		out = render_item(it->data, &b->o, &log);
+	}
 	changed = !g_bytes_equal(out, it->data);
+	id = it->id;
+	version = it->version;
 	if (changed && !r->o->dry_run) {
-		char *outbox = conf_outbox(r->c, mb->name);
+		char *outbox = conf_outbox(r->c, b->mb->name);
 		ingest_target t = { .calendar_id = cal->id, .name = it->name,
-				    .mode = ITEM_CHECK_LENIENT, .policy = o,
-				    .mailbox = mb->name, .outbox = outbox };
+				    .mode = ITEM_CHECK_LENIENT, .policy = &b->o,
+				    .mailbox = b->mb->name, .outbox = outbox };
 		store_item *done = ingest_item(r->s, &t, it->data, NULL, NULL, err);
 
 		ok = done != NULL;
+		if (done) {
+			id = done->id;
+			version = done->version;
+		}
 		store_item_free(done);
 		g_free(outbox);
 	}
-	if (ok && changed && r->o->changed) {
-		char *path = g_strdup_printf("%s/%s/%s", mb->name, cal->name, it->name);
-		char *what = render_describe(&log);
-
-		g_mutex_lock(&r->lock);
-		r->o->changed(path, what, r->o->data);
-		g_mutex_unlock(&r->lock);
-		g_free(path);
-		g_free(what);
-	}
+	/* what is stored now renders unchanged under this key; items that
+	 * keep a conflict or a report-only change are looked at every time,
+	 * so that the reports go on counting them */
+	if (ok && !r->o->dry_run && !unapplied(&log))
+		store_item_set_checked(r->s, id, version,
+				       log.zone_consulted ? b->zone_key : b->base_key, NULL);
+	if (ok && changed)
+		tell(r, b, cal, it, &log);
 	if (ok)
 		count(r, &log, changed);
 	render_log_clear(&log);
@@ -121,15 +218,9 @@ static void fix_mailbox(gpointer data, gpointer user)
 	run *r = user;
 	GError *e = NULL;
 	GPtrArray *cals = store_calendar_list(r->s, mb->id, &e);
-	ingest_replies replies;
-	render_options o;
-	char *zone = view_zone(r, mb);
+	box b;
 
-	ingest_replies_init(&replies, r->s, mb->id);
-	o = render_options_read(r->c, mb->name, zone);
-	o.repair = r->o->repair;
-	o.rebase = r->o->rebase && r->c->rebase;
-	o.ctx = &replies.ctx;
+	box_init(&b, r, mb);
 	for (guint i = 0; cals && i < cals->len && !e; i++) {
 		store_calendar *cal = cals->pdata[i];
 		GPtrArray *items;
@@ -139,7 +230,7 @@ static void fix_mailbox(gpointer data, gpointer user)
 		if (!(items = store_item_list(r->s, cal->id, &e)))
 			break;
 		for (guint k = 0; k < items->len && !e; k++)
-			fix_item(r, mb, cal, ((store_item *)items->pdata[k])->id, &o, &e);
+			fix_item(&b, cal, items->pdata[k], &e);
 		g_ptr_array_unref(items);
 	}
 	if (e) {
@@ -151,7 +242,7 @@ static void fix_mailbox(gpointer data, gpointer user)
 	g_mutex_unlock(&r->lock);
 	if (cals)
 		g_ptr_array_unref(cals);
-	g_free(zone);
+	box_clear(&b);
 	store_mailbox_free(mb);
 }
 

@@ -36,6 +36,7 @@ render_options render_options_write(const conf *c, const char *mailbox,
 
 void render_log_init(render_log *l)
 {
+	l->zone_consulted = FALSE;
 	l->repairs = g_ptr_array_new_with_free_func((GDestroyNotify)repair_fix_free);
 	l->rebases = g_ptr_array_new_with_free_func((GDestroyNotify)tz_fix_free);
 }
@@ -50,6 +51,21 @@ static void move_all(GPtrArray *from, GPtrArray *to)
 {
 	for (guint i = 0; i < from->len; i++)
 		g_ptr_array_add(to, g_steal_pointer(&from->pdata[i]));
+}
+
+/* Bump when a change to the rules changes what renderings are. */
+#define RULES_VERSION "calfs-render-1"
+
+char *render_key(const render_options *o, const char *zone)
+{
+	char *text = g_strdup_printf("%s|%d|%d|%d|%d|%" G_GINT64_FORMAT "|%s|%s", RULES_VERSION,
+				     o->repair, o->rebase, o->tz.recurring_only,
+				     o->tz.report_only, o->tz.created_before,
+				     tz_tzdata_version(), zone ? zone : "");
+	char *key = g_compute_checksum_for_string(G_CHECKSUM_SHA1, text, -1);
+
+	g_free(text);
+	return key;
 }
 
 GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
@@ -69,8 +85,13 @@ GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
 		return g_bytes_ref(stored);
 	if (repair)
 		fixes = repair_component(cal, o->ctx);
-	if (rebase)
-		moves = tz_rebase(cal, &o->tz);
+	if (rebase) {
+		tz_options tz = o->tz;
+
+		if (log)
+			tz.zone_consulted = &log->zone_consulted;
+		moves = tz_rebase(cal, &tz);
+	}
 	icalcomponent_free(cal);
 	step = repair_apply_text(stored, fixes);
 	out = tz_apply_text(step, moves);

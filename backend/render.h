@@ -35,7 +35,14 @@ render_options render_options_write(const conf *c, const char *mailbox,
 typedef struct {
 	GPtrArray *repairs;	/* repair_fix* */
 	GPtrArray *rebases;	/* tz_fix* (conflicts included) */
+	gboolean zone_consulted;	/* the mailbox's zone made a difference */
 } render_log;
+
+/* render_key: what an item's rendering depends on besides its bytes: the
+ * options, calfs's rules and the system's tzdata, and zone (the mailbox's
+ * zone; NULL for items whose rendering did not consult it).  Rendering
+ * under the same key gives the same result.  Newly allocated. */
+char *render_key(const render_options *o, const char *zone);
 
 /* render_log_init: empty arrays that free their elements. */
 void render_log_init(render_log *l);

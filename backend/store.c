@@ -26,6 +26,7 @@ void store_item_free(store_item *i)
 		return;
 	g_free(i->name);
 	g_free(i->uid);
+	g_free(i->checked);
 	if (i->data)
 		g_bytes_unref(i->data);
 	g_free(i);

@@ -49,6 +49,8 @@ typedef struct {
 	gsize size;		/* length of the stored bytes */
 	gint64 version;		/* 1 when created, +1 on every change */
 	gint64 mtime_ns;
+	char *checked;		/* render key under which the bytes render
+				 * unchanged (store_item_set_checked), or NULL */
 } store_item;
 
 typedef enum {
@@ -163,6 +165,8 @@ typedef struct {
 	gint64 (*last_change)(store *s, GError **err);
 
 	gboolean (*probe)(store *s, int wait_ms, GError **err);
+	gboolean (*item_set_checked)(store *s, gint64 id, gint64 version,
+				     const char *key, GError **err);
 	GPtrArray *(*runs_list)(store *s, GError **err);
 	GPtrArray *(*journal_list)(store *s, gint64 run_id, gint64 calendar_id,
 				   int limit, GError **err);
@@ -381,6 +385,15 @@ static inline gboolean store_stats_get(store *s, store_stats *out, GError **err)
 static inline gint64 store_root_mtime(store *s, GError **err)
 {
 	return s->ops->root_mtime(s, err);
+}
+
+/* store_item_set_checked: record that version of item id renders
+ * unchanged under render key key (cleared when its bytes change).  Not a
+ * change: no journal, no change log, no new version. */
+static inline gboolean store_item_set_checked(store *s, gint64 id, gint64 version,
+					      const char *key, GError **err)
+{
+	return s->ops->item_set_checked(s, id, version, key, err);
 }
 
 /* store_probe: whether the store can be written now, waiting at most

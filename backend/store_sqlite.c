@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 10000
 
 
@@ -36,6 +36,7 @@ static const char schema[] =
 	" data BLOB NOT NULL,"
 	" version INTEGER NOT NULL,"
 	" mtime_ns INTEGER NOT NULL,"
+	" checked TEXT,"	/* render key under which data renders unchanged */
 	" UNIQUE(calendar_id, name));"
 	"CREATE INDEX IF NOT EXISTS items_by_uid ON items(calendar_id, uid);"
 	"CREATE TABLE IF NOT EXISTS runs("
@@ -805,7 +806,7 @@ out:
 
 /* ---- items ---- */
 
-#define ITEM_COLS "id, calendar_id, name, uid, length(data), version, mtime_ns"
+#define ITEM_COLS "id, calendar_id, name, uid, length(data), version, mtime_ns, checked"
 #define ITEM_COLS_DATA ITEM_COLS ", data"
 
 static store_item *row_item(sqlite3_stmt *st)
@@ -819,6 +820,7 @@ static store_item *row_item(sqlite3_stmt *st)
 	i->size = sqlite3_column_int64(st, 4);
 	i->version = sqlite3_column_int64(st, 5);
 	i->mtime_ns = sqlite3_column_int64(st, 6);
+	i->checked = sqlstore_col_text(st, 7);
 	return i;
 }
 
@@ -826,8 +828,8 @@ static store_item *row_item_data(sqlite3_stmt *st)
 {
 	store_item *i = row_item(st);
 
-	i->data = g_bytes_new(sqlite3_column_blob(st, 7),
-			      sqlite3_column_bytes(st, 7));
+	i->data = g_bytes_new(sqlite3_column_blob(st, 8),
+			      sqlite3_column_bytes(st, 8));
 	return i;
 }
 
@@ -1023,7 +1025,7 @@ static store_item *sq_item_put(store *base, const store_put *req,
 	if (old) {
 		id = old->id;
 		st = sqlstore_stmt(s, "UPDATE items SET uid = ?, data = ?, version = version + 1,"
-			  " mtime_ns = max(?, mtime_ns + 1) WHERE id = ?", err);
+			  " mtime_ns = max(?, mtime_ns + 1), checked = NULL WHERE id = ?", err);
 		if (!st)
 			goto fail;
 		sqlstore_bind_text(st, 1, req->uid);
@@ -1207,6 +1209,25 @@ out:
 	return ok;
 }
 
+static gboolean sq_item_set_checked(store *base, gint64 id, gint64 version,
+				    const char *key, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sqlite3_stmt *st;
+	gboolean ok = FALSE;
+
+	g_mutex_lock(&s->lock);
+	st = sqlstore_stmt(s, "UPDATE items SET checked = ? WHERE id = ? AND version = ?", err);
+	if (st) {
+		sqlstore_bind_text(st, 1, key);
+		sqlite3_bind_int64(st, 2, id);
+		sqlite3_bind_int64(st, 3, version);
+		ok = sqlstore_step_done(s, st, err, "mark item checked");
+	}
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
 static gboolean sq_probe(store *base, int wait_ms, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
@@ -1297,6 +1318,7 @@ static const store_ops sqlite_ops = {
 	.root_mtime = sqlstore_root_mtime,
 	.last_change = sqlstore_last_change,
 	.probe = sq_probe,
+	.item_set_checked = sq_item_set_checked,
 	.runs_list = sqlstore_runs_list,
 	.journal_list = sqlstore_journal_list,
 	.reply_get = sqlstore_reply_get,
@@ -1320,6 +1342,9 @@ static gboolean check_version(sqlstore *s, GError **err)
 	}
 	if (v == SCHEMA_VERSION)
 		return TRUE;
+	/* 1 -> 2: the render verdict of each item */
+	if (v == 1 && !exec(s, "ALTER TABLE items ADD COLUMN checked TEXT", err))
+		return FALSE;
 	st = sqlstore_stmt(s, "INSERT OR REPLACE INTO meta(key, value)"
 		  " VALUES('schema_version', ?)", err);
 	if (!st)

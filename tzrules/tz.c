@@ -19,6 +19,34 @@ void tz_init(void)
 	(void)icaltimezone_get_builtin_timezones();
 	(void)icaltimezone_get_utc_timezone();
 	(void)zoneid_lookup("cdo", "0");	/* loads the name tables */
+	(void)tz_tzdata_version();
+}
+
+static gpointer read_version(gpointer unused)
+{
+	char *text = NULL, *v = g_strdup("");
+
+	(void)unused;
+	if (g_file_get_contents("/usr/share/zoneinfo/tzdata.zi", &text, NULL, NULL) &&
+	    g_str_has_prefix(text, "# version ")) {
+		g_free(v);
+		v = g_strndup(text + 10, strcspn(text + 10, "\n"));
+	}
+	g_free(text);
+	return v;
+}
+
+const char *tz_tzdata_version(void)
+{
+	static GOnce once = G_ONCE_INIT;
+
+	return g_once(&once, read_version, NULL);
+}
+
+static void consulted(const tz_options *o)
+{
+	if (o->zone_consulted)
+		*o->zone_consulted = TRUE;
 }
 
 void tz_fix_free(tz_fix *f)
@@ -276,13 +304,11 @@ typedef struct {
 static gboolean vtz_agrees(icalcomponent *vtz, icaltimezone *zone, GArray *at,
 			   GArray *starts, comparison *cmp)
 {
-	icaltimezone *v = icaltimezone_new();
+	icaltimezone *v = tzinfo_vtimezone(vtz);
 	gboolean same = TRUE;
 
-	if (!icaltimezone_set_component(v, icalcomponent_new_clone(vtz))) {
-		icaltimezone_free(v, 1);
+	if (!v)
 		return FALSE;
-	}
 	for (guint i = 0; i < at->len && same; i++) {
 		struct icaltimetype t = g_array_index(at, struct icaltimetype, i);
 
@@ -300,7 +326,7 @@ static gboolean vtz_agrees(icalcomponent *vtz, icaltimezone *zone, GArray *at,
 			}
 		}
 	}
-	icaltimezone_free(v, 1);
+	tzinfo_release(v);
 	return same;
 }
 
@@ -444,6 +470,8 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 	if (!tm.all->len)
 		goto out;
 	id = zoneid_identify(&q);
+	if (id->method == ZONEID_MAILBOX || id->method == ZONEID_CONFLICT)
+		consulted(o);
 	if (!id->zone) {
 		f = new_fix(TZ_FIX_CONFLICT, tzid, NULL);
 		f->note = id->method == ZONEID_CONFLICT
@@ -539,7 +567,10 @@ static void rebase_utc(icalcomponent *c, int comp, const tz_options *o, GPtrArra
 	if (!ds || tzid_of(ds) || recurring(c) || x_present(c, "X-CALFS-REBASED"))
 		return;
 	start = icalproperty_get_dtstart(ds);
-	if (start.is_date || !icaltime_is_utc(start) || !o->mailbox_zone ||
+	if (start.is_date || !icaltime_is_utc(start))
+		return;
+	consulted(o);		/* a single UTC event: the mailbox's zone decides */
+	if (!o->mailbox_zone ||
 	    !(zone = tzinfo_zone(o->mailbox_zone)) || !created_at(c, &created))
 		return;
 	if (o->created_before && created >= o->created_before)

@@ -24,6 +24,8 @@ typedef struct {
 	gboolean report_only;		/* say what would change, change nothing */
 	gint64 created_before;		/* Unix time, 0: the rule change decides */
 	const char *mailbox_zone;	/* the mailbox's zone, or NULL */
+	gboolean *zone_consulted;	/* set TRUE when the result depends on
+					 * mailbox_zone (may be NULL) */
 } tz_options;
 
 typedef enum {
@@ -43,6 +45,9 @@ typedef struct {
 	char *note;		/* what happened, in words */
 	gboolean applied;	/* FALSE under report_only and for conflicts */
 } tz_fix;
+
+/* tz_tzdata_version: the system's tzdata version ("2025b"), or "". */
+const char *tz_tzdata_version(void);
 
 /* tz_init: set libical's global state (errors not fatal) and load its zone
  * table and the name tables, so that worker threads never race to do it.

@@ -1,5 +1,6 @@
 #include "tzinfo.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 icaltimezone *tzinfo_zone(const char *name)
@@ -26,6 +27,90 @@ int tzinfo_offset_utc(icaltimezone *z, gint64 t)
 	int dst = 0;
 
 	return icaltimezone_get_utc_offset_of_utc_time(z, &u, &dst);
+}
+
+/* Zones made from VTIMEZONEs, by their text; each with a count of users so
+ * that a full cache can be emptied without pulling one from under a
+ * reader. */
+#define VTZ_CACHE_MAX 512
+
+typedef struct {
+	icaltimezone *zone;
+	int users;
+	gboolean evicted;	/* out of the table; freed by its last user */
+} vtz_entry;
+
+static GMutex vtz_lock;
+static GHashTable *vtz_cache;	/* text -> vtz_entry* */
+static GHashTable *vtz_by_zone;	/* icaltimezone* -> vtz_entry* */
+
+static void vtz_entry_free(vtz_entry *e)
+{
+	icaltimezone_free(e->zone, 1);
+	g_free(e);
+}
+
+icaltimezone *tzinfo_vtimezone(icalcomponent *vtz)
+{
+	char *text = icalcomponent_as_ical_string_r(vtz);
+	vtz_entry *e;
+
+	g_mutex_lock(&vtz_lock);
+	if (!vtz_cache) {
+		vtz_cache = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+		vtz_by_zone = g_hash_table_new(g_direct_hash, g_direct_equal);
+	}
+	e = g_hash_table_lookup(vtz_cache, text);
+	if (!e) {
+		icaltimezone *z = icaltimezone_new();
+
+		if (!icaltimezone_set_component(z, icalcomponent_new_clone(vtz))) {
+			icaltimezone_free(z, 1);
+			g_mutex_unlock(&vtz_lock);
+			free(text);
+			return NULL;
+		}
+		if (g_hash_table_size(vtz_cache) >= VTZ_CACHE_MAX) {
+			GHashTableIter it;
+			gpointer v;
+
+			g_hash_table_iter_init(&it, vtz_cache);
+			while (g_hash_table_iter_next(&it, NULL, &v)) {
+				vtz_entry *old = v;
+
+				old->evicted = TRUE;
+				if (!old->users) {
+					g_hash_table_remove(vtz_by_zone, old->zone);
+					vtz_entry_free(old);
+				}
+			}
+			g_hash_table_remove_all(vtz_cache);
+		}
+		e = g_new0(vtz_entry, 1);
+		e->zone = z;
+		g_hash_table_insert(vtz_cache, text, e);
+		g_hash_table_insert(vtz_by_zone, z, e);
+		text = NULL;
+	}
+	e->users++;
+	g_mutex_unlock(&vtz_lock);
+	free(text);
+	return e->zone;
+}
+
+void tzinfo_release(icaltimezone *z)
+{
+	vtz_entry *e;
+
+	if (!z)
+		return;
+	g_mutex_lock(&vtz_lock);
+	e = g_hash_table_lookup(vtz_by_zone, z);
+	if (e && --e->users == 0 && e->evicted) {
+		g_hash_table_remove(vtz_by_zone, z);
+		vtz_entry_free(e);
+	}
+	g_mutex_unlock(&vtz_lock);
 }
 
 gint64 tzinfo_utc_of_local(icaltimezone *z, struct icaltimetype local)

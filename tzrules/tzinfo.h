@@ -54,6 +54,16 @@ int tzinfo_change_year(icaltimezone *z, const tzinfo_rule *rule, int from_year,
  * Sunday of October" or "no DST".  Newly allocated. */
 char *tzinfo_describe_rule(const tzinfo_rule *r);
 
+/* tzinfo_vtimezone: a zone for the VTIMEZONE vtz, shared by every item
+ * whose VTIMEZONE has the same text (libical works out a zone's changes
+ * from its first DTSTART on, often 1601, once per zone).  NULL when vtz is
+ * not a usable VTIMEZONE.  Owned by the cache: valid until tzinfo_release
+ * is called on it. */
+icaltimezone *tzinfo_vtimezone(icalcomponent *vtz);
+
+/* tzinfo_release: done with a zone from tzinfo_vtimezone. */
+void tzinfo_release(icaltimezone *z);
+
 /* tzinfo_utc_of_local: the instant of wall-clock time local in z. */
 gint64 tzinfo_utc_of_local(icaltimezone *z, struct icaltimetype local);
 

@@ -251,14 +251,12 @@ static int years_fitting(const char *name, icaltimezone *v, int from)
  * the one that fits it in the most years first. */
 static GPtrArray *fitting_zones(icalcomponent *vtimezone, int from, int to)
 {
-	icaltimezone *v = icaltimezone_new();
+	icaltimezone *v = tzinfo_vtimezone(vtimezone);
 	GPtrArray *fits = g_ptr_array_new();
 	int best_years = -1;
 
-	if (!icaltimezone_set_component(v, icalcomponent_new_clone(vtimezone))) {
-		icaltimezone_free(v, 1);
+	if (!v)
 		return fits;
-	}
 	for (int y = from; y <= to; y++) {
 		tzinfo_rule vr;
 		int jan;
@@ -294,7 +292,7 @@ static GPtrArray *fitting_zones(icalcomponent *vtimezone, int from, int to)
 			best_years = n;
 		}
 	}
-	icaltimezone_free(v, 1);
+	tzinfo_release(v);
 	return fits;
 }
 
