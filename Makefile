@@ -60,7 +60,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB := $(BUILD)/libcalfs.a
 BIN := $(BUILD)/calfs
 
-.PHONY: all check unit mount-tests deps run stop install uninstall clean
+.PHONY: all check unit mount-tests deps run stop install uninstall clean bench
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -122,6 +122,19 @@ all-tests: $(BIN) $(UNIT_BIN)
 
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
+
+# make bench: calfs against native files, the FUSE floor and davfs2 with
+# Radicale, on a generated organisation (BENCH_ARGS="--mailboxes 53000").
+BENCH_PKGS := davfs2 radicale curl
+BENCH_ARGS ?=
+$(BUILD)/floorfs: tests/bench/floorfs.c
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(call pkg_cflags,fuse3 glib-2.0) -o $@ $< $(ALL_LDFLAGS) $(call pkg_libs,fuse3 glib-2.0)
+
+bench: deps
+	@$(MAKE) --no-print-directory deps DEBIAN_PKGS="$(BENCH_PKGS)"
+	@$(MAKE) --no-print-directory -s all $(BUILD)/floorfs
+	/usr/bin/python3 tests/bench/run.py --build $(BUILD) --out bench-results.json $(BENCH_ARGS)
 
 # The demo: a store made from generated mailboxes, mounted at ./mnt.
 DEMO := demo

@@ -165,6 +165,8 @@ typedef struct {
 	gint64 (*last_change)(store *s, GError **err);
 
 	gboolean (*probe)(store *s, int wait_ms, GError **err);
+	GPtrArray *(*item_scan)(store *s, gint64 calendar_id, const char *contains,
+				GError **err);
 	gboolean (*item_set_checked)(store *s, gint64 id, gint64 version,
 				     const char *key, GError **err);
 	GPtrArray *(*runs_list)(store *s, GError **err);
@@ -394,6 +396,14 @@ static inline gboolean store_item_set_checked(store *s, gint64 id, gint64 versio
 					      const char *key, GError **err)
 {
 	return s->ops->item_set_checked(s, id, version, key, err);
+}
+
+/* store_item_scan: the items of a calendar whose bytes contain the bytes
+ * of contains, with their bytes, in one query (store_item*). */
+static inline GPtrArray *store_item_scan(store *s, gint64 calendar_id,
+					 const char *contains, GError **err)
+{
+	return s->ops->item_scan(s, calendar_id, contains, err);
 }
 
 /* store_probe: whether the store can be written now, waiting at most

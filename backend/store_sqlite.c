@@ -1228,6 +1228,26 @@ static gboolean sq_item_set_checked(store *base, gint64 id, gint64 version,
 	return ok;
 }
 
+static GPtrArray *sq_item_scan(store *base, gint64 calendar_id, const char *contains,
+			       GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sqlite3_stmt *st;
+	GPtrArray *r = NULL;
+
+	g_mutex_lock(&s->lock);
+	st = sqlstore_stmt(s, "SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?"
+			   " AND instr(data, CAST(? AS BLOB)) > 0 ORDER BY id", err);
+	if (st) {
+		sqlite3_bind_int64(st, 1, calendar_id);
+		sqlstore_bind_text(st, 2, contains);
+		r = sqlstore_collect(s, st, (row_fn)row_item_data,
+				     (GDestroyNotify)store_item_free, err);
+	}
+	g_mutex_unlock(&s->lock);
+	return r;
+}
+
 static gboolean sq_probe(store *base, int wait_ms, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
@@ -1318,6 +1338,7 @@ static const store_ops sqlite_ops = {
 	.root_mtime = sqlstore_root_mtime,
 	.last_change = sqlstore_last_change,
 	.probe = sq_probe,
+	.item_scan = sq_item_scan,
 	.item_set_checked = sq_item_set_checked,
 	.runs_list = sqlstore_runs_list,
 	.journal_list = sqlstore_journal_list,

@@ -172,20 +172,16 @@ tzscan_mailbox *tzscan_mailbox_scan(store *s, const conf *c, const store_mailbox
 	m->conflicts = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; ok && i < cals->len; i++) {
 		store_calendar *cal = cals->pdata[i];
-		GPtrArray *items = store_item_list(s, cal->id, err);
+		/* only items that name a zone tell anything */
+		GPtrArray *items = store_item_scan(s, cal->id, "TZID", err);
 
 		ok = items != NULL;
 		for (guint k = 0; ok && k < items->len; k++) {
-			store_item *it = store_item_get(s, ((store_item *)items->pdata[k])->id,
-							TRUE, NULL);
-			char *path;
+			store_item *it = items->pdata[k];
+			char *path = g_strdup_printf("%s/%s/%s", mb->name, cal->name, it->name);
 
-			if (!it)
-				continue;
-			path = g_strdup_printf("%s/%s/%s", mb->name, cal->name, it->name);
 			scan_item(m, path, it->data);
 			g_free(path);
-			store_item_free(it);
 		}
 		if (items)
 			g_ptr_array_unref(items);

@@ -129,7 +129,8 @@ typedef struct {
 	char *fixes;		/* what rendering changed, one per line */
 	char *uid;
 	char *name;
-	char *zone;		/* the mailbox's stored zone it was made with */
+	char *zone;		/* the mailbox zone it was made with, or NULL */
+	char *stored;		/* the mailbox's stored zone then (cache check) */
 } rendered;
 
 void rendered_free(rendered *r);

@@ -138,6 +138,10 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	d = g_new0(dirhandle, 1);
 	d->entries = list;
 	fi->fh = (uint64_t)(uintptr_t)d;
+	/* the kernel may keep the listing: a change in the directory, here
+	 * or in the store (the notifier), invalidates it */
+	fi->cache_readdir = ino_kind_of(ino) != INO_CTL;
+	fi->keep_cache = fi->cache_readdir;
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		g_ptr_array_unref(list);
 		g_free(d);

@@ -82,6 +82,7 @@ void rendered_free(rendered *r)
 	g_free(r->uid);
 	g_free(r->name);
 	g_free(r->zone);
+	g_free(r->stored);
 	g_free(r);
 }
 
@@ -94,6 +95,7 @@ static rendered *rendered_copy(const rendered *r)
 	c->uid = g_strdup(r->uid);
 	c->name = g_strdup(r->name);
 	c->zone = g_strdup(r->zone);
+	c->stored = g_strdup(r->stored);
 	return c;
 }
 
@@ -183,18 +185,25 @@ static char *extracted_zone(fs_ctx *fs, store_mailbox *mb)
 }
 
 /* The mailbox's zone short of mount.conf (which render_options puts
- * first): the one set through .calfs/timezone, else the extracted one.
- * Newly allocated, or NULL. */
+ * first): the one set through .calfs/timezone.  Newly allocated, or NULL. */
 static char *stored_zone(fs_ctx *fs, gint64 mailbox_id)
 {
 	store_mailbox *mb = store_mailbox_get(fs->store, mailbox_id, NULL);
-	const conf_mailbox *cm = mb ? conf_mailbox_get(fs->conf, mb->name) : NULL;
-	char *z = NULL;
+	char *z = mb ? g_strdup(mb->timezone) : NULL;
 
-	if (mb && mb->timezone)
-		z = g_strdup(mb->timezone);
-	else if (mb && !(cm && cm->timezone))
-		z = extracted_zone(fs, mb);
+	store_mailbox_free(mb);
+	return z;
+}
+
+/* The extracted zone of a mailbox that has neither a configured nor a
+ * stored one; NULL otherwise.  A scan of the mailbox: only for items that
+ * need a zone.  Newly allocated. */
+static char *extracted_for(fs_ctx *fs, gint64 mailbox_id)
+{
+	store_mailbox *mb = store_mailbox_get(fs->store, mailbox_id, NULL);
+	const conf_mailbox *cm = mb ? conf_mailbox_get(fs->conf, mb->name) : NULL;
+	char *z = mb && !mb->timezone && !(cm && cm->timezone) ? extracted_zone(fs, mb) : NULL;
+
 	store_mailbox_free(mb);
 	return z;
 }
@@ -233,7 +242,7 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	g_mutex_lock(&fs->cache_lock);
 	r = g_hash_table_lookup(fs->renders, &item_id);
 	r = r && r->version == it->version && !strcmp(r->name, it->name) &&
-	    !g_strcmp0(r->zone, zone) ? rendered_copy(r) : NULL;
+	    !g_strcmp0(r->stored, zone) ? rendered_copy(r) : NULL;
 	g_mutex_unlock(&fs->cache_lock);
 	if (r) {
 		store_item_free(it);
@@ -259,10 +268,19 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	r->mtime_ns = it->mtime_ns;
 	r->uid = g_strdup(it->uid);
 	r->name = g_strdup(it->name);
-	r->zone = zone;
 	/* checked by calfs fix under these options: the stored bytes are
 	 * what rendering would give, without parsing them */
+	r->stored = g_strdup(zone);
 	r->data = clean ? g_bytes_ref(it->data) : render_item(it->data, &o, &log);
+	if (log.zone_consulted && !zone && (zone = extracted_for(fs, ci->mailbox_id))) {
+		/* it depends on the mailbox's zone, which only its items tell */
+		o.tz.mailbox_zone = zone;
+		render_log_clear(&log);
+		render_log_init(&log);
+		g_bytes_unref(r->data);
+		r->data = render_item(it->data, &o, &log);
+	}
+	r->zone = zone;
 	r->fixes = render_describe(&log);
 	render_log_clear(&log);
 	store_item_free(it);

@@ -1,0 +1,385 @@
+#!/usr/bin/python3
+"""make bench: calfs measured against native files, the FUSE floor and a
+peer, on a generated organisation.  Each measurement runs several times;
+the table shows medians and spreads, the JSON file everything.
+
+usage: tests/bench/run.py --build BUILD [--mailboxes N] [--million N]
+                          [--repeat N] [--out FILE] [--work DIR]
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+GEN = ROOT / "scripts" / "calfs-gen-org"
+
+TARGETS = {  # name: (measure, comparison, value)
+    "fix items/s (to repair)": ("fix_repair_items_s", ">=", 9000),
+    "fix items/s (clean)": ("fix_clean_items_s", ">=", 100000),
+    "import items/s": ("import_vdir_items_s", ">=", 20000),
+    "read-all vs FUSE floor": ("ratio_cat_floor", "<=", 1.3),
+    "read-all vs native": ("ratio_cat_native", "<=", 6.0),
+    "warm ls -l vs native": ("ratio_ls_native", "<=", 2.0),
+    "daemon RSS serving 1M items (MiB)": ("rss_million_mib", "<=", 64),
+    "root listing of 100,000 mailboxes (s)": ("list_100k_s", "<=", 1.0),
+    "read-all vs davfs2+Radicale (times faster)": ("ratio_peer", ">=", 10.0),
+}
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=True, check=True, capture_output=True, text=True, **kw)
+
+
+def timed(fn, repeat, before=None):
+    """Median and spread (min, max) of fn's duration over repeat runs;
+    before (not timed) runs ahead of each."""
+    times = []
+    for _ in range(repeat):
+        if before:
+            before()
+        t = time.monotonic()
+        fn()
+        times.append(time.monotonic() - t)
+    return statistics.median(times), min(times), max(times)
+
+
+def drop_caches():
+    subprocess.run("sync; echo 3 > /proc/sys/vm/drop_caches", shell=True, check=False)
+
+
+def wait_mounted(path, proc, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not os.path.ismount(path):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("bench: %s did not mount" % path)
+        time.sleep(0.01)
+
+
+def umount(path, proc):
+    subprocess.run(["fusermount3", "-u", str(path)], check=False)
+    proc.wait(timeout=60)
+
+
+def rss(pid):
+    """(VmRSS, VmHWM) of pid in MiB."""
+    vals = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                vals[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return vals.get("VmRSS", 0), vals.get("VmHWM", 0)
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.calfs = str(Path(a.build).resolve() / "calfs")
+        self.floorfs = str(Path(a.build).resolve() / "floorfs")
+        self.work = Path(a.work)
+        self.r = {"machine": {}, "measures": {}, "targets": {}}
+        self.items = 0
+
+    def conf(self, store):
+        path = self.work / (Path(store).name + ".conf")
+        path.write_text("[store]\npath=%s\n" % store)
+        return str(path)
+
+    def note(self, key, value, spread=None, unit=""):
+        self.r["measures"][key] = {"value": value, "unit": unit}
+        if spread:
+            self.r["measures"][key]["spread"] = spread
+        shown = ("%.3g" % value) if isinstance(value, float) else str(value)
+        extra = " (%.3g-%.3g)" % spread if spread else ""
+        print("  %-44s %12s %s%s" % (key, shown, unit, extra), flush=True)
+
+    def machine(self):
+        m = self.r["machine"]
+        m["cpus"] = os.cpu_count()
+        m["kernel"] = os.uname().release
+        with open("/proc/meminfo") as f:
+            m["memory_gib"] = round(int(f.readline().split()[1]) / 1048576, 1)
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    m["cpu"] = line.split(":", 1)[1].strip()
+                    break
+        m["date"] = time.strftime("%Y-%m-%d")
+        m["mailboxes"] = self.a.mailboxes
+
+    # ---- the organisation ----
+
+    def generate(self):
+        src = self.work / "org"
+        if not src.exists():
+            subprocess.run([str(GEN), "--mailboxes", str(self.a.mailboxes), "--items", "20",
+                            "--export-items", "5", "--broken", "0.2", str(src)],
+                           check=True, capture_output=True)
+        self.src = src
+        self.boxes = sorted(os.listdir(src))
+
+    def import_org(self):
+        store = self.work / "org.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(store) + suffix).unlink(missing_ok=True)
+        conf = self.conf(store)
+        t = time.monotonic()
+        for box in self.boxes:
+            sh("%s -c %s import %s %s %s" % (self.calfs, conf, box, self.src / box / "Calendar",
+                                              self.src / box / "export.ics"))
+        vdir = time.monotonic() - t
+        db = sqlite3.connect(str(store))
+        self.items = db.execute("select count(*) from items").fetchone()[0]
+        db.close()
+        self.note("import_vdir_items_s", self.items / vdir, unit="items/s")
+        t = time.monotonic()
+        messages = 0
+        for box in self.boxes:
+            out = sh("%s -c %s import %s %s" % (self.calfs, conf, box,
+                                                 self.src / box / "Maildir")).stdout
+            messages += int(out.split(" messages")[0].split(", ")[-1])
+        self.note("import_maildir_messages_s", messages / (time.monotonic() - t), unit="msgs/s")
+        self.store = store
+
+    def fix(self):
+        runs = []
+        for i in range(self.a.repeat):
+            copy = self.work / ("fix-%d.db" % i)
+            shutil.copyfile(self.store, copy)
+            conf = self.conf(copy)
+            t = time.monotonic()
+            sh("%s -c %s fix" % (self.calfs, conf))
+            runs.append(time.monotonic() - t)
+        med = statistics.median(runs)
+        self.note("fix_repair_items_s", self.items / med,
+                  (self.items / max(runs), self.items / min(runs)), "items/s")
+        self.note("fix_mailboxes_min", len(self.boxes) / med * 60, unit="mailboxes/min")
+        conf = self.conf(self.work / "fix-0.db")
+        med, lo, hi = timed(lambda: sh("%s -c %s fix" % (self.calfs, conf)), self.a.repeat)
+        self.note("fix_clean_items_s", self.items / med, (self.items / hi, self.items / lo),
+                  "items/s")
+        self.fixed = self.work / "fix-0.db"
+
+    # ---- the read path ----
+
+    def read_path(self):
+        mnt = self.work / "mnt"
+        floor_mnt = self.work / "mnt-floor"
+        native = Path("/dev/shm/calfs-bench-native")
+        for d in (mnt, floor_mnt):
+            d.mkdir(exist_ok=True)
+        calfs = subprocess.Popen([self.calfs, "-c", self.conf(self.fixed), "mount", "-f",
+                                  str(mnt)], stderr=subprocess.DEVNULL)
+        wait_mounted(mnt, calfs)
+        rest = rss(calfs.pid)[0]
+        shutil.rmtree(native, ignore_errors=True)
+        native.mkdir()
+        for box in self.boxes:
+            shutil.copytree(mnt / box, native / box, ignore=shutil.ignore_patterns(".*"))
+        floor = subprocess.Popen([self.floorfs, str(native), str(floor_mnt), "-f"],
+                                 stderr=subprocess.DEVNULL)
+        wait_mounted(floor_mnt, floor)
+        ref = self.work / "ref"
+        ref.touch()
+        os.utime(ref, (time.time() - 86400 * 365 * 30,) * 2)
+        ops = {
+            "cat": "cat %s/*/*/*.ics > /dev/null",
+            "ls": "ls -lR %s/*/ > /dev/null",
+            "grep": "grep -rl 'SUMMARY:Budget' %s/*/ > /dev/null",
+            "find": "find %s/*/ -newer " + str(ref) + " -name '*.ics' > /dev/null",
+        }
+        res = {}
+        for name, root in (("native", native), ("floor", floor_mnt), ("calfs", mnt)):
+            for op, cmd in ops.items():
+                for cache in ("cold", "warm"):
+                    if cache == "warm":
+                        sh(cmd % root)
+                    med, lo, hi = timed(lambda cmd=cmd % root: sh(cmd), self.a.repeat,
+                                        drop_caches if cache == "cold" else None)
+                    res[(name, op, cache)] = med
+                    self.note("%s_%s_%s_s" % (op, cache, name), med, (lo, hi), "s")
+        self.note("rss_rest_mib", rest, unit="MiB")
+        self.note("rss_peak_org_mib", rss(calfs.pid)[1], unit="MiB")
+        self.note("ratio_cat_floor", res[("calfs", "cat", "cold")] / res[("floor", "cat", "cold")])
+        self.note("ratio_cat_native", res[("calfs", "cat", "cold")] / res[("native", "cat", "cold")])
+        self.note("ratio_ls_native", res[("calfs", "ls", "warm")] / res[("native", "ls", "warm")])
+        umount(floor_mnt, floor)
+        umount(mnt, calfs)
+        self.native = native
+
+    # ---- memory and scale, on synthetic stores ----
+
+    def synthetic(self, name, mailboxes, per_calendar):
+        """A store of mailboxes x per_calendar tiny items, made with SQL."""
+        store = self.work / ("%s.db" % name)
+        if store.exists():
+            return store
+        one = self.work / "one.ics"
+        one.write_text("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:seed\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+        sh("%s --store %s import seed@example.com %s" % (self.calfs, store, one))
+        db = sqlite3.connect(str(store))
+        now = time.time_ns()
+        db.executemany("insert into mailboxes(name, mtime_ns) values(?, ?)",
+                       (("mb%06d@example.com" % i, now) for i in range(mailboxes)))
+        db.execute("insert into calendars(mailbox_id, name, mtime_ns)"
+                   " select id, 'Calendar', mtime_ns from mailboxes where name like 'mb%'")
+        if per_calendar:
+            cals = [r[0] for r in db.execute("select id from calendars where name = 'Calendar'"
+                                             " and mailbox_id in (select id from mailboxes"
+                                             " where name like 'mb%')")]
+
+            def rows():
+                for c in cals:
+                    for i in range(per_calendar):
+                        uid = "i%d-%d" % (c, i)
+                        data = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:%s\r\n"
+                                "DTSTAMP:20200101T000000Z\r\nDTSTART:20200101T100000Z\r\n"
+                                "SUMMARY:item %d\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" % (uid, i))
+                        yield (c, uid + ".ics", uid, data.encode(), now)
+            db.executemany("insert into items(calendar_id, name, uid, data, version, mtime_ns)"
+                           " values(?, ?, ?, ?, 1, ?)", rows())
+        db.commit()
+        db.close()
+        return store
+
+    def memory(self):
+        n = self.a.million
+        store = self.synthetic("million", max(1, n // 1000), 1000 if n >= 1000 else n)
+        mnt = self.work / "mnt-million"
+        mnt.mkdir(exist_ok=True)
+        p = subprocess.Popen([self.calfs, "--store", str(store), "mount", "-f", str(mnt)],
+                             stderr=subprocess.DEVNULL)
+        wait_mounted(mnt, p)
+        t = time.monotonic()
+        sh("find %s/ -maxdepth 3 -name '*.ics' -type f | xargs cat | wc -c" % mnt)
+        self.note("serve_million_s", time.monotonic() - t, unit="s")
+        self.note("million_items", n, unit="items")
+        self.note("rss_million_mib", rss(p.pid)[1], unit="MiB")
+        umount(mnt, p)
+
+    def scale(self):
+        store = self.synthetic("wide", 100000, 0)
+        mnt = self.work / "mnt-wide"
+        mnt.mkdir(exist_ok=True)
+        p = subprocess.Popen([self.calfs, "--store", str(store), "mount", "-f", str(mnt)],
+                             stderr=subprocess.DEVNULL)
+        wait_mounted(mnt, p)
+        med, lo, hi = timed(lambda: sh("ls %s | wc -l" % mnt), self.a.repeat)
+        self.note("list_100k_s", med, (lo, hi), "s")
+        umount(mnt, p)
+        store = self.synthetic("deep", 1, 100000)
+        mnt = self.work / "mnt-deep"
+        mnt.mkdir(exist_ok=True)
+        p = subprocess.Popen([self.calfs, "--store", str(store), "mount", "-f", str(mnt)],
+                             stderr=subprocess.DEVNULL)
+        wait_mounted(mnt, p)
+        db = sqlite3.connect(str(store))
+        name = db.execute("select name from items where name like 'i%' limit 1 offset 50000").fetchone()[0]
+        db.close()
+        path = "%s/mb000000@example.com/Calendar/%s" % (mnt, name)
+        med, lo, hi = timed(lambda: sh("cat '%s' > /dev/null" % path), self.a.repeat,
+                            drop_caches)
+        self.note("open_in_100k_calendar_s", med, (lo, hi), "s")
+        umount(mnt, p)
+
+    # ---- the peer: davfs2 mounting Radicale ----
+
+    def peer(self):
+        if not shutil.which("radicale") or not shutil.which("mount.davfs"):
+            print("  peer: radicale or davfs2 missing: not measured", flush=True)
+            return
+        box = self.boxes[0]
+        coll_root = self.work / "radicale"
+        shutil.rmtree(coll_root, ignore_errors=True)
+        coll = coll_root / "collection-root" / "bench" / "calendar"
+        coll.mkdir(parents=True)
+        items = sorted((self.native / box / "Calendar").glob("*.ics"))
+        for f in items:
+            shutil.copy(f, coll / f.name)
+        (coll / ".Radicale.props").write_text('{"tag": "VCALENDAR"}')
+        cfg = self.work / "radicale.conf"
+        cfg.write_text("[server]\nhosts = 127.0.0.1:5233\n[auth]\ntype = none\n"
+                       "[storage]\nfilesystem_folder = %s\n[logging]\nlevel = warning\n" % coll_root)
+        server = subprocess.Popen(["radicale", "--config", str(cfg)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        dav = self.work / "mnt-dav"
+        dav.mkdir(exist_ok=True)
+        davconf = self.work / "davfs2.conf"
+        davconf.write_text("ask_auth 0\nuse_locks 0\n")
+        try:
+            for _ in range(100):
+                if subprocess.run("curl -s -o /dev/null http://127.0.0.1:5233/", shell=True).returncode == 0:
+                    break
+                time.sleep(0.05)
+            sh("mount -t davfs http://127.0.0.1:5233/bench/calendar/ %s -o conf=%s </dev/null"
+               % (dav, davconf))
+            med, lo, hi = timed(lambda: sh("cat %s/*.ics > /dev/null" % dav), 1, drop_caches)
+            self.note("peer_cat_s", med, unit="s (%d items)" % len(items))
+            mnt = self.work / "mnt"
+            calfs = subprocess.Popen([self.calfs, "-c", self.conf(self.fixed), "mount", "-f",
+                                      str(mnt)], stderr=subprocess.DEVNULL)
+            wait_mounted(mnt, calfs)
+            med2, _, _ = timed(lambda: sh("cat %s/%s/Calendar/*.ics > /dev/null" % (mnt, box)), 1,
+                               drop_caches)
+            umount(mnt, calfs)
+            self.note("peer_calfs_cat_s", med2, unit="s")
+            self.note("ratio_peer", med / med2)
+        except subprocess.CalledProcessError as e:
+            print("  peer: %s" % (e.stderr or e).strip()[:200], flush=True)
+        finally:
+            subprocess.run(["umount", str(dav)], capture_output=True)
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+
+    def verdicts(self):
+        print("\ntargets:")
+        for name, (key, cmp, value) in TARGETS.items():
+            m = self.r["measures"].get(key)
+            if not m:
+                met = None
+            else:
+                met = m["value"] >= value if cmp == ">=" else m["value"] <= value
+            self.r["targets"][name] = {"measure": key, "target": "%s %s" % (cmp, value),
+                                       "value": m["value"] if m else None, "met": met}
+            print("  %-44s %-10s %s" % (name, "%s %s" % (cmp, value),
+                                        {True: "met", False: "MISSED", None: "not measured"}[met]))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--build", required=True)
+    p.add_argument("--mailboxes", type=int, default=2000)
+    p.add_argument("--million", type=int, default=1000000,
+                   help="items of the memory measurement")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--out", default="bench-results.json")
+    p.add_argument("--work", default="/var/tmp/calfs-bench")
+    a = p.parse_args()
+    Path(a.work).mkdir(parents=True, exist_ok=True)
+    b = Bench(a)
+    b.machine()
+    print("calfs bench: %d mailboxes, %s" % (a.mailboxes, b.r["machine"].get("cpu", "")), flush=True)
+    b.generate()
+    b.import_org()
+    b.fix()
+    b.read_path()
+    b.scale()
+    b.memory()
+    b.peer()
+    b.verdicts()
+    with open(a.out, "w") as f:
+        json.dump(b.r, f, indent=2)
+    print("\n" + json.dumps(b.r, indent=2))
+    print("results: %s" % a.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
