@@ -165,6 +165,8 @@ typedef struct {
 	gint64 (*last_change)(store *s, GError **err);
 
 	gboolean (*probe)(store *s, int wait_ms, GError **err);
+	gboolean (*batch_begin)(store *s, GError **err);
+	gboolean (*batch_end)(store *s, GError **err);
 	GPtrArray *(*item_scan)(store *s, gint64 calendar_id, const char *contains,
 				GError **err);
 	gboolean (*item_set_checked)(store *s, gint64 id, gint64 version,
@@ -404,6 +406,24 @@ static inline GPtrArray *store_item_scan(store *s, gint64 calendar_id,
 					 const char *contains, GError **err)
 {
 	return s->ops->item_scan(s, calendar_id, contains, err);
+}
+
+/* store_batch_begin: group the following changes into one transaction
+ * (each still succeeds or fails alone) until store_batch_end commits them:
+ * many changes for the price of one commit.  Batches nest: only the
+ * outermost end commits.  Other processes wait for the store meanwhile,
+ * so keep batches short (hundreds of items).  Errors: BUSY when the
+ * store stays locked, IO when the commit fails (the batch is then
+ * rolled back). */
+static inline gboolean store_batch_begin(store *s, GError **err)
+{
+	return s->ops->batch_begin(s, err);
+}
+
+/* store_batch_end: end the batch store_batch_begin() opened. */
+static inline gboolean store_batch_end(store *s, GError **err)
+{
+	return s->ops->batch_end(s, err);
 }
 
 /* store_probe: whether the store can be written now, waiting at most

@@ -129,23 +129,57 @@ static gboolean exec(sqlstore *s, const char *sql, GError **err)
 	return TRUE;
 }
 
+/* An operation's transaction; inside a batch, a savepoint of the batch's
+ * transaction, so that each operation still succeeds or fails alone. */
 static gboolean begin(sqlstore *s, GError **err)
 {
-	return exec(s, "BEGIN IMMEDIATE", err);
+	return exec(s, s->batch ? "SAVEPOINT op" : "BEGIN IMMEDIATE", err);
 }
 
 static gboolean commit(sqlstore *s, GError **err)
 {
-	if (exec(s, "COMMIT", err))
+	if (exec(s, s->batch ? "RELEASE op" : "COMMIT", err))
 		return TRUE;
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(s->db, s->batch ? "ROLLBACK TO op; RELEASE op" : "ROLLBACK",
+		     NULL, NULL, NULL);
 	return FALSE;
 }
 
 static void rollback(sqlstore *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
+	if (s->batch)
+		sqlite3_exec(s->db, "ROLLBACK TO op; RELEASE op", NULL, NULL, NULL);
+	else if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static gboolean sq_batch_begin(store *base, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	gboolean ok = TRUE;
+
+	g_mutex_lock(&s->lock);
+	if (s->batch == 0)
+		ok = exec(s, "BEGIN IMMEDIATE", err);
+	if (ok)
+		s->batch++;
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+static gboolean sq_batch_end(store *base, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	gboolean ok = TRUE;
+
+	g_mutex_lock(&s->lock);
+	if (s->batch > 0 && --s->batch == 0) {
+		ok = exec(s, "COMMIT", err);
+		if (!ok)
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	g_mutex_unlock(&s->lock);
+	return ok;
 }
 
 void sqlstore_bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -1338,6 +1372,8 @@ static const store_ops sqlite_ops = {
 	.root_mtime = sqlstore_root_mtime,
 	.last_change = sqlstore_last_change,
 	.probe = sq_probe,
+	.batch_begin = sq_batch_begin,
+	.batch_end = sq_batch_end,
 	.item_scan = sq_item_scan,
 	.item_set_checked = sq_item_set_checked,
 	.runs_list = sqlstore_runs_list,

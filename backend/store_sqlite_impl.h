@@ -18,6 +18,7 @@ typedef struct {
 	char *describe;
 	char *origin;
 	char *run_command;	/* run started lazily on the first change */
+	guint batch;		/* open store_batch_begin()s: operations are savepoints */
 	gint64 run_id;
 } sqlstore;
 

@@ -62,7 +62,21 @@ typedef struct {
 	itip sched;
 	itip_stats *st;
 	GError **err;		/* where a message callback leaves a store failure */
+	guint in_batch;		/* files or messages in the open batch */
 } importer;
+
+/* Changes are committed this many files or messages at a time. */
+#define BATCH 256
+
+/* Count one file or message into the current batch; commit it when full.
+ * FALSE only when the store fails. */
+static gboolean batched(importer *im, GError **err)
+{
+	if (++im->in_batch < BATCH)
+		return TRUE;
+	im->in_batch = 0;
+	return store_batch_end(im->s, err) && store_batch_begin(im->s, err);
+}
 
 static gboolean import_file(importer *im, const char *path, GError **err)
 {
@@ -80,7 +94,7 @@ static gboolean import_file(importer *im, const char *path, GError **err)
 		return TRUE;
 	}
 	text = g_bytes_new_take(data, len);
-	ok = itip_process(&im->sched, text, NULL, path, err);
+	ok = itip_process(&im->sched, text, NULL, path, err) && batched(im, err);
 	g_bytes_unref(text);
 	return ok;
 }
@@ -103,6 +117,7 @@ static gboolean on_message(GMimeMessage *msg, const char *where, const char *why
 	sender = mail_sender(msg);
 	for (guint i = 0; ok && i < parts->len; i++)
 		ok = itip_process(&im->sched, parts->pdata[i], sender, where, im->err);
+	ok = ok && batched(im, im->err);
 	g_free(sender);
 	g_ptr_array_unref(parts);
 	return ok;
@@ -197,6 +212,10 @@ gboolean vdir_import(store *s, const conf *c, const char *target,
 	/* imports keep the bytes as the mail server had them: the raw view
 	 * shows the damage, the read view and calfs fix repair it */
 	itip_init(&im.sched, s, mailbox, im.cal, st);
+	if (!store_batch_begin(s, err)) {
+		ok = FALSE;
+		goto out;
+	}
 	for (int i = 0; ok && paths[i]; i++) {
 		const char *p = paths[i];
 
@@ -207,6 +226,9 @@ gboolean vdir_import(store *s, const conf *c, const char *target,
 		else
 			ok = import_file(&im, p, err);
 	}
+	/* what was imported stays, even when the store failed later on */
+	if (!store_batch_end(s, ok ? err : NULL))
+		ok = FALSE;
 out:
 	store_calendar_free(im.cal);
 	g_free(mailbox);

@@ -281,6 +281,36 @@ static void test_second_process(fixture *f, gconstpointer data)
 	}
 }
 
+/* A batch: each operation still fails alone, nothing is seen by others
+ * before the outermost end, everything after. */
+static void test_batch(fixture *f, gconstpointer data)
+{
+	GError *err = NULL;
+	char *n;
+
+	(void)data;
+	g_assert_true(store_batch_begin(f->s, NULL));
+	g_assert_true(store_batch_begin(f->s, NULL));
+	store_item_free(put(f, "a.ics", "a", item_a, NULL, NULL));
+	g_assert_null(put(f, "other.ics", "a", item_a, NULL, &err));
+	g_assert_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS);
+	g_clear_error(&err);
+	store_item_free(put(f, "b.ics", "b", item_b, NULL, NULL));
+	g_assert_true(store_batch_end(f->s, NULL));
+	n = query(f, "SELECT count(*) FROM items");
+	g_assert_cmpstr(n, ==, "0");
+	g_free(n);
+	g_assert_true(store_batch_end(f->s, NULL));
+	n = query(f, "SELECT group_concat(name, ' ') FROM (SELECT name FROM items ORDER BY name)");
+	g_assert_cmpstr(n, ==, "a.ics b.ics");
+	g_free(n);
+	n = query(f, "SELECT count(*) FROM journal");
+	g_assert_cmpstr(n, ==, "2");
+	g_free(n);
+	/* an end without a batch changes nothing */
+	g_assert_true(store_batch_end(f->s, NULL));
+}
+
 static void test_meta(fixture *f, gconstpointer data)
 {
 	store_calendar *c;
@@ -314,5 +344,6 @@ int main(int argc, char **argv)
 	T("/store/change-log", test_changes);
 	T("/store/second-process", test_second_process);
 	T("/store/calendar-meta", test_meta);
+	T("/store/batch", test_batch);
 	return g_test_run();
 }
