@@ -1,21 +1,99 @@
 /* cmd_data.c - calfs import and calfs export */
 #include "cmd.h"
 #include "tzscan.h"
+#include "mail.h"
 #include "vdir.h"
 
 #include <stdio.h>
 #include <string.h>
 
+static gint by_name(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in dir that do not begin with a dot, sorted; NULL with err
+ * set when dir cannot be read.  Free with g_ptr_array_unref(). */
+static GPtrArray *sorted_names(const char *dir, GError **err)
+{
+	GDir *d = g_dir_open(dir, 0, err);
+	GPtrArray *names;
+
+	if (!d)
+		return NULL;
+	names = g_ptr_array_new_with_free_func(g_free);
+	for (const char *n; (n = g_dir_read_name(d));)
+		if (n[0] != '.')
+			g_ptr_array_add(names, g_strdup(n));
+	g_dir_close(d);
+	g_ptr_array_sort(names, by_name);
+	return names;
+}
+
+/* Import DIR/<mailbox>/<child> for every mailbox: a directory that is
+ * no Maildir is a calendar of its name, anything else goes to the
+ * default calendar.  A mailbox directory that cannot be read is
+ * reported and skipped.  FALSE only when DIR cannot be read or the
+ * store fails. */
+static gboolean import_tree(store *s, const conf *c, const char *dir, itip_stats *st,
+			    GError **err)
+{
+	GPtrArray *boxes = sorted_names(dir, err);
+	gboolean ok = boxes != NULL;
+
+	for (guint i = 0; ok && i < boxes->len; i++) {
+		const char *mb = boxes->pdata[i];
+		char *mbdir = g_build_filename(dir, mb, NULL);
+		GError *why = NULL;
+		GPtrArray *kids = NULL;
+
+		if (g_file_test(mbdir, G_FILE_TEST_IS_DIR))
+			kids = sorted_names(mbdir, &why);
+		else
+			fprintf(stderr, "calfs: import: %s: skipped: not a directory\n", mbdir);
+		if (why) {
+			fprintf(stderr, "calfs: import: skipped: %s\n", why->message);
+			g_error_free(why);
+		}
+		for (guint k = 0; ok && kids && k < kids->len; k++) {
+			const char *kid = kids->pdata[k];
+			char *path = g_build_filename(mbdir, kid, NULL);
+			char *paths[] = { path, NULL };
+			gboolean calendar = g_file_test(path, G_FILE_TEST_IS_DIR) &&
+					    !mail_is_maildir(path);
+			char *target = calendar ? g_strdup_printf("%s/%s", mb, kid) : g_strdup(mb);
+
+			ok = vdir_import(s, c, target, paths, st, err);
+			g_free(target);
+			g_free(path);
+		}
+		if (kids)
+			g_ptr_array_unref(kids);
+		g_free(mbdir);
+	}
+	if (boxes)
+		g_ptr_array_unref(boxes);
+	return ok;
+}
+
 int cmd_import(const cmd_globals *g, int argc, char **argv)
 {
+	gboolean tree = FALSE;
+	GOptionEntry entries[] = {
+		{ "tree", 0, 0, G_OPTION_ARG_NONE, &tree,
+		  "import DIR/MAILBOX/... for every mailbox in each DIR: its subdirectories"
+		  " as calendars, its files and Maildirs into Calendar", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
 	itip_stats st = { 0 };
 	GError *err = NULL;
 	conf *c;
 	store *s;
 	char *command;
+	gboolean ok;
 	int rc = 0;
 
-	if (!cmd_parse(&argc, &argv, "MAILBOX[/CALENDAR] PATH...",
+	if (!cmd_parse(&argc, &argv, "MAILBOX[/CALENDAR] PATH... | --tree DIR...",
 		   "Import into a calendar: .ics files (any number of events each;\n"
 		   "they are split into one item per UID), vdir directories,\n"
 		   "Maildirs, mbox files and single messages (.eml).  Every\n"
@@ -25,10 +103,12 @@ int cmd_import(const cmd_globals *g, int argc, char **argv)
 		   "organizer's item, CANCEL marks it cancelled.  Items are stored\n"
 		   "as they come; reading through the mount repairs them.\n"
 		   "The mailbox and the calendar (default \"Calendar\") are created\n"
-		   "when missing.  What cannot be read is reported and skipped.", NULL))
+		   "when missing.  What cannot be read is reported and skipped.\n"
+		   "With --tree, a whole organisation in one run.", entries))
 		return 2;
-	if (argc < 3) {
-		fprintf(stderr, "calfs import: MAILBOX[/CALENDAR] and at least one PATH needed\n");
+	if (argc < (tree ? 2 : 3)) {
+		fprintf(stderr, "calfs import: %s\n", tree ? "at least one DIR needed"
+			: "MAILBOX[/CALENDAR] and at least one PATH needed");
 		return 2;
 	}
 	if (!(c = cmd_load_conf(g)))
@@ -38,8 +118,12 @@ int cmd_import(const cmd_globals *g, int argc, char **argv)
 		return 1;
 	}
 	command = g_strjoinv(" ", argv);
-	if (!store_run_begin(s, command, &err) ||
-	    !vdir_import(s, c, argv[1], argv + 2, &st, &err)) {
+	ok = store_run_begin(s, command, &err) != 0;
+	for (int i = 1; ok && tree && argv[i]; i++)
+		ok = import_tree(s, c, argv[i], &st, &err);
+	if (ok && !tree)
+		ok = vdir_import(s, c, argv[1], argv + 2, &st, &err);
+	if (!ok) {
 		fprintf(stderr, "calfs: import: %s\n", err->message);
 		g_error_free(err);
 		rc = 1;

@@ -57,6 +57,33 @@ def test_import_reports_and_skips_bad_files(calfs, tmp_path):
     assert "1 unchanged" in r.stdout
 
 
+def test_import_tree(calfs, tmp_path):
+    import mailbox
+    org = tmp_path / "org"
+    for box, cal, uid in [("alice@example.com", "Calendar", "a1"), ("alice@example.com", "Work", "a2"),
+                          ("bob@example.com", "Calendar", "b1")]:
+        (org / box / cal).mkdir(parents=True, exist_ok=True)
+        (org / box / cal / (uid + ".ics")).write_bytes(ics(uid))
+    (org / "alice@example.com" / "export.ics").write_bytes(ics("a3"))
+    mailbox.Maildir(str(org / "bob@example.com" / "Maildir"))     # a Maildir, no calendar
+    (org / "stray.txt").write_text("not a mailbox\n")
+    r = calfs.run("import", "--tree", org)
+    assert "stray.txt: skipped: not a directory" in r.stderr
+    assert "4 created" in r.stdout, r.stdout
+    calfs.mount()
+    def ls(*parts):
+        return sorted(n for n in os.listdir(calfs.path(*parts)) if n[0] != ".")
+    assert ls() == ["alice@example.com", "bob@example.com"]
+    assert ls("alice@example.com") == ["Calendar", "Work"]
+    assert ls("alice@example.com", "Calendar") == ["a1.ics", "a3.ics"]
+    assert ls("alice@example.com", "Work") == ["a2.ics"]
+    assert ls("bob@example.com") == ["Calendar"]
+    calfs.umount()
+    # importing the tree again changes nothing
+    r = calfs.run("import", "--tree", org)
+    assert "4 unchanged" in r.stdout, r.stdout
+
+
 def test_split_outlook_export_on_import(calfs, tmp_path):
     events = "".join("BEGIN:VEVENT\r\nUID:ev-%d\r\nDTSTAMP:20200101T000000Z\r\n"
                      "DTSTART:20200101T100000Z\r\nSUMMARY:event %d\r\nEND:VEVENT\r\n"
