@@ -30,11 +30,24 @@ def org(tmp_path_factory):
     return c.store
 
 
-def fresh(tmp_path, store):
-    """A Calfs on a copy of store."""
-    c = Calfs(tmp_path)
-    shutil.copyfile(store, c.store)
-    return c
+@pytest.fixture
+def fresh():
+    """A factory of Calfs on a copy of a store; whatever they mounted is
+    unmounted after the test even when it fails, and any warning the
+    daemons printed fails the test."""
+    made = []
+
+    def make(tmp_path, store):
+        c = Calfs(tmp_path)
+        shutil.copyfile(store, c.store)
+        made.append(c)
+        return c
+    yield make
+    for c in made:
+        c.cleanup()
+    for c in made:
+        bad = c.warnings()
+        assert not bad, "daemon printed warnings:\n" + "\n".join(bad)
 
 
 def dump(path):
@@ -65,7 +78,7 @@ def raws(c, paths):
     return {p: c.path(".raw", p).read_bytes() for p in paths}
 
 
-def test_fix_persists_exactly_the_view(org, tmp_path):
+def test_fix_persists_exactly_the_view(org, tmp_path, fresh):
     c = fresh(tmp_path, org)
     c.mount()
     before_view = views(c)
@@ -90,7 +103,7 @@ def test_fix_persists_exactly_the_view(org, tmp_path):
     c.umount()
 
 
-def test_dry_run_changes_nothing(org, tmp_path):
+def test_dry_run_changes_nothing(org, tmp_path, fresh):
     c = fresh(tmp_path, org)
     before = dump(c.store)
     r = c.run("fix", "--dry-run")
@@ -100,7 +113,7 @@ def test_dry_run_changes_nothing(org, tmp_path):
     assert dump(c.store) == before
 
 
-def test_undo_restores_the_store(org, tmp_path):
+def test_undo_restores_the_store(org, tmp_path, fresh):
     c = fresh(tmp_path, org)
     before = dump(c.store)
     c.run("fix")
@@ -132,7 +145,7 @@ def test_undo_brings_back_deleted_items(tmp_path):
     assert dump(c.store) == before
 
 
-def test_interrupted_fix_then_rerun(org, tmp_path):
+def test_interrupted_fix_then_rerun(org, tmp_path, fresh):
     (tmp_path / "once").mkdir()
     once = fresh(tmp_path / "once", org)
     once.run("fix")
@@ -154,7 +167,7 @@ def test_interrupted_fix_then_rerun(org, tmp_path):
     assert dump(c.store) == expected
 
 
-def test_fix_named_mailboxes_and_failures(org, tmp_path):
+def test_fix_named_mailboxes_and_failures(org, tmp_path, fresh):
     c = fresh(tmp_path, org)
     r = c.run("fix", "--mailbox", "alice@example.com", "--mailbox", "nobody@example.com",
               check=False)
@@ -185,7 +198,7 @@ def test_scripts_shellcheck_clean():
     assert r.returncode == 0, r.stdout
 
 
-def test_scripts_on_the_mount(org, tmp_path):
+def test_scripts_on_the_mount(org, tmp_path, fresh):
     c = fresh(tmp_path, org)
     c.mount()
     broken = subprocess.run([str(SCRIPTS / "calfs-find-broken"), str(c.mnt)],
