@@ -155,7 +155,12 @@ static gboolean text_ok(const char *data, gsize len, gboolean single,
 {
 	const char *bad;
 
-	if (memchr(data, '\0', len)) {
+	if (!data) {		/* empty GBytes have no data */
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID, "empty");
+		return FALSE;
+	}
+
+	if (len > 0 && memchr(data, '\0', len)) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
 			    "contains a NUL byte");
 		return FALSE;

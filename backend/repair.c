@@ -239,13 +239,26 @@ static gboolean responded(icalproperty *att)
 	       v == ICAL_PARTSTAT_DECLINED || v == ICAL_PARTSTAT_DELEGATED;
 }
 
+/* The properties of kind in c.  libical keeps one iterator per
+ * component, which every lookup of another property moves: a loop that
+ * looks things up while it walks must walk a copy. */
+static GPtrArray *properties(icalcomponent *c, icalproperty_kind kind)
+{
+	GPtrArray *a = g_ptr_array_new();
+
+	for (icalproperty *p = icalcomponent_get_first_property(c, kind); p;
+	     p = icalcomponent_get_next_property(c, kind))
+		g_ptr_array_add(a, p);
+	return a;
+}
+
 /* T4: the X-REPLYTIME parameter of every ATTENDEE. */
 static void reply_times(event *e)
 {
-	icalproperty *att;
+	GPtrArray *atts = properties(e->ev, ICAL_ATTENDEE_PROPERTY);
 
-	for (att = icalcomponent_get_first_property(e->ev, ICAL_ATTENDEE_PROPERTY);
-	     att; att = icalcomponent_get_next_property(e->ev, ICAL_ATTENDEE_PROPERTY)) {
+	for (guint i = 0; i < atts->len; i++) {
+		icalproperty *att = atts->pdata[i];
 		icalparameter *q = x_param(att, REPLYTIME);
 		const char *who = icalproperty_get_attendee(att);
 		char *old;
@@ -280,6 +293,7 @@ static void reply_times(event *e)
 			icalproperty_remove_parameter_by_ref(att, q);
 		g_free(old);
 	}
+	g_ptr_array_unref(atts);
 }
 
 /* T5: the attendee's own reply time and Outlook's sequence time. */

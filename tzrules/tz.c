@@ -261,7 +261,7 @@ static void trim(icalcomponent *vtz, struct icaltimetype from, struct icaltimety
 	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
 		struct icaltimetype start = icalcomponent_get_dtstart(o), until = icaltime_null_time();
 		icalproperty *rr = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY);
-		gboolean daylight = icalcomponent_isa(o) == ICAL_XDAYLIGHT_COMPONENT;
+		gboolean is_dst = icalcomponent_isa(o) == ICAL_XDAYLIGHT_COMPONENT;
 		gboolean keep;
 
 		if (rr)
@@ -271,8 +271,8 @@ static void trim(icalcomponent *vtz, struct icaltimetype from, struct icaltimety
 			icaltime_compare(start, from) >= 0);
 		if (!keep && icaltime_compare(start, from) < 0) {
 			/* the latest of each kind before the span stays in force */
-			icalcomponent **last = daylight ? &last_dst : &last_std;
-			struct icaltimetype *lt = daylight ? &last_dst_t : &last_std_t;
+			icalcomponent **last = is_dst ? &last_dst : &last_std;
+			struct icaltimetype *lt = is_dst ? &last_dst_t : &last_std_t;
 
 			if (!*last || icaltime_compare(start, *lt) > 0) {
 				if (*last)

@@ -148,8 +148,8 @@ char *zoneid_iana(const char *text)
 	 * "custom_America/New_York" */
 	if (zone_file(t))
 		found = g_strdup(t);
-	for (char *p = t + 1; *p && !found; p++)
-		if (strchr("/_:", p[-1]) && strchr(p, '/') && zone_file(p))
+	for (char *p = t; *p && !found; p++)
+		if (p > t && strchr("/_:", p[-1]) && strchr(p, '/') && zone_file(p))
 			found = g_strdup(p);
 	g_free(t);
 	return found;
