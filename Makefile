@@ -6,6 +6,7 @@
 #   make deps       install the Debian packages calfs needs (apt-get, only what is missing)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=address,undefined check
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 600)
 #   make V=1        show the commands
 
 PREFIX ?= /usr/local
@@ -56,11 +57,13 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 FS_OBJ := $(FS_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+REGRESS_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/regress_%)
 
 LIB := $(BUILD)/libcalfs.a
 BIN := $(BUILD)/calfs
 
-.PHONY: all check unit mount-tests deps run stop install uninstall clean bench
+.PHONY: all check unit mount-tests deps run stop install uninstall clean bench fuzz fuzz-targets
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -99,6 +102,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(call pkg_libs,$(BACKEND_PKGS))
 
+# The fuzz targets, replayed over tests/fuzz/regress by make check.
+$(BUILD)/tests/regress_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(LIB)
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(call pkg_cflags,$(BACKEND_PKGS)) -o $@ $< tests/fuzz/driver.c \
+		$(LIB) $(ALL_LDFLAGS) $(call pkg_libs,$(BACKEND_PKGS))
+
 -include $(LIB_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
 
 # Install the Debian packages that are missing (as root, or through sudo).
@@ -118,7 +128,7 @@ check: deps
 	CALFS_BUILD=$(BUILD) $(PYTEST) -q -ra tests
 
 .PHONY: all-tests
-all-tests: $(BIN) $(UNIT_BIN)
+all-tests: $(BIN) $(UNIT_BIN) $(REGRESS_BIN)
 
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
@@ -135,6 +145,40 @@ bench: deps
 	@$(MAKE) --no-print-directory deps DEBIAN_PKGS="$(BENCH_PKGS)"
 	@$(MAKE) --no-print-directory -s all $(BUILD)/floorfs
 	/usr/bin/python3 tests/bench/run.py --build $(BUILD) --out bench-results.json $(BENCH_ARGS)
+
+# make fuzz: the libFuzzer targets of tests/fuzz, built with clang and
+# AddressSanitizer+UndefinedBehaviorSanitizer in build/fuzz, each run for
+# FUZZ_SECONDS on seeds made by tests/fuzz/seeds.py; the corpora grow in
+# build/fuzz/corpus, findings land in build/fuzz/findings.
+FUZZ_PKGS := clang-14 libclang-rt-14-dev
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_DIR := build/fuzz
+FUZZ_SAN := address,undefined
+
+$(FUZZ_TARGETS:%=$(FUZZ_DIR)/%): $(FUZZ_DIR)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(call pkg_cflags,$(BACKEND_PKGS)) -fsanitize=fuzzer -o $@ $< \
+		$(LIB) $(ALL_LDFLAGS) -fsanitize=fuzzer $(call pkg_libs,$(BACKEND_PKGS))
+
+fuzz-targets: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory deps DEBIAN_PKGS="$(FUZZ_PKGS)"
+	@$(MAKE) --no-print-directory -s BUILD=$(FUZZ_DIR) CC=clang-14 \
+		SANITIZE=fuzzer-no-link,$(FUZZ_SAN) fuzz-targets
+	@/usr/bin/python3 tests/fuzz/seeds.py $(FUZZ_DIR)/seeds
+	@mkdir -p $(FUZZ_DIR)/findings
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		k=$${t#fuzz_}; mkdir -p $(FUZZ_DIR)/corpus/$$k; \
+		echo "make fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-max_len=65536 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/findings/$$k- \
+			$(FUZZ_DIR)/corpus/$$k $(FUZZ_DIR)/seeds/$$k tests/fuzz/regress/$$k \
+			2> $(FUZZ_DIR)/$$k.log || { tail -40 $(FUZZ_DIR)/$$k.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(FUZZ_DIR)/$$k.log | \
+			sed "s/^/  $$k /"; \
+	done
 
 # The demo: a store made from generated mailboxes, mounted at ./mnt.
 DEMO := demo

@@ -1,0 +1,96 @@
+/* fuzz_item.c - the item pipeline: validate -> repair -> rebase ->
+ * serialize, as a write through the mount and a read run it.
+ *
+ * Invariants: what is accepted renders to an item that is valid again,
+ * with the same UID; rendering what was rendered changes nothing more;
+ * splitting never yields an invalid item. */
+#include "fuzz.h"
+#include "conf.h"
+#include "item.h"
+#include "render.h"
+#include "tz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static conf *cfg;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	tz_init();
+	cfg = conf_new_default();
+	return 0;
+}
+
+static GBytes *render(GBytes *in, const render_options *o)
+{
+	render_log log;
+	GBytes *out;
+
+	render_log_init(&log);
+	out = render_item(in, o, &log);
+	g_free(render_describe(&log));
+	render_log_clear(&log);
+	return out;
+}
+
+static void check_split(const uint8_t *data, size_t size)
+{
+	GPtrArray *parts = item_split((const char *)data, size, NULL, NULL);
+
+	for (guint i = 0; parts && i < parts->len; i++) {
+		item_part *p = parts->pdata[i];
+		gsize len;
+		const char *d = g_bytes_get_data(p->data, &len);
+		char *uid = NULL;
+
+		FUZZ_REQUIRE(item_check(d, len, ITEM_CHECK_LENIENT, &uid, NULL, NULL),
+			     "a split part is no valid item");
+		FUZZ_REQUIRE(g_strcmp0(uid, p->uid) == 0, "a split part lost its UID");
+		g_free(uid);
+	}
+	if (parts)
+		g_ptr_array_unref(parts);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	render_options wr = render_options_write(cfg, "alice@example.com", "America/New_York");
+	render_options rd = render_options_read(cfg, "alice@example.com", "America/New_York");
+	GBytes *in, *stored, *shown, *again;
+	char *uid = NULL, *uid2 = NULL;
+	gsize len;
+	const char *d;
+
+	if (!item_check((const char *)data, size, ITEM_CHECK_STRICT, &uid, NULL, NULL)) {
+		check_split(data, size);
+		return 0;
+	}
+	in = g_bytes_new(data, size);
+	stored = render(in, &wr);
+	d = g_bytes_get_data(stored, &len);
+	FUZZ_REQUIRE(item_check(d, len, ITEM_CHECK_LENIENT, &uid2, NULL, NULL),
+		     "an accepted write was stored invalid");
+	FUZZ_REQUIRE(g_strcmp0(uid, uid2) == 0, "the write changed the UID");
+	shown = render(stored, &rd);
+	d = g_bytes_get_data(shown, &len);
+	FUZZ_REQUIRE(item_check(d, len, ITEM_CHECK_LENIENT, NULL, NULL, NULL),
+		     "a stored item was served invalid");
+	again = render(shown, &rd);
+	if (getenv("CALFS_FUZZ_DEBUG"))
+		fprintf(stderr, "--- stored\n%.*s--- read\n%.*s--- read again\n%.*s",
+			(int)g_bytes_get_size(stored), (const char *)g_bytes_get_data(stored, NULL),
+			(int)g_bytes_get_size(shown), (const char *)g_bytes_get_data(shown, NULL),
+			(int)g_bytes_get_size(again), (const char *)g_bytes_get_data(again, NULL));
+	FUZZ_REQUIRE(g_bytes_equal(again, shown), "reading what was read changed it again");
+	g_bytes_unref(again);
+	g_bytes_unref(shown);
+	g_bytes_unref(stored);
+	g_bytes_unref(in);
+	g_free(uid);
+	g_free(uid2);
+	return 0;
+}
