@@ -40,6 +40,10 @@ typedef struct {
 	gboolean evicted;	/* out of the table; freed by its last user */
 } vtz_entry;
 
+/* RDATEs of one VTIMEZONE beyond which it is not used (tzdata's longest
+ * zones have a few hundred changes) */
+#define MAX_RDATES 2000
+
 static GMutex vtz_lock;
 static GHashTable *vtz_cache;	/* text -> vtz_entry* */
 static GHashTable *vtz_by_zone;	/* icaltimezone* -> vtz_entry* */
@@ -50,10 +54,39 @@ static void vtz_entry_free(vtz_entry *e)
 	g_free(e);
 }
 
+/* Whether libical can work out vtz's changes in reasonable time: it
+ * expands each observance from its DTSTART (often 1601) on, so a rule
+ * that repeats more often than monthly, or thousands of RDATEs, would
+ * keep it busy for hours and take gigabytes. */
+static gboolean observances_sane(icalcomponent *vtz)
+{
+	guint rdates = 0;
+
+	for (icalcomponent *o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+		for (icalproperty *p = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY); p;
+		     p = icalcomponent_get_next_property(o, ICAL_RRULE_PROPERTY)) {
+			struct icalrecurrencetype r = icalproperty_get_rrule(p);
+
+			if (r.freq != ICAL_YEARLY_RECURRENCE && r.freq != ICAL_MONTHLY_RECURRENCE)
+				return FALSE;
+		}
+		for (icalproperty *p = icalcomponent_get_first_property(o, ICAL_RDATE_PROPERTY); p;
+		     p = icalcomponent_get_next_property(o, ICAL_RDATE_PROPERTY))
+			if (++rdates > MAX_RDATES)
+				return FALSE;
+	}
+	return TRUE;
+}
+
 icaltimezone *tzinfo_vtimezone(icalcomponent *vtz)
 {
-	char *text = icalcomponent_as_ical_string_r(vtz);
+	char *text;
 	vtz_entry *e;
+
+	if (!observances_sane(vtz))
+		return NULL;
+	text = icalcomponent_as_ical_string_r(vtz);
 
 	g_mutex_lock(&vtz_lock);
 	if (!vtz_cache) {

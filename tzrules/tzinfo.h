@@ -57,7 +57,9 @@ char *tzinfo_describe_rule(const tzinfo_rule *r);
 /* tzinfo_vtimezone: a zone for the VTIMEZONE vtz, shared by every item
  * whose VTIMEZONE has the same text (libical works out a zone's changes
  * from its first DTSTART on, often 1601, once per zone).  NULL when vtz is
- * not a usable VTIMEZONE.  Owned by the cache: valid until tzinfo_release
+ * not a usable VTIMEZONE: libical refuses it, or its observances repeat
+ * more often than monthly or have thousands of RDATEs (libical would take
+ * hours to expand them).  Owned by the cache: valid until tzinfo_release
  * is called on it. */
 icaltimezone *tzinfo_vtimezone(icalcomponent *vtz);
 
