@@ -143,6 +143,8 @@ static fh *open_node(fs_ctx *fs, node *n, int flags)
 		h = fh_new(FH_ITEM);
 		h->id = n->item_id;
 		h->buf = g_byte_array_new();
+		/* a new item closed without content is refused as empty */
+		h->dirty = wants_write(flags);
 	} else {
 		h = fh_new(FH_NODE);
 		if ((flags & O_TRUNC) && wants_write(flags)) {
