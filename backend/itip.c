@@ -301,7 +301,7 @@ static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 	const char *uid = icalcomponent_get_uid(rev), *why;
 	icalproperty *from = replier(rev, sender), *mine, *acc;
 	const char *who, *partstat;
-	gint64 when = 0, last = 0, last_seq;
+	gint64 when = 0, last = 0;
 	GError *e = NULL;
 	target t;
 	gboolean ok = TRUE;
@@ -351,9 +351,12 @@ static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 		sc->st->stale++;
 		goto out;
 	}
-	if (store_reply_get(sc->s, sc->cal->mailbox_id, uid, who, &last, &last_seq, NULL) &&
+	/* stale when the stored item already records a reply as late: the
+	 * item, not the replies table, since an import may have put the
+	 * server's older copy of the item back */
+	if (repair_time_valid(icalproperty_get_parameter_as_string(mine, "X-REPLYTIME"), &last) &&
 	    when <= last) {
-		log_notice("%s: UID %s: stale reply from %s ignored (not newer than the last one applied)",
+		log_notice("%s: UID %s: stale reply from %s ignored (not newer than the item's)",
 			   source, uid, who);
 		sc->st->stale++;
 		goto out;
