@@ -48,6 +48,23 @@ def ics(uid, summary="event", extra="", start="20200101T100000Z"):
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
+def abort_connection(mnt):
+    """Abort the FUSE connection of the mount at mnt, as an admin does
+    when its daemon died with requests under way
+    (/sys/fs/fuse/connections/N/abort): the waiting callers get ENOTCONN."""
+    mnt = os.path.realpath(mnt)
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if fields[4] == mnt:
+                minor = fields[2].split(":")[1]
+                try:
+                    with open("/sys/fs/fuse/connections/%s/abort" % minor, "w") as a:
+                        a.write("1")
+                except OSError:
+                    pass                # gone already
+
+
 class Calfs:
     def __init__(self, tmp, conf_extra=""):
         self.dir = pathlib.Path(tmp)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from calfs_util import CALFS, Calfs, ics, wait_for
+from calfs_util import CALFS, Calfs, abort_connection, ics, wait_for
 from malformed import corpus
 
 MB = "alice@example.com"
@@ -69,3 +69,120 @@ def test_malformed_corpus_through_the_mount(calfs):
     log = calfs.log_text()
     assert log.count("refused") >= refused
     calfs.umount()
+
+
+def journal_matches(path):
+    """Every item's version is the last one its journal recorded, and the
+    journal's versions of an item follow each other."""
+    db = sqlite3.connect(str(path))
+    try:
+        for item_id, version in db.execute("select id, version from items"):
+            rows = db.execute("select old_version, new_version from journal where item_id = ? "
+                              "and new_version is not null order by id", (item_id,)).fetchall()
+            assert rows, "item %d has no journal" % item_id
+            assert rows[-1][1] == version, (item_id, rows, version)
+            for (_, new), (old, _) in zip(rows, rows[1:]):
+                assert old == new, (item_id, rows)
+    finally:
+        db.close()
+
+
+WRITER = r"""
+import os, sys
+cal, first, count, summary = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+for i in range(first, first + count):
+    for name, uid in (("a%02d.ics" % i, "a%02d" % i), ("n%02d.ics" % i, "n%02d" % i)):
+        data = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calfs//tests//EN\r\nBEGIN:VEVENT\r\n"
+                "UID:%s\r\nDTSTAMP:20200101T000000Z\r\nDTSTART:20200101T100000Z\r\n"
+                "SUMMARY:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" % (uid, summary)).encode()
+        try:
+            if name.startswith("n"):                 # the way vdirsyncer writes
+                tmp = os.path.join(cal, ".tmp-%s" % name)
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.rename(tmp, os.path.join(cal, name))
+            else:                                    # the way cp writes
+                with open(os.path.join(cal, name), "wb") as f:
+                    f.write(data)
+        except OSError:
+            sys.exit(0)                              # the daemon is gone
+"""
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kill_daemon_during_parallel_writes(calfs, seed):
+    n = 40
+    calfs.import_items(MB, {"a%02d.ics" % i: ics("a%02d" % i, "old") for i in range(n)})
+    old = store_state(calfs.store)
+    calfs.mount()
+    cal = calfs.path(MB, "Calendar")
+    db = sqlite3.connect(str(calfs.store))
+    start = db.execute("select count(*) from journal").fetchone()[0]
+    writers = [subprocess.Popen(["python3", "-c", WRITER, str(cal), str(k * n // 4), str(n // 4),
+                                 "new"]) for k in range(4)]
+    stop_at = random.Random(seed).randint(5, 2 * n - 10)
+    wait_for(lambda: db.execute("select count(*) from journal").fetchone()[0] - start >= stop_at
+             or all(w.poll() is not None for w in writers), 30, "the writes to be under way")
+    db.close()
+    calfs.proc.send_signal(signal.SIGKILL)
+    # a killed daemon whose notifier thread waits for a directory lock
+    # that a writer holds stays a zombie: abort its connection
+    abort_connection(calfs.mnt)
+    calfs.proc.wait()
+    calfs.proc = None
+    for w in writers:
+        w.wait(timeout=30)
+    subprocess.run(["fusermount3", "-u", "-z", str(calfs.mnt)], check=True)
+    # every item is exactly its old or its new bytes
+    after = store_state(calfs.store)
+    new = {("a%02d" % i): hashlib.sha1(ics("a%02d" % i, "new")).hexdigest() for i in range(n)}
+    new.update({("n%02d" % i): hashlib.sha1(ics("n%02d" % i, "new")).hexdigest() for i in range(n)})
+    for (cal_id, name), digest in after.items():
+        uid = name[:-4]
+        assert digest == new[uid] or digest == old.get((cal_id, name)), name
+    assert {k for k in old} <= set(after)
+    journal_matches(calfs.store)
+    # a remount serves everything
+    calfs.log.write_text("")
+    calfs.mount()
+    served = {n: hashlib.sha1((cal / n).read_bytes()).hexdigest() for n in os.listdir(cal)}
+    assert served == {name: d for (_, name), d in after.items()}
+    calfs.umount()
+
+
+def test_kill_import_then_rerun(tmp_path):
+    from calfs_util import GEN
+    src = tmp_path / "org"
+    subprocess.run([str(GEN), "--mailboxes", "60", "--items", "10", "--export-items", "4",
+                    "--broken", "0.3", "--replies", "3", "--seed", "5", str(src)],
+                   check=True, capture_output=True)
+    (tmp_path / "once").mkdir()
+    once = Calfs(tmp_path / "once")
+    once.run("import", "--tree", src)
+    (tmp_path / "killed").mkdir()
+    c = Calfs(tmp_path / "killed")
+    c.run("journal")                                 # creates the store
+    db = sqlite3.connect(str(c.store))
+    stop_at = random.randint(1, 200)
+    proc = subprocess.Popen([str(CALFS), "-c", str(c.conf), "import", "--tree", str(src)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: db.execute("select count(*) from journal").fetchone()[0] >= stop_at
+             or proc.poll() is not None, 60, "the import to be under way")
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL, "the import ended before it was killed"
+    db.close()
+    store_state(c.store)                             # integrity
+    journal_matches(c.store)
+    c.run("import", "--tree", src)
+
+    def items(path):
+        db = sqlite3.connect(str(path))
+        try:
+            return sorted(db.execute(
+                "select m.name, c.name, i.name, i.data from items i join calendars c on "
+                "c.id = i.calendar_id join mailboxes m on m.id = c.mailbox_id"))
+        finally:
+            db.close()
+    assert items(c.store) == items(once.store)
