@@ -108,11 +108,16 @@ GPtrArray *sqlstore_journal_list(store *base, gint64 run_id, gint64 calendar_id,
 	GPtrArray *r = NULL;
 
 	g_mutex_lock(&s->lock);
-	st = sqlstore_stmt(s, "SELECT id, run_id, time_ns, op, item_id, calendar_id, name, uid,"
-		  " old_calendar_id, old_name, old_data, old_version, new_version"
-		  " FROM journal WHERE (?1 = 0 OR run_id = ?1)"
-		  " AND (?2 = 0 OR calendar_id = ?2 OR old_calendar_id = ?2)"
-		  " ORDER BY id DESC LIMIT ?3", err);
+	/* one statement per filter, so that SQLite can use the indexes
+	 * (a "?1 = 0 OR run_id = ?1" term makes it scan the journal) */
+	st = sqlstore_stmt(s, calendar_id
+		  ? "SELECT id, run_id, time_ns, op, item_id, calendar_id, name, uid,"
+		    " old_calendar_id, old_name, old_data, old_version, new_version"
+		    " FROM journal WHERE (calendar_id = ?2 OR old_calendar_id = ?2)"
+		    " AND (?1 = 0 OR run_id = ?1) ORDER BY id DESC LIMIT ?3"
+		  : "SELECT id, run_id, time_ns, op, item_id, calendar_id, name, uid,"
+		    " old_calendar_id, old_name, old_data, old_version, new_version"
+		    " FROM journal WHERE run_id = ?1 OR ?1 = 0 ORDER BY id DESC LIMIT ?3", err);
 	if (st) {
 		sqlite3_bind_int64(st, 1, run_id);
 		sqlite3_bind_int64(st, 2, calendar_id);
