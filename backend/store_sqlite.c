@@ -1078,10 +1078,22 @@ static store_item *sq_item_put(store *base, const store_put *req,
 			  " version, mtime_ns) VALUES(?, ?, ?, ?, ?, 1, ?)", err);
 		if (!st)
 			goto fail;
-		if (req->reserved_id)
-			sqlite3_bind_int64(st, 1, req->reserved_id);
-		else
-			sqlite3_bind_null(st, 1);
+		/* every item id comes from item_ids, the reserved ones of a
+		 * mount's new files included: items' own sequence would hand
+		 * another process an id a mount holds reserved */
+		id = req->reserved_id;
+		if (!id) {
+			sqlite3_stmt *r = sqlstore_stmt(s, "INSERT INTO item_ids DEFAULT VALUES", err);
+
+			if (!r || !sqlstore_step_done(s, r, err, "reserve item id"))
+				goto fail;
+			id = sqlite3_last_insert_rowid(s->db);
+			st = sqlstore_stmt(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
+				  " version, mtime_ns) VALUES(?, ?, ?, ?, ?, 1, ?)", err);
+			if (!st)
+				goto fail;
+		}
+		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, req->calendar_id);
 		sqlstore_bind_text(st, 3, req->name);
 		sqlstore_bind_text(st, 4, req->uid);
@@ -1092,16 +1104,6 @@ static store_item *sq_item_put(store *base, const store_put *req,
 	}
 	if (!sqlstore_step_done(s, st, err, "write item"))
 		goto fail;
-	if (!old) {
-		id = sqlite3_last_insert_rowid(s->db);
-		/* keep item ids and reserved ids from ever meeting */
-		st = sqlstore_stmt(s, "INSERT OR IGNORE INTO item_ids(id) VALUES(?)", err);
-		if (!st)
-			goto fail;
-		sqlite3_bind_int64(st, 1, id);
-		if (!sqlstore_step_done(s, st, err, "reserve item id"))
-			goto fail;
-	}
 	j.item_id = id;
 	if (!journal(s, &j, err) || !touch(s, TOUCH_CALENDAR, req->calendar_id, err) ||
 	    !log_change(s, old ? STORE_CHANGE_ITEM_UPDATE : STORE_CHANGE_ITEM_CREATE,
