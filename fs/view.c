@@ -229,7 +229,7 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	render_options o;
 	ingest_replies replies;
 	render_log log;
-	char *zone;
+	char *zone, *items_zone = NULL;
 
 	/* the version first: the bytes are read only when not cached */
 	if (!(it = store_item_get(fs->store, item_id, FALSE, err)))
@@ -252,9 +252,20 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	}
 	o = render_options_read(fs->conf, ci->mailbox, zone);
 	clean = it->checked && known_clean(&o, it->checked);
+	if (it->checked && !clean && !o.tz.mailbox_zone &&
+	    (items_zone = extracted_for(fs, ci->mailbox_id))) {
+		/* checked under the zone the mailbox's items tell */
+		render_options oz = o;
+
+		oz.tz.mailbox_zone = items_zone;
+		clean = known_clean(&oz, it->checked);
+		if (!clean)
+			g_clear_pointer(&items_zone, g_free);
+	}
 	store_item_free(it);
 	if (!(it = store_item_get(fs->store, item_id, TRUE, err))) {
 		view_calinfo_free(ci);
+		g_free(items_zone);
 		g_free(zone);
 		return NULL;
 	}
@@ -279,6 +290,10 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 		render_log_init(&log);
 		g_bytes_unref(r->data);
 		r->data = render_item(it->data, &o, &log);
+	}
+	if (items_zone) {
+		g_free(zone);
+		zone = items_zone;
 	}
 	r->zone = zone;
 	r->fixes = render_describe(&log);
