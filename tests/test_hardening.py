@@ -186,3 +186,96 @@ def test_kill_import_then_rerun(tmp_path):
         finally:
             db.close()
     assert items(c.store) == items(once.store)
+
+
+RENAMER = r"""
+import os, sys
+cal, me, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+done = []
+for r in range(rounds):
+    name = "shared%d.ics" % (r % 3)
+    body = "%s-%d" % (me, r)
+    data = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calfs//tests//EN\r\nBEGIN:VEVENT\r\n"
+            "UID:%s\r\nDTSTAMP:20200101T000000Z\r\nDTSTART:20200101T100000Z\r\n"
+            "SUMMARY:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" % (name[:-4], body)).encode()
+    tmp = os.path.join(cal, "sed%s%d" % (me, r))     # the way sed -i writes
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.rename(tmp, os.path.join(cal, name))
+    done.append(body)
+print("\n".join(done))
+"""
+
+READER = r"""
+import os, sys, time
+cal, stop = sys.argv[1], sys.argv[2]
+reads = 0
+while not os.path.exists(stop):
+    for n in os.listdir(cal):
+        if not n.endswith(".ics") or n.startswith("."):
+            continue
+        try:
+            with open(os.path.join(cal, n), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            continue
+        reads += 1
+        if not (data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
+                and data.count(b"BEGIN:VEVENT") == 1):
+            print("torn read of %s: %r" % (n, data[:200]))
+            sys.exit(1)
+print(reads)
+"""
+
+
+def test_parallel_writers_readers_and_an_import(calfs, tmp_path):
+    calfs.import_items(MB, {"seed.ics": ics("seed")})
+    calfs.mount()
+    cal = calfs.path(MB, "Calendar")
+    src = tmp_path / "copies"
+    src.mkdir()
+    for i in range(200):
+        (src / ("c%03d.ics" % i)).write_bytes(ics("c%03d" % i, "copy %d" % i))
+    imp = tmp_path / "imp"
+    imp.mkdir()
+    for i in range(100):
+        (imp / ("i%03d.ics" % i)).write_bytes(ics("i%03d" % i, "imported %d" % i))
+    stop = tmp_path / "stop"
+    readers = [subprocess.Popen(["python3", "-c", READER, str(cal), str(stop)],
+                                stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    renamers = [subprocess.Popen(["python3", "-c", RENAMER, str(cal), "w%d" % k, "30"],
+                                 stdout=subprocess.PIPE, text=True) for k in range(4)]
+    copy = subprocess.Popen("ls %s/*.ics | xargs -P 8 -I{} cp {} %s/" % (src, cal), shell=True)
+    importer = calfs.run("import", MB, imp, check=False)
+    assert copy.wait(timeout=120) == 0
+    written = []
+    for r in renamers:
+        out, _ = r.communicate(timeout=120)
+        assert r.returncode == 0
+        written += out.split()
+    stop.touch()
+    for r in readers:
+        out, _ = r.communicate(timeout=60)
+        assert r.returncode == 0, out
+        assert int(out) > 0
+    assert importer.returncode == 0, importer.stderr
+    assert "100 created" in importer.stdout
+    # no lost update: every copy and every import is there, byte for byte
+    for i in range(200):
+        assert (cal / ("c%03d.ics" % i)).read_bytes() == ics("c%03d" % i, "copy %d" % i)
+    for i in range(100):
+        assert (cal / ("i%03d.ics" % i)).read_bytes() == ics("i%03d" % i, "imported %d" % i)
+    # each rename over a shared name is one journaled update, and the last
+    # one stored is one that was written
+    db = sqlite3.connect(str(calfs.store))
+    for k in range(3):
+        name = "shared%d.ics" % k
+        n = db.execute("select count(*) from journal where name = ? and op in "
+                       "('create', 'update')", (name,)).fetchone()[0]
+        assert n == sum(1 for w in written if int(w.split("-")[1]) % 3 == k), name
+        body = (cal / name).read_bytes()
+        assert any(body == ics(name[:-4], w) for w in written), name
+    db.close()
+    assert sorted(n for n in os.listdir(cal) if n.startswith("sed")) == []
+    journal_matches(calfs.store)
+    calfs.umount()
