@@ -123,14 +123,15 @@ class Bench:
 
     def generate(self):
         src = self.work / "org"
-        if src.exists() and len(os.listdir(src)) != self.a.mailboxes:
-            shutil.rmtree(src)
+        stamp = self.work / "org.args"
+        args = ["--mailboxes", str(self.a.mailboxes), "--items", "20", "--export-items", "5",
+                "--broken", "0.2"]
+        if not src.exists() or not stamp.exists() or stamp.read_text() != " ".join(args):
+            shutil.rmtree(src, ignore_errors=True)
             for tree in ("tree-vdir", "tree-maildir"):
                 shutil.rmtree(self.work / tree, ignore_errors=True)
-        if not src.exists():
-            subprocess.run([str(GEN), "--mailboxes", str(self.a.mailboxes), "--items", "20",
-                            "--export-items", "5", "--broken", "0.2", str(src)],
-                           check=True, capture_output=True)
+            subprocess.run([str(GEN)] + args + [str(src)], check=True, capture_output=True)
+            stamp.write_text(" ".join(args))
         self.src = src
         self.boxes = sorted(os.listdir(src))
 
@@ -169,6 +170,8 @@ class Bench:
         runs = []
         for i in range(self.a.repeat):
             copy = self.work / ("fix-%d.db" % i)
+            for suffix in ("-wal", "-shm"):            # a killed run's
+                Path(str(copy) + suffix).unlink(missing_ok=True)
             shutil.copyfile(self.store, copy)
             conf = self.conf(copy)
             t = time.monotonic()
