@@ -59,6 +59,8 @@ static const char schema[] =
 	" old_version INTEGER,"
 	" new_version INTEGER);"
 	"CREATE INDEX IF NOT EXISTS journal_by_run ON journal(run_id);"
+	/* covers the counts of calfs journal and of each .calfs/log */
+	"CREATE INDEX IF NOT EXISTS journal_by_run_op ON journal(run_id, op);"
 	"CREATE INDEX IF NOT EXISTS journal_by_calendar ON journal(calendar_id);"
 	"CREATE INDEX IF NOT EXISTS journal_by_old_calendar ON journal(old_calendar_id);"
 	"CREATE TABLE IF NOT EXISTS replies("	/* the latest reply per attendee */
