@@ -189,7 +189,16 @@ class Bench:
 
     # ---- the read path ----
 
+    def fixed_store(self):
+        """The fixed store of the fix phase, or of an earlier run's, or the
+        store as imported."""
+        if not hasattr(self, "fixed"):
+            earlier = self.work / "fix-0.db"
+            self.fixed = earlier if earlier.exists() else self.store
+        return self.fixed
+
     def read_path(self):
+        self.fixed_store()
         mnt = self.work / "mnt"
         floor_mnt = self.work / "mnt-floor"
         native = Path("/dev/shm/calfs-bench-native")
@@ -321,7 +330,7 @@ class Bench:
         boxes = self.boxes[:PEER_BOXES]
         coll_root = self.work / "radicale"
         shutil.rmtree(coll_root, ignore_errors=True)
-        store = getattr(self, "fixed", self.store)
+        store = self.fixed_store()
         items = 0
         for box in boxes:
             coll = coll_root / "collection-root" / "bench" / box
