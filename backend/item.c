@@ -171,6 +171,15 @@ static gboolean text_ok(const char *data, gsize len, gboolean single,
 			    (gsize)(bad - data));
 		return FALSE;
 	}
+	/* a CR ends a line only before LF: libical reads a lone one
+	 * differently depending on where its buffers split the text */
+	for (const char *cr = data; (cr = memchr(cr, '\r', len - (gsize)(cr - data))); cr++)
+		if ((gsize)(cr + 1 - data) >= len || cr[1] != '\n') {
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+				    "a CR without LF (byte %" G_GSIZE_FORMAT ")",
+				    (gsize)(cr - data));
+			return FALSE;
+		}
 	return frame_ok(data, len, err) && structure_ok(data, len, single, err);
 }
 
