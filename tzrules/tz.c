@@ -490,7 +490,8 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 	}
 	f = new_fix(TZ_FIX_VTIMEZONE, tzid, id->zone);
 	f->vtimezone = generate(zone, tzid, tm.all, q.cdo);
-	f->applied = !o->report_only;
+	/* what libical cannot write out cannot replace anything */
+	f->applied = !o->report_only && f->vtimezone != NULL;
 	if (!vtz) {
 		f->note = g_strdup_printf("VTIMEZONE \"%s\" added from tzdata %s (%s)", tzid,
 					  id->zone, zoneid_method_name(id->method));
@@ -780,7 +781,7 @@ GBytes *tz_apply_text(GBytes *text, GPtrArray *fixes)
 
 		if (!f->applied)
 			continue;
-		if (f->kind == TZ_FIX_VTIMEZONE)
+		if (f->kind == TZ_FIX_VTIMEZONE && f->vtimezone)
 			ictext_replace_vtimezone(t, f->tzid, f->vtimezone);
 		else if (f->kind == TZ_FIX_SHIFT)
 			shift_lines(t, f);

@@ -86,7 +86,8 @@ icaltimezone *tzinfo_vtimezone(icalcomponent *vtz)
 
 	if (!observances_sane(vtz))
 		return NULL;
-	text = icalcomponent_as_ical_string_r(vtz);
+	if (!(text = icalcomponent_as_ical_string_r(vtz)))
+		return NULL;	/* libical cannot write it: nor use it */
 
 	g_mutex_lock(&vtz_lock);
 	if (!vtz_cache) {
