@@ -355,17 +355,22 @@ static char *generate(icaltimezone *zone, const char *tzid, GArray *at, int cdo)
 		vtz = icalcomponent_new_clone(full);
 	}
 	p = icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY);
-	icalproperty_set_tzid(p, tzid);
-	if (cdo >= 0) {
-		char num[16];
-
-		g_snprintf(num, sizeof(num), "%d", cdo);
-		p = icalproperty_new_x(num);
-		icalproperty_set_x_name(p, "X-MICROSOFT-CDO-TZID");
-		icalcomponent_add_property(vtz, p);
-	}
+	if (p)
+		icalproperty_set_tzid(p, tzid);
 	text = icalcomponent_as_ical_string_r(vtz);
 	icalcomponent_free(vtz);
+	/* the CDO id as a line of text: an X property added to the
+	 * component leaked when libical could not write the component */
+	if (text && cdo >= 0) {
+		char *end = g_strrstr(text, "END:VTIMEZONE");
+		char *with = end ? g_strdup_printf("%.*sX-MICROSOFT-CDO-TZID:%d\r\n%s",
+						   (int)(end - text), text, cdo, end) : NULL;
+
+		if (with) {
+			free(text);
+			text = with;
+		}
+	}
 	return text;
 }
 
