@@ -148,10 +148,13 @@ bench: deps
 
 # make fuzz: the libFuzzer targets of tests/fuzz, built with clang and
 # AddressSanitizer+UndefinedBehaviorSanitizer in build/fuzz, each run for
-# FUZZ_SECONDS on seeds made by tests/fuzz/seeds.py; the corpora grow in
+# FUZZ_SECONDS (or FUZZ_RUNS inputs; FUZZ_SEED=N repeats a run exactly, 0
+# picks one) on seeds made by tests/fuzz/seeds.py; the corpora grow in
 # build/fuzz/corpus, findings land in build/fuzz/findings.
 FUZZ_PKGS := clang-14 libclang-rt-14-dev
 FUZZ_SECONDS ?= 600
+FUZZ_RUNS ?=
+FUZZ_SEED ?= 0
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_DIR := build/fuzz
 FUZZ_SAN := address,undefined
@@ -171,8 +174,9 @@ fuzz: deps
 	@mkdir -p $(FUZZ_DIR)/findings
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		k=$${t#fuzz_}; mkdir -p $(FUZZ_DIR)/corpus/$$k; \
-		echo "make fuzz: $$t for $(FUZZ_SECONDS) s"; \
-		$(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		echo "make fuzz: $$t for $(if $(FUZZ_RUNS),$(FUZZ_RUNS) runs,$(FUZZ_SECONDS) s)"; \
+		$(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) \
+			$(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) -timeout=10 -rss_limit_mb=2048 \
 			-max_len=65536 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/findings/$$k- \
 			$(FUZZ_DIR)/corpus/$$k $(FUZZ_DIR)/seeds/$$k tests/fuzz/regress/$$k \
 			2> $(FUZZ_DIR)/$$k.log || { tail -40 $(FUZZ_DIR)/$$k.log; exit 1; }; \
