@@ -163,28 +163,49 @@ static gint compare_names(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The names in dir for which keep() holds, sorted; NULL with err set when
+ * dir cannot be read.  Free with g_ptr_array_unref(). */
+static GPtrArray *sorted_names(const char *dir, gboolean (*keep)(const char *name),
+			       GError **err)
+{
+	GDir *d = g_dir_open(dir, 0, err);
+	GPtrArray *names;
+	const char *n;
+
+	if (!d)
+		return NULL;
+	names = g_ptr_array_new_with_free_func(g_free);
+	while ((n = g_dir_read_name(d)))
+		if (keep(n))
+			g_ptr_array_add(names, g_strdup(n));
+	g_dir_close(d);
+	g_ptr_array_sort(names, compare_names);
+	return names;
+}
+
+static gboolean not_hidden(const char *name)
+{
+	return name[0] != '.';
+}
+
 static gboolean import_dir(importer *im, const char *path, GError **err)
 {
 	GError *e = NULL;
-	GDir *d = g_dir_open(path, 0, &e);
-	GPtrArray *names;
-	const char *n;
+	GPtrArray *names = sorted_names(path, item_name_is_item, &e);
 	gboolean ok = TRUE;
 
-	if (!d) {
+	if (!names) {
 		log_notice("%s: skipped: %s", path, e->message);
 		g_error_free(e);
 		im->st->skipped++;
 		return TRUE;
 	}
-	names = g_ptr_array_new_with_free_func(g_free);
-	while ((n = g_dir_read_name(d)))
-		if (item_name_is_item(n))
-			g_ptr_array_add(names, g_build_filename(path, n, NULL));
-	g_dir_close(d);
-	g_ptr_array_sort(names, compare_names);
-	for (guint i = 0; ok && i < names->len; i++)
-		ok = import_file(im, names->pdata[i], err);
+	for (guint i = 0; ok && i < names->len; i++) {
+		char *f = g_build_filename(path, names->pdata[i], NULL);
+
+		ok = import_file(im, f, err);
+		g_free(f);
+	}
 	g_ptr_array_unref(names);
 	return ok && import_meta(im, path, "displayname", err) &&
 	       import_meta(im, path, "color", err);
@@ -388,4 +409,45 @@ out:
 	store_calendar_free(cal);
 	g_strfreev(parts);
 	return path;
+}
+
+gboolean vdir_import_tree(store *s, const conf *c, const char *dir, itip_stats *st,
+			  GError **err)
+{
+	GPtrArray *boxes = sorted_names(dir, not_hidden, err);
+	gboolean ok = boxes != NULL;
+
+	for (guint i = 0; ok && i < boxes->len; i++) {
+		const char *mb = boxes->pdata[i];
+		char *mbdir = g_build_filename(dir, mb, NULL);
+		GError *why = NULL;
+		GPtrArray *kids = NULL;
+
+		if (g_file_test(mbdir, G_FILE_TEST_IS_DIR))
+			kids = sorted_names(mbdir, not_hidden, &why);
+		else
+			log_notice("import: %s: skipped: not a directory", mbdir);
+		if (why) {
+			log_notice("import: skipped: %s", why->message);
+			g_error_free(why);
+		}
+		for (guint k = 0; ok && kids && k < kids->len; k++) {
+			const char *kid = kids->pdata[k];
+			char *path = g_build_filename(mbdir, kid, NULL);
+			char *paths[] = { path, NULL };
+			gboolean calendar = g_file_test(path, G_FILE_TEST_IS_DIR) &&
+					    !mail_is_maildir(path);
+			char *target = calendar ? g_strdup_printf("%s/%s", mb, kid) : g_strdup(mb);
+
+			ok = vdir_import(s, c, target, paths, st, err);
+			g_free(target);
+			g_free(path);
+		}
+		if (kids)
+			g_ptr_array_unref(kids);
+		g_free(mbdir);
+	}
+	if (boxes)
+		g_ptr_array_unref(boxes);
+	return ok;
 }

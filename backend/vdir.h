@@ -26,6 +26,15 @@
 gboolean vdir_import(store *s, const conf *c, const char *target,
 		     char **paths, itip_stats *st, GError **err);
 
+/* vdir_import_tree: import a whole organisation: every DIR/MAILBOX/NAME
+ * with vdir_import(), NAME as the calendar NAME when it is a directory
+ * other than a Maildir, into the mailbox's default calendar otherwise
+ * (files, Maildirs, mbox files).  A mailbox that cannot be read is
+ * reported and skipped.  FALSE with err set only when dir cannot be read
+ * or the store fails. */
+gboolean vdir_import_tree(store *s, const conf *c, const char *dir, itip_stats *st,
+			  GError **err);
+
 /* vdir_export: write the rendered items of target to dir as a vdir: the
  * calendar's items into dir itself when target names a calendar, else one
  * subdirectory per calendar.  *count gets the number of items written. */

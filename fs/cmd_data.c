@@ -1,80 +1,10 @@
 /* cmd_data.c - calfs import and calfs export */
 #include "cmd.h"
 #include "tzscan.h"
-#include "mail.h"
 #include "vdir.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static gint by_name(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The names in dir that do not begin with a dot, sorted; NULL with err
- * set when dir cannot be read.  Free with g_ptr_array_unref(). */
-static GPtrArray *sorted_names(const char *dir, GError **err)
-{
-	GDir *d = g_dir_open(dir, 0, err);
-	GPtrArray *names;
-
-	if (!d)
-		return NULL;
-	names = g_ptr_array_new_with_free_func(g_free);
-	for (const char *n; (n = g_dir_read_name(d));)
-		if (n[0] != '.')
-			g_ptr_array_add(names, g_strdup(n));
-	g_dir_close(d);
-	g_ptr_array_sort(names, by_name);
-	return names;
-}
-
-/* Import DIR/<mailbox>/<child> for every mailbox: a directory that is
- * no Maildir is a calendar of its name, anything else goes to the
- * default calendar.  A mailbox directory that cannot be read is
- * reported and skipped.  FALSE only when DIR cannot be read or the
- * store fails. */
-static gboolean import_tree(store *s, const conf *c, const char *dir, itip_stats *st,
-			    GError **err)
-{
-	GPtrArray *boxes = sorted_names(dir, err);
-	gboolean ok = boxes != NULL;
-
-	for (guint i = 0; ok && i < boxes->len; i++) {
-		const char *mb = boxes->pdata[i];
-		char *mbdir = g_build_filename(dir, mb, NULL);
-		GError *why = NULL;
-		GPtrArray *kids = NULL;
-
-		if (g_file_test(mbdir, G_FILE_TEST_IS_DIR))
-			kids = sorted_names(mbdir, &why);
-		else
-			fprintf(stderr, "calfs: import: %s: skipped: not a directory\n", mbdir);
-		if (why) {
-			fprintf(stderr, "calfs: import: skipped: %s\n", why->message);
-			g_error_free(why);
-		}
-		for (guint k = 0; ok && kids && k < kids->len; k++) {
-			const char *kid = kids->pdata[k];
-			char *path = g_build_filename(mbdir, kid, NULL);
-			char *paths[] = { path, NULL };
-			gboolean calendar = g_file_test(path, G_FILE_TEST_IS_DIR) &&
-					    !mail_is_maildir(path);
-			char *target = calendar ? g_strdup_printf("%s/%s", mb, kid) : g_strdup(mb);
-
-			ok = vdir_import(s, c, target, paths, st, err);
-			g_free(target);
-			g_free(path);
-		}
-		if (kids)
-			g_ptr_array_unref(kids);
-		g_free(mbdir);
-	}
-	if (boxes)
-		g_ptr_array_unref(boxes);
-	return ok;
-}
 
 int cmd_import(const cmd_globals *g, int argc, char **argv)
 {
@@ -120,7 +50,7 @@ int cmd_import(const cmd_globals *g, int argc, char **argv)
 	command = g_strjoinv(" ", argv);
 	ok = store_run_begin(s, command, &err) != 0;
 	for (int i = 1; ok && tree && argv[i]; i++)
-		ok = import_tree(s, c, argv[i], &st, &err);
+		ok = vdir_import_tree(s, c, argv[i], &st, &err);
 	if (ok && !tree)
 		ok = vdir_import(s, c, argv[1], argv + 2, &st, &err);
 	if (!ok) {
