@@ -1076,25 +1076,20 @@ static store_item *sq_item_put(store *base, const store_put *req,
 		j.old_version = old->version;
 		j.new_version = old->version + 1;
 	} else {
-		st = sqlstore_stmt(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
-			  " version, mtime_ns) VALUES(?, ?, ?, ?, ?, 1, ?)", err);
-		if (!st)
-			goto fail;
 		/* every item id comes from item_ids, the reserved ones of a
 		 * mount's new files included: items' own sequence would hand
 		 * another process an id a mount holds reserved */
 		id = req->reserved_id;
 		if (!id) {
-			sqlite3_stmt *r = sqlstore_stmt(s, "INSERT INTO item_ids DEFAULT VALUES", err);
-
-			if (!r || !sqlstore_step_done(s, r, err, "reserve item id"))
+			st = sqlstore_stmt(s, "INSERT INTO item_ids DEFAULT VALUES", err);
+			if (!st || !sqlstore_step_done(s, st, err, "reserve item id"))
 				goto fail;
 			id = sqlite3_last_insert_rowid(s->db);
-			st = sqlstore_stmt(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
-				  " version, mtime_ns) VALUES(?, ?, ?, ?, ?, 1, ?)", err);
-			if (!st)
-				goto fail;
 		}
+		st = sqlstore_stmt(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
+			  " version, mtime_ns) VALUES(?, ?, ?, ?, ?, 1, ?)", err);
+		if (!st)
+			goto fail;
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, req->calendar_id);
 		sqlstore_bind_text(st, 3, req->name);
