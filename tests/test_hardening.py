@@ -15,6 +15,8 @@ from calfs_util import CALFS, Calfs, abort_connection, ics, wait_for
 from malformed import corpus
 
 MB = "alice@example.com"
+# the helper scripts below import calfs_util from this folder
+HELPER_ENV = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.abspath(__file__)))
 
 
 def store_state(path):
@@ -89,12 +91,11 @@ def journal_matches(path):
 
 WRITER = r"""
 import os, sys
+from calfs_util import ics
 cal, first, count, summary = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 for i in range(first, first + count):
     for name, uid in (("a%02d.ics" % i, "a%02d" % i), ("n%02d.ics" % i, "n%02d" % i)):
-        data = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calfs//tests//EN\r\nBEGIN:VEVENT\r\n"
-                "UID:%s\r\nDTSTAMP:20200101T000000Z\r\nDTSTART:20200101T100000Z\r\n"
-                "SUMMARY:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" % (uid, summary)).encode()
+        data = ics(uid, summary)
         try:
             if name.startswith("n"):                 # the way vdirsyncer writes
                 tmp = os.path.join(cal, ".tmp-%s" % name)
@@ -121,7 +122,7 @@ def test_kill_daemon_during_parallel_writes(calfs, seed):
     db = sqlite3.connect(str(calfs.store))
     start = db.execute("select count(*) from journal").fetchone()[0]
     writers = [subprocess.Popen(["python3", "-c", WRITER, str(cal), str(k * n // 4), str(n // 4),
-                                 "new"]) for k in range(4)]
+                                 "new"], env=HELPER_ENV) for k in range(4)]
     stop_at = random.Random(seed).randint(5, 2 * n - 10)
     wait_for(lambda: db.execute("select count(*) from journal").fetchone()[0] - start >= stop_at
              or all(w.poll() is not None for w in writers), 30, "the writes to be under way")
@@ -133,7 +134,7 @@ def test_kill_daemon_during_parallel_writes(calfs, seed):
     calfs.proc.wait()
     calfs.proc = None
     for w in writers:
-        w.wait(timeout=30)
+        assert w.wait(timeout=30) == 0      # done, or stopped by the daemon's death
     subprocess.run(["fusermount3", "-u", "-z", str(calfs.mnt)], check=True)
     # every item is exactly its old or its new bytes
     after = store_state(calfs.store)
@@ -190,14 +191,13 @@ def test_kill_import_then_rerun(tmp_path):
 
 RENAMER = r"""
 import os, sys
+from calfs_util import ics
 cal, me, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
 done = []
 for r in range(rounds):
     name = "shared%d.ics" % (r % 3)
     body = "%s-%d" % (me, r)
-    data = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calfs//tests//EN\r\nBEGIN:VEVENT\r\n"
-            "UID:%s\r\nDTSTAMP:20200101T000000Z\r\nDTSTART:20200101T100000Z\r\n"
-            "SUMMARY:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" % (name[:-4], body)).encode()
+    data = ics(name[:-4], body)
     tmp = os.path.join(cal, "sed%s%d" % (me, r))     # the way sed -i writes
     with open(tmp, "wb") as f:
         f.write(data)
@@ -244,7 +244,8 @@ def test_parallel_writers_readers_and_an_import(calfs, tmp_path):
     readers = [subprocess.Popen(["python3", "-c", READER, str(cal), str(stop)],
                                 stdout=subprocess.PIPE, text=True) for _ in range(3)]
     renamers = [subprocess.Popen(["python3", "-c", RENAMER, str(cal), "w%d" % k, "30"],
-                                 stdout=subprocess.PIPE, text=True) for k in range(4)]
+                                 stdout=subprocess.PIPE, text=True, env=HELPER_ENV)
+                for k in range(4)]
     copy = subprocess.Popen("ls %s/*.ics | xargs -P 8 -I{} cp {} %s/" % (src, cal), shell=True)
     importer = calfs.run("import", MB, imp, check=False)
     assert copy.wait(timeout=120) == 0
