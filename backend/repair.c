@@ -98,16 +98,27 @@ void repair_fix_free(repair_fix *f)
 
 /* ---- reading and writing properties on libical ---- */
 
-static icalproperty *x_prop(icalcomponent *c, const char *name)
+/* The X-properties of c called name, in order (a new array). */
+static GPtrArray *x_props(icalcomponent *c, const char *name)
 {
+	GPtrArray *a = g_ptr_array_new();
 	icalproperty *p;
 
 	for (p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY); p;
 	     p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY))
 		if (icalproperty_get_x_name(p) &&
 		    !g_ascii_strcasecmp(icalproperty_get_x_name(p), name))
-			return p;
-	return NULL;
+			g_ptr_array_add(a, p);
+	return a;
+}
+
+static icalproperty *x_prop(icalcomponent *c, const char *name)
+{
+	GPtrArray *a = x_props(c, name);
+	icalproperty *p = a->len ? a->pdata[0] : NULL;
+
+	g_ptr_array_unref(a);
+	return p;
 }
 
 static const char *x_value(icalproperty *p)
@@ -168,8 +179,8 @@ typedef struct {
 } event;
 
 static repair_fix *add_fix(event *e, int rule, const char *property,
-			   const char *attendee, const char *old, gint64 when,
-			   gboolean have_time, repair_source source)
+			   const char *attendee, int ordinal, const char *old,
+			   gint64 when, gboolean have_time, repair_source source)
 {
 	repair_fix *f = g_new0(repair_fix, 1);
 
@@ -177,6 +188,7 @@ static repair_fix *add_fix(event *e, int rule, const char *property,
 	f->comp = e->comp;
 	f->property = g_strdup(property);
 	f->attendee = g_strdup(attendee);
+	f->ordinal = ordinal;
 	f->recurrence_id = g_strdup(e->recurrence_id);
 	f->old_value = g_strdup(old);
 	f->new_value = have_time ? repair_format_time(when) : NULL;
@@ -209,24 +221,36 @@ static gboolean item_time(event *e, gboolean with_dtstamp, gint64 *when,
 	return FALSE;
 }
 
-/* T2 and T3: a critical-change property. */
+/* T2 and T3: a critical-change property, each of its copies. */
 static void critical_change(event *e, int rule, const char *name,
 			    gboolean with_dtstamp, gboolean add_if_missing)
 {
-	icalproperty *p = x_prop(e->ev, name);
-	const char *old = x_value(p);
+	GPtrArray *ps = x_props(e->ev, name);
 	repair_source src;
 	gint64 when = 0;
 	gboolean have;
 	repair_fix *f;
 
-	if (p ? repair_time_valid(old, NULL) : !add_if_missing)
-		return;
-	have = item_time(e, with_dtstamp, &when, &src);
-	if (!p && !have)
-		return;		/* missing, and nothing to add */
-	f = add_fix(e, rule, name, NULL, old, when, have, src);
-	x_set(e->ev, p, name, f->new_value);
+	if (!ps->len) {
+		if (add_if_missing &&
+		    (have = item_time(e, with_dtstamp, &when, &src))) {
+			f = add_fix(e, rule, name, NULL, 0, NULL, when, have, src);
+			x_set(e->ev, NULL, name, f->new_value);
+		}
+		goto out;
+	}
+	for (guint i = 0; i < ps->len; i++) {
+		icalproperty *p = ps->pdata[i];
+		const char *old = x_value(p);
+
+		if (repair_time_valid(old, NULL))
+			continue;
+		have = item_time(e, with_dtstamp, &when, &src);
+		f = add_fix(e, rule, name, NULL, i, old, when, have, src);
+		x_set(e->ev, p, name, f->new_value);
+	}
+out:
+	g_ptr_array_unref(ps);
 }
 
 static gboolean responded(icalproperty *att)
@@ -267,8 +291,16 @@ static void reply_times(event *e)
 		gboolean have = FALSE;
 		repair_fix *f;
 
+		int ordinal = 0;
+
 		if (!q || repair_time_valid(icalparameter_get_xvalue(q), NULL))
 			continue;
+		for (guint j = 0; j < i; j++) {
+			const char *other = icalproperty_get_attendee(atts->pdata[j]);
+
+			if (who && other && !g_ascii_strcasecmp(who, other))
+				ordinal++;
+		}
 		old = g_strdup(icalparameter_get_xvalue(q));
 		if (responded(att)) {
 			if (e->ctx && e->ctx->reply_time && e->uid && who &&
@@ -286,7 +318,7 @@ static void reply_times(event *e)
 				src = REPAIR_REMOVED_NO_TIME;
 			}
 		}
-		f = add_fix(e, 4, "ATTENDEE", who, old, when, have, src);
+		f = add_fix(e, 4, "ATTENDEE", who, ordinal, old, when, have, src);
 		if (f->new_value)
 			icalparameter_set_xvalue(q, f->new_value);
 		else
@@ -296,26 +328,35 @@ static void reply_times(event *e)
 	g_ptr_array_unref(atts);
 }
 
-/* T5: the attendee's own reply time and Outlook's sequence time. */
+/* T5: the attendee's own reply time and Outlook's sequence time, each of
+ * their copies. */
 static void own_reply_time(event *e, const char *name)
 {
-	icalproperty *p = x_prop(e->ev, name);
-	const char *old = x_value(p);
-	repair_source src;
-	gint64 when = 0;
-	gboolean have;
-	repair_fix *f;
+	GPtrArray *ps = x_props(e->ev, name);
+	/* libical's value texts live in a ring buffer: keep a copy */
+	char *acc = g_strdup(x_value(x_prop(e->ev, ACC)));
 
-	if (!p || repair_time_valid(old, NULL))
-		return;
-	if ((have = repair_time_valid(x_value(x_prop(e->ev, ACC)), &when)))
-		src = REPAIR_FROM_CRITICAL_CHANGE;
-	else if ((have = repair_time_valid(typed_value(e->ev, ICAL_DTSTAMP_PROPERTY), &when)))
-		src = REPAIR_FROM_DTSTAMP;
-	else
-		src = REPAIR_REMOVED_NO_TIME;
-	f = add_fix(e, 5, name, NULL, old, when, have, src);
-	x_set(e->ev, p, name, f->new_value);
+	for (guint i = 0; i < ps->len; i++) {
+		icalproperty *p = ps->pdata[i];
+		const char *old = x_value(p);
+		repair_source src;
+		gint64 when = 0;
+		gboolean have;
+		repair_fix *f;
+
+		if (repair_time_valid(old, NULL))
+			continue;
+		if ((have = repair_time_valid(acc, &when)))
+			src = REPAIR_FROM_CRITICAL_CHANGE;
+		else if ((have = repair_time_valid(typed_value(e->ev, ICAL_DTSTAMP_PROPERTY), &when)))
+			src = REPAIR_FROM_DTSTAMP;
+		else
+			src = REPAIR_REMOVED_NO_TIME;
+		f = add_fix(e, 5, name, NULL, i, old, when, have, src);
+		x_set(e->ev, p, name, f->new_value);
+	}
+	g_free(acc);
+	g_ptr_array_unref(ps);
 }
 
 static gboolean is_event(icalcomponent *c)
@@ -366,14 +407,24 @@ GPtrArray *repair_component(icalcomponent *cal, const repair_context *ctx)
 GBytes *repair_apply_text(GBytes *text, GPtrArray *fixes)
 {
 	ictext *t;
+	ictext_line **lines;
 	GBytes *out;
 
 	if (!fixes || !fixes->len)
 		return g_bytes_ref(text);
 	t = ictext_parse(text);
+	/* Find every line before changing any: a removed line no longer
+	 * counts, and would shift the ordinals of the copies after it. */
+	lines = g_new0(ictext_line *, fixes->len);
 	for (guint i = 0; i < fixes->len; i++) {
 		repair_fix *f = fixes->pdata[i];
-		ictext_line *l = ictext_find(t, f->comp, f->property, f->attendee, 0);
+
+		lines[i] = ictext_find(t, f->comp, f->property, f->attendee,
+				       f->ordinal);
+	}
+	for (guint i = 0; i < fixes->len; i++) {
+		repair_fix *f = fixes->pdata[i];
+		ictext_line *l = lines[i];
 
 		if (f->attendee) {
 			if (l)
@@ -392,6 +443,7 @@ GBytes *repair_apply_text(GBytes *text, GPtrArray *fixes)
 			ictext_remove(l);
 		}
 	}
+	g_free(lines);
 	out = ictext_serialize(t);
 	ictext_free(t);
 	return out;

@@ -27,6 +27,9 @@ typedef struct {
 	int comp;		/* ordinal of the event in the VCALENDAR, from 0 */
 	char *property;		/* the property repaired (ATTENDEE for X-REPLYTIME) */
 	char *attendee;		/* the ATTENDEE's address, for X-REPLYTIME */
+	int ordinal;		/* which of the event's properties called
+				 * property (with that address) it is, from 0:
+				 * a property may appear more than once */
 	char *recurrence_id;	/* the event's RECURRENCE-ID, or NULL */
 	char *old_value;	/* NULL when the property was missing */
 	char *new_value;	/* YYYYMMDDTHHMMSSZ, or NULL when removed */

@@ -365,6 +365,39 @@ static void test_folded_attendee(void)
 	g_free(out);
 }
 
+static void test_copies(void)
+{
+	/* a property that should appear once appears twice (found by make
+	 * fuzz): every copy is repaired in one pass, the middle one of three
+	 * X-REPLYTIMEs of one attendee included */
+	const char *in = HEAD "BEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20090915T000000Z\r\n"
+		"X-MICROSOFT-CDO-OWNER-CRITICAL-CHANGE:16010101T000000Z\r\n"
+		"ATTENDEE;PARTSTAT=ACCEPTED;X-REPLYTIME=20090901T000000Z:mailto:h@x\r\n"
+		"ATTENDEE;PARTSTAT=ACCEPTED;X-REPLYTIME=16010101T000000Z:mailto:h@x\r\n"
+		"ATTENDEE;PARTSTAT=NEEDS-ACTION;X-REPLYTIME=16010101T000000Z:mailto:H@x\r\n"
+		"X-MICROSOFT-CDO-OWNER-CRITICAL-CHANGE:garbage\r\n"
+		"X-MICROSOFT-CDO-REPLYTIME:16010101T000000Z\r\n"
+		"X-MICROSOFT-CDO-REPLYTIME:16010101T000000Z\r\n"
+		"END:VEVENT\r\n" TAIL;
+	GPtrArray *f, *again;
+	char *out = repair(in, NULL, &f), *out2;
+
+	g_assert_cmpuint(f->len, ==, 6);
+	g_assert_cmpint(fix(f, 1)->ordinal, ==, 1);
+	g_assert_null(strstr(out, "1601"));
+	g_assert_null(strstr(out, "garbage"));
+	assert_line(out, "ATTENDEE;PARTSTAT=ACCEPTED;X-REPLYTIME=20090901T000000Z:mailto:h@x");
+	assert_line(out, "ATTENDEE;PARTSTAT=ACCEPTED;X-REPLYTIME=20090915T000000Z:mailto:h@x");
+	assert_line(out, "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:H@x");
+	out2 = repair(out, NULL, &again);
+	g_assert_cmpuint(again->len, ==, 0);
+	g_assert_cmpstr(out2, ==, out);
+	g_ptr_array_unref(again);
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(out2);
+}
+
 static void test_may_apply(void)
 {
 	const char *clean = EVENT("DTSTAMP:20090915T000000Z\r\nSUMMARY:x\r\n");
@@ -386,6 +419,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/repair/t5", test_t5);
 	g_test_add_func("/repair/t7-fidelity", test_t7_fidelity);
 	g_test_add_func("/repair/folded-attendee", test_folded_attendee);
+	g_test_add_func("/repair/copies", test_copies);
 	g_test_add_func("/repair/may-apply", test_may_apply);
 	return g_test_run();
 }
