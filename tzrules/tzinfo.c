@@ -97,8 +97,12 @@ icaltimezone *tzinfo_vtimezone(icalcomponent *vtz)
 	e = g_hash_table_lookup(vtz_cache, text);
 	if (!e) {
 		icaltimezone *z = icaltimezone_new();
+		icalcomponent *copy = icalcomponent_new_clone(vtz);
 
-		if (!icaltimezone_set_component(z, icalcomponent_new_clone(vtz))) {
+		/* libical takes the component only when it succeeds (a
+		 * VTIMEZONE without a TZID fails) */
+		if (!icaltimezone_set_component(z, copy)) {
+			icalcomponent_free(copy);
 			icaltimezone_free(z, 1);
 			g_mutex_unlock(&vtz_lock);
 			free(text);
