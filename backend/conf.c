@@ -242,20 +242,18 @@ static gboolean read_owner(reader *r, const char *g, conf_mailbox *m,
 		unsigned long n = strtoul(owner, &end, 10);
 
 		m->has_owner = TRUE;
-		if (pw) {
+		if (pw)
 			m->uid = pw->pw_uid;
-			m->gid = pw->pw_gid;
-		} else if (*end == '\0' && end != owner) {
+		else if (*end == '\0' && end != owner)
 			m->uid = n;
-			m->gid = n;
-		} else {
+		else
 			ok = fail(r, err, g, "owner", "no user '%s'", owner);
-		}
 	}
 	if (ok && group && *g_strstrip(group)) {
 		struct group *gr = getgrnam(group);
 		unsigned long n = strtoul(group, &end, 10);
 
+		m->has_group = TRUE;
 		if (gr)
 			m->gid = gr->gr_gid;
 		else if (*end == '\0' && end != group)

@@ -15,7 +15,9 @@
 typedef struct {
 	char *name;		/* mailbox name, e.g. alice@example.com */
 	char *timezone;		/* zone name or NULL */
-	gboolean has_owner;	/* owner= was given */
+	gboolean has_owner;	/* owner= was given: uid */
+	gboolean has_group;	/* group= was given: gid (else the mount
+				 * gives the mounting user's group) */
 	uid_t uid;
 	gid_t gid;
 	gboolean suppress_updates;

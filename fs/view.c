@@ -328,13 +328,17 @@ static void set_file(struct stat *st, mode_t mode, gsize size)
 	st->st_blocks = (size + 511) / 512;
 }
 
-/* Owner and mode of a mailbox: chown/chmod on it, else mount.conf, else the
- * user who mounted. */
+/* Owner, group and mode of a mailbox: chown/chmod on it, else mount.conf
+ * (the group defaulting to the mounting user's, so that the admin who
+ * mounted keeps access), else the user who mounted.  A mailbox with an
+ * owner is 0770 until chmod says otherwise, one without 0755; what is in
+ * it takes its mode from it (see in_mailbox). */
 static gboolean mailbox_owner(fs_ctx *fs, gint64 mailbox_id, struct stat *st,
 			      mode_t *mode, gint64 *mtime_ns, GError **err)
 {
 	store_mailbox *mb = store_mailbox_get(fs->store, mailbox_id, err);
 	const conf_mailbox *cm;
+	gboolean owned = FALSE;
 
 	if (!mb)
 		return FALSE;
@@ -344,27 +348,39 @@ static gboolean mailbox_owner(fs_ctx *fs, gint64 mailbox_id, struct stat *st,
 	if (mb->has_owner) {
 		st->st_uid = mb->uid;
 		st->st_gid = mb->gid;
-	} else if (cm && cm->has_owner) {
-		st->st_uid = cm->uid;
-		st->st_gid = cm->gid;
+		owned = TRUE;
+	} else if (cm && (cm->has_owner || cm->has_group)) {
+		if (cm->has_owner)
+			st->st_uid = cm->uid;
+		if (cm->has_group)
+			st->st_gid = cm->gid;
+		owned = TRUE;
 	}
 	if (mode)
-		*mode = mb->mode ? mb->mode & 07777 : 0755;
+		*mode = mb->mode ? mb->mode & 07777 : owned ? 0770 : 0755;
 	if (mtime_ns)
 		*mtime_ns = mb->mtime_ns;
 	store_mailbox_free(mb);
 	return TRUE;
 }
 
+/* The mode of something in a mailbox of mode mb: its bits, less what the
+ * mailbox does not grant (a calendar of a 0770 mailbox is 0770, an item
+ * 0660; of a 0755 one, 0755 and 0644). */
+static mode_t in_mailbox(mode_t mb, mode_t bits)
+{
+	return mb & bits;
+}
+
 static gboolean calendar_owner(fs_ctx *fs, gint64 calendar_id, struct stat *st,
-			       GError **err)
+			       mode_t *mode, GError **err)
 {
 	calinfo *ci = view_calinfo(fs, calendar_id, err);
 	gboolean ok;
 
 	if (!ci)
 		return FALSE;
-	ok = mailbox_owner(fs, ci->mailbox_id, st, NULL, NULL, err);
+	ok = mailbox_owner(fs, ci->mailbox_id, st, mode, NULL, err);
 	view_calinfo_free(ci);
 	return ok;
 }
@@ -374,13 +390,14 @@ static gboolean stat_item(fs_ctx *fs, gint64 item_id, struct stat *st,
 {
 	rendered *r = view_render(fs, item_id, err);
 	gboolean ok;
+	mode_t mode;
 
 	if (!r)
 		return FALSE;
-	set_file(st, 0644, g_bytes_get_size(r->data));
+	ok = calendar_owner(fs, r->calendar_id, st, &mode, err);
+	set_file(st, in_mailbox(mode, 0666), g_bytes_get_size(r->data));
 	set_time(st, r->mtime_ns);
 	st->st_ino = ino_make(INO_ITEM, 0, item_id);
-	ok = calendar_owner(fs, r->calendar_id, st, err);
 	rendered_free(r);
 	return ok;
 }
@@ -413,7 +430,7 @@ static gboolean stat_node(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
 	if (alias)
 		return stat_item(fs, alias, st, err);
 	if (*handled && cal)
-		return calendar_owner(fs, cal, st, err);
+		return calendar_owner(fs, cal, st, NULL, err);
 	return TRUE;
 }
 
@@ -423,6 +440,7 @@ static gboolean stat_meta(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
 	store_calendar *cal = store_calendar_get(fs->store, ino_id(ino), err);
 	const char *v;
 	gboolean ok;
+	mode_t mode;
 
 	if (!cal)
 		return FALSE;
@@ -433,9 +451,9 @@ static gboolean stat_meta(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
 		store_calendar_free(cal);
 		return FALSE;
 	}
-	set_file(st, 0644, strlen(v));
+	ok = calendar_owner(fs, cal->id, st, &mode, err);
+	set_file(st, in_mailbox(mode, 0666), strlen(v));
 	set_time(st, cal->mtime_ns);
-	ok = calendar_owner(fs, cal->id, st, err);
 	store_calendar_free(cal);
 	return ok;
 }
@@ -461,19 +479,24 @@ static gboolean stat_raw(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
 	case RAW_CALENDAR:
 		if (!(cal = store_calendar_get(fs->store, id, err)))
 			return FALSE;
-		set_dir(st, 0555);
-		set_time(st, cal->mtime_ns);
+		ns = cal->mtime_ns;
 		store_calendar_free(cal);
-		return calendar_owner(fs, id, st, err);
+		if (!calendar_owner(fs, id, st, &mode, err))
+			return FALSE;
+		set_dir(st, in_mailbox(mode, 0555));
+		set_time(st, ns);
+		return TRUE;
 	case RAW_ITEM:
 		if (!(it = store_item_get(fs->store, id, FALSE, err)))
 			return FALSE;
 		set_file(st, 0444, it->size);
 		set_time(st, it->mtime_ns);
-		cal = NULL;
 		id = it->calendar_id;
 		store_item_free(it);
-		return calendar_owner(fs, id, st, err);
+		if (!calendar_owner(fs, id, st, &mode, err))
+			return FALSE;
+		set_file(st, in_mailbox(mode, 0444), st->st_size);
+		return TRUE;
 	}
 	g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND, "no such inode");
 	return FALSE;
@@ -510,10 +533,13 @@ gboolean view_stat(fs_ctx *fs, fuse_ino_t ino, struct stat *st, GError **err)
 	case INO_CALENDAR:
 		if (!(cal = store_calendar_get(fs->store, ino_id(ino), err)))
 			return FALSE;
-		set_dir(st, 0755);
-		set_time(st, cal->mtime_ns);
+		ns = cal->mtime_ns;
 		store_calendar_free(cal);
-		return calendar_owner(fs, ino_id(ino), st, err);
+		if (!calendar_owner(fs, ino_id(ino), st, &mode, err))
+			return FALSE;
+		set_dir(st, in_mailbox(mode, 0775));
+		set_time(st, ns);
+		return TRUE;
 	case INO_ITEM:
 		if (!stat_node(fs, ino, st, err, &handled))
 			return FALSE;
@@ -528,16 +554,20 @@ gboolean view_stat(fs_ctx *fs, fuse_ino_t ino, struct stat *st, GError **err)
 	case INO_META:
 		return stat_meta(fs, ino, st, err);
 	case INO_CTL:
-		if (ino_id(ino) && !mailbox_owner(fs, ino_id(ino), st, NULL,
+		/* the top .calfs/ speaks of every mailbox: its files are
+		 * for the mounting user and group only */
+		mode = 0550;
+		if (ino_id(ino) && !mailbox_owner(fs, ino_id(ino), st, &mode,
 						  NULL, err))
 			return FALSE;
 		if (ino_sub(ino) == CTL_DIR) {
-			set_dir(st, 0555);
+			set_dir(st, ino_id(ino) ? in_mailbox(mode, 0555) : 0555);
 			return TRUE;
 		}
 		if (!(b = ctl_content(fs, ino, err)))
 			return FALSE;
-		set_file(st, ino_sub(ino) == CTL_TIMEZONE ? 0644 : 0444, g_bytes_get_size(b));
+		set_file(st, in_mailbox(mode, ino_sub(ino) == CTL_TIMEZONE ? 0666 : 0444),
+			 g_bytes_get_size(b));
 		g_bytes_unref(b);
 		clock_gettime(CLOCK_REALTIME, &st->st_mtim);
 		return TRUE;

@@ -93,10 +93,12 @@ class Calfs:
             (src / name).write_bytes(data)
         return self.run("import", target, src)
 
-    def mount(self, *opts):
+    def mount(self, *opts, user=None):
+        """Mount; as user (a name, through runuser) when given."""
         self.mnt.mkdir(exist_ok=True)
         logf = open(self.log, "ab")
-        cmd = [str(CALFS), "-c", str(self.conf), "mount", "-f"]
+        cmd = ["runuser", "-u", user, "--"] if user else []
+        cmd += [str(CALFS), "-c", str(self.conf), "mount", "-f"]
         if os.environ.get("CALFS_TEST_DEBUG"):
             cmd.append("-d")        # every FUSE request, to the log
         for o in opts:
