@@ -147,6 +147,7 @@ static void follow(notifier *n)
 {
 	GPtrArray *changes;
 	GError *err = NULL;
+	guint got;
 
 	do {
 		changes = store_changes_since(n->fs->store, n->last_seq, 500, &err);
@@ -165,8 +166,9 @@ static void follow(notifier *n)
 				item_change(n, c);
 			n->last_seq = c->seq;
 		}
+		got = changes->len;
 		g_ptr_array_unref(changes);
-	} while (changes->len == 500);
+	} while (got == 500);
 }
 
 static gpointer run(gpointer data)

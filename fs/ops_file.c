@@ -631,10 +631,12 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		g_mutex_unlock(&fs->nodes_lock);
 	}
 	if ((n = h->node)) {
-		fuse_ino_t parent = ino_make(INO_CALENDAR, 0, n->calendar_id);
+		fuse_ino_t parent = 0;
 		char *name = NULL;
 
 		g_mutex_lock(&fs->nodes_lock);
+		/* under the lock: an unlink or rename moves the node */
+		parent = ino_make(INO_CALENDAR, 0, n->calendar_id);
 		n->opens--;
 		if (n->type == NODE_PENDING && !n->retired && n->name && !n->opens) {
 			/* created but never became an item: it goes away */

@@ -18,6 +18,7 @@ void tz_init(void)
 	icalerror_clear_errno();
 	(void)icaltimezone_get_builtin_timezones();
 	(void)icaltimezone_get_utc_timezone();
+	(void)tzinfo_zone("Europe/London");	/* indexes the zones */
 	(void)zoneid_lookup("cdo", "0");	/* loads the name tables */
 	(void)tz_tzdata_version();
 }
