@@ -564,11 +564,20 @@ gboolean view_stat(fs_ctx *fs, fuse_ino_t ino, struct stat *st, GError **err)
 			set_dir(st, ino_id(ino) ? in_mailbox(mode, 0555) : 0555);
 			return TRUE;
 		}
-		if (!(b = ctl_content(fs, ino, err)))
-			return FALSE;
+		/* Reports are made when read, and some (a mailbox's log and
+		 * report) take a while: like /proc's, they show size 0 and
+		 * are read to their end (they are opened direct_io), so that
+		 * ls -l and find over the organisation make none.  The
+		 * events file keeps its size, which tail -f follows, and the
+		 * timezone knob is cheap. */
+		if (ino_sub(ino) == CTL_TIMEZONE || ino_sub(ino) == CTL_EVENTS) {
+			if (!(b = ctl_content(fs, ino, err)))
+				return FALSE;
+			st->st_size = g_bytes_get_size(b);
+			g_bytes_unref(b);
+		}
 		set_file(st, in_mailbox(mode, ino_sub(ino) == CTL_TIMEZONE ? 0666 : 0444),
-			 g_bytes_get_size(b));
-		g_bytes_unref(b);
+			 st->st_size);
 		clock_gettime(CLOCK_REALTIME, &st->st_mtim);
 		return TRUE;
 	case INO_RAW:
