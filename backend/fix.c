@@ -45,19 +45,13 @@ typedef struct {
  * mailbox: done only when an item needs it). */
 static void ensure_zone(box *b)
 {
-	tzscan_mailbox *scan;
-
 	if (b->zone_known)
 		return;
 	b->zone_known = TRUE;
-	if (b->mb->timezone) {
+	if (b->mb->timezone)
 		b->zone = g_strdup(b->mb->timezone);
-	} else if (b->r->o->rebase) {
-		scan = tzscan_mailbox_scan(b->r->s, b->r->c, b->mb, NULL);
-		if (scan && !strcmp(scan->status, "ok"))
-			b->zone = g_strdup(scan->resolved);
-		tzscan_mailbox_free(scan);
-	}
+	else if (b->r->o->rebase)
+		(void)tzscan_mailbox_zone(b->r->s, b->r->c, b->mb, &b->zone, NULL);
 	b->o.tz.mailbox_zone = b->zone;
 	b->zone_key = render_key(&b->o, b->o.tz.mailbox_zone);
 }

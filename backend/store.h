@@ -181,6 +181,13 @@ typedef struct {
 	gboolean (*reply_put)(store *s, gint64 mailbox_id, const char *uid,
 			      const char *attendee, gint64 when,
 			      gint64 sequence, GError **err);
+
+	char *(*mailbox_stamp)(store *s, gint64 mailbox_id, GError **err);
+	gboolean (*zone_scan_get)(store *s, gint64 mailbox_id, const char *key,
+				  char **status, char **resolved, GError **err);
+	gboolean (*zone_scan_put)(store *s, gint64 mailbox_id, const char *key,
+				  const char *status, const char *resolved,
+				  GError **err);
 } store_ops;
 
 struct store {
@@ -473,6 +480,33 @@ static inline gboolean store_reply_put(store *s, gint64 mailbox_id,
 				       gint64 when, gint64 sequence, GError **err)
 {
 	return s->ops->reply_put(s, mailbox_id, uid, attendee, when, sequence, err);
+}
+
+/* store_mailbox_stamp: a text that changes whenever anything in the
+ * mailbox changes (an item added, changed, renamed, moved in or out,
+ * deleted).  Newly allocated; NULL with err set when the store fails. */
+static inline char *store_mailbox_stamp(store *s, gint64 mailbox_id, GError **err)
+{
+	return s->ops->mailbox_stamp(s, mailbox_id, err);
+}
+
+/* store_zone_scan_get: the mailbox's zone scan kept under key (status and
+ * resolved zone, which may be NULL; both newly allocated).  FALSE with
+ * NOTFOUND when none is kept under that key. */
+static inline gboolean store_zone_scan_get(store *s, gint64 mailbox_id,
+					   const char *key, char **status,
+					   char **resolved, GError **err)
+{
+	return s->ops->zone_scan_get(s, mailbox_id, key, status, resolved, err);
+}
+
+/* store_zone_scan_put: keep a zone scan of the mailbox under key (not a
+ * change: neither journaled nor in the change log). */
+static inline gboolean store_zone_scan_put(store *s, gint64 mailbox_id,
+					   const char *key, const char *status,
+					   const char *resolved, GError **err)
+{
+	return s->ops->zone_scan_put(s, mailbox_id, key, status, resolved, err);
 }
 
 #endif

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define BUSY_TIMEOUT_MS 10000
 
 
@@ -76,7 +76,14 @@ static const char schema[] =
 	" kind INTEGER NOT NULL,"
 	" mailbox_id INTEGER, calendar_id INTEGER, item_id INTEGER,"
 	" name TEXT, old_calendar_id INTEGER, old_name TEXT,"
-	" origin TEXT NOT NULL);";
+	" origin TEXT NOT NULL);"
+	/* a mailbox's latest change: the stamp of its zone scan */
+	"CREATE INDEX IF NOT EXISTS changes_by_mailbox ON changes(mailbox_id, seq);"
+	"CREATE TABLE IF NOT EXISTS zone_scans("	/* tzscan_mailbox_zone's */
+	" mailbox_id INTEGER PRIMARY KEY,"
+	" key TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" resolved TEXT);";
 
 gint64 sqlstore_now_ns(void)
 {
@@ -1381,6 +1388,9 @@ static const store_ops sqlite_ops = {
 	.journal_list = sqlstore_journal_list,
 	.reply_get = sqlstore_reply_get,
 	.reply_put = sqlstore_reply_put,
+	.mailbox_stamp = sqlstore_mailbox_stamp,
+	.zone_scan_get = sqlstore_zone_scan_get,
+	.zone_scan_put = sqlstore_zone_scan_put,
 };
 
 static gboolean check_version(sqlstore *s, GError **err)
@@ -1400,7 +1410,8 @@ static gboolean check_version(sqlstore *s, GError **err)
 	}
 	if (v == SCHEMA_VERSION)
 		return TRUE;
-	/* 1 -> 2: the render verdict of each item */
+	/* 1 -> 2: the render verdict of each item; 2 -> 3: zone_scans and
+	 * changes_by_mailbox, which the schema makes */
 	if (v == 1 && !exec(s, "ALTER TABLE items ADD COLUMN checked TEXT", err))
 		return FALSE;
 	st = sqlstore_stmt(s, "INSERT OR REPLACE INTO meta(key, value)"

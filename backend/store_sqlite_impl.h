@@ -61,5 +61,11 @@ gboolean sqlstore_reply_get(store *base, gint64 mailbox_id, const char *uid,
 gboolean sqlstore_reply_put(store *base, gint64 mailbox_id, const char *uid,
 			    const char *attendee, gint64 when, gint64 sequence,
 			    GError **err);
+char *sqlstore_mailbox_stamp(store *base, gint64 mailbox_id, GError **err);
+gboolean sqlstore_zone_scan_get(store *base, gint64 mailbox_id, const char *key,
+				char **status, char **resolved, GError **err);
+gboolean sqlstore_zone_scan_put(store *base, gint64 mailbox_id, const char *key,
+				const char *status, const char *resolved,
+				GError **err);
 
 #endif

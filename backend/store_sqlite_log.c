@@ -244,3 +244,83 @@ gboolean sqlstore_reply_put(store *base, gint64 mailbox_id, const char *uid,
 	return ok;
 }
 
+
+char *sqlstore_mailbox_stamp(store *base, gint64 mailbox_id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sqlite3_stmt *st;
+	char *stamp = NULL;
+
+	/* its latest change, and its item count, which an item moved out of
+	 * it (logged under the mailbox it went to) changes */
+	g_mutex_lock(&s->lock);
+	st = sqlstore_stmt(s, "SELECT (SELECT coalesce(max(seq), 0) FROM changes"
+		  " WHERE mailbox_id = ?1), (SELECT count(*) FROM items"
+		  " WHERE calendar_id IN (SELECT id FROM calendars"
+		  " WHERE mailbox_id = ?1))", err);
+	if (st) {
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			stamp = g_strdup_printf("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
+						(gint64)sqlite3_column_int64(st, 0),
+						(gint64)sqlite3_column_int64(st, 1));
+		else
+			sqlstore_error(s, err, "read mailbox stamp");
+		sqlite3_reset(st);
+	}
+	g_mutex_unlock(&s->lock);
+	return stamp;
+}
+
+gboolean sqlstore_zone_scan_get(store *base, gint64 mailbox_id, const char *key,
+				char **status, char **resolved, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sqlite3_stmt *st;
+	gboolean found = FALSE;
+	int rc;
+
+	g_mutex_lock(&s->lock);
+	st = sqlstore_stmt(s, "SELECT status, resolved FROM zone_scans"
+		  " WHERE mailbox_id = ? AND key = ?", err);
+	if (st) {
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		sqlstore_bind_text(st, 2, key);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*status = g_strdup((const char *)sqlite3_column_text(st, 0));
+			*resolved = g_strdup((const char *)sqlite3_column_text(st, 1));
+			found = TRUE;
+		} else if (rc == SQLITE_DONE) {
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
+				    "no zone scan under %s", key);
+		} else {
+			sqlstore_error(s, err, "read zone scan");
+		}
+		sqlite3_reset(st);
+	}
+	g_mutex_unlock(&s->lock);
+	return found;
+}
+
+gboolean sqlstore_zone_scan_put(store *base, gint64 mailbox_id, const char *key,
+				const char *status, const char *resolved,
+				GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sqlite3_stmt *st;
+	gboolean ok = FALSE;
+
+	g_mutex_lock(&s->lock);
+	st = sqlstore_stmt(s, "INSERT OR REPLACE INTO zone_scans(mailbox_id, key,"
+		  " status, resolved) VALUES(?, ?, ?, ?)", err);
+	if (st) {
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		sqlstore_bind_text(st, 2, key);
+		sqlstore_bind_text(st, 3, status);
+		sqlstore_bind_text(st, 4, resolved);
+		ok = sqlstore_step_done(s, st, err, "record zone scan");
+	}
+	g_mutex_unlock(&s->lock);
+	return ok;
+}

@@ -196,6 +196,55 @@ tzscan_mailbox *tzscan_mailbox_scan(store *s, const conf *c, const store_mailbox
 	return m;
 }
 
+/* The kept scans' format: a new one when what a scan decides changes. */
+#define SCAN_FORMAT 1
+
+static const char *status_text(const char *status)
+{
+	if (status && !strcmp(status, "ok"))
+		return "ok";
+	if (status && !strcmp(status, "conflict"))
+		return "conflict";
+	return "none";
+}
+
+const char *tzscan_mailbox_zone(store *s, const conf *c, const store_mailbox *mb,
+				char **zone, GError **err)
+{
+	const conf_mailbox *cm = conf_mailbox_get(c, mb->name);
+	const char *configured = cm && cm->timezone ? cm->timezone : mb->timezone;
+	const char *status = NULL;
+	char *stamp, *key, *kept = NULL, *resolved = NULL;
+	tzscan_mailbox *m;
+
+	*zone = NULL;
+	if (configured) {
+		*zone = g_strdup(configured);
+		return "ok";
+	}
+	/* the stamp is taken before the scan: a change made during it makes
+	 * what is kept stale at once, never wrongly fresh */
+	if (!(stamp = store_mailbox_stamp(s, mb->id, err)))
+		return NULL;
+	key = g_strdup_printf("%d|%s|%s", SCAN_FORMAT, tz_tzdata_version(), stamp);
+	if (store_zone_scan_get(s, mb->id, key, &kept, &resolved, NULL)) {
+		status = status_text(kept);
+	} else if ((m = tzscan_mailbox_scan(s, c, mb, err))) {
+		status = status_text(m->status);
+		resolved = g_strdup(m->resolved);
+		/* a cache: a store that cannot keep it is still read */
+		(void)store_zone_scan_put(s, mb->id, key, status, resolved, NULL);
+		tzscan_mailbox_free(m);
+	}
+	if (status && !strcmp(status, "ok"))
+		*zone = g_steal_pointer(&resolved);
+	g_free(resolved);
+	g_free(kept);
+	g_free(key);
+	g_free(stamp);
+	return status;
+}
+
 GPtrArray *tzscan_all(store *s, const conf *c, GError **err)
 {
 	GPtrArray *mbs = store_mailbox_list(s, err);

@@ -30,6 +30,15 @@ void tzscan_mailbox_free(tzscan_mailbox *m);
 tzscan_mailbox *tzscan_mailbox_scan(store *s, const conf *c, const store_mailbox *mb,
 				    GError **err);
 
+/* tzscan_mailbox_zone: the zone mb's UTC items are read in: the
+ * configured one, else the one its items resolve to.  Returns the status
+ * ("ok", "conflict", "none"; static), *zone (newly allocated) the zone when
+ * "ok", else NULL; NULL with err set when the store fails.  The result of
+ * the scan is kept in the store, under the mailbox's stamp and the tzdata
+ * version, so that a mailbox is scanned again only after it changed. */
+const char *tzscan_mailbox_zone(store *s, const conf *c, const store_mailbox *mb,
+				char **zone, GError **err);
+
 /* tzscan_all: every mailbox, by name (tzscan_mailbox*). */
 GPtrArray *tzscan_all(store *s, const conf *c, GError **err);
 

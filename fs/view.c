@@ -155,7 +155,6 @@ static char *extracted_zone(fs_ctx *fs, store_mailbox *mb)
 	gint64 seq = store_last_change(fs->store, NULL);
 	gint64 now = g_get_monotonic_time() / G_USEC_PER_SEC;
 	extracted *e;
-	tzscan_mailbox *scan;
 	char *zone;
 
 	g_mutex_lock(&fs->cache_lock);
@@ -166,13 +165,11 @@ static char *extracted_zone(fs_ctx *fs, store_mailbox *mb)
 		return zone;
 	}
 	g_mutex_unlock(&fs->cache_lock);
-	scan = tzscan_mailbox_scan(fs->store, fs->conf, mb, NULL);
 	e = g_new0(extracted, 1);
 	e->seq = seq;
 	e->when = now;
-	e->zone = scan && !strcmp(scan->status, "ok") ? g_strdup(scan->resolved) : NULL;
+	(void)tzscan_mailbox_zone(fs->store, fs->conf, mb, &e->zone, NULL);
 	zone = g_strdup(e->zone);
-	tzscan_mailbox_free(scan);
 	g_mutex_lock(&fs->cache_lock);
 	{
 		gint64 *key = g_new(gint64, 1);

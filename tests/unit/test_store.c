@@ -332,6 +332,74 @@ static void test_meta(fixture *f, gconstpointer data)
 	store_calendar_free(c);
 }
 
+/* Whether mailbox id's stamp is (still) was. */
+static gboolean stamp_is(fixture *f, gint64 id, const char *was)
+{
+	char *now = store_mailbox_stamp(f->s, id, NULL);
+	gboolean same = !g_strcmp0(now, was);
+
+	g_assert_nonnull(now);
+	g_free(now);
+	return same;
+}
+
+/* The mailbox stamp moves with every change in the mailbox, moves out of
+ * it included; a zone scan is kept under a key and found only under it. */
+static void test_zone_scan(fixture *f, gconstpointer data)
+{
+	store_mailbox *bob = store_mailbox_create(f->s, "bob@example.com", NULL);
+	store_calendar *bcal = store_calendar_create(f->s, bob->id, "Calendar", NULL);
+	store_calendar *acal = store_calendar_get(f->s, f->cal, NULL);
+	gint64 alice = acal->mailbox_id;
+	char *s0, *s1, *s2, *s3, *bob0, *status = NULL, *zone = NULL;
+	store_item *a;
+	GError *err = NULL;
+
+	(void)data;
+	s0 = store_mailbox_stamp(f->s, alice, NULL);
+	bob0 = store_mailbox_stamp(f->s, bob->id, NULL);
+	a = put(f, "a.ics", "a", item_a, NULL, NULL);
+	s1 = store_mailbox_stamp(f->s, alice, NULL);
+	g_assert_cmpstr(s1, !=, s0);
+	store_item_free(put(f, "a.ics", "a", item_a2, NULL, NULL));
+	s2 = store_mailbox_stamp(f->s, alice, NULL);
+	g_assert_cmpstr(s2, !=, s1);
+	/* an unrelated mailbox keeps its stamp */
+	g_assert_true(stamp_is(f, bob->id, bob0));
+	/* moved to bob's: both stamps move */
+	g_assert_true(store_item_rename(f->s, a->id, bcal->id, "a.ics", NULL));
+	s3 = store_mailbox_stamp(f->s, alice, NULL);
+	g_assert_cmpstr(s3, !=, s2);
+	g_assert_false(stamp_is(f, bob->id, bob0));
+
+	g_assert_false(store_zone_scan_get(f->s, alice, s3, &status, &zone, &err));
+	g_assert_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND);
+	g_clear_error(&err);
+	g_assert_true(store_zone_scan_put(f->s, alice, s3, "ok", "Europe/Paris", NULL));
+	/* keeping a scan is not a change */
+	g_assert_true(stamp_is(f, alice, s3));
+	g_assert_true(store_zone_scan_get(f->s, alice, s3, &status, &zone, NULL));
+	g_assert_cmpstr(status, ==, "ok");
+	g_assert_cmpstr(zone, ==, "Europe/Paris");
+	g_clear_pointer(&status, g_free);
+	g_clear_pointer(&zone, g_free);
+	g_assert_false(store_zone_scan_get(f->s, alice, s2, &status, &zone, NULL));
+	g_assert_true(store_zone_scan_put(f->s, alice, s2, "none", NULL, NULL));
+	g_assert_true(store_zone_scan_get(f->s, alice, s2, &status, &zone, NULL));
+	g_assert_cmpstr(status, ==, "none");
+	g_assert_null(zone);
+	g_free(status);
+	g_free(s0);
+	g_free(s1);
+	g_free(s2);
+	g_free(s3);
+	g_free(bob0);
+	store_item_free(a);
+	store_mailbox_free(bob);
+	store_calendar_free(bcal);
+	store_calendar_free(acal);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -345,5 +413,6 @@ int main(int argc, char **argv)
 	T("/store/second-process", test_second_process);
 	T("/store/calendar-meta", test_meta);
 	T("/store/batch", test_batch);
+	T("/store/zone-scan", test_zone_scan);
 	return g_test_run();
 }
