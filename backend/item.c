@@ -256,6 +256,16 @@ static const char *component_uid(icalcomponent *c, GError **err)
 			    "%s with two UID properties", kind);
 		return NULL;
 	}
+	/* RFC 5545 allows no control characters in TEXT, and libical drops
+	 * some when it writes one out: an item split from a file would not
+	 * keep the UID it was split by (make fuzz) */
+	for (const char *q = uid; *q; q++)
+		if ((guchar)*q < 0x20 || *q == 0x7f) {
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+				    "%s UID with a control character (0x%02x)",
+				    kind, (guchar)*q);
+			return NULL;
+		}
 	return uid;
 }
 
