@@ -178,9 +178,11 @@ static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li
 	if (changed && !r->o->dry_run) {
 		char *outbox = conf_outbox(r->c, b->mb->name);
 		ingest_target t = { .calendar_id = cal->id, .name = it->name,
-				    .mode = ITEM_CHECK_LENIENT, .policy = &b->o,
+				    .policy = &b->o,
 				    .mailbox = b->mb->name, .outbox = outbox };
-		store_item *done = ingest_item(r->s, &t, it->data, NULL, NULL, err);
+		/* out is what ingesting it->data would store: the read view
+		 * under the write policy, which is b->o */
+		store_item *done = ingest_rendered(r->s, &t, out, it->uid, &log, NULL, err);
 
 		ok = done != NULL;
 		if (done) {

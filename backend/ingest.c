@@ -66,6 +66,25 @@ static void queue_update(const ingest_target *t, GBytes *item)
 		g_object_unref(msg);
 }
 
+store_item *ingest_rendered(store *s, const ingest_target *t, GBytes *final,
+			    const char *uid, const render_log *log,
+			    store_put_result *result, GError **err)
+{
+	store_item *item;
+	store_put_result res = STORE_PUT_UNCHANGED;
+	store_put req = { .calendar_id = t->calendar_id, .name = t->name,
+			  .reserved_id = t->reserved_id, .uid = uid,
+			  .data = final };
+
+	item = store_item_put(s, &req, &res, err);
+	if (item && res != STORE_PUT_UNCHANGED && t->outbox && t->mailbox &&
+	    rebased(log) && organized_by(final, t->mailbox))
+		queue_update(t, final);
+	if (result)
+		*result = res;
+	return item;
+}
+
 store_item *ingest_item(store *s, const ingest_target *t, GBytes *data,
 			store_put_result *result, GPtrArray *warnings,
 			GError **err)
@@ -74,24 +93,14 @@ store_item *ingest_item(store *s, const ingest_target *t, GBytes *data,
 	GBytes *final;
 	store_item *item;
 	render_log log;
-	store_put_result res = STORE_PUT_UNCHANGED;
 	gsize len;
 	const char *bytes = g_bytes_get_data(data, &len);
-	store_put req = { .calendar_id = t->calendar_id, .name = t->name,
-			  .reserved_id = t->reserved_id };
 
 	if (!item_check(bytes, len, t->mode, &uid, warnings, err))
 		return NULL;
 	render_log_init(&log);
 	final = render_item(data, t->policy, &log);
-	req.uid = uid;
-	req.data = final;
-	item = store_item_put(s, &req, &res, err);
-	if (item && res != STORE_PUT_UNCHANGED && t->outbox && t->mailbox &&
-	    rebased(&log) && organized_by(final, t->mailbox))
-		queue_update(t, final);
-	if (result)
-		*result = res;
+	item = ingest_rendered(s, t, final, uid, &log, result, err);
 	render_log_clear(&log);
 	g_bytes_unref(final);
 	g_free(uid);

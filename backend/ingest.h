@@ -44,4 +44,11 @@ store_item *ingest_item(store *s, const ingest_target *t, GBytes *data,
 			store_put_result *result, GPtrArray *warnings,
 			GError **err);
 
+/* ingest_rendered: the second half of ingest_item, for bytes the caller
+ * has rendered under t->policy already (log is that render's), with the
+ * item's uid: store them, and queue the update.  t->mode is not used. */
+store_item *ingest_rendered(store *s, const ingest_target *t, GBytes *final,
+			    const char *uid, const render_log *log,
+			    store_put_result *result, GError **err);
+
 #endif
