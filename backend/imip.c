@@ -1,4 +1,5 @@
 #include "imip.h"
+#include "ictext.h"
 #include "error.h"
 #include "item.h"
 #include "repair.h"
@@ -188,7 +189,12 @@ GMimeMessage *imip_build(GBytes *item, imip_kind kind, const char *mailbox,
 	domain = strchr(organizer, '@');
 	id = g_mime_utils_generate_message_id(domain && domain[1] ? domain + 1 : "calfs.invalid");
 	g_mime_message_set_message_id(msg, id);
-	ics = icalcomponent_as_ical_string_r(cal);
+	if (!(ics = ictext_write_component(cal))) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "the item cannot be written out");
+		g_clear_object(&msg);
+		goto out;
+	}
 	when = when_text(ev);
 	body = g_strdup_printf("%s\n\nWhen: %s\nWhere: %s\n\n%s\n",
 			       subject, when,

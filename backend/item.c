@@ -1,4 +1,5 @@
 #include "item.h"
+#include "ictext.h"
 #include "error.h"
 
 #include <string.h>
@@ -436,13 +437,15 @@ static item_part *build_part(group *g)
 	for (guint i = 0; i < g->comps->len; i++)
 		icalcomponent_add_component(out,
 					    icalcomponent_new_clone(g->comps->pdata[i]));
-	text = icalcomponent_as_ical_string_r(out);
+	text = ictext_write_component(out);
+	g_hash_table_destroy(tzids);
+	icalcomponent_free(out);
+	if (!text)
+		return NULL;	/* libical cannot write what it read */
 	part = g_new0(item_part, 1);
 	part->uid = g_strdup(g->uid);
 	part->data = g_bytes_new_take(g_strdup(text), strlen(text));
 	free(text);
-	g_hash_table_destroy(tzids);
-	icalcomponent_free(out);
 	return part;
 }
 
@@ -525,8 +528,18 @@ GPtrArray *item_split(const char *data, gsize len, GPtrArray *warnings,
 	if (warnings)
 		check_errors(root, ITEM_CHECK_LENIENT, warnings, NULL);
 	parts = g_ptr_array_new_with_free_func((GDestroyNotify)item_part_free);
-	for (guint i = 0; i < groups->len; i++)
-		g_ptr_array_add(parts, build_part(groups->pdata[i]));
+	for (guint i = 0; i < groups->len; i++) {
+		item_part *p = build_part(groups->pdata[i]);
+
+		if (!p) {
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+				    "UID %s: cannot be written out as an item",
+				    ((group *)groups->pdata[i])->uid);
+			g_clear_pointer(&parts, g_ptr_array_unref);
+			break;
+		}
+		g_ptr_array_add(parts, p);
+	}
 out:
 	if (index)
 		g_hash_table_destroy(index);

@@ -1,5 +1,6 @@
 #include "ictext.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct ictext_line {
@@ -421,4 +422,26 @@ GBytes *ictext_serialize(ictext *t)
 			g_string_append_len(out, src + l->start, l->end - l->start);
 	}
 	return g_string_free_to_bytes(out);
+}
+
+char *ictext_write_component(icalcomponent *c)
+{
+	static const char bad[] = "\r\r\n \n";
+	char *text = icalcomponent_as_ical_string_r(c);
+	char *r, *w;
+
+	if (!text || !strstr(text, bad))
+		return text;
+	/* in place: the text only gets shorter */
+	for (r = w = text; *r;) {
+		if (!strncmp(r, bad, sizeof(bad) - 1)) {
+			*w++ = '\r';
+			*w++ = '\n';
+			r += sizeof(bad) - 1;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return text;
 }

@@ -14,9 +14,17 @@
 #define CALFS_ICTEXT_H
 
 #include <glib.h>
+#include <libical/ical.h>
 
 typedef struct ictext ictext;
 typedef struct ictext_line ictext_line;
+
+/* ictext_write_component: c as text, as icalcomponent_as_ical_string_r
+ * writes it, with libical 3.0's broken fold mended: a value that ends
+ * where a continuation line ends gets a fold between its line's CR and LF
+ * ("\r\r\n \n"), a lone CR and a lone LF.  NULL when libical cannot
+ * write c; free() the result. */
+char *ictext_write_component(icalcomponent *c);
 
 /* ictext_parse: split data into content lines.  Never fails: lines that
  * are not content lines are kept as they are.  Free with ictext_free(). */

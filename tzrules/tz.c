@@ -358,7 +358,7 @@ static char *generate(icaltimezone *zone, const char *tzid, GArray *at, int cdo)
 	p = icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY);
 	if (p)
 		icalproperty_set_tzid(p, tzid);
-	text = icalcomponent_as_ical_string_r(vtz);
+	text = ictext_write_component(vtz);
 	icalcomponent_free(vtz);
 	/* the CDO id as a line of text: an X property added to the
 	 * component leaked when libical could not write the component */

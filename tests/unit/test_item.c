@@ -185,6 +185,34 @@ static void test_split_many(void)
 	g_string_free(s, TRUE);
 }
 
+/* libical 3.0 folds a value that ends at a continuation line's end
+ * between the line's CR and LF (make fuzz): the parts are mended */
+static void test_split_fold_boundary(void)
+{
+	for (int n = 70; n <= 76; n++) {
+		char *uid = g_strnfill(n, 'A');
+		char *text = g_strdup_printf(CAL(EV("%s", "") EV("b", "")), uid);
+		GPtrArray *parts = item_split(text, strlen(text), NULL, NULL);
+
+		g_assert_nonnull(parts);
+		g_assert_cmpuint(parts->len, ==, 2);
+		for (guint i = 0; i < parts->len; i++) {
+			item_part *p = parts->pdata[i];
+			gsize len;
+			const char *d = g_bytes_get_data(p->data, &len);
+			char *got = NULL;
+
+			g_assert_true(item_check(d, len, ITEM_CHECK_STRICT, &got, NULL, NULL));
+			g_assert_cmpstr(got, ==, p->uid);
+			g_assert_null(g_strstr_len(d, len, "\r\r"));
+			g_free(got);
+		}
+		g_ptr_array_unref(parts);
+		g_free(text);
+		g_free(uid);
+	}
+}
+
 static void test_split_refuses(void)
 {
 	const char *t = CAL(EV("a", "") "BEGIN:VEVENT\r\nSUMMARY:no uid\r\nEND:VEVENT\r\n");
@@ -205,6 +233,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/item/names", test_names);
 	g_test_add_func("/item/split/single", test_split_keeps_single);
 	g_test_add_func("/item/split/many", test_split_many);
+	g_test_add_func("/item/split/fold-boundary", test_split_fold_boundary);
 	g_test_add_func("/item/split/refuses", test_split_refuses);
 	return g_test_run();
 }
