@@ -95,7 +95,8 @@ void node_rename(fs_ctx *fs, node *n, gint64 calendar_id, const char *name);
 void node_retire(fs_ctx *fs, node *n);
 /* node_release: free n when nothing refers to it any more. */
 void node_release(fs_ctx *fs, node *n);
-/* node_names: the names of the nodes of calendar_id, as (name, ino) pairs
+/* node_entries: the names of the nodes of calendar_id that a listing
+ * shows (not new .ics files still being written), as (name, ino) pairs
  * in a GPtrArray of view_entry*. */
 GPtrArray *node_entries(fs_ctx *fs, gint64 calendar_id);
 
