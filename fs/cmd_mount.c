@@ -82,12 +82,13 @@ static void fs_init_state(fs_ctx *fs, conf *c, store *s, double timeout)
 	clock_gettime(CLOCK_REALTIME, &fs->started);
 	g_mutex_init(&fs->ns_lock);
 	g_mutex_init(&fs->cache_lock);
-	fs->renders = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+	/* keyed by the item id inside each rendering */
+	fs->renders = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
 					    (GDestroyNotify)rendered_free);
 	fs->calendars = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					      (GDestroyNotify)view_calinfo_free);
-	fs->kept = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-					 g_free);
+	/* inode -> version, both held in the pointers: no allocation */
+	fs->kept = g_hash_table_new(g_direct_hash, g_direct_equal);
 	fs->extracted = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					      view_extracted_free);
 	node_tables_init(fs);

@@ -42,7 +42,8 @@ typedef struct {
 	GHashTable *renders;	/* item id -> rendered* */
 	gsize render_bytes;
 	GHashTable *calendars;	/* calendar id -> calinfo* */
-	GHashTable *kept;	/* item id -> version the kernel has cached */
+	GHashTable *kept;	/* inode -> version the kernel has cached
+				 * (GSIZE_TO_POINTER both) */
 	GHashTable *extracted;	/* mailbox id -> extracted zone (view.c) */
 
 	gint64 events_from;	/* .calfs/events starts after this change */

@@ -18,7 +18,7 @@
 #include <time.h>
 
 /* At most this many inodes remember which version the kernel caches. */
-#define KEPT_MAX 200000
+#define KEPT_MAX 65536
 
 typedef enum {
 	FH_ITEM,	/* an item, or a new .ics file (node set, PENDING) */
@@ -98,20 +98,18 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 /* Whether the kernel may keep the pages it has of ino at this version. */
 static gboolean keep_cache(fs_ctx *fs, fuse_ino_t ino, gint64 version)
 {
-	gint64 *old;
+	gpointer old;
 	gboolean keep;
 
+	G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(fuse_ino_t));
 	g_mutex_lock(&fs->cache_lock);
-	old = g_hash_table_lookup(fs->kept, &ino);
-	keep = old && *old == version;
+	keep = g_hash_table_lookup_extended(fs->kept, GSIZE_TO_POINTER(ino), NULL, &old) &&
+	       GPOINTER_TO_SIZE(old) == (gsize)version;
 	if (!keep) {
-		gint64 *key = g_new(gint64, 1), *v = g_new(gint64, 1);
-
 		if (g_hash_table_size(fs->kept) >= KEPT_MAX)
 			g_hash_table_remove_all(fs->kept);
-		*key = (gint64)ino;
-		*v = version;
-		g_hash_table_replace(fs->kept, key, v);
+		g_hash_table_replace(fs->kept, GSIZE_TO_POINTER(ino),
+				     GSIZE_TO_POINTER((gsize)version));
 	}
 	g_mutex_unlock(&fs->cache_lock);
 	return keep;
