@@ -159,9 +159,12 @@ static char *unescape(const char *s)
 	return g_string_free(out, FALSE);
 }
 
+/* Write block before l, after what was put there already: several new
+ * VTIMEZONEs go before the first item component (make fuzz found all but
+ * the last of them lost, one more added on each read). */
 static void put_block(ictext *t, ictext_line *l, const char *block)
 {
-	GString *b = g_string_new(NULL);
+	GString *b = g_string_new(l->block);
 
 	for (const char *p = block; *p; p++) {
 		if (*p == '\r')

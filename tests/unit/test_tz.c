@@ -525,6 +525,28 @@ static void test_missing_vtimezone(void)
 	g_free(out);
 }
 
+/* two zones missing: both are added in one pass (make fuzz: all but the
+ * last were lost, and each read added one more) */
+static void test_missing_vtimezones(void)
+{
+	const char *in = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:m\r\nDTSTAMP:20060101T000000Z\r\n"
+		"DTSTART;TZID=America/Denver:20070320T100000\r\n"
+		"DTEND;TZID=Europe/Paris:20070320T190000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+	GPtrArray *f, *again;
+	char *out = rebase(in, &plain, &f), *out2;
+
+	g_assert_cmpuint(f->len, ==, 2);
+	g_assert_nonnull(strstr(out, "BEGIN:VTIMEZONE\r\nTZID:America/Denver\r\n"));
+	g_assert_nonnull(strstr(out, "BEGIN:VTIMEZONE\r\nTZID:Europe/Paris\r\n"));
+	out2 = rebase(out, &plain, &again);
+	g_assert_cmpuint(again->len, ==, 0);
+	g_assert_cmpstr(out2, ==, out);
+	g_ptr_array_unref(again);
+	g_ptr_array_unref(f);
+	g_free(out);
+	g_free(out2);
+}
+
 static void test_report_only(void)
 {
 	tz_options o = { .report_only = TRUE };
@@ -647,6 +669,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/tz/single-utc", test_single_utc);
 	g_test_add_func("/tz/overrides-exdates", test_overrides_exdates);
 	g_test_add_func("/tz/missing-vtimezone", test_missing_vtimezone);
+	g_test_add_func("/tz/missing-vtimezones", test_missing_vtimezones);
 	g_test_add_func("/tz/report-only", test_report_only);
 	return g_test_run();
 }
