@@ -30,7 +30,7 @@ typedef struct {
 
 static gboolean split_opts(char **opts, own_opts *o, GError **err)
 {
-	o->timeout = 1.0;
+	o->timeout = 10.0;
 	o->fuse_opts = g_ptr_array_new_with_free_func(g_free);
 	for (int i = 0; opts && opts[i]; i++) {
 		char **parts = g_strsplit(opts[i], ",", -1);
@@ -224,7 +224,7 @@ static const char mount_summary[] =
 	"calendar, one .ics file per item.  Without -f the daemon goes to\n"
 	"the background and logs to syslog.  Unmount with fusermount3 -u.\n"
 	"\n"
-	"Options for -o: conf=FILE (mount.conf), cache_timeout=SECONDS\n"
+	"Options for -o: conf=FILE (mount.conf), cache_timeout=SECONDS (10)\n"
 	"(kernel entry and attribute caching, default 1), and libfuse's\n"
 	"own (allow_other, default_permissions, ro, ...).";
 

@@ -192,6 +192,10 @@ void notify_kick(notifier *n);
 /* notify_inval_entry: drop the kernel's entry parent/name, asynchronously
  * (never from inside a request). */
 void notify_inval_entry(notifier *n, fuse_ino_t parent, const char *name);
+/* notify_mailbox_items: drop what the kernel keeps of every item of the
+ * mailbox (attributes, pages), asynchronously: their rendering or mode
+ * changed with the mailbox (its zone, owner or mode) and not themselves. */
+void notify_mailbox_items(notifier *n, gint64 mailbox_id);
 void notify_stop(notifier *n);
 
 /* ---- ops_dir.c and ops_file.c ---- */

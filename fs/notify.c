@@ -15,11 +15,11 @@ struct notifier {
 	gboolean stop;
 };
 
-typedef enum { MSG_KICK, MSG_ENTRY, MSG_STOP } msg_kind;
+typedef enum { MSG_KICK, MSG_ENTRY, MSG_MAILBOX, MSG_STOP } msg_kind;
 
 typedef struct {
 	msg_kind kind;
-	fuse_ino_t parent;
+	fuse_ino_t parent;	/* MSG_ENTRY; the mailbox id for MSG_MAILBOX */
 	char *name;
 } msg;
 
@@ -49,6 +49,12 @@ void notify_inval_entry(notifier *n, fuse_ino_t parent, const char *name)
 {
 	if (n)
 		post(n, MSG_ENTRY, parent, name);
+}
+
+void notify_mailbox_items(notifier *n, gint64 mailbox_id)
+{
+	if (n)
+		post(n, MSG_MAILBOX, (fuse_ino_t)mailbox_id, NULL);
 }
 
 /* The kernel answers ENOENT for what it does not cache: not an error. */
@@ -118,6 +124,27 @@ static void item_change(notifier *n, const store_change *c)
 	inode(n, raw_cal, 0);
 }
 
+static void mailbox_items(notifier *n, gint64 mailbox_id)
+{
+	GPtrArray *cals = store_calendar_list(n->fs->store, mailbox_id, NULL);
+
+	for (guint i = 0; cals && i < cals->len; i++) {
+		store_calendar *cal = cals->pdata[i];
+		GPtrArray *items = store_item_list(n->fs->store, cal->id, NULL);
+
+		for (guint k = 0; items && k < items->len; k++) {
+			store_item *it = items->pdata[k];
+
+			inode(n, ino_make(INO_ITEM, 0, it->id), 0);
+			inode(n, ino_make(INO_RAW, RAW_ITEM, it->id), 0);
+		}
+		if (items)
+			g_ptr_array_unref(items);
+	}
+	if (cals)
+		g_ptr_array_unref(cals);
+}
+
 static void dir_change(notifier *n, const store_change *c)
 {
 	fuse_ino_t parent, raw_parent, child, raw_child;
@@ -138,6 +165,10 @@ static void dir_change(notifier *n, const store_change *c)
 		deleted(n, raw_parent, raw_child, c->old_name);
 	} else {
 		inode(n, child, 0);
+		/* its items' modes follow the mailbox's, and their
+		 * rendering its zone */
+		if (c->kind == STORE_CHANGE_MAILBOX)
+			mailbox_items(n, c->mailbox_id);
 	}
 	inode(n, parent, 0);
 	inode(n, raw_parent, 0);
@@ -182,6 +213,8 @@ static gpointer run(gpointer data)
 			n->stop = TRUE;
 		else if (m && m->kind == MSG_ENTRY)
 			entry(n, m->parent, m->name);
+		else if (m && m->kind == MSG_MAILBOX)
+			mailbox_items(n, (gint64)m->parent);
 		if (m)
 			msg_free(m);
 		if (!n->stop)

@@ -105,26 +105,20 @@ static void op_forget_multi(fuse_req_t req, size_t count,
 /* ---- directories ---- */
 
 typedef struct {
-	GPtrArray *entries;	/* view_entry*, "." and ".." first */
+	fuse_ino_t ino;
+	GPtrArray *entries;	/* view_entry*, "." and ".." first; made by
+				 * the first readdir: when the kernel keeps
+				 * a listing it opens but never reads */
 } dirhandle;
 
-static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* The listing of ino with "." and ".." first, or NULL with err set. */
+static GPtrArray *listing(fs_ctx *fs, fuse_ino_t ino, GError **err)
 {
-	fs_ctx *fs = FS(req);
-	GError *err = NULL;
-	GPtrArray *list = view_list(fs, ino, &err);
-	dirhandle *d;
+	GPtrArray *list = view_list(fs, ino, err);
 	view_entry *dot, *dotdot;
 
-	if (!list) {
-		if (g_error_matches(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED)) {
-			g_error_free(err);
-			fuse_reply_err(req, ENOTDIR);
-			return;
-		}
-		fs_reply_err(req, err);
-		return;
-	}
+	if (!list)
+		return NULL;
 	dot = g_new0(view_entry, 1);
 	dot->name = g_strdup(".");
 	dot->ino = ino;
@@ -135,17 +129,27 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	dotdot->type = S_IFDIR;
 	g_ptr_array_insert(list, 0, dotdot);
 	g_ptr_array_insert(list, 0, dot);
+	return list;
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	dirhandle *d;
+
+	if (ino_kind_of(ino) == INO_ITEM || ino_kind_of(ino) == INO_NODE ||
+	    ino_kind_of(ino) == INO_META) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
 	d = g_new0(dirhandle, 1);
-	d->entries = list;
+	d->ino = ino;
 	fi->fh = (uint64_t)(uintptr_t)d;
 	/* the kernel may keep the listing: a change in the directory, here
 	 * or in the store (the notifier), invalidates it */
 	fi->cache_readdir = ino_kind_of(ino) != INO_CTL;
 	fi->keep_cache = fi->cache_readdir;
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		g_ptr_array_unref(list);
+	if (fuse_reply_open(req, fi) == -ENOENT)
 		g_free(d);
-	}
 }
 
 static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
@@ -153,10 +157,16 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 {
 	fs_ctx *fs = FS(req);
 	dirhandle *d = (dirhandle *)(uintptr_t)fi->fh;
-	char *buf = g_malloc(size);
+	GError *err = NULL;
+	char *buf;
 	size_t pos = 0;
 
 	(void)ino;
+	if (!d->entries && !(d->entries = listing(fs, d->ino, &err))) {
+		fs_reply_err(req, err);
+		return;
+	}
+	buf = g_malloc(size);
 	for (guint i = off; i < d->entries->len; i++) {
 		view_entry *e = d->entries->pdata[i];
 		size_t n;
@@ -170,7 +180,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 				ep.attr.st_ino = e->ino;
 				ep.attr.st_mode = e->type;
 			} else if (!view_entry_param(fs, e->ino, &ep, NULL)) {
-				continue;	/* gone since opendir */
+				continue;	/* gone since the listing */
 			}
 			n = fuse_add_direntry_plus(req, buf + pos, size - pos,
 						   e->name, &ep, i + 1);
@@ -210,7 +220,8 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 	dirhandle *d = (dirhandle *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	g_ptr_array_unref(d->entries);
+	if (d->entries)
+		g_ptr_array_unref(d->entries);
 	g_free(d);
 	fuse_reply_err(req, 0);
 }

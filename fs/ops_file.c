@@ -832,12 +832,14 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			size_t size)
 {
 	fs_ctx *fs = FS(req);
-	gint64 id = xattr_item(fs, ino);
+	gint64 id;
 	GError *err = NULL;
 	rendered *r;
 	char *v = NULL;
 
-	if (!id || !g_str_has_prefix(name, "user.calfs.")) {
+	/* ls -l asks every file for security.selinux and the POSIX ACLs:
+	 * answered before anything is looked up */
+	if (!g_str_has_prefix(name, "user.calfs.") || !(id = xattr_item(fs, ino))) {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
