@@ -241,6 +241,41 @@ static gboolean check_errors(icalcomponent *cal, item_check_mode mode,
 }
 
 /* The UID of component c, or NULL with err set. */
+/* The first control character of s (HTAB included), or 0. */
+static guchar control_char(const char *s)
+{
+	for (; s && *s; s++)
+		if ((guchar)*s < 0x20 || *s == 0x7f)
+			return (guchar)*s;
+	return 0;
+}
+
+/* RFC 5545 allows no control characters in a TZID, and libical drops
+ * some when it writes one out: a VTIMEZONE written for a TZID with one
+ * would never match it again (make fuzz).  Checks c and what it holds. */
+static gboolean tzids_ok(icalcomponent *c, GError **err)
+{
+	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
+	     p; p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
+		icalparameter *q = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+		const char *v = q ? icalparameter_get_tzid(q) : NULL;
+		guchar bad;
+
+		if (!v && icalproperty_isa(p) == ICAL_TZID_PROPERTY)
+			v = icalproperty_get_tzid(p);
+		if ((bad = control_char(v))) {
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+				    "TZID with a control character (0x%02x)", bad);
+			return FALSE;
+		}
+	}
+	for (icalcomponent *s = icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT);
+	     s; s = icalcomponent_get_next_component(c, ICAL_ANY_COMPONENT))
+		if (!tzids_ok(s, err))
+			return FALSE;
+	return TRUE;
+}
+
 static const char *component_uid(icalcomponent *c, GError **err)
 {
 	icalproperty *p = icalcomponent_get_first_property(c, ICAL_UID_PROPERTY);
@@ -260,13 +295,12 @@ static const char *component_uid(icalcomponent *c, GError **err)
 	/* RFC 5545 allows no control characters in TEXT, and libical drops
 	 * some when it writes one out: an item split from a file would not
 	 * keep the UID it was split by (make fuzz) */
-	for (const char *q = uid; *q; q++)
-		if ((guchar)*q < 0x20 || *q == 0x7f) {
-			g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
-				    "%s UID with a control character (0x%02x)",
-				    kind, (guchar)*q);
-			return NULL;
-		}
+	if (control_char(uid)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+			    "%s UID with a control character (0x%02x)",
+			    kind, control_char(uid));
+		return NULL;
+	}
 	return uid;
 }
 
@@ -295,7 +329,7 @@ gboolean item_check(const char *data, gsize len, item_check_mode mode,
 					    "not a VCALENDAR");
 		goto out;
 	}
-	if (!check_errors(cal, mode, warnings, err))
+	if (!check_errors(cal, mode, warnings, err) || !tzids_ok(cal, err))
 		goto out;
 	uids = g_ptr_array_new();
 	for (s = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT); s;
@@ -503,6 +537,10 @@ GPtrArray *item_split(const char *data, gsize len, GPtrArray *warnings,
 	if (!root) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
 			    "not iCalendar data");
+		return NULL;
+	}
+	if (!tzids_ok(root, err)) {
+		icalcomponent_free(root);
 		return NULL;
 	}
 	groups = g_ptr_array_new_with_free_func(group_free);

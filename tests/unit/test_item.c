@@ -49,6 +49,8 @@ static void test_invalid(void)
 	check_invalid(CAL(EV("a", "")) CAL(EV("b", "")), "several VCALENDARs");
 	check_invalid(CAL("BEGIN:VEVENT\r\nSUMMARY:x\r\nEND:VEVENT\r\n"), "VEVENT without UID");
 	check_invalid(CAL(EV("a\fb", "")), "VEVENT UID with a control character (0x0c)");
+	check_invalid(CAL(EV("a", "DTEND;TZID=\"US\bEast\":20200101T110000\r\n")),
+		      "TZID with a control character (0x08)");
 	check_invalid(CAL("BEGIN:VTIMEZONE\r\nTZID:x\r\nEND:VTIMEZONE\r\n"),
 		      "no event, to-do or journal");
 	check_invalid(CAL("BEGIN:VEVENTX\r\nUID:a\r\nEND:VEVENT\r\n"),
