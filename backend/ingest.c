@@ -85,24 +85,34 @@ store_item *ingest_rendered(store *s, const ingest_target *t, GBytes *final,
 	return item;
 }
 
-store_item *ingest_item(store *s, const ingest_target *t, GBytes *data,
-			store_put_result *result, GPtrArray *warnings,
-			GError **err)
+store_item *ingest_checked(store *s, const ingest_target *t, GBytes *data,
+			   const char *uid, store_put_result *result,
+			   GError **err)
 {
-	char *uid = NULL;
+	render_log log;
 	GBytes *final;
 	store_item *item;
-	render_log log;
-	gsize len;
-	const char *bytes = g_bytes_get_data(data, &len);
 
-	if (!item_check(bytes, len, t->mode, &uid, warnings, err))
-		return NULL;
 	render_log_init(&log);
 	final = render_item(data, t->policy, &log);
 	item = ingest_rendered(s, t, final, uid, &log, result, err);
 	render_log_clear(&log);
 	g_bytes_unref(final);
+	return item;
+}
+
+store_item *ingest_item(store *s, const ingest_target *t, GBytes *data,
+			store_put_result *result, GPtrArray *warnings,
+			GError **err)
+{
+	char *uid = NULL;
+	store_item *item;
+	gsize len;
+	const char *bytes = g_bytes_get_data(data, &len);
+
+	if (!item_check(bytes, len, t->mode, &uid, warnings, err))
+		return NULL;
+	item = ingest_checked(s, t, data, uid, result, err);
 	g_free(uid);
 	return item;
 }

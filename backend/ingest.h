@@ -44,6 +44,12 @@ store_item *ingest_item(store *s, const ingest_target *t, GBytes *data,
 			store_put_result *result, GPtrArray *warnings,
 			GError **err);
 
+/* ingest_checked: ingest_item for data that item_check or item_split has
+ * accepted already as one item with uid: apply the policy and store. */
+store_item *ingest_checked(store *s, const ingest_target *t, GBytes *data,
+			   const char *uid, store_put_result *result,
+			   GError **err);
+
 /* ingest_rendered: the second half of ingest_item, for bytes the caller
  * has rendered under t->policy already (log is that render's), with the
  * item's uid: store them, and queue the update.  t->mode is not used. */

@@ -519,18 +519,23 @@ GPtrArray *item_split(const char *data, gsize len, GPtrArray *warnings,
 	GHashTable *index = NULL;
 	icalcomponent *root = NULL, *cal;
 	char *uid = NULL;
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
 
-	if (item_check(data, len, ITEM_CHECK_LENIENT, &uid, NULL, NULL)) {
-		/* already one item: keep its bytes (warnings collected now) */
+	if (item_check(data, len, ITEM_CHECK_LENIENT, &uid, w, NULL)) {
+		/* already one item: keep its bytes, and its parse warnings */
 		item_part *p = g_new0(item_part, 1);
 
+		for (guint i = 0; warnings && i < w->len; i++)
+			g_ptr_array_add(warnings, g_strdup(w->pdata[i]));
+		g_ptr_array_unref(w);
 		parts = g_ptr_array_new_with_free_func((GDestroyNotify)item_part_free);
-		item_check(data, len, ITEM_CHECK_LENIENT, NULL, warnings, NULL);
 		p->uid = uid;
 		p->data = g_bytes_new(data, len);
+		p->checked = TRUE;
 		g_ptr_array_add(parts, p);
 		return parts;
 	}
+	g_ptr_array_unref(w);
 	if (!text_ok(data, len, FALSE, err))
 		return NULL;
 	root = item_parse(data, len);

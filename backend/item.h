@@ -49,6 +49,8 @@ gboolean item_name_is_valid(const char *name);
 typedef struct {
 	char *uid;
 	GBytes *data;
+	gboolean checked;	/* data is the input, which item_check accepted
+				 * (a part built from several is not) */
 } item_part;
 
 /* item_part_free: release a part from item_split(). */

@@ -123,15 +123,20 @@ static store_item *find_item(itip *sc, const char *uid, GError **err)
  * it is STORE_PUT_UNCHANGED also when the content was refused (reported
  * and counted as skipped), and *stored says whether it was stored.  FALSE
  * only when the store fails. */
+/* Store data as name; checked: the parse warnings of data, which
+ * item_split accepted already (it is not checked again), or NULL. */
 static gboolean put(itip *sc, const char *source, const char *uid,
 		    gint64 calendar_id, const char *name, GBytes *data,
-		    store_put_result *res, gboolean *stored, GError **err)
+		    GPtrArray *checked, store_put_result *res, gboolean *stored,
+		    GError **err)
 {
-	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *warnings = checked ? g_ptr_array_ref(checked)
+				      : g_ptr_array_new_with_free_func(g_free);
 	ingest_target t = { .calendar_id = calendar_id, .name = name,
 			    .mode = ITEM_CHECK_LENIENT, .policy = &sc->policy };
 	GError *e = NULL;
-	store_item *item = ingest_item(sc->s, &t, data, res, warnings, &e);
+	store_item *item = checked ? ingest_checked(sc->s, &t, data, uid, res, &e)
+				   : ingest_item(sc->s, &t, data, res, warnings, &e);
 	gboolean ok = TRUE;
 
 	*stored = item != NULL;
@@ -167,7 +172,7 @@ static void count(itip *sc, store_put_result res)
 /* PUBLISH, none, or REQUEST (check_sequence, METHOD dropped): store one
  * item by its UID. */
 static gboolean store_part(itip *sc, const char *source, item_part *p,
-			   gboolean request, GError **err)
+			   GPtrArray *warnings, gboolean request, GError **err)
 {
 	GError *e = NULL;
 	store_item *old = store_item_find_uid(sc->s, sc->cal->id, p->uid, &e);
@@ -218,7 +223,10 @@ static gboolean store_part(itip *sc, const char *source, item_part *p,
 		}
 	}
 	name = old ? g_strdup(old->name) : item_name_for_uid(p->uid);
-	ok = put(sc, source, p->uid, sc->cal->id, name, data, &res, &stored, err);
+	/* a part item_check accepted as it is (less the METHOD a request
+	 * loses) is not checked again; one built from several parts is */
+	ok = put(sc, source, p->uid, sc->cal->id, name, data,
+		 p->checked ? warnings : NULL, &res, &stored, err);
 	if (ok && stored)
 		count(sc, res);
 	g_free(name);
@@ -377,7 +385,7 @@ static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 		}
 		data = ictext_serialize(tx);
 		ok = put(sc, source, uid, t.item->calendar_id, t.item->name, data,
-			 &res, &stored, err) &&
+			 NULL, &res, &stored, err) &&
 		     (!stored || store_reply_put(sc->s, sc->cal->mailbox_id, uid, who,
 						 when, sequence_of(rev), err));
 		if (ok && stored)
@@ -454,8 +462,8 @@ static gboolean apply_cancel(itip *sc, icalcomponent *cev, const char *source,
 		g_free(line);
 	}
 	data = ictext_serialize(tx);
-	ok = put(sc, source, uid, t.item->calendar_id, t.item->name, data, &res,
-		 &stored, err);
+	ok = put(sc, source, uid, t.item->calendar_id, t.item->name, data, NULL,
+		 &res, &stored, err);
 	if (ok && stored)
 		*(res == STORE_PUT_UNCHANGED ? &sc->st->unchanged : &sc->st->cancelled) += 1;
 	g_bytes_unref(data);
@@ -482,23 +490,32 @@ gboolean itip_process(itip *sc, GBytes *text, const char *sender,
 {
 	gsize len;
 	const char *data = g_bytes_get_data(text, &len);
-	GPtrArray *parts;
-	icalcomponent *cal;
-	icalproperty *m;
-	icalproperty_method method = ICAL_METHOD_NONE;
+	GPtrArray *parts, *warnings = g_ptr_array_new_with_free_func(g_free);
+	icalcomponent *cal = NULL;
+	icalproperty_method method;
 	GError *e = NULL;
 	gboolean ok = TRUE;
+	ictext *t;
+	ictext_line *m;
 
-	parts = item_split(data, len, NULL, &e);
+	parts = item_split(data, len, warnings, &e);
 	if (!parts) {
 		skip(sc, source, NULL, e->message);
 		g_error_free(e);
+		g_ptr_array_unref(warnings);
 		return TRUE;
 	}
-	cal = item_parse(data, len);
-	if (cal && icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT &&
-	    (m = icalcomponent_get_first_property(cal, ICAL_METHOD_PROPERTY)))
-		method = icalproperty_get_method(m);
+	/* the METHOD from the text: libical parses only replies and
+	 * cancellations (a file of items was parsed three times more) */
+	t = ictext_parse(text);
+	m = ictext_find(t, -1, "METHOD", NULL, 0);
+	method = m ? icalproperty_string_to_method(ictext_line_value(m)) : ICAL_METHOD_NONE;
+	ictext_free(t);
+	if (method == ICAL_METHOD_REPLY || method == ICAL_METHOD_CANCEL) {
+		cal = item_parse(data, len);
+		if (!cal || icalcomponent_isa(cal) != ICAL_VCALENDAR_COMPONENT)
+			method = ICAL_METHOD_NONE;
+	}
 	switch (method) {
 	case ICAL_METHOD_REPLY:
 		ok = each_event(sc, cal, TRUE, sender, source, err);
@@ -508,12 +525,13 @@ gboolean itip_process(itip *sc, GBytes *text, const char *sender,
 		break;
 	default:
 		for (guint i = 0; ok && i < parts->len; i++)
-			ok = store_part(sc, source, parts->pdata[i],
+			ok = store_part(sc, source, parts->pdata[i], warnings,
 					method == ICAL_METHOD_REQUEST, err);
 		break;
 	}
 	if (cal)
 		icalcomponent_free(cal);
 	g_ptr_array_unref(parts);
+	g_ptr_array_unref(warnings);
 	return ok;
 }

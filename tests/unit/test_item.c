@@ -141,6 +141,7 @@ static void test_split_keeps_single(void)
 	g_assert_cmpstr(p->uid, ==, "only");
 	g_assert_cmpmem(g_bytes_get_data(p->data, NULL), g_bytes_get_size(p->data),
 			t, strlen(t));
+	g_assert_true(p->checked);
 	g_ptr_array_unref(parts);
 }
 
@@ -173,6 +174,7 @@ static void test_split_many(void)
 		char *want = g_strdup_printf("ev-%u", i);
 
 		g_assert_cmpstr(p->uid, ==, want);
+		g_assert_false(p->checked);	/* built: checked when stored */
 		g_assert_true(item_check(d, len, ITEM_CHECK_STRICT, &uid, NULL, NULL));
 		g_assert_cmpstr(uid, ==, want);
 		g_assert_nonnull(g_strstr_len(d, len, "TZID:Used"));
