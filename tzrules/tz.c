@@ -582,6 +582,10 @@ static void rebase_utc(icalcomponent *c, int comp, const tz_options *o, GPtrArra
 		return;
 	if (o->created_before && created >= o->created_before)
 		return;
+	/* the rule changes it undoes are those of tzdata's years */
+	if (start.year < 1900 || start.year > LAST_YEAR ||
+	    created < 0 || created > icaltime_as_timet(icaltime_from_day_of_year(1, LAST_YEAR + 1)))
+		return;
 	tzinfo_rule_at(zone, created, &old);
 	if (!old.regular)
 		return;

@@ -36,20 +36,36 @@ icaltimezone *tzinfo_zone(const char *name)
 	return g_hash_table_lookup(g_once(&once, index_zones, NULL), name);
 }
 
+/* libical works out a zone's changes from its first year up to the year
+ * asked for, through ICU, year by year: a time in the year 4040 took it
+ * seconds (make fuzz).  Times past FAR_YEAR are asked for whole 400-year
+ * Gregorian cycles earlier, which have the same dates on the same
+ * weekdays, so rules that go on unchanged give the same offset. */
+#define FAR_YEAR 2200
+#define CYCLE_YEARS 400
+#define CYCLE_SECONDS ((gint64)146097 * 86400)
+/* 2200-01-01T00:00:00Z */
+#define FAR_SECONDS G_GINT64_CONSTANT(7258118400)
+
 int tzinfo_offset_local(icaltimezone *z, struct icaltimetype local)
 {
 	int dst = 0;
 
 	local.zone = NULL;
 	local.is_date = 0;
+	if (local.year > FAR_YEAR)
+		local.year -= CYCLE_YEARS * ((local.year - FAR_YEAR + CYCLE_YEARS - 1) / CYCLE_YEARS);
 	return icaltimezone_get_utc_offset(z, &local, &dst);
 }
 
 int tzinfo_offset_utc(icaltimezone *z, gint64 t)
 {
-	struct icaltimetype u = icaltime_from_timet_with_zone((time_t)t, 0, NULL);
+	struct icaltimetype u;
 	int dst = 0;
 
+	if (t > FAR_SECONDS)
+		t -= CYCLE_SECONDS * ((t - FAR_SECONDS + CYCLE_SECONDS - 1) / CYCLE_SECONDS);
+	u = icaltime_from_timet_with_zone((time_t)t, 0, NULL);
 	return icaltimezone_get_utc_offset_of_utc_time(z, &u, &dst);
 }
 
@@ -293,10 +309,15 @@ gboolean tzinfo_rule_equal(const tzinfo_rule *a, const tzinfo_rule *b)
 void tzinfo_rule_at(icaltimezone *z, gint64 t, tzinfo_rule *r)
 {
 	GDateTime *dt = g_date_time_new_from_unix_utc(t);
-	int year = g_date_time_get_year(dt);
+	int year;
 	change c[8];
 	int n;
 
+	if (!dt) {		/* outside the years 1 to 9999 */
+		memset(r, 0, sizeof(*r));
+		return;
+	}
+	year = g_date_time_get_year(dt);
 	g_date_time_unref(dt);
 	n = changes(z, unix_of(year, 1, 1, 0), unix_of(year + 1, 1, 1, 0), c, 8);
 	tzinfo_rule_of_year(z, year, r);

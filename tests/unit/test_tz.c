@@ -547,6 +547,26 @@ static void test_missing_vtimezones(void)
 	g_free(out2);
 }
 
+/* far-future times: libical expanded a zone up to the year asked for,
+ * which took seconds for 4040 (make fuzz); they are asked for whole
+ * 400-year cycles earlier, and the offsets are those of the same date */
+static void test_far_future(void)
+{
+	icaltimezone *ny = tzinfo_zone("America/New_York");
+	struct icaltimetype july = icaltime_from_string("40400704T120000");
+	struct icaltimetype jan = icaltime_from_string("40400104T120000");
+
+	g_assert_nonnull(ny);
+	g_assert_cmpint(tzinfo_offset_local(ny, july), ==, -4 * 3600);
+	g_assert_cmpint(tzinfo_offset_local(ny, jan), ==, -5 * 3600);
+	/* 4040-07-04T16:00:00Z */
+	g_assert_cmpint(tzinfo_offset_utc(ny, G_GINT64_CONSTANT(65338876800) + 16 * 3600),
+			==, -4 * 3600);
+	/* 4040-01-04T17:00:00Z */
+	g_assert_cmpint(tzinfo_offset_utc(ny, G_GINT64_CONSTANT(65323152000) + 17 * 3600),
+			==, -5 * 3600);
+}
+
 static void test_report_only(void)
 {
 	tz_options o = { .report_only = TRUE };
@@ -670,6 +690,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/tz/overrides-exdates", test_overrides_exdates);
 	g_test_add_func("/tz/missing-vtimezone", test_missing_vtimezone);
 	g_test_add_func("/tz/missing-vtimezones", test_missing_vtimezones);
+	g_test_add_func("/tz/far-future", test_far_future);
 	g_test_add_func("/tz/report-only", test_report_only);
 	return g_test_run();
 }
