@@ -187,16 +187,11 @@ static char *extracted_zone(fs_ctx *fs, store_mailbox *mb)
 	g_mutex_lock(&fs->cache_lock);
 	{
 		extracted *old = g_hash_table_lookup(fs->extracted, &mb->id);
+		gint64 *key = g_new(gint64, 1);
 
 		/* the kernel keeps the items read under the old zone */
 		if (old && g_strcmp0(old->zone, e->zone))
 			notify_mailbox_items(fs->notifier, mb->id);
-	}
-	g_mutex_unlock(&fs->cache_lock);
-	g_mutex_lock(&fs->cache_lock);
-	{
-		gint64 *key = g_new(gint64, 1);
-
 		*key = mb->id;
 		g_hash_table_replace(fs->extracted, key, e);
 	}
