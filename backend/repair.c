@@ -404,6 +404,20 @@ GPtrArray *repair_component(icalcomponent *cal, const repair_context *ctx)
 	return fixes;
 }
 
+/* The line of the ordinal-th property name (with that attendee) of item
+ * component comp, counted as libical counts them: it drops a property
+ * with an empty value ("X-...:"), so such lines do not count (make fuzz). */
+static ictext_line *nth_property(ictext *t, int comp, const char *name,
+				 const char *attendee, int ordinal)
+{
+	ictext_line *l;
+
+	for (int k = 0; (l = ictext_find(t, comp, name, attendee, k)); k++)
+		if (*ictext_line_value(l) && ordinal-- == 0)
+			return l;
+	return NULL;
+}
+
 GBytes *repair_apply_text(GBytes *text, GPtrArray *fixes)
 {
 	ictext *t;
@@ -419,8 +433,8 @@ GBytes *repair_apply_text(GBytes *text, GPtrArray *fixes)
 	for (guint i = 0; i < fixes->len; i++) {
 		repair_fix *f = fixes->pdata[i];
 
-		lines[i] = ictext_find(t, f->comp, f->property, f->attendee,
-				       f->ordinal);
+		lines[i] = nth_property(t, f->comp, f->property, f->attendee,
+					f->ordinal);
 	}
 	for (guint i = 0; i < fixes->len; i++) {
 		repair_fix *f = fixes->pdata[i];
