@@ -50,6 +50,8 @@ typedef struct {
 
 	GMutex ctl_lock;
 	GHashTable *reports;	/* mailbox id (0: all) -> cached report */
+	GHashTable *run_commands;	/* run id -> command, as of change */
+	gint64 run_commands_seq;
 	GQueue *errors;		/* char* lines, newest last */
 	GHashTable *mailbox_errors;	/* mailbox id -> GQueue* */
 	guint refused;
