@@ -95,16 +95,22 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	reply_attr(req, FS(req), ino);
 }
 
-/* Whether the kernel may keep the pages it has of ino at this version. */
-static gboolean keep_cache(fs_ctx *fs, fuse_ino_t ino, gint64 version)
+/* How to open ino at this version, by what the kernel may have of it:
+ * pages of this very version are kept (keep_cache).  Pages of another
+ * version are dropped, and the file is read direct_io: the kernel's
+ * size may be the old one until the notifier's invalidation arrives, and
+ * a read through the page cache stops there (a torn read of an item
+ * renamed over, make check).  A first open changes nothing. */
+static void open_cached(fs_ctx *fs, fuse_ino_t ino, gint64 version,
+			struct fuse_file_info *fi)
 {
 	gpointer old;
-	gboolean keep;
+	gboolean known, keep;
 
 	G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(fuse_ino_t));
 	g_mutex_lock(&fs->cache_lock);
-	keep = g_hash_table_lookup_extended(fs->kept, GSIZE_TO_POINTER(ino), NULL, &old) &&
-	       GPOINTER_TO_SIZE(old) == (gsize)version;
+	known = g_hash_table_lookup_extended(fs->kept, GSIZE_TO_POINTER(ino), NULL, &old);
+	keep = known && GPOINTER_TO_SIZE(old) == (gsize)version;
 	if (!keep) {
 		if (g_hash_table_size(fs->kept) >= KEPT_MAX)
 			g_hash_table_remove_all(fs->kept);
@@ -112,7 +118,9 @@ static gboolean keep_cache(fs_ctx *fs, fuse_ino_t ino, gint64 version)
 				     GSIZE_TO_POINTER((gsize)version));
 	}
 	g_mutex_unlock(&fs->cache_lock);
-	return keep;
+	fi->keep_cache = keep;
+	if (known && !keep)
+		fi->direct_io = 1;
 }
 
 /* The node of ino if it has one, with type; aliases resolve to items. */
@@ -178,8 +186,8 @@ static fh *open_item(fs_ctx *fs, gint64 id, fuse_ino_t ino,
 		h->snapshot = g_bytes_ref(r->data);
 		/* the zone is part of what the kernel cached: it changes the
 		 * rendering without changing the version */
-		fi->keep_cache = keep_cache(fs, ino, (gint64)((guint64)r->version ^
-					    ((guint64)g_str_hash(r->zone ? r->zone : "") << 32)));
+		open_cached(fs, ino, (gint64)((guint64)r->version ^
+					      ((guint64)g_str_hash(r->zone ? r->zone : "") << 32)), fi);
 	}
 	rendered_free(r);
 	return h;
@@ -224,7 +232,7 @@ static fh *open_raw(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
 		return NULL;
 	h = fh_new(FH_SNAPSHOT);
 	h->snapshot = g_bytes_ref(it->data);
-	fi->keep_cache = keep_cache(fs, ino, it->version);
+	open_cached(fs, ino, it->version, fi);
 	store_item_free(it);
 	return h;
 }
