@@ -184,6 +184,15 @@ gint64 sqlstore_last_change(store *base, GError **err)
 	return v;
 }
 
+static gpointer row_reply(sqlite3_stmt *st)
+{
+	gint64 *v = g_new(gint64, 2);
+
+	v[0] = sqlite3_column_int64(st, 0);
+	v[1] = sqlite3_column_int64(st, 1);
+	return v;
+}
+
 gboolean sqlstore_reply_get(store *base, gint64 mailbox_id, const char *uid,
 			     const char *attendee, gint64 *when,
 			     gint64 *sequence, GError **err)
@@ -191,8 +200,7 @@ gboolean sqlstore_reply_get(store *base, gint64 mailbox_id, const char *uid,
 	sqlstore *s = sqlstore_of(base);
 	char *who = g_ascii_strdown(attendee, -1);
 	sqlite3_stmt *st;
-	gboolean found = FALSE;
-	int rc;
+	gint64 *v = NULL;
 
 	g_mutex_lock(&s->lock);
 	st = sqlstore_stmt(s, "SELECT reply_time, sequence FROM replies"
@@ -201,22 +209,16 @@ gboolean sqlstore_reply_get(store *base, gint64 mailbox_id, const char *uid,
 		sqlite3_bind_int64(st, 1, mailbox_id);
 		sqlstore_bind_text(st, 2, uid);
 		sqlstore_bind_text(st, 3, who);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*when = sqlite3_column_int64(st, 0);
-			*sequence = sqlite3_column_int64(st, 1);
-			found = TRUE;
-		} else if (rc == SQLITE_DONE) {
-			g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
-				    "no reply from %s for %s", attendee, uid);
-		} else {
-			sqlstore_error(s, err, "read reply");
-		}
-		sqlite3_reset(st);
+		v = sqlstore_one(s, st, row_reply, "reply", err);
 	}
 	g_mutex_unlock(&s->lock);
 	g_free(who);
-	return found;
+	if (!v)
+		return FALSE;
+	*when = v[0];
+	*sequence = v[1];
+	g_free(v);
+	return TRUE;
 }
 
 gboolean sqlstore_reply_put(store *base, gint64 mailbox_id, const char *uid,
@@ -245,6 +247,13 @@ gboolean sqlstore_reply_put(store *base, gint64 mailbox_id, const char *uid,
 }
 
 
+static gpointer row_stamp(sqlite3_stmt *st)
+{
+	return g_strdup_printf("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
+			       (gint64)sqlite3_column_int64(st, 0),
+			       (gint64)sqlite3_column_int64(st, 1));
+}
+
 char *sqlstore_mailbox_stamp(store *base, gint64 mailbox_id, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
@@ -260,16 +269,20 @@ char *sqlstore_mailbox_stamp(store *base, gint64 mailbox_id, GError **err)
 		  " WHERE mailbox_id = ?1))", err);
 	if (st) {
 		sqlite3_bind_int64(st, 1, mailbox_id);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			stamp = g_strdup_printf("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
-						(gint64)sqlite3_column_int64(st, 0),
-						(gint64)sqlite3_column_int64(st, 1));
-		else
-			sqlstore_error(s, err, "read mailbox stamp");
-		sqlite3_reset(st);
+		stamp = sqlstore_one(s, st, row_stamp, "mailbox stamp", err);
 	}
 	g_mutex_unlock(&s->lock);
 	return stamp;
+}
+
+/* status and resolved (which may be NULL) */
+static gpointer row_scan(sqlite3_stmt *st)
+{
+	char **v = g_new0(char *, 2);
+
+	v[0] = sqlstore_col_text(st, 0);
+	v[1] = sqlstore_col_text(st, 1);
+	return v;
 }
 
 gboolean sqlstore_zone_scan_get(store *base, gint64 mailbox_id, const char *key,
@@ -277,8 +290,7 @@ gboolean sqlstore_zone_scan_get(store *base, gint64 mailbox_id, const char *key,
 {
 	sqlstore *s = sqlstore_of(base);
 	sqlite3_stmt *st;
-	gboolean found = FALSE;
-	int rc;
+	char **v = NULL;
 
 	g_mutex_lock(&s->lock);
 	st = sqlstore_stmt(s, "SELECT status, resolved FROM zone_scans"
@@ -286,21 +298,15 @@ gboolean sqlstore_zone_scan_get(store *base, gint64 mailbox_id, const char *key,
 	if (st) {
 		sqlite3_bind_int64(st, 1, mailbox_id);
 		sqlstore_bind_text(st, 2, key);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*status = g_strdup((const char *)sqlite3_column_text(st, 0));
-			*resolved = g_strdup((const char *)sqlite3_column_text(st, 1));
-			found = TRUE;
-		} else if (rc == SQLITE_DONE) {
-			g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
-				    "no zone scan under %s", key);
-		} else {
-			sqlstore_error(s, err, "read zone scan");
-		}
-		sqlite3_reset(st);
+		v = sqlstore_one(s, st, row_scan, "zone scan", err);
 	}
 	g_mutex_unlock(&s->lock);
-	return found;
+	if (!v)
+		return FALSE;
+	*status = v[0];
+	*resolved = v[1];
+	g_free(v);
+	return TRUE;
 }
 
 gboolean sqlstore_zone_scan_put(store *base, gint64 mailbox_id, const char *key,
