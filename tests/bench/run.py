@@ -254,6 +254,15 @@ class Bench:
 
     # ---- memory and scale, on synthetic stores ----
 
+    def mount_synthetic(self, store, name):
+        """Mount a synthetic store at work/mnt-NAME: (mount point, daemon)."""
+        mnt = self.work / ("mnt-" + name)
+        mnt.mkdir(exist_ok=True)
+        p = subprocess.Popen([self.calfs, "--store", str(store), "mount", "-f", str(mnt)],
+                             stderr=subprocess.DEVNULL)
+        wait_mounted(mnt, p)
+        return mnt, p
+
     def synthetic(self, name, mailboxes, per_calendar):
         """A store of mailboxes x per_calendar tiny items, made with SQL."""
         store = self.work / ("%s.db" % name)
@@ -290,11 +299,7 @@ class Bench:
     def memory(self):
         n = self.a.million
         store = self.synthetic("million", max(1, n // 1000), 1000 if n >= 1000 else n)
-        mnt = self.work / "mnt-million"
-        mnt.mkdir(exist_ok=True)
-        p = subprocess.Popen([self.calfs, "--store", str(store), "mount", "-f", str(mnt)],
-                             stderr=subprocess.DEVNULL)
-        wait_mounted(mnt, p)
+        mnt, p = self.mount_synthetic(store, "million")
         t = time.monotonic()
         sh("find %s/ -maxdepth 3 -name '*.ics' -type f | xargs cat | wc -c" % mnt)
         self.note("serve_million_s", time.monotonic() - t, unit="s")
@@ -304,20 +309,12 @@ class Bench:
 
     def scale(self):
         store = self.synthetic("wide", 100000, 0)
-        mnt = self.work / "mnt-wide"
-        mnt.mkdir(exist_ok=True)
-        p = subprocess.Popen([self.calfs, "--store", str(store), "mount", "-f", str(mnt)],
-                             stderr=subprocess.DEVNULL)
-        wait_mounted(mnt, p)
+        mnt, p = self.mount_synthetic(store, "wide")
         med, lo, hi = timed(lambda: sh("ls %s | wc -l" % mnt), self.a.repeat)
         self.note("list_100k_s", med, (lo, hi), "s")
         umount(mnt, p)
         store = self.synthetic("deep", 1, 100000)
-        mnt = self.work / "mnt-deep"
-        mnt.mkdir(exist_ok=True)
-        p = subprocess.Popen([self.calfs, "--store", str(store), "mount", "-f", str(mnt)],
-                             stderr=subprocess.DEVNULL)
-        wait_mounted(mnt, p)
+        mnt, p = self.mount_synthetic(store, "deep")
         db = sqlite3.connect(str(store))
         name = db.execute("select name from items where name like 'i%' limit 1 offset 50000").fetchone()[0]
         db.close()
