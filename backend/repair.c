@@ -98,6 +98,24 @@ void repair_fix_free(repair_fix *f)
 
 /* ---- reading and writing properties on libical ---- */
 
+static gboolean x_named(icalproperty *p, const char *name)
+{
+	return icalproperty_get_x_name(p) &&
+	       !g_ascii_strcasecmp(icalproperty_get_x_name(p), name);
+}
+
+/* The first X-property of c called name, or NULL. */
+static icalproperty *x_prop(icalcomponent *c, const char *name)
+{
+	icalproperty *p;
+
+	for (p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY); p;
+	     p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY))
+		if (x_named(p, name))
+			return p;
+	return NULL;
+}
+
 /* The X-properties of c called name, in order (a new array). */
 static GPtrArray *x_props(icalcomponent *c, const char *name)
 {
@@ -106,19 +124,9 @@ static GPtrArray *x_props(icalcomponent *c, const char *name)
 
 	for (p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY); p;
 	     p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY))
-		if (icalproperty_get_x_name(p) &&
-		    !g_ascii_strcasecmp(icalproperty_get_x_name(p), name))
+		if (x_named(p, name))
 			g_ptr_array_add(a, p);
 	return a;
-}
-
-static icalproperty *x_prop(icalcomponent *c, const char *name)
-{
-	GPtrArray *a = x_props(c, name);
-	icalproperty *p = a->len ? a->pdata[0] : NULL;
-
-	g_ptr_array_unref(a);
-	return p;
 }
 
 static const char *x_value(icalproperty *p)
@@ -280,27 +288,28 @@ static GPtrArray *properties(icalcomponent *c, icalproperty_kind kind)
 static void reply_times(event *e)
 {
 	GPtrArray *atts = properties(e->ev, ICAL_ATTENDEE_PROPERTY);
+	/* address (lower case) -> how many ATTENDEEs had it so far: the
+	 * ordinal the text's line is found by */
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
 	for (guint i = 0; i < atts->len; i++) {
 		icalproperty *att = atts->pdata[i];
 		icalparameter *q = x_param(att, REPLYTIME);
 		const char *who = icalproperty_get_attendee(att);
-		char *old;
+		char *old, *key;
 		repair_source src = REPAIR_REMOVED_NO_RESPONSE;
 		gint64 when = 0;
 		gboolean have = FALSE;
 		repair_fix *f;
-
 		int ordinal = 0;
 
+		if (who) {
+			key = g_ascii_strdown(who, -1);
+			ordinal = GPOINTER_TO_INT(g_hash_table_lookup(seen, key));
+			g_hash_table_replace(seen, key, GINT_TO_POINTER(ordinal + 1));
+		}
 		if (!q || repair_time_valid(icalparameter_get_xvalue(q), NULL))
 			continue;
-		for (guint j = 0; j < i; j++) {
-			const char *other = icalproperty_get_attendee(atts->pdata[j]);
-
-			if (who && other && !g_ascii_strcasecmp(who, other))
-				ordinal++;
-		}
 		old = g_strdup(icalparameter_get_xvalue(q));
 		if (responded(att)) {
 			if (e->ctx && e->ctx->reply_time && e->uid && who &&
@@ -325,6 +334,7 @@ static void reply_times(event *e)
 			icalproperty_remove_parameter_by_ref(att, q);
 		g_free(old);
 	}
+	g_hash_table_destroy(seen);
 	g_ptr_array_unref(atts);
 }
 
@@ -404,20 +414,6 @@ GPtrArray *repair_component(icalcomponent *cal, const repair_context *ctx)
 	return fixes;
 }
 
-/* The line of the ordinal-th property name (with that attendee) of item
- * component comp, counted as libical counts them: it drops a property
- * with an empty value ("X-...:"), so such lines do not count (make fuzz). */
-static ictext_line *nth_property(ictext *t, int comp, const char *name,
-				 const char *attendee, int ordinal)
-{
-	ictext_line *l;
-
-	for (int k = 0; (l = ictext_find(t, comp, name, attendee, k)); k++)
-		if (*ictext_line_value(l) && ordinal-- == 0)
-			return l;
-	return NULL;
-}
-
 GBytes *repair_apply_text(GBytes *text, GPtrArray *fixes)
 {
 	ictext *t;
@@ -433,8 +429,8 @@ GBytes *repair_apply_text(GBytes *text, GPtrArray *fixes)
 	for (guint i = 0; i < fixes->len; i++) {
 		repair_fix *f = fixes->pdata[i];
 
-		lines[i] = nth_property(t, f->comp, f->property, f->attendee,
-					f->ordinal);
+		lines[i] = ictext_find(t, f->comp, f->property, f->attendee,
+				       f->ordinal);
 	}
 	for (guint i = 0; i < fixes->len; i++) {
 		repair_fix *f = fixes->pdata[i];

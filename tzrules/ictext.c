@@ -226,8 +226,10 @@ ictext_line *ictext_find_at(ictext *t, int comp, int depth, const char *name,
 	for (guint i = 0; i < t->lines->len; i++) {
 		ictext_line *l = t->lines->pdata[i];
 
+		/* a line with an empty value does not count: libical drops
+		 * such a property, and lines are addressed as it counts them */
 		if (l->removed || l->comp != comp || l->depth != depth ||
-		    !name_is(l, name) || !l->value_at)
+		    !name_is(l, name) || !l->value_at || !l->text[l->value_at])
 			continue;
 		if (value && g_ascii_strcasecmp(l->text + l->value_at, value))
 			continue;

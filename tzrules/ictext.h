@@ -32,7 +32,8 @@ ictext *ictext_parse(GBytes *data);
 void ictext_free(ictext *t);
 
 /* ictext_find: the n-th (from 0) property called name (case-insensitive)
- * directly in item component comp (comp -1: the VCALENDAR itself), or NULL.
+ * directly in item component comp (comp -1: the VCALENDAR itself), or NULL;
+ * lines with an empty value are not counted, as libical drops them.
  * With value not NULL, only lines whose value equals it case-insensitively
  * count (an ATTENDEE by its address).  Owned by t. */
 ictext_line *ictext_find(ictext *t, int comp, const char *name,
