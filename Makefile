@@ -14,11 +14,12 @@ DESTDIR ?=
 CC ?= cc
 PYTEST ?= /usr/bin/python3 -m pytest
 
-BACKEND_PKGS := libical glib-2.0 gmime-3.0 sqlite3
+BACKEND_PKGS := libical glib-2.0 gmime-3.0 sqlite3 libpq
 FS_PKGS := fuse3 $(BACKEND_PKGS)
 
 DEBIAN_PKGS := build-essential pkg-config fuse3 libfuse3-dev libical-dev \
-	libgmime-3.0-dev libglib2.0-dev libsqlite3-dev sqlite3 tzdata \
+	libgmime-3.0-dev libglib2.0-dev libsqlite3-dev sqlite3 libpq-dev tzdata \
+	postgresql-15 python3-psycopg2 \
 	python3 python3-pytest python3-vobject khal vdirsyncer vim attr \
 	inotify-tools
 

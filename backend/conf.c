@@ -1,5 +1,6 @@
 #include "conf.h"
 #include "error.h"
+#include "store_pg.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -16,6 +17,16 @@ static void mailbox_free(gpointer p)
 	g_free(m);
 }
 
+static void shard_free(gpointer p)
+{
+	conf_shard *sh = p;
+
+	g_free(sh->name);
+	g_free(sh->spec);
+	g_strfreev(sh->patterns);
+	g_free(sh);
+}
+
 conf *conf_new_default(void)
 {
 	conf *c = g_new0(conf, 1);
@@ -25,6 +36,7 @@ conf *conf_new_default(void)
 	c->rebase = TRUE;
 	c->mailboxes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					     mailbox_free);
+	c->shards = g_ptr_array_new_with_free_func(shard_free);
 	conf_set_store(c, "calfs.db");
 	return c;
 }
@@ -35,6 +47,8 @@ void conf_free(conf *c)
 		return;
 	g_free(c->file);
 	g_free(c->store_path);
+	g_free(c->state_dir);
+	g_ptr_array_unref(c->shards);
 	g_free(c->outbox_path);
 	g_hash_table_destroy(c->mailboxes);
 	g_free(c);
@@ -47,13 +61,39 @@ static char *resolve(const char *base_dir, const char *path)
 	return g_canonicalize_filename(path, base_dir);
 }
 
-void conf_set_store(conf *c, const char *path)
+/* Set the store to spec (a URL, or a path relative to dir); state_dir
+ * follows a path, and stays at dir for a URL. */
+static void set_store(conf *c, const char *dir, const char *spec)
+{
+	g_free(c->store_path);
+	g_free(c->state_dir);
+	c->store_is_url = pgstore_is_url(spec);
+	if (c->store_is_url) {
+		c->store_path = g_strdup(spec);
+		c->state_dir = g_strdup(dir);
+	} else {
+		c->store_path = resolve(dir, spec);
+		c->state_dir = g_path_get_dirname(c->store_path);
+	}
+}
+
+void conf_set_store(conf *c, const char *spec)
 {
 	char *cwd = g_get_current_dir();
 
-	g_free(c->store_path);
-	c->store_path = resolve(cwd, path);
+	set_store(c, cwd, spec);
 	g_free(cwd);
+}
+
+char *conf_store_name(const conf *c)
+{
+	return c->store_is_url ? pgstore_redact(c->store_path)
+			       : g_strdup(c->store_path);
+}
+
+char *conf_state_file(const conf *c, const char *name)
+{
+	return g_build_filename(c->state_dir, name, NULL);
 }
 
 char *conf_outbox(const conf *c, const char *mailbox)
@@ -65,8 +105,8 @@ char *conf_outbox(const conf *c, const char *mailbox)
 		return NULL;
 	if (c->outbox_path)
 		return g_build_filename(c->outbox_path, mailbox, NULL);
-	dir = g_path_get_dirname(c->store_path);
-	path = g_build_filename(dir, "outbox", mailbox, NULL);
+	dir = conf_state_file(c, "outbox");
+	path = g_build_filename(dir, mailbox, NULL);
 	g_free(dir);
 	return path;
 }
@@ -294,6 +334,80 @@ static gboolean read_mailbox(reader *r, conf *c, const char *g, GError **err)
 	return TRUE;
 }
 
+/* The store of a [store] or [shard] group: path= or url=, not both;
+ * NULL with nothing set and not required. */
+static char *read_spec(reader *r, const char *g, gboolean required, GError **err)
+{
+	char *path = g_key_file_get_value(r->kf, g, "path", NULL);
+	char *url = g_key_file_get_value(r->kf, g, "url", NULL);
+	char *spec = NULL;
+
+	if (path)
+		g_strstrip(path);
+	if (url)
+		g_strstrip(url);
+	if (path && url)
+		fail(r, err, g, "url", "give path= (SQLite) or url= (PostgreSQL), not both");
+	else if (path && !*path)
+		fail(r, err, g, "path", "empty");
+	else if (url && !pgstore_is_url(url))
+		fail(r, err, g, "url", "'%s' is not a postgresql:// URL", url);
+	else if (path)
+		spec = g_steal_pointer(&path);
+	else if (url)
+		spec = g_steal_pointer(&url);
+	else if (required)
+		fail(r, err, g, NULL, "no path= or url=");
+	g_free(path);
+	g_free(url);
+	return spec;
+}
+
+static gboolean read_store(reader *r, conf *c, const char *dir, GError **err)
+{
+	GError *e = NULL;
+	char *spec = read_spec(r, "store", FALSE, &e);
+
+	if (e) {
+		g_propagate_error(err, e);
+		return FALSE;
+	}
+	if (spec)
+		set_store(c, dir, spec);
+	g_free(spec);
+	return TRUE;
+}
+
+static gboolean read_shard(reader *r, conf *c, const char *g, GError **err)
+{
+	static const char *const keys[] = { "path", "url", "mailboxes", NULL };
+	const char *name = g + strlen("shard ");
+	conf_shard *sh;
+	char **pats;
+	gsize n = 0;
+
+	if (!*name || strchr(name, '/'))
+		return fail(r, err, g, NULL, "not a shard name");
+	if (!check_keys(r, g, keys, err))
+		return FALSE;
+	pats = g_key_file_get_string_list(r->kf, g, "mailboxes", &n, NULL);
+	for (gsize i = 0; i < n; i++)
+		g_strstrip(pats[i]);
+	if (!n || !*pats[0]) {
+		g_strfreev(pats);
+		return fail(r, err, g, NULL, "no mailboxes= patterns");
+	}
+	sh = g_new0(conf_shard, 1);
+	sh->name = g_strdup(name);
+	sh->patterns = pats;
+	if (!(sh->spec = read_spec(r, g, TRUE, err))) {
+		shard_free(sh);
+		return FALSE;
+	}
+	g_ptr_array_add(c->shards, sh);
+	return TRUE;
+}
+
 /* GKeyFile's parse errors carry no line number: find the first line that is
  * not blank, a comment, a group or a key=value pair. */
 static gboolean check_syntax(reader *r, GError **err)
@@ -347,9 +461,12 @@ conf *conf_load(const char *path, GError **err)
 		const char *g = groups[i];
 
 		if (!strcmp(g, "store")) {
-			static const char *const keys[] = { "path", "outbox", NULL };
+			static const char *const keys[] = { "path", "url", "outbox", NULL };
 
 			if (!check_keys(&r, g, keys, err))
+				goto fail;
+		} else if (g_str_has_prefix(g, "shard ")) {
+			if (!read_shard(&r, c, g, err))
 				goto fail;
 		} else if (!strcmp(g, "policy")) {
 			if (!read_policy(&r, c, err))
@@ -372,16 +489,18 @@ conf *conf_load(const char *path, GError **err)
 	if (v && *g_strstrip(v))
 		c->outbox_path = resolve(dir, v);
 	g_free(v);
-	v = g_key_file_get_value(r.kf, "store", "path", NULL);
-	if (v && *g_strstrip(v)) {
-		g_free(c->store_path);
-		c->store_path = resolve(dir, v);
-	} else if (v) {
-		fail(&r, err, "store", "path", "empty");
-		g_free(v);
+	if (!read_store(&r, c, dir, err))
 		goto fail;
+	for (guint i = 0; i < c->shards->len; i++) {
+		conf_shard *sh = c->shards->pdata[i];
+
+		if (!pgstore_is_url(sh->spec)) {
+			char *abs = resolve(dir, sh->spec);
+
+			g_free(sh->spec);
+			sh->spec = abs;
+		}
 	}
-	g_free(v);
 	g_free(dir);
 	g_strfreev(groups);
 	g_key_file_free(r.kf);

@@ -1,6 +1,7 @@
 /* conf.h - mount.conf, the GLib key file that configures calfs
  *
- * Groups: [store] path=, outbox=; [policy] repair_on_read, repair_on_write, rebase,
+ * Groups: [store] path= (SQLite) or url= (PostgreSQL), outbox=; [shard NAME]
+ * path= or url=, mailboxes= (glob patterns, ';'-separated); [policy] repair_on_read, repair_on_write, rebase,
  * recurring_only, created_before, report_only; [mailbox NAME] timezone,
  * owner, group, suppress_updates.  Unknown groups and keys are errors, so a
  * typo never goes unnoticed.  Errors name the file, the line and the key
@@ -23,9 +24,24 @@ typedef struct {
 	gboolean suppress_updates;
 } conf_mailbox;
 
+/* A [shard NAME] group: the mailboxes whose names match one of its
+ * patterns live in its store (the first matching shard wins; the rest
+ * live in [store]). */
+typedef struct {
+	char *name;
+	char *spec;		/* absolute SQLite path, or a postgresql:// URL */
+	char **patterns;	/* glob patterns (GPatternSpec syntax) */
+} conf_shard;
+
 typedef struct {
 	char *file;		/* the file read, or NULL for built-in defaults */
-	char *store_path;	/* absolute path of the SQLite store */
+	char *store_path;	/* absolute path of the SQLite store, or the
+				 * postgresql:// URL of [store] url= */
+	gboolean store_is_url;	/* store_path is a URL */
+	char *state_dir;	/* where files beside the store go (the outbox,
+				 * fix's list of failed mailboxes): the SQLite
+				 * store's directory, else mount.conf's */
+	GPtrArray *shards;	/* conf_shard*, in file order; may be empty */
 	char *outbox_path;	/* [store] outbox=, absolute, or NULL */
 	gboolean repair_on_read;
 	gboolean repair_on_write;
@@ -45,14 +61,21 @@ conf *conf_new_default(void);
  * (CALFS_ERROR_CONFIG, or CALFS_ERROR_IO when unreadable). */
 conf *conf_load(const char *path, GError **err);
 
-/* conf_set_store: override the store path (--store); a relative path is
- * resolved against the current directory. */
+/* conf_set_store: override the store (--store): a postgresql:// URL, or
+ * a path, which is resolved against the current directory. */
 void conf_set_store(conf *c, const char *path);
 
 /* conf_outbox: the Maildir where iMIP updates for mailbox's attendees are
  * queued: [store] outbox= (else "outbox" beside the store) / mailbox.
  * NULL when suppress_updates is set for the mailbox.  Newly allocated. */
 char *conf_outbox(const conf *c, const char *mailbox);
+
+/* conf_store_name: the store as messages and the mount's fsname name it:
+ * its path, or its URL without a password.  Newly allocated. */
+char *conf_store_name(const conf *c);
+
+/* conf_state_file: name in state_dir, newly allocated. */
+char *conf_state_file(const conf *c, const char *name);
 
 /* conf_mailbox_get: the [mailbox NAME] settings, or NULL.  Owned by c. */
 const conf_mailbox *conf_mailbox_get(const conf *c, const char *name);

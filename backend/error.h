@@ -21,7 +21,8 @@ typedef enum {
 	CALFS_ERROR_BUSY,	/* the store stayed locked past the busy timeout */
 	CALFS_ERROR_IO,		/* the store or a file could not be read or written */
 	CALFS_ERROR_CONFIG,	/* a bad configuration file or option */
-	CALFS_ERROR_UNSUPPORTED	/* an operation the object does not support */
+	CALFS_ERROR_UNSUPPORTED,	/* an operation the object does not support */
+	CALFS_ERROR_CROSS	/* a move between two stores (shards) */
 } CalfsError;
 
 /* calfs_error_quark: the GQuark of the CALFS_ERROR domain. */

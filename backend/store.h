@@ -3,12 +3,15 @@
  *
  * A store is a struct of functions (store_ops) so that another database can
  * be added without touching fs/.  The SQLite implementation is
- * store_sqlite.h.  Every function may be called from several threads.
+ * store_sqlite.h, the PostgreSQL one store_pg.h, and store_shard.h spreads
+ * mailboxes over several stores.  Every function may be called from
+ * several threads.
  *
  * Records returned by the store are newly allocated; free them with the
  * matching *_free function.  Functions that fail return NULL or FALSE and
  * set err in the CALFS_ERROR domain: NOTFOUND, EXISTS (a name or UID is
- * taken), NOTEMPTY, NAME, BUSY (locked past the busy timeout) or IO.
+ * taken), NOTEMPTY, NAME, BUSY (locked past the busy timeout), CROSS (a
+ * move between two stores of a sharded mount) or IO.
  *
  * Every change to an item is journaled with the bytes it replaced, under the
  * store's current run (store_run_begin), and appended to the change log
@@ -151,7 +154,7 @@ typedef struct {
 				 gboolean with_data, GError **err);
 	store_item *(*item_find_uid)(store *s, gint64 calendar_id,
 				     const char *uid, GError **err);
-	gint64 (*item_reserve_id)(store *s, GError **err);
+	gint64 (*item_reserve_id)(store *s, gint64 calendar_id, GError **err);
 	store_item *(*item_put)(store *s, const store_put *req,
 				store_put_result *result, GError **err);
 	gboolean (*item_delete)(store *s, gint64 id, GError **err);
@@ -197,6 +200,10 @@ struct store {
 /* store_open_path: open (creating when missing) the SQLite store at path.
  * origin names this process in the change log (NULL: "pid:<pid>"). */
 store *store_open_path(const char *path, const char *origin, GError **err);
+
+/* store_open: open the store spec names: a postgresql:// URL (store_pg.h)
+ * or a SQLite path; its schema is made when missing. */
+store *store_open(const char *spec, const char *origin, GError **err);
 
 void store_mailbox_free(store_mailbox *m);
 void store_calendar_free(store_calendar *c);
@@ -346,11 +353,13 @@ static inline store_item *store_item_find_uid(store *s, gint64 calendar_id,
 	return s->ops->item_find_uid(s, calendar_id, uid, err);
 }
 
-/* store_item_reserve_id: an item id that no item has or will get, so a file
- * created in the mount keeps its inode number when it becomes an item. */
-static inline gint64 store_item_reserve_id(store *s, GError **err)
+/* store_item_reserve_id: an item id that no item has or will get, for a
+ * new item of calendar_id, so a file created in the mount keeps its inode
+ * number when it becomes an item (store_put.reserved_id). */
+static inline gint64 store_item_reserve_id(store *s, gint64 calendar_id,
+					   GError **err)
 {
-	return s->ops->item_reserve_id(s, err);
+	return s->ops->item_reserve_id(s, calendar_id, err);
 }
 
 /* store_item_put: create or replace the item req->name in

@@ -994,12 +994,13 @@ static store_item *sq_item_find_uid(store *base, gint64 calendar_id,
 	return i;
 }
 
-static gint64 sq_item_reserve_id(store *base, GError **err)
+static gint64 sq_item_reserve_id(store *base, gint64 calendar_id, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
 	sqlite3_stmt *st;
 	gint64 id = 0;
 
+	(void)calendar_id;	/* one id space for every calendar */
 	g_mutex_lock(&s->lock);
 	st = sqlstore_stmt(s, "INSERT INTO item_ids DEFAULT VALUES", err);
 	if (st && sqlstore_step_done(s, st, err, "reserve item id"))

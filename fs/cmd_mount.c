@@ -159,7 +159,17 @@ static int run(const cmd_globals *g, const char *store_arg,
 	fuse_opt_add_arg(&args, "calfs");
 	if (ma->debug)
 		fuse_opt_add_arg(&args, "-d");
-	fsname = g_strdup_printf("fsname=calfs:%s,subtype=calfs", c->store_path);
+	{
+		/* a comma would end the option: fuse_opt takes "\\," for one */
+		char *name = conf_store_name(c);
+		char **parts = g_strsplit(name, ",", -1);
+		char *escaped = g_strjoinv("\\,", parts);
+
+		fsname = g_strdup_printf("fsname=calfs:%s,subtype=calfs", escaped);
+		g_free(escaped);
+		g_strfreev(parts);
+		g_free(name);
+	}
 	fuse_opt_add_arg(&args, "-o");
 	fuse_opt_add_arg(&args, fsname);
 	for (guint i = 0; i < own.fuse_opts->len; i++) {

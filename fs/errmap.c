@@ -24,6 +24,8 @@ int errmap_errno(const GError *e)
 		return EBUSY;
 	case CALFS_ERROR_UNSUPPORTED:
 		return EPERM;
+	case CALFS_ERROR_CROSS:
+		return EXDEV;
 	case CALFS_ERROR_CONFIG:
 	case CALFS_ERROR_IO:
 		break;

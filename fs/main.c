@@ -3,6 +3,7 @@
 #include "error.h"
 #include "log.h"
 #include "store.h"
+#include "store_shard.h"
 #include "tz.h"
 
 #include <gmime/gmime.h>
@@ -17,7 +18,7 @@
 #endif
 
 static const char usage[] =
-	"usage: calfs [-c CONF] [--store DB] COMMAND [ARGS]\n"
+	"usage: calfs [-c CONF] [--store DB|URL] COMMAND [ARGS]\n"
 	"\n"
 	"  mount [-f] [-d] [-o OPTS] MOUNTPOINT   mount the store\n"
 	"  STORE MOUNTPOINT [-o OPTS]             the same, as mount.fuse3 and fstab call it\n"
@@ -32,7 +33,7 @@ static const char usage[] =
 	"  check [-o OPTS] [MOUNTPOINT]           diagnose the machine, config and mount\n"
 	"\n"
 	"  -c CONF       the configuration (default ./mount.conf when it exists)\n"
-	"  --store DB    the SQLite store, overriding [store] path\n"
+	"  --store DB|URL  the SQLite file or postgresql:// URL, overriding [store]\n"
 	"\n"
 	"'calfs COMMAND --help' describes a command.  Unmount with 'fusermount3 -u MOUNTPOINT'.\n";
 
@@ -61,7 +62,7 @@ store *cmd_open_store(const conf *c, const char *command)
 {
 	GError *err = NULL;
 	char *origin = g_strdup_printf("%s:%d", command, (int)getpid());
-	store *s = store_open_path(c->store_path, origin, &err);
+	store *s = store_open_conf(c, origin, &err);
 
 	g_free(origin);
 	if (!s) {

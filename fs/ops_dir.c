@@ -602,13 +602,10 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	fs_ctx *fs = FS(req);
 	struct statvfs sv;
-	char *dir = g_path_get_dirname(fs->conf->store_path);
-
 	(void)ino;
-	if (statvfs(dir, &sv) < 0)
+	if (statvfs(fs->conf->state_dir, &sv) < 0)
 		memset(&sv, 0, sizeof(sv));
 	sv.f_namemax = 255;
-	g_free(dir);
 	fuse_reply_statfs(req, &sv);
 }
 

@@ -376,7 +376,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		if (!store_calendar_set_meta(fs->store, cal, name, "", &err))
 			ino = 0;
 	} else if (item_name_is_item(name) &&
-		   !(id = store_item_reserve_id(fs->store, &err))) {
+		   !(id = store_item_reserve_id(fs->store, cal, &err))) {
 		ino = 0;
 	} else {
 		g_mutex_lock(&fs->nodes_lock);

@@ -10,6 +10,8 @@ daemon's lines that a test must not see.
 import os
 import pathlib
 import re
+import shutil
+import sqlite3
 import subprocess
 import time
 
@@ -65,15 +67,109 @@ def abort_connection(mnt):
                     pass                # gone already
 
 
+class Db:
+    """A connection to a store's database for the tests' own queries:
+    SQLite's placeholders (?) and bytes, whichever the backend."""
+
+    def __init__(self, conn, pg):
+        self.conn, self.pg = conn, pg
+
+    def execute(self, sql, params=()):
+        if self.pg:
+            cur = self.conn.cursor()
+            cur.execute(sql.replace("?", "%s"), params)
+            rows = cur.fetchall() if cur.description else []
+            return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
+                    for r in rows]
+        return self.conn.execute(sql, params).fetchall()
+
+    def one(self, sql, params=()):
+        return self.execute(sql, params)[0]
+
+    def check_integrity(self):
+        if not self.pg:
+            assert self.one("pragma integrity_check") == ("ok",)
+
+    def close(self):
+        self.conn.close()
+
+
+class SqliteBackend:
+    name = "sqlite"
+
+    def new_store(self, directory):
+        """(the [store] line, the store: a path)"""
+        return "path=calfs.db", directory / "calfs.db"
+
+    def share(self, store):
+        return "path=%s" % store
+
+    def copy(self, store, directory):
+        shutil.copyfile(store, directory / "calfs.db")
+        return "path=calfs.db", directory / "calfs.db"
+
+    def connect(self, store):
+        return Db(sqlite3.connect(str(store)), False)
+
+
+class PgBackend:
+    name = "postgresql"
+
+    def __init__(self, server):
+        self.server = server
+
+    def new_store(self, directory):
+        url = self.server.url(self.server.createdb())
+        return "url=" + url, url
+
+    def share(self, store):
+        return "url=" + store
+
+    def copy(self, store, directory):
+        url = self.server.url(self.server.createdb(template=store.rsplit("/", 1)[1]))
+        return "url=" + url, url
+
+    def connect(self, store):
+        import psycopg2
+        conn = psycopg2.connect(store)
+        conn.autocommit = True
+        return Db(conn, True)
+
+
+# The backend of the test under way (conftest.py sets it per test).
+BACKEND = SqliteBackend()
+
+
 class Calfs:
-    def __init__(self, tmp, conf_extra=""):
+    """share: the store of another Calfs to use too; copy: a store to copy."""
+
+    def __init__(self, tmp, conf_extra="", share=None, copy=None):
         self.dir = pathlib.Path(tmp)
         self.conf = self.dir / "mount.conf"
-        self.store = self.dir / "calfs.db"
         self.mnt = self.dir / "mnt"
         self.log = self.dir / "daemon.log"
         self.proc = None
-        self.conf.write_text("[store]\npath=calfs.db\n" + conf_extra)
+        self.backend = BACKEND
+        if share is not None:
+            line, self.store = self.backend.share(share), share
+        elif copy is not None:
+            line, self.store = self.backend.copy(copy, self.dir)
+        else:
+            line, self.store = self.backend.new_store(self.dir)
+        self.store_line = line
+        self.set_conf(conf_extra)
+        # fix's list of failed mailboxes: beside a SQLite store, else
+        # beside mount.conf
+        self.failed_file = (self.dir / "calfs.failed" if self.backend.name != "sqlite"
+                            else self.dir / "calfs.db.failed")
+
+    def set_conf(self, extra):
+        """Write mount.conf: this store's [store] group, then extra."""
+        self.conf.write_text("[store]\n%s\n" % self.store_line + extra)
+
+    def db(self):
+        """A connection of the test's own to the store."""
+        return self.backend.connect(self.store)
 
     def run(self, *args, check=True, **kw):
         """Run the calfs command on this store."""

@@ -1,6 +1,13 @@
 import pytest
 
+import calfs_util
+import pg_util
 from calfs_util import CALFS, Calfs
+
+# The mount test suite runs once on each store backend.
+MOUNT_SUITE = {"test_mount", "test_clients", "test_command", "test_repair", "test_rebase",
+               "test_admin", "test_hardening", "test_permissions"}
+BACKENDS = ["sqlite", "postgresql"]
 
 
 def pytest_configure(config):
@@ -8,8 +15,45 @@ def pytest_configure(config):
         raise pytest.UsageError("%s is not built: run make check" % CALFS)
 
 
+def pytest_report_header(config):
+    why = pg_util.available()
+    return ("PostgreSQL: %s; its tests are skipped" % why if why else
+            "PostgreSQL: a throwaway server from %s" % pg_util.BINDIR)
+
+
+def pytest_generate_tests(metafunc):
+    if "store_backend" in metafunc.fixturenames and \
+            metafunc.module.__name__ in MOUNT_SUITE:
+        metafunc.parametrize("store_backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server for the session, or a skip."""
+    why = pg_util.available()
+    if why:
+        pytest.skip(why)
+    server = pg_util.PgServer()
+    server.start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(autouse=True)
+def store_backend(request):
+    """The store backend of the test: SQLite, or PostgreSQL for the mount
+    suite's second run."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "postgresql":
+        calfs_util.BACKEND = calfs_util.PgBackend(request.getfixturevalue("pg_server"))
+    else:
+        calfs_util.BACKEND = calfs_util.SqliteBackend()
+    yield kind
+    calfs_util.BACKEND = calfs_util.SqliteBackend()
+
+
 @pytest.fixture
-def calfs(tmp_path):
+def calfs(tmp_path, store_backend):
     """A store and a mount point; mounted by the test when it wants."""
     c = Calfs(tmp_path)
     yield c

@@ -4,7 +4,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 
 import pytest
@@ -16,18 +15,29 @@ MAILBOXES = 200
 
 
 @pytest.fixture(scope="module")
-def org(tmp_path_factory):
-    """A store of a generated organisation: MAILBOXES mailboxes, with
-    broken track-status times and old-rule items (made once)."""
+def org_stores(tmp_path_factory):
+    """Stores of a generated organisation, one per backend, each made once."""
+    made = {}
     base = tmp_path_factory.mktemp("org")
     src = base / "src"
     subprocess.run([str(GEN), "--mailboxes", str(MAILBOXES), "--items", "3",
                     "--export-items", "2", "--broken", "0.3", "--seed", "7", str(src)],
                    check=True, capture_output=True)
-    c = Calfs(base)
-    for box in sorted(os.listdir(src)):
-        c.run("import", box, src / box / "Calendar", src / box / "export.ics")
-    return c.store
+    return base, src, made
+
+
+@pytest.fixture
+def org(org_stores, store_backend):
+    """A store of a generated organisation: MAILBOXES mailboxes, with
+    broken track-status times and old-rule items."""
+    base, src, made = org_stores
+    if store_backend not in made:
+        (base / store_backend).mkdir()
+        c = Calfs(base / store_backend)
+        for box in sorted(os.listdir(src)):
+            c.run("import", box, src / box / "Calendar", src / box / "export.ics")
+        made[store_backend] = c.store
+    return made[store_backend]
 
 
 @pytest.fixture
@@ -38,8 +48,7 @@ def fresh():
     made = []
 
     def make(tmp_path, store):
-        c = Calfs(tmp_path)
-        shutil.copyfile(store, c.store)
+        c = Calfs(tmp_path, copy=store)
         made.append(c)
         return c
     yield make
@@ -50,11 +59,11 @@ def fresh():
         assert not bad, "daemon printed warnings:\n" + "\n".join(bad)
 
 
-def dump(path):
+def dump(c):
     """The items of a store: what must come back byte for byte."""
-    db = sqlite3.connect(str(path))
-    rows = db.execute("select calendar_id, name, uid, data from items order by id").fetchall()
-    assert db.execute("pragma integrity_check").fetchone() == ("ok",)
+    db = c.db()
+    rows = db.execute("select calendar_id, name, uid, data from items order by id")
+    db.check_integrity()
     db.close()
     return rows
 
@@ -105,34 +114,34 @@ def test_fix_persists_exactly_the_view(org, tmp_path, fresh):
 
 def test_dry_run_changes_nothing(org, tmp_path, fresh):
     c = fresh(tmp_path, org)
-    before = dump(c.store)
+    before = dump(c)
     r = c.run("fix", "--dry-run")
     assert "would change" in r.stderr
     lines = r.stdout.splitlines()
     assert lines and all("\t" in l for l in lines)
-    assert dump(c.store) == before
+    assert dump(c) == before
 
 
 def test_undo_restores_the_store(org, tmp_path, fresh):
     c = fresh(tmp_path, org)
-    before = dump(c.store)
+    before = dump(c)
     c.run("fix")
-    assert dump(c.store) != before
+    assert dump(c) != before
     runs = c.run("journal").stdout.splitlines()
     fix_run = [l.split("\t")[0] for l in runs[1:] if l.endswith("\tfix")][0]
     r = c.run("undo", fix_run)
     assert "changes undone" in r.stdout
-    assert dump(c.store) == before
+    assert dump(c) == before
     # the undo is a run of its own, and can be undone
     undo_run = c.run("journal").stdout.splitlines()[1].split("\t")[0]
     c.run("undo", undo_run)
-    assert dump(c.store) != before
+    assert dump(c) != before
 
 
 def test_undo_brings_back_deleted_items(tmp_path):
     c = Calfs(tmp_path)
     c.import_items("alice@example.com", {"a.ics": ics("a"), "b.ics": ics("b")})
-    before = dump(c.store)
+    before = dump(c)
     c.mount()
     os.unlink(c.path("alice@example.com", "Calendar", "a.ics"))
     c.path("alice@example.com", "Calendar", "b.ics").write_bytes(ics("b", "changed"))
@@ -142,29 +151,29 @@ def test_undo_brings_back_deleted_items(tmp_path):
     mount_run = [l.split("\t")[0] for l in c.run("journal").stdout.splitlines()[1:]
                  if "\tmount " in l][0]
     c.run("undo", mount_run)
-    assert dump(c.store) == before
+    assert dump(c) == before
 
 
 def test_interrupted_fix_then_rerun(org, tmp_path, fresh):
     (tmp_path / "once").mkdir()
     once = fresh(tmp_path / "once", org)
     once.run("fix")
-    expected = dump(once.store)
+    expected = dump(once)
 
     (tmp_path / "killed").mkdir()
     c = fresh(tmp_path / "killed", org)
-    db = sqlite3.connect(str(c.store))
-    start = db.execute("select count(*) from journal").fetchone()[0]
+    db = c.db()
+    start = db.one("select count(*) from journal")[0]
     stop_at = random.randint(1, 40)
     proc = subprocess.Popen([str(CALFS), "-c", str(c.conf), "fix", "--jobs", "2"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: db.execute("select count(*) from journal").fetchone()[0] - start >= stop_at
+    wait_for(lambda: db.one("select count(*) from journal")[0] - start >= stop_at
              or proc.poll() is not None, 60, "the fix to be under way")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     db.close()
     c.run("fix")
-    assert dump(c.store) == expected
+    assert dump(c) == expected
 
 
 def test_fix_named_mailboxes_and_failures(org, tmp_path, fresh):
@@ -172,7 +181,7 @@ def test_fix_named_mailboxes_and_failures(org, tmp_path, fresh):
     r = c.run("fix", "--mailbox", "alice@example.com", "--mailbox", "nobody@example.com",
               check=False)
     assert r.returncode == 1
-    failed = c.store.parent / (c.store.name + ".failed")
+    failed = c.failed_file
     assert failed.read_text() == "nobody@example.com\tno such mailbox\n"
     assert "--mailbox-file %s" % failed in r.stderr
     r = c.run("fix", "--mailbox-file", failed, check=False)

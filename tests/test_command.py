@@ -32,7 +32,7 @@ def test_bad_conf_names_file_line_and_key(calfs):
     assert r.returncode == 1
     assert r.stderr.strip() == "calfs: %s:4: [policy] rebase: 'maybe' is not true or false" % calfs.conf
     assert not os.path.ismount(calfs.mnt)
-    assert not calfs.store.exists()
+    assert not (calfs.dir / "calfs.db").exists()
 
 
 def test_missing_mountpoint(calfs):
@@ -128,8 +128,7 @@ def test_two_daemons_one_store(calfs, tmp_path):
     calfs.import_items(MB, {"a.ics": ics("a", "Alpha"), "b.ics": ics("b")})
     calfs.mount()
     (tmp_path / "other").mkdir()
-    other = Calfs(tmp_path / "other")
-    other.conf.write_text("[store]\npath=%s\n" % calfs.store)
+    other = Calfs(tmp_path / "other", share=calfs.store)
     other.mount()
     try:
         here = calfs.path(MB, "Calendar")

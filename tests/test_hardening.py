@@ -5,7 +5,6 @@ import hashlib
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import time
 
@@ -19,11 +18,11 @@ MB = "alice@example.com"
 HELPER_ENV = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.abspath(__file__)))
 
 
-def store_state(path):
+def store_state(c):
     """Every item's name and a hash of its bytes, and the integrity check."""
-    db = sqlite3.connect(str(path))
+    db = c.db()
     try:
-        assert db.execute("pragma integrity_check").fetchone() == ("ok",)
+        db.check_integrity()
         return {(c, n): hashlib.sha1(d).hexdigest() for c, n, d in
                 db.execute("select calendar_id, name, data from items")}
     finally:
@@ -47,13 +46,13 @@ def test_malformed_corpus_through_the_mount(calfs):
     accepted = refused = 0
     accepted_names = []
     for name, data in corpus():
-        before = store_state(calfs.store)
+        before = store_state(calfs)
         target = cal / (name + ".ics")
         e = write(target, data)
         assert calfs.proc.poll() is None, "the daemon died on %s" % name
         if e:
             assert e == errno.EINVAL, "%s: %s" % (name, os.strerror(e))
-            assert store_state(calfs.store) == before, "%s changed the store" % name
+            assert store_state(calfs) == before, "%s changed the store" % name
             wait_for(lambda: not target.exists(), 2, "the refused %s to go away" % name)
             refused += 1
             continue
@@ -73,14 +72,14 @@ def test_malformed_corpus_through_the_mount(calfs):
     calfs.umount()
 
 
-def journal_matches(path):
+def journal_matches(c):
     """Every item's version is the last one its journal recorded, and the
     journal's versions of an item follow each other."""
-    db = sqlite3.connect(str(path))
+    db = c.db()
     try:
         for item_id, version in db.execute("select id, version from items"):
             rows = db.execute("select old_version, new_version from journal where item_id = ? "
-                              "and new_version is not null order by id", (item_id,)).fetchall()
+                              "and new_version is not null order by id", (item_id,))
             assert rows, "item %d has no journal" % item_id
             assert rows[-1][1] == version, (item_id, rows, version)
             for (_, new), (old, _) in zip(rows, rows[1:]):
@@ -116,15 +115,15 @@ for i in range(first, first + count):
 def test_kill_daemon_during_parallel_writes(calfs, seed):
     n = 40
     calfs.import_items(MB, {"a%02d.ics" % i: ics("a%02d" % i, "old") for i in range(n)})
-    old = store_state(calfs.store)
+    old = store_state(calfs)
     calfs.mount()
     cal = calfs.path(MB, "Calendar")
-    db = sqlite3.connect(str(calfs.store))
-    start = db.execute("select count(*) from journal").fetchone()[0]
+    db = calfs.db()
+    start = db.one("select count(*) from journal")[0]
     writers = [subprocess.Popen(["python3", "-c", WRITER, str(cal), str(k * n // 4), str(n // 4),
                                  "new"], env=HELPER_ENV) for k in range(4)]
     stop_at = random.Random(seed).randint(5, 2 * n - 10)
-    wait_for(lambda: db.execute("select count(*) from journal").fetchone()[0] - start >= stop_at
+    wait_for(lambda: db.one("select count(*) from journal")[0] - start >= stop_at
              or all(w.poll() is not None for w in writers), 30, "the writes to be under way")
     db.close()
     calfs.proc.send_signal(signal.SIGKILL)
@@ -137,14 +136,14 @@ def test_kill_daemon_during_parallel_writes(calfs, seed):
         assert w.wait(timeout=30) == 0      # done, or stopped by the daemon's death
     subprocess.run(["fusermount3", "-u", "-z", str(calfs.mnt)], check=True)
     # every item is exactly its old or its new bytes
-    after = store_state(calfs.store)
+    after = store_state(calfs)
     new = {("a%02d" % i): hashlib.sha1(ics("a%02d" % i, "new")).hexdigest() for i in range(n)}
     new.update({("n%02d" % i): hashlib.sha1(ics("n%02d" % i, "new")).hexdigest() for i in range(n)})
     for (cal_id, name), digest in after.items():
         uid = name[:-4]
         assert digest == new[uid] or digest == old.get((cal_id, name)), name
     assert {k for k in old} <= set(after)
-    journal_matches(calfs.store)
+    journal_matches(calfs)
     # a remount serves everything
     calfs.log.write_text("")
     calfs.mount()
@@ -165,28 +164,28 @@ def test_kill_import_then_rerun(tmp_path):
     (tmp_path / "killed").mkdir()
     c = Calfs(tmp_path / "killed")
     c.run("journal")                                 # creates the store
-    db = sqlite3.connect(str(c.store))
+    db = c.db()
     stop_at = random.randint(1, 200)
     proc = subprocess.Popen([str(CALFS), "-c", str(c.conf), "import", "--tree", str(src)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: db.execute("select count(*) from journal").fetchone()[0] >= stop_at
+    wait_for(lambda: db.one("select count(*) from journal")[0] >= stop_at
              or proc.poll() is not None, 60, "the import to be under way")
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL, "the import ended before it was killed"
     db.close()
-    store_state(c.store)                             # integrity
-    journal_matches(c.store)
+    store_state(c)                             # integrity
+    journal_matches(c)
     c.run("import", "--tree", src)
 
-    def items(path):
-        db = sqlite3.connect(str(path))
+    def items(c):
+        db = c.db()
         try:
             return sorted(db.execute(
                 "select m.name, c.name, i.name, i.data from items i join calendars c on "
                 "c.id = i.calendar_id join mailboxes m on m.id = c.mailbox_id"))
         finally:
             db.close()
-    assert items(c.store) == items(once.store)
+    assert items(c) == items(once)
 
 
 RENAMER = r"""
@@ -268,15 +267,15 @@ def test_parallel_writers_readers_and_an_import(calfs, tmp_path):
         assert (cal / ("i%03d.ics" % i)).read_bytes() == ics("i%03d" % i, "imported %d" % i)
     # each rename over a shared name is one journaled update, and the last
     # one stored is one that was written
-    db = sqlite3.connect(str(calfs.store))
+    db = calfs.db()
     for k in range(3):
         name = "shared%d.ics" % k
-        n = db.execute("select count(*) from journal where name = ? and op in "
-                       "('create', 'update')", (name,)).fetchone()[0]
+        n = db.one("select count(*) from journal where name = ? and op in "
+                   "('create', 'update')", (name,))[0]
         assert n == sum(1 for w in written if int(w.split("-")[1]) % 3 == k), name
         body = (cal / name).read_bytes()
         assert any(body == ics(name[:-4], w) for w in written), name
     db.close()
     assert sorted(n for n in os.listdir(cal) if n.startswith("sed")) == []
-    journal_matches(calfs.store)
+    journal_matches(calfs)
     calfs.umount()

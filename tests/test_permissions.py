@@ -5,7 +5,6 @@ root and the admin who mounted out of their mailboxes, through every door
 import contextlib
 import os
 import shutil
-import sqlite3
 import subprocess
 import tempfile
 
@@ -95,8 +94,8 @@ def as_user(who, *cmd):
     return r.returncode, r.stderr
 
 
-def store_items(path):
-    db = sqlite3.connect(str(path))
+def store_items(c):
+    db = c.db()
     try:
         return {(c, n): d for c, n, d in
                 db.execute("select calendar_id, name, data from items")}
@@ -197,7 +196,7 @@ def test_owner_reads_and_writes_own_mailbox(org):
 
 
 def test_others_cannot_enter(org):
-    before = store_items(org.store)
+    before = store_items(org)
     for who, other in (("alice", "bob"), ("bob", "alice")):
         mb = MAILBOX[other]
         for what, cmd in reads(org, mb).items():
@@ -213,7 +212,7 @@ def test_others_cannot_enter(org):
         for f in ("events", "errors", "status"):
             rc, err = as_user(who, "cat", org.path(".calfs", f))
             assert rc != 0 and "Permission denied" in err, (who, f, err)
-    assert store_items(org.store) == before
+    assert store_items(org) == before
     # nothing moved out of the users' own mailboxes either
     for mb in MAILBOX.values():
         assert sorted(os.listdir(org.path(mb, "Calendar"))) == ["a.ics", "b.ics"]

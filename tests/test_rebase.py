@@ -132,7 +132,7 @@ def test_written_back_and_rendered_again(calfs, tmp_path):
 
 
 def test_single_events(calfs):
-    calfs.conf.write_text("[store]\npath=calfs.db\n[mailbox %s]\ntimezone=America/New_York\n" % MB)
+    calfs.set_conf("[mailbox %s]\ntimezone=America/New_York\n" % MB)
     std, dst, std_rule = OLD_US["Eastern"]
     local = calendar(vtimezone(EASTERN, std, dst, std_rule), event("local", "20070320T100000", EASTERN))
     summer = calendar(vtimezone(EASTERN, std, dst, std_rule), event("summer", "20070620T100000", EASTERN))
@@ -177,15 +177,14 @@ def test_mailbox_timezone_file(calfs):
     assert "'Nowhere/Special' is not a tzdata zone" in calfs.path(".calfs", "errors").read_text()
     calfs.umount()
     # stored, and journaled
-    import sqlite3
-    db = sqlite3.connect(str(calfs.store))
-    assert db.execute("select timezone from mailboxes where name = ?", (MB,)).fetchone() == \
+    db = calfs.db()
+    assert db.one("select timezone from mailboxes where name = ?", (MB,)) == \
         ("America/New_York",)
-    assert db.execute("select count(*) from journal where op = 'timezone'").fetchone()[0] == 1
+    assert db.one("select count(*) from journal where op = 'timezone'")[0] == 1
 
 
 def test_extraction_reports(calfs):
-    calfs.conf.write_text("[store]\npath=calfs.db\n[mailbox carol@example.com]\n"
+    calfs.set_conf("[mailbox carol@example.com]\n"
                           "timezone=Europe/Paris\n")
     calfs.import_items(MB, {"series.ics": eastern_series(),
                             "two.ics": eastern_series("two", "FREQ=MONTHLY;COUNT=24")})
@@ -227,7 +226,7 @@ def meeting(organizer):
 
 
 def test_outbox_updates(calfs):
-    calfs.conf.write_text("[store]\npath=calfs.db\n[mailbox room@example.com]\n"
+    calfs.set_conf("[mailbox room@example.com]\n"
                           "suppress_updates=true\n")
     calfs.import_items(MB, {"other.ics": eastern_series()})
     calfs.import_items("room@example.com", {"other.ics": eastern_series()})

@@ -108,7 +108,7 @@ def test_write_is_stored_repaired(calfs):
 
 
 def test_repair_off(calfs):
-    calfs.conf.write_text("[store]\npath=calfs.db\n[policy]\nrepair_on_read=false\n"
+    calfs.set_conf("[policy]\nrepair_on_read=false\n"
                           "repair_on_write=false\n")
     calfs.import_items(MB, {"m1.ics": organizer_item()})
     calfs.mount()
