@@ -202,15 +202,26 @@ static void set_error(pgstore *s, PGresult *r, GError **err, const char *what)
 			   !strcmp(state, "55P03")))
 		code = CALFS_ERROR_BUSY;
 	if (!msg) {
-		char *m = g_strchomp(g_strdup(PQerrorMessage(s->conn)));
+		char *m = pg_conn_error(s->conn);
 
 		g_set_error(err, CALFS_ERROR, code, "store %s: %s: %s", s->describe,
-			    what, *m ? m : "no connection");
+			    what, m);
 		g_free(m);
 		return;
 	}
 	g_set_error(err, CALFS_ERROR, code, "store %s: %s: %s", s->describe, what,
 		    msg);
+}
+
+char *pg_conn_error(PGconn *conn)
+{
+	const char *m = conn ? PQerrorMessage(conn) : NULL;
+	const char *nl;
+
+	if (!m || !*m)
+		return g_strdup("no connection");
+	nl = strchr(m, '\n');
+	return g_strndup(m, nl ? (gsize)(nl - m) : strlen(m));
 }
 
 static void quiet_notice(void *arg, const char *message)
@@ -219,25 +230,31 @@ static void quiet_notice(void *arg, const char *message)
 	log_debug("postgresql: %s", message);
 }
 
-/* Reopen a lost connection (outside a transaction): TRUE when it is up. */
+/* Reopen a lost connection (outside a transaction): TRUE when it is up.
+ * The listener says when the server goes away; this says when it cannot
+ * be reached (once) and when it can again. */
 static gboolean reconnect(pgstore *s)
 {
 	if (PQstatus(s->conn) == CONNECTION_OK)
 		return TRUE;
-	if (!s->lost_since) {
-		char *m = g_strchomp(g_strdup(PQerrorMessage(s->conn)));
-
-		s->lost_since = g_get_monotonic_time();
-		log_warning("store %s: connection lost (%s); reconnecting",
-			    s->describe, *m ? m : "closed");
-		g_free(m);
-	}
 	PQreset(s->conn);
-	if (PQstatus(s->conn) != CONNECTION_OK)
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		if (!s->lost_since) {
+			char *m = pg_conn_error(s->conn);
+
+			s->lost_since = g_get_monotonic_time();
+			log_warning("store %s: unreachable (%s); retrying on each request",
+				    s->describe, m);
+			g_free(m);
+		}
 		return FALSE;
+	}
 	g_hash_table_remove_all(s->prepared);
-	log_notice("store %s: reconnected after %.1f s", s->describe,
-		   (g_get_monotonic_time() - s->lost_since) / 1e6);
+	if (s->lost_since)
+		log_notice("store %s: reachable again after %.1f s", s->describe,
+			   (g_get_monotonic_time() - s->lost_since) / 1e6);
+	else
+		log_notice("store %s: reconnected", s->describe);
 	s->lost_since = 0;
 	return TRUE;
 }
@@ -1686,7 +1703,7 @@ store *pgstore_open(const char *url, const char *origin, GError **err)
 			   : g_strdup_printf("pid:%d", (int)getpid());
 	s->conn = PQconnectdb(url);
 	if (PQstatus(s->conn) != CONNECTION_OK) {
-		char *m = g_strchomp(g_strdup(PQerrorMessage(s->conn)));
+		char *m = pg_conn_error(s->conn);
 
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO, "store %s: %s",
 			    s->describe, m);

@@ -54,6 +54,10 @@ typedef gpointer (*pg_row_fn)(PGresult *r, int row);
 
 pgstore *pgstore_of(store *s);
 
+/* pg_conn_error: the first line of conn's last error ("no connection"
+ * when there is none), newly allocated: libpq's go on for lines. */
+char *pg_conn_error(PGconn *conn);
+
 /* pg_note_seq: raise s->known_last to seq (atomic; no lock needed). */
 void pg_note_seq(pgstore *s, gint64 seq);
 

@@ -54,7 +54,7 @@ static PGconn *connect_listen(pgstore *s, char **why)
 	PQclear(r);
 	return c;
 fail:
-	*why = g_strchomp(g_strdup(PQerrorMessage(c)));
+	*why = pg_conn_error(c);
 	PQfinish(c);
 	return NULL;
 }
@@ -94,15 +94,14 @@ static gpointer run(gpointer data)
 		}
 		wait_for(l, PQsocket(l->conn), 1000);
 		if (!PQconsumeInput(l->conn)) {
-			char *why = g_strchomp(g_strdup(PQerrorMessage(l->conn)));
+			char *why = pg_conn_error(l->conn);
 
 			g_atomic_int_set(&l->healthy, 0);
 			seen = __atomic_load_n(&s->known_last, __ATOMIC_ACQUIRE);
 			lost_at = g_get_monotonic_time();
 			if (!g_atomic_int_get(&l->stop))
 				log_warning("store %s: change log: connection lost (%s);"
-					    " polling until it is back", s->describe,
-					    *why ? why : "closed");
+					    " reconnecting", s->describe, why);
 			g_free(why);
 			PQfinish(l->conn);
 			l->conn = NULL;

@@ -77,7 +77,7 @@ class Db:
     def execute(self, sql, params=()):
         if self.pg:
             cur = self.conn.cursor()
-            cur.execute(sql.replace("?", "%s"), params)
+            cur.execute(sql.replace("%", "%%").replace("?", "%s"), params)
             rows = cur.fetchall() if cur.description else []
             return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
                     for r in rows]

@@ -2,8 +2,8 @@
 
 PgServer runs initdb in a temporary directory and starts postgres on a
 Unix socket there (no TCP port), as the postgres user when the tests run
-as root (initdb refuses root).  Durability is off: the server lives as
-long as the test session.  Each store gets a database of its own
+as root (initdb refuses root).  Durability is off unless asked for: the
+server lives as long as the test session.  Each store gets a database of its own
 (createdb()).  stop() stops it; kill() kills it as a crash would, and
 start() brings it back on the same data.
 """
@@ -19,6 +19,10 @@ import urllib.parse
 BINDIR = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 BINDIR = os.path.dirname(BINDIR[-1]) if BINDIR else None
 USER = "calfs"
+
+
+def is_url(spec):
+    return spec.startswith(("postgresql://", "postgres://"))
 
 
 def available():
@@ -37,7 +41,8 @@ def available():
 class PgServer:
     _names = itertools.count(1)
 
-    def __init__(self):
+    def __init__(self, durable=False):
+        self.durable = durable
         self.dir = tempfile.mkdtemp(prefix="calfs-pg-")
         os.chmod(self.dir, 0o755)       # every user may reach the socket
         self.data = os.path.join(self.dir, "data")
@@ -58,8 +63,9 @@ class PgServer:
                               capture_output=True, text=True, check=check)
 
     def start(self):
-        opts = ("-k %s -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-                "-c full_page_writes=off -c max_connections=300" % self.dir)
+        opts = "-k %s -c listen_addresses='' -c max_connections=300" % self.dir
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", self.data, "-l", self.logfile, "-o", opts, "-w", "start")
         self.running = True
 

@@ -5,7 +5,7 @@ the table shows medians and spreads, the JSON file everything.
 
 usage: tests/bench/run.py --build BUILD [--mailboxes N] [--million N]
                           [--repeat N] [--out FILE] [--work DIR]
-                          [--only fix,read,scale,memory,peer]
+                          [--only fix,read,scale,memory,peer,postgresql]
 """
 import argparse
 import json
@@ -21,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 GEN = ROOT / "scripts" / "calfs-gen-org"
+sys.path.insert(0, str(ROOT / "tests"))
+import pg_util  # noqa: E402
 
 TARGETS = {  # name: (measure, comparison, value)
     "fix items/s (to repair)": ("fix_repair_items_s", ">=", 9000),
@@ -93,8 +95,12 @@ class Bench:
         self.items = 0
 
     def conf(self, store):
-        path = self.work / (Path(store).name + ".conf")
-        path.write_text("[store]\npath=%s\n" % store)
+        if pg_util.is_url(str(store)):
+            path = self.work / (str(store).rsplit("/", 1)[1] + ".conf")
+            path.write_text("[store]\nurl=%s\n" % store)
+        else:
+            path = self.work / (Path(store).name + ".conf")
+            path.write_text("[store]\npath=%s\n" % store)
         return str(path)
 
     def note(self, key, value, spread=None, unit=""):
@@ -234,6 +240,7 @@ class Bench:
             "find": "find %s/*/ -newer " + str(ref) + " -name '*.ics' > /dev/null",
         }
         res = {}
+        self.read_ops = ops
         for name, root in (("native", native), ("floor", floor_mnt), ("calfs", mnt)):
             for op, cmd in ops.items():
                 for cache in ("cold", "warm"):
@@ -251,6 +258,70 @@ class Bench:
         umount(floor_mnt, floor)
         umount(mnt, calfs)
         self.native = native
+        self.read_cold = res
+
+    # ---- the same on PostgreSQL ----
+
+    def postgresql(self):
+        """Import, fix and read-all with the store on a local PostgreSQL
+        server (a throwaway one, on a Unix socket, durability on as a real
+        server's would be), beside the SQLite figures."""
+        why = pg_util.available()
+        if why:
+            print("  postgresql: skipped: %s" % why, flush=True)
+            return
+        server = pg_util.PgServer(durable=True)
+        try:
+            server.start()
+            vdirs = self.tree("tree-vdir", ["Calendar", "export.ics"])
+            times = []
+            for i in range(self.a.repeat):
+                url = server.url(server.createdb())
+                t = time.monotonic()
+                sh("%s -c %s import --tree %s" % (self.calfs, self.conf(url), vdirs))
+                times.append(time.monotonic() - t)
+            self.note("pg_import_vdir_items_s", self.items / statistics.median(times),
+                      (self.items / max(times), self.items / min(times)), "items/s")
+            imported = url.rsplit("/", 1)[1]
+            runs = []
+            for i in range(self.a.repeat):
+                copy = server.url(server.createdb(template=imported))
+                t = time.monotonic()
+                sh("%s -c %s fix" % (self.calfs, self.conf(copy)))
+                runs.append(time.monotonic() - t)
+            med = statistics.median(runs)
+            self.note("pg_fix_repair_items_s", self.items / med,
+                      (self.items / max(runs), self.items / min(runs)), "items/s")
+            med, lo, hi = timed(lambda: sh("%s -c %s fix" % (self.calfs, self.conf(copy))),
+                                self.a.repeat)
+            self.note("pg_fix_clean_items_s", self.items / med,
+                      (self.items / hi, self.items / lo), "items/s")
+            mnt = self.work / "mnt-pg"
+            mnt.mkdir(exist_ok=True)
+            calfs = subprocess.Popen([self.calfs, "-c", self.conf(copy), "mount", "-f",
+                                      str(mnt)], stderr=subprocess.DEVNULL)
+            wait_mounted(mnt, calfs)
+            try:
+                cat = "printf '%%s\\0' %s/*/*/*.ics | xargs -0 cat > /dev/null" % mnt
+                med, lo, hi = timed(lambda: sh(cat), self.a.repeat, drop_caches)
+                self.note("pg_cat_cold_calfs_s", med, (lo, hi), "s")
+                self.note("pg_read_all_items_s", self.items / med,
+                          (self.items / hi, self.items / lo), "items/s")
+            finally:
+                umount(mnt, calfs)
+            m = self.r["measures"]
+            print("\n  %-28s %14s %14s" % ("", "SQLite", "PostgreSQL"))
+            for label, sq, pg in (("import items/s", "import_vdir_items_s", "pg_import_vdir_items_s"),
+                                  ("fix items/s (to repair)", "fix_repair_items_s",
+                                   "pg_fix_repair_items_s"),
+                                  ("fix items/s (clean)", "fix_clean_items_s",
+                                   "pg_fix_clean_items_s"),
+                                  ("read-all cold (s)", "cat_cold_calfs_s", "pg_cat_cold_calfs_s")):
+                print("  %-28s %14s %14s" % (label, "%.3g" % m[sq]["value"] if sq in m else "-",
+                                             "%.3g" % m[pg]["value"]), flush=True)
+            print()
+        finally:
+            server.cleanup()
 
     # ---- memory and scale, on synthetic stores ----
 
@@ -402,7 +473,7 @@ PEER_BOXES = 40
 PEER_PORT = 5233
 
 PHASES = {"fix": "fix", "read": "read_path", "scale": "scale", "memory": "memory",
-          "peer": "peer"}
+          "peer": "peer", "postgresql": "postgresql"}
 
 
 def main():

@@ -1,0 +1,189 @@
+"""What only a server store does: two daemons writing one item at once, a
+database server that dies and comes back, and a mount over several shards.
+(The whole mount suite also runs on PostgreSQL: see conftest.py.)"""
+import errno
+import os
+import shutil
+import threading
+
+import pytest
+
+import calfs_util
+import pg_util
+from calfs_util import Calfs, ics, wait_for
+from test_repair import broken_times, organizer_item
+
+MB = "alice@example.com"
+
+
+@pytest.fixture
+def on_pg(pg_server):
+    """Calfs objects made in the test use pg_server."""
+    calfs_util.BACKEND = calfs_util.PgBackend(pg_server)
+    return pg_server
+
+
+@pytest.fixture
+def daemons():
+    """Calfs objects the test mounts; unmounted after it, whatever happens."""
+    made = []
+    yield made
+    for c in made:
+        c.cleanup()
+
+
+def test_two_daemons_write_one_item_1000_times(on_pg, tmp_path, daemons):
+    """Both hosts write the same item 1,000 times at once: every write is
+    stored and then replaced by the next, and the journal shows each one."""
+    n = 1000
+    a = Calfs(tmp_path)
+    a.import_items(MB, {"shared.ics": ics("shared", "start")})
+    (tmp_path / "b").mkdir()
+    b = Calfs(tmp_path / "b", share=a.store)
+    daemons += [a, b]
+    a.mount()
+    b.mount()
+    written, failures = [], []
+
+    def writer(c, tag):
+        path = c.path(MB, "Calendar", "shared.ics")
+        for i in range(n):
+            data = ics("shared", "%s-%d" % (tag, i))
+            try:
+                with open(path, "wb") as f:
+                    f.write(data)
+                written.append(data)
+            except OSError as e:
+                failures.append((tag, i, e))
+
+    threads = [threading.Thread(target=writer, args=(c, tag)) for c, tag in ((a, "A"), (b, "B"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures[:3]
+    assert len(written) == 2 * n
+    db = a.db()
+    rows = db.execute("select j.op, j.old_data, j.old_version, j.new_version from journal j"
+                      " where j.name = 'shared.ics' and j.op in ('create', 'update')"
+                      " order by j.id")
+    (data, version), = db.execute("select data, version from items where name = 'shared.ics'")
+    db.close()
+    # one journal entry per write after the import's create, versions in a row
+    assert [r[0] for r in rows] == ["create"] + ["update"] * (2 * n)
+    assert [r[3] for r in rows] == list(range(1, 2 * n + 2))
+    assert version == 2 * n + 1
+    # each write's bytes were what the next one replaced, or are the item now
+    replaced = [r[1] for r in rows[2:]] + [data]
+    assert sorted(replaced) == sorted(written)
+    a.umount()
+    b.umount()
+    assert not a.warnings() and not b.warnings()
+
+
+def test_server_dies_and_comes_back(tmp_path, daemons):
+    """Killing the database server: each daemon says it lost the store,
+    refuses writes with EIO meanwhile, reconnects when the server is back,
+    catches up with what the other wrote, and none of them crashes."""
+    why = pg_util.available()
+    if why:
+        pytest.skip(why)
+    server = pg_util.PgServer()         # its own: this test kills it
+    try:
+        server.start()
+        calfs_util.BACKEND = calfs_util.PgBackend(server)
+        a = Calfs(tmp_path)
+        a.import_items(MB, {"a.ics": ics("a", "Alpha")})
+        (tmp_path / "b").mkdir()
+        b = Calfs(tmp_path / "b", share=a.store)
+        daemons += [a, b]
+        a.mount()
+        b.mount()
+        here, there = a.path(MB, "Calendar"), b.path(MB, "Calendar")
+        assert os.listdir(there) == ["a.ics"]
+
+        server.kill()
+        for c in (a, b):
+            wait_for(lambda: "connection lost" in c.log_text(), 5, "the daemon to notice")
+        with pytest.raises(OSError) as e:
+            (here / "down.ics").write_bytes(ics("down"))
+        assert e.value.errno == errno.EIO
+        assert a.proc.poll() is None and b.proc.poll() is None
+
+        server.start()
+
+        def write_up():
+            try:
+                (here / "up.ics").write_bytes(ics("up", "after"))
+                return True
+            except OSError:
+                return False
+        wait_for(write_up, 10, "a write once the server is back")
+        wait_for(lambda: (there / "up.ics").exists(), 3, "the other daemon to catch up")
+        assert b"after" in (there / "up.ics").read_bytes()
+        for c in (a, b):
+            wait_for(lambda: "change log: reconnected" in c.log_text(), 5, "the reconnection")
+            assert a.proc.poll() is None
+        a.umount()
+        b.umount()
+        for c in (a, b):
+            # the warnings and errors are about the store, one line each
+            bad = c.warnings()
+            assert any("change log: connection lost" in l for l in bad), bad
+            assert all(l.startswith("calfs: ") and a.store.rsplit("/", 1)[1] in l
+                       for l in bad), bad
+    finally:
+        server.cleanup()
+
+
+def test_mount_spanning_two_shards(pg_server, tmp_path):
+    """[store] on SQLite and a [shard] on PostgreSQL: one mount lists,
+    reads and writes both, calfs fix and calfs tz cover both, and an item
+    moved between shards is copied (EXDEV), as between two filesystems."""
+    eu = pg_server.url(pg_server.createdb())
+    c = Calfs(tmp_path, "[shard eu]\nurl=%s\nmailboxes=*@eu.example.com;eu-*\n" % eu)
+    try:
+        c.import_items(MB, {"m1.ics": organizer_item("m1")})
+        c.import_items("bob@eu.example.com", {"m2.ics": organizer_item("m2")})
+        sqlite_db = calfs_util.SqliteBackend().connect(c.store)
+        eu_db = calfs_util.PgBackend(pg_server).connect(eu)
+        assert sqlite_db.execute("select name from mailboxes") == [(MB,)]
+        assert eu_db.execute("select name from mailboxes") == [("bob@eu.example.com",)]
+
+        c.mount()
+        assert sorted(os.listdir(c.mnt)) == [".calfs", ".raw", "alice@example.com",
+                                             "bob@eu.example.com"]
+        for mb, name in ((MB, "m1.ics"), ("bob@eu.example.com", "m2.ics")):
+            text = c.path(mb, "Calendar", name).read_text()
+            assert "Budget review" in text and not broken_times(text)
+        c.path("bob@eu.example.com", "Calendar", "new.ics").write_bytes(ics("new"))
+        os.mkdir(c.path("eu-rooms"))
+        assert eu_db.execute("select name from mailboxes order by name") == \
+            [("bob@eu.example.com",), ("eu-rooms",)]
+        with pytest.raises(OSError) as e:
+            os.rename(c.path("bob@eu.example.com", "Calendar", "new.ics"),
+                      c.path(MB, "Calendar", "new.ics"))
+        assert e.value.errno == errno.EXDEV
+        shutil.move(c.path("bob@eu.example.com", "Calendar", "new.ics"),
+                    c.path(MB, "Calendar", "new.ics"))
+        assert sorted(os.listdir(c.path(MB, "Calendar"))) == ["m1.ics", "new.ics"]
+        assert os.listdir(c.path("bob@eu.example.com", "Calendar")) == ["m2.ics"]
+        c.umount()
+
+        tz = c.run("tz").stdout
+        assert MB in tz and "bob@eu.example.com" in tz
+        r = c.run("fix")
+        for db in (sqlite_db, eu_db):
+            (n,), = db.execute("select count(*) from journal where op = 'update'")
+            assert n == 1
+            (data,), = db.execute("select data from items where name like 'm%'")
+            assert not broken_times(data.decode())
+        runs = c.run("journal").stdout
+        assert runs.count("\tfix") == 2, runs       # one run in each shard
+        # alice's m1 and new, bob's m2, in three mailboxes (eu-rooms too)
+        assert "fix: 3 items in 3 mailboxes: 2 changed" in r.stderr, r.stderr
+        sqlite_db.close()
+        eu_db.close()
+    finally:
+        c.cleanup()
+    assert not c.warnings()
