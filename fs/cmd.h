@@ -35,5 +35,6 @@ int cmd_fix(const cmd_globals *g, int argc, char **argv);
 int cmd_undo(const cmd_globals *g, int argc, char **argv);
 int cmd_journal(const cmd_globals *g, int argc, char **argv);
 int cmd_check(const cmd_globals *g, int argc, char **argv);
+int cmd_init(const cmd_globals *g, int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@
 static const char usage[] =
 	"usage: calfs [-c CONF] [--store DB|URL] COMMAND [ARGS]\n"
 	"\n"
+	"  init                                   create the store (SQLite file or PostgreSQL tables)\n"
 	"  mount [-f] [-d] [-o OPTS] MOUNTPOINT   mount the store\n"
 	"  STORE MOUNTPOINT [-o OPTS]             the same, as mount.fuse3 and fstab call it\n"
 	"  import MAILBOX[/CALENDAR] PATH...      import .ics files and vdir directories\n"
@@ -167,6 +168,8 @@ int main(int argc, char **argv)
 		rc = cmd_journal(&g, argc - i, argv + i);
 	else if (!strcmp(cmd, "check"))
 		rc = cmd_check(&g, argc - i, argv + i);
+	else if (!strcmp(cmd, "init"))
+		rc = cmd_init(&g, argc - i, argv + i);
 	else if (!strcmp(cmd, "help")) {
 		fputs(usage, stdout);
 		rc = 0;

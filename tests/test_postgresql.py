@@ -187,3 +187,29 @@ def test_mount_spanning_two_shards(pg_server, tmp_path):
     finally:
         c.cleanup()
     assert not c.warnings()
+
+
+def test_init_and_names_without_password(on_pg, tmp_path, daemons):
+    """calfs init makes the schema (twice is harmless); the URL's password
+    shows nowhere: not in init's output, the mount table or the log."""
+    db = on_pg.createdb()
+    url = on_pg.url(db).replace("calfs@", "calfs:s3cret@")
+    c = Calfs(tmp_path, share=url)
+    daemons.append(c)
+    for _ in range(2):
+        r = c.run("init")
+        assert r.stdout == ("postgresql %s: 0 mailboxes, 0 items, 0 journal runs\n"
+                            % url.replace("s3cret", "***"))
+    conn = on_pg.connect(db)
+    cur = conn.cursor()
+    cur.execute("select value from meta where key = 'schema_version'")
+    assert cur.fetchone() == (3,)
+    conn.close()
+    c.import_items(MB, {"a.ics": ics("a")})
+    c.mount()
+    with open("/proc/mounts") as f:
+        line = [l for l in f if str(c.mnt) in l][0]
+    assert "calfs:postgresql://calfs:***@" in line and "s3cret" not in line
+    assert "s3cret" not in c.run("check", c.mnt, check=False).stdout
+    c.umount()
+    assert "s3cret" not in c.log_text()

@@ -92,6 +92,51 @@ static void test_errors(void)
 	expect_error("[store]\njust words\n", ":2:", "'just words'");
 	expect_error("[policy]\ncreated_before=yesterday\n", ":2:", "created_before");
 	expect_error("[mailbox bob]\nowner=no-such-user-here\n", ":2:", "no user");
+	expect_error("[store]\npath=x.db\nurl=postgresql:///calfs\n", ":3:",
+		     "[store] url: give path= (SQLite) or url= (PostgreSQL), not both");
+	expect_error("[store]\nurl=mysql://db/calfs\n", ":2:",
+		     "[store] url: 'mysql://db/calfs' is not a postgresql:// URL");
+	expect_error("[shard eu]\nurl=postgresql:///eu\n", ":1:",
+		     "[shard eu]: no mailboxes= patterns");
+	expect_error("[shard eu]\nmailboxes=*@eu.example.com\n", ":1:",
+		     "[shard eu]: no path= or url=");
+	expect_error("[shard eu]\nurl=postgresql:///eu\nmailboxes=*\nhost=x\n", ":4:",
+		     "host: unknown key");
+}
+
+/* [store] url=, and shards in file order with their paths resolved */
+static void test_server_and_shards(void)
+{
+	char *path = write_conf("[store]\nurl=postgresql://calfs:pw@db.example.com/calfs\n"
+				"[shard eu]\nurl=postgresql://db-eu/calfs\n"
+				"mailboxes=*@eu.example.com; eu-*\n"
+				"[shard old]\npath=old.db\nmailboxes=*@old.example.com\n");
+	conf *c = conf_load(path, NULL);
+	char *dir = g_path_get_dirname(path);
+	char *old = g_build_filename(dir, "old.db", NULL);
+	char *name;
+	conf_shard *sh;
+
+	g_assert_nonnull(c);
+	g_assert_true(c->store_is_url);
+	g_assert_cmpstr(c->store_path, ==, "postgresql://calfs:pw@db.example.com/calfs");
+	g_assert_cmpstr(c->state_dir, ==, dir);
+	name = conf_store_name(c);
+	g_assert_cmpstr(name, ==, "postgresql://calfs:***@db.example.com/calfs");
+	g_free(name);
+	g_assert_cmpuint(c->shards->len, ==, 2);
+	sh = c->shards->pdata[0];
+	g_assert_cmpstr(sh->name, ==, "eu");
+	g_assert_cmpstr(sh->spec, ==, "postgresql://db-eu/calfs");
+	g_assert_cmpstr(sh->patterns[0], ==, "*@eu.example.com");
+	g_assert_cmpstr(sh->patterns[1], ==, "eu-*");
+	g_assert_null(sh->patterns[2]);
+	sh = c->shards->pdata[1];
+	g_assert_cmpstr(sh->spec, ==, old);
+	conf_free(c);
+	g_free(old);
+	g_free(dir);
+	drop(path);
 }
 
 static void test_missing(void)
@@ -110,6 +155,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/defaults", test_defaults);
 	g_test_add_func("/conf/full", test_full);
 	g_test_add_func("/conf/errors", test_errors);
+	g_test_add_func("/conf/server-and-shards", test_server_and_shards);
 	g_test_add_func("/conf/missing", test_missing);
 	return g_test_run();
 }
