@@ -1714,8 +1714,6 @@ store *pgstore_open(const char *url, const char *origin, GError **err)
 	if (!pg_exec(s, "SET client_min_messages = warning", NULL, "configure", err) ||
 	    !setup_schema(s, err))
 		goto fail;
-	if (!(s->listen = pglisten_start(s, err)))
-		goto fail;
 	return &s->base;
 fail:
 	pg_close(&s->base);

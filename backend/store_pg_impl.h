@@ -46,7 +46,8 @@ typedef struct {
 	GArray *pending;	/* pg_pending, the transaction's changes */
 	guint op_mark;		/* pending->len when the current operation began */
 	gint64 lost_since;	/* monotonic us the connection was lost, 0 if up */
-	pglisten *listen;
+	pglisten *listen;	/* started by the first changes_since */
+	gboolean listen_failed;
 	gint64 known_last;	/* newest change seq known (atomic) */
 } pgstore;
 
@@ -111,9 +112,11 @@ gboolean pgstore_zone_scan_put(store *base, gint64 mailbox_id, const char *key,
 			       const char *status, const char *resolved,
 			       GError **err);
 
-/* store_pg_listen.c: the LISTEN thread.  pglisten_start connects (NULL
- * with err when it cannot); pglisten_healthy says whether it is connected
- * and listening, so that s->known_last can be trusted (no lock needed). */
+/* store_pg_listen.c: the LISTEN thread, started by the first follower of
+ * the change log (after a daemon has forked: threads do not survive
+ * fork), connecting in the background.  NULL with err when no thread can
+ * be started.  pglisten_healthy says whether it is connected and
+ * listening, so that s->known_last can be trusted (no lock needed). */
 pglisten *pglisten_start(pgstore *s, GError **err);
 gboolean pglisten_healthy(pglisten *l);
 void pglisten_stop(pglisten *l);

@@ -80,16 +80,23 @@ static gpointer run(gpointer data)
 			char *why = NULL;
 
 			l->conn = connect_listen(s, &why);
-			g_free(why);
 			if (!l->conn) {
+				if (!lost_at) {
+					lost_at = g_get_monotonic_time();
+					log_warning("store %s: change log: cannot LISTEN (%s);"
+						    " retrying", s->describe, why);
+				}
+				g_free(why);
 				wait_for(l, -1, RETRY_MS);
 				continue;
 			}
-			log_notice("store %s: change log: reconnected after %.1f s;"
-				   " replaying changes after %" G_GINT64_FORMAT
-				   " (newest %" G_GINT64_FORMAT ")", s->describe,
-				   (g_get_monotonic_time() - lost_at) / 1e6, seen,
-				   __atomic_load_n(&s->known_last, __ATOMIC_ACQUIRE));
+			if (lost_at)
+				log_notice("store %s: change log: reconnected after %.1f s;"
+					   " replaying changes after %" G_GINT64_FORMAT
+					   " (newest %" G_GINT64_FORMAT ")", s->describe,
+					   (g_get_monotonic_time() - lost_at) / 1e6, seen,
+					   __atomic_load_n(&s->known_last, __ATOMIC_ACQUIRE));
+			lost_at = 0;
 			g_atomic_int_set(&l->healthy, 1);
 		}
 		wait_for(l, PQsocket(l->conn), 1000);
@@ -118,24 +125,14 @@ static gpointer run(gpointer data)
 pglisten *pglisten_start(pgstore *s, GError **err)
 {
 	pglisten *l = g_new0(pglisten, 1);
-	char *why = NULL;
 
 	l->s = s;
-	if (!(l->conn = connect_listen(s, &why))) {
-		g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO,
-			    "store %s: LISTEN: %s", s->describe, why);
-		g_free(why);
-		g_free(l);
-		return NULL;
-	}
 	if (pipe(l->wake) != 0) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO, "store %s: pipe: %s",
 			    s->describe, g_strerror(errno));
-		PQfinish(l->conn);
 		g_free(l);
 		return NULL;
 	}
-	l->healthy = 1;
 	l->thread = g_thread_new("calfs-listen", run, l);
 	return l;
 }

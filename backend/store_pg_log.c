@@ -2,11 +2,14 @@
  * replies, stamps and zone scans */
 #include "store_pg_impl.h"
 #include "error.h"
+#include "log.h"
 
 /* Whether the listener vouches that nothing after seq was logged. */
 static gboolean nothing_after(pgstore *s, gint64 seq)
 {
-	return s->listen && pglisten_healthy(s->listen) &&
+	pglisten *l = __atomic_load_n(&s->listen, __ATOMIC_ACQUIRE);
+
+	return l && pglisten_healthy(l) &&
 	       seq >= __atomic_load_n(&s->known_last, __ATOMIC_ACQUIRE);
 }
 
@@ -38,6 +41,18 @@ GPtrArray *pgstore_changes_since(store *base, gint64 seq, int limit, GError **er
 	pg_arg_i64(&a, seq);
 	pg_arg_i64(&a, limit);
 	g_mutex_lock(&s->lock);
+	if (!s->listen && !s->listen_failed) {
+		/* this process follows the log: listen from now on */
+		GError *e = NULL;
+		pglisten *l = pglisten_start(s, &e);
+
+		__atomic_store_n(&s->listen, l, __ATOMIC_RELEASE);
+		if (!l) {
+			log_warning("%s; following the change log by polling", e->message);
+			g_error_free(e);
+			s->listen_failed = TRUE;
+		}
+	}
 	r = pg_collect(s, "SELECT seq, time_ns, kind, mailbox_id, calendar_id, item_id,"
 		       " name, old_calendar_id, old_name, origin FROM changes"
 		       " WHERE seq > $1 ORDER BY seq LIMIT $2", &a, row_change,

@@ -151,6 +151,7 @@ int main(int argc, char **argv)
 	 * thread starts */
 	tz_init();
 	g_mime_init();
+	(void)calfs_error_quark();	/* G_DEFINE_QUARK's first call is not thread-safe */
 	cmd = argv[i];
 	if (!strcmp(cmd, "mount"))
 		rc = cmd_mount(&g, argc - i, argv + i);
