@@ -67,12 +67,12 @@ void store_journal_entry_free(store_journal_entry *e)
 
 store *store_open_path(const char *path, const char *origin, GError **err)
 {
-	return sqlstore_open(path, origin, err);
+	return litestore_open(path, origin, err);
 }
 
 store *store_open(const char *spec, const char *origin, GError **err)
 {
 	if (pgstore_is_url(spec))
 		return pgstore_open(spec, origin, err);
-	return sqlstore_open(spec, origin, err);
+	return litestore_open(spec, origin, err);
 }

@@ -16,7 +16,8 @@
 #define RETRY_MS 500
 
 struct pglisten {
-	pgstore *s;
+	sqlstore *s;
+	char *url;
 	GThread *thread;
 	PGconn *conn;
 	int wake[2];		/* written to stop the thread */
@@ -31,9 +32,9 @@ static void ignore_notice(void *arg, const char *message)
 }
 
 /* Connect and LISTEN, then read the newest change; NULL with *why set. */
-static PGconn *connect_listen(pgstore *s, char **why)
+static PGconn *connect_listen(pglisten *l, char **why)
 {
-	PGconn *c = PQconnectdb(s->url);
+	PGconn *c = PQconnectdb(l->url);
 	PGresult *r;
 
 	if (PQstatus(c) != CONNECTION_OK)
@@ -50,7 +51,7 @@ static PGconn *connect_listen(pgstore *s, char **why)
 		PQclear(r);
 		goto fail;
 	}
-	pg_note_seq(s, g_ascii_strtoll(PQgetvalue(r, 0, 0), NULL, 10));
+	sqlstore_note_seq(l->s, g_ascii_strtoll(PQgetvalue(r, 0, 0), NULL, 10));
 	PQclear(r);
 	return c;
 fail:
@@ -70,7 +71,7 @@ static void wait_for(pglisten *l, int fd, int ms)
 static gpointer run(gpointer data)
 {
 	pglisten *l = data;
-	pgstore *s = l->s;
+	sqlstore *s = l->s;
 	gint64 lost_at = 0, seen = 0;
 
 	while (!g_atomic_int_get(&l->stop)) {
@@ -79,7 +80,7 @@ static gpointer run(gpointer data)
 		if (!l->conn) {
 			char *why = NULL;
 
-			l->conn = connect_listen(s, &why);
+			l->conn = connect_listen(l, &why);
 			if (!l->conn) {
 				if (!lost_at) {
 					lost_at = g_get_monotonic_time();
@@ -115,14 +116,14 @@ static gpointer run(gpointer data)
 			continue;
 		}
 		while ((n = PQnotifies(l->conn))) {
-			pg_note_seq(s, g_ascii_strtoll(n->extra, NULL, 10));
+			sqlstore_note_seq(s, g_ascii_strtoll(n->extra, NULL, 10));
 			PQfreemem(n);
 		}
 	}
 	return NULL;
 }
 
-pglisten *pglisten_start(pgstore *s, GError **err)
+pglisten *pglisten_start(sqlstore *s, const char *url, GError **err)
 {
 	pglisten *l = g_new0(pglisten, 1);
 
@@ -133,6 +134,7 @@ pglisten *pglisten_start(pgstore *s, GError **err)
 		g_free(l);
 		return NULL;
 	}
+	l->url = g_strdup(url);
 	l->thread = g_thread_new("calfs-listen", run, l);
 	return l;
 }
@@ -152,5 +154,6 @@ void pglisten_stop(pglisten *l)
 		PQfinish(l->conn);
 	close(l->wake[0]);
 	close(l->wake[1]);
+	g_free(l->url);
 	g_free(l);
 }

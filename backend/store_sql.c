@@ -1,0 +1,1467 @@
+#include "store_sql.h"
+#include "error.h"
+#include "item.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* the statement that hands out item ids, reserved or not: one sequence
+ * for the items of every calendar and the files a mount holds reserved */
+#define NEW_ITEM_ID(s) SQL_DIALECT(s, "INSERT INTO item_ids DEFAULT VALUES RETURNING id", \
+				   "SELECT nextval('item_ids')")
+/* sql, locking the rows it reads until the transaction ends */
+#define LOCKING(s, sql) ((s)->drv->row_locks ? sql " FOR UPDATE" : sql)
+
+gint64 sqlstore_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (gint64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+sqlstore *sqlstore_of(store *s)
+{
+	return (sqlstore *)s;
+}
+
+/* ---- parameters and rows ---- */
+
+static void arg(sql_args *a, sql_type type, gboolean null, gint64 i,
+		const void *p, gsize len)
+{
+	g_assert(a->n < SQL_MAX_ARGS);
+	a->v[a->n].type = type;
+	a->v[a->n].null = null;
+	a->v[a->n].i = i;
+	a->v[a->n].p = p;
+	a->v[a->n].len = len;
+	a->n++;
+}
+
+void sql_arg_i64(sql_args *a, gint64 v)
+{
+	arg(a, SQL_INT, FALSE, v, NULL, 0);
+}
+
+void sql_arg_int_null(sql_args *a)
+{
+	arg(a, SQL_INT, TRUE, 0, NULL, 0);
+}
+
+void sql_arg_text(sql_args *a, const char *v)
+{
+	arg(a, SQL_TEXT, v == NULL, 0, v, v ? strlen(v) : 0);
+}
+
+void sql_arg_blob(sql_args *a, const void *data, gsize len)
+{
+	arg(a, SQL_BLOB, data == NULL, 0, data ? data : "", len);
+}
+
+gint64 sql_i64(sql_row *r, int col)
+{
+	return r->drv->col_i64(r, col);
+}
+
+char *sql_text(sql_row *r, int col)
+{
+	return r->drv->col_text(r, col);
+}
+
+GBytes *sql_bytes(sql_row *r, int col)
+{
+	return r->drv->col_bytes(r, col);
+}
+
+gboolean sql_null(sql_row *r, int col)
+{
+	return r->drv->col_null(r, col);
+}
+
+/* ---- running statements ---- */
+
+gboolean sqlstore_exec(sqlstore *s, const char *sql, const sql_args *a,
+		       const char *what, GError **err)
+{
+	return s->drv->run(s, sql, a, NULL, NULL, what, err);
+}
+
+/* A statement whose failure changes nothing more (a rollback). */
+static void quietly(sqlstore *s, const char *sql)
+{
+	s->drv->run(s, sql, NULL, NULL, NULL, sql, NULL);
+}
+
+typedef struct {
+	sql_row_fn fn;
+	GPtrArray *out;
+	gboolean one;
+} collecting;
+
+static void collect_row(sql_row *r, gpointer data)
+{
+	collecting *c = data;
+
+	if (!c->one || c->out->len == 0)
+		g_ptr_array_add(c->out, c->fn(r));
+}
+
+GPtrArray *sqlstore_collect(sqlstore *s, const char *sql, const sql_args *a,
+			    sql_row_fn fn, GDestroyNotify free_fn, GError **err)
+{
+	collecting c = { fn, g_ptr_array_new_with_free_func(free_fn), FALSE };
+
+	if (!s->drv->run(s, sql, a, collect_row, &c, "list", err)) {
+		g_ptr_array_unref(c.out);
+		return NULL;
+	}
+	return c.out;
+}
+
+gpointer sqlstore_one(sqlstore *s, const char *sql, const sql_args *a,
+		      sql_row_fn fn, const char *what, GError **err)
+{
+	collecting c = { fn, g_ptr_array_new(), TRUE };
+	gpointer v = NULL;
+
+	if (s->drv->run(s, sql, a, collect_row, &c, what, err)) {
+		if (c.out->len)
+			v = c.out->pdata[0];
+		else
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
+				    "%s: not found", what);
+	}
+	/* (a driver fails before the first row or not at all: both read the
+	 * whole answer of a one-row query in one step) */
+	g_ptr_array_unref(c.out);
+	return v;
+}
+
+static gpointer row_int(sql_row *r)
+{
+	gint64 *v = g_new(gint64, 1);
+
+	*v = sql_i64(r, 0);
+	return v;
+}
+
+gint64 sqlstore_scalar(sqlstore *s, const char *sql, const sql_args *a,
+		       GError **err)
+{
+	gint64 *p = sqlstore_one(s, sql, a, row_int, sql, err);
+	gint64 v;
+
+	if (!p)
+		return -1;
+	v = *p;
+	g_free(p);
+	return v;
+}
+
+void sqlstore_note_seq(sqlstore *s, gint64 seq)
+{
+	gint64 cur = __atomic_load_n(&s->known_last, __ATOMIC_ACQUIRE);
+
+	while (seq > cur &&
+	       !__atomic_compare_exchange_n(&s->known_last, &cur, seq, FALSE,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+}
+
+/* ---- transactions (see store_sql.h) ---- */
+
+static void pending_clear(GArray *p, guint from)
+{
+	for (guint i = from; i < p->len; i++) {
+		sql_pending *c = &g_array_index(p, sql_pending, i);
+
+		g_free(c->name);
+		g_free(c->old_name);
+	}
+	g_array_set_size(p, from);
+}
+
+static gboolean begin(sqlstore *s, GError **err)
+{
+	if (s->batch) {
+		s->op_mark = s->pending->len;
+		s->op_run = s->run_id;
+		return sqlstore_exec(s, "SAVEPOINT op", NULL, "begin", err);
+	}
+	if (!sqlstore_exec(s, s->drv->begin, NULL, "begin", err))
+		return FALSE;
+	s->in_txn = TRUE;
+	s->op_mark = 0;
+	return TRUE;
+}
+
+/* Write the transaction's changes to the log; their seqs in *last. */
+static gboolean flush_changes(sqlstore *s, gint64 *last, GError **err)
+{
+	*last = 0;
+	if (s->pending->len == 0)
+		return TRUE;
+	if (s->drv->lock_changes &&
+	    !sqlstore_exec(s, s->drv->lock_changes, NULL, "lock change log", err))
+		return FALSE;
+	for (guint i = 0; i < s->pending->len; i++) {
+		sql_pending *c = &g_array_index(s->pending, sql_pending, i);
+		sql_args a = { 0 };
+
+		sql_arg_i64(&a, sqlstore_now_ns());
+		sql_arg_i64(&a, c->kind);
+		sql_arg_i64(&a, c->mailbox);
+		sql_arg_i64(&a, c->calendar);
+		sql_arg_i64(&a, c->item);
+		sql_arg_text(&a, c->name);
+		sql_arg_i64(&a, c->old_calendar);
+		sql_arg_text(&a, c->old_name);
+		sql_arg_text(&a, s->origin);
+		*last = sqlstore_scalar(s, "INSERT INTO changes(time_ns, kind, mailbox_id,"
+					" calendar_id, item_id, name, old_calendar_id,"
+					" old_name, origin) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+					" RETURNING seq", &a, err);
+		if (*last < 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* A run started by the transaction is negative until it commits. */
+static void end_txn(sqlstore *s, gboolean committed)
+{
+	s->in_txn = FALSE;
+	pending_clear(s->pending, 0);
+	if (s->run_id < 0)
+		s->run_id = committed ? -s->run_id : 0;
+}
+
+static gboolean commit_txn(sqlstore *s, GError **err)
+{
+	gint64 last = 0;
+
+	if (!flush_changes(s, &last, err) ||
+	    !sqlstore_exec(s, "COMMIT", NULL, "commit", err)) {
+		quietly(s, "ROLLBACK");
+		end_txn(s, FALSE);
+		return FALSE;
+	}
+	end_txn(s, TRUE);
+	sqlstore_note_seq(s, last);
+	return TRUE;
+}
+
+static void rollback(sqlstore *s);
+
+static gboolean commit(sqlstore *s, GError **err)
+{
+	if (s->batch) {
+		if (sqlstore_exec(s, "RELEASE SAVEPOINT op", NULL, "commit", err))
+			return TRUE;
+		rollback(s);
+		return FALSE;
+	}
+	return commit_txn(s, err);
+}
+
+static void rollback(sqlstore *s)
+{
+	if (s->batch) {
+		quietly(s, "ROLLBACK TO SAVEPOINT op");
+		quietly(s, "RELEASE SAVEPOINT op");
+		pending_clear(s->pending, s->op_mark);
+		if (!s->op_run)
+			s->run_id = 0;	/* the run was made by this operation */
+	} else if (s->in_txn) {
+		quietly(s, "ROLLBACK");
+		end_txn(s, FALSE);
+	}
+}
+
+static gboolean op_batch_begin(store *base, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	gboolean ok = TRUE;
+
+	g_mutex_lock(&s->lock);
+	if (s->batch == 0) {
+		ok = sqlstore_exec(s, s->drv->begin, NULL, "begin batch", err);
+		s->in_txn = ok;
+	}
+	if (ok)
+		s->batch++;
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+static gboolean op_batch_end(store *base, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	gboolean ok = TRUE;
+
+	g_mutex_lock(&s->lock);
+	if (s->batch > 0 && --s->batch == 0)
+		ok = commit_txn(s, err);
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+static void log_change(sqlstore *s, store_change_kind kind, gint64 mailbox,
+		       gint64 calendar, gint64 item, const char *name,
+		       gint64 old_calendar, const char *old_name)
+{
+	sql_pending c = { kind, mailbox, calendar, item, old_calendar,
+			 g_strdup(name), g_strdup(old_name) };
+
+	g_array_append_val(s->pending, c);
+}
+
+/* The current run, started on first use inside a write transaction.  A
+ * run made by a transaction that rolls back is forgotten with it (its id
+ * is kept negated until the commit). */
+static gint64 current_run(sqlstore *s, GError **err)
+{
+	sql_args a = { 0 };
+	gint64 id;
+
+	if (s->run_id)
+		return ABS(s->run_id);
+	sql_arg_i64(&a, sqlstore_now_ns());
+	sql_arg_text(&a, s->run_command ? s->run_command : "calfs");
+	sql_arg_text(&a, s->origin);
+	id = sqlstore_scalar(s, "INSERT INTO runs(started_ns, command, origin)"
+		       " VALUES(?1,?2,?3) RETURNING id", &a, err);
+	if (id <= 0)
+		return 0;
+	s->run_id = -id;
+	return id;
+}
+
+typedef struct {
+	const char *op;
+	gint64 item_id, calendar_id;
+	const char *name, *uid;
+	gint64 old_calendar_id;
+	const char *old_name;
+	const void *old_data;
+	gsize old_len;
+	gint64 old_version, new_version;
+} journal_entry;
+
+static gboolean journal(sqlstore *s, const journal_entry *j, GError **err)
+{
+	gint64 run = current_run(s, err);
+	sql_args a = { 0 };
+
+	if (!run)
+		return FALSE;
+	sql_arg_i64(&a, run);
+	sql_arg_i64(&a, sqlstore_now_ns());
+	sql_arg_text(&a, j->op);
+	sql_arg_i64(&a, j->item_id);
+	sql_arg_i64(&a, j->calendar_id);
+	sql_arg_text(&a, j->name);
+	sql_arg_text(&a, j->uid);
+	sql_arg_i64(&a, j->old_calendar_id);
+	sql_arg_text(&a, j->old_name);
+	sql_arg_blob(&a, j->old_data, j->old_len);	/* NULL: none */
+	sql_arg_i64(&a, j->old_version);
+	sql_arg_i64(&a, j->new_version);
+	return sqlstore_exec(s, "INSERT INTO journal(run_id, time_ns, op, item_id,"
+		       " calendar_id, name, uid, old_calendar_id, old_name, old_data,"
+		       " old_version, new_version)"
+		       " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+		       &a, "journal", err);
+}
+
+/* now, and always later than before */
+#define LATER(col) "CASE WHEN ?1 > " col " THEN ?1 ELSE " col " + 1 END"
+#define TOUCH_CALENDAR "UPDATE calendars SET mtime_ns = " LATER("mtime_ns") " WHERE id = ?2"
+#define TOUCH_MAILBOX "UPDATE mailboxes SET mtime_ns = " LATER("mtime_ns") " WHERE id = ?2"
+
+static gboolean touch(sqlstore *s, const char *sql, gint64 id, GError **err)
+{
+	sql_args a = { 0 };
+
+	sql_arg_i64(&a, sqlstore_now_ns());
+	sql_arg_i64(&a, id);
+	return sqlstore_exec(s, sql, &a, "touch", err);
+}
+
+static gboolean touch_root(sqlstore *s, GError **err)
+{
+	sql_args a = { 0 };
+
+	sql_arg_i64(&a, sqlstore_now_ns());
+	return sqlstore_exec(s, "INSERT INTO meta(key, value) VALUES('root_mtime_ns', ?1)"
+			     " ON CONFLICT(key) DO UPDATE SET value = " LATER("meta.value"),
+			     &a, "touch root", err);
+}
+
+static gint64 count(sqlstore *s, const char *sql, gint64 id, GError **err)
+{
+	sql_args a = { 0 };
+
+	sql_arg_i64(&a, id);
+	return sqlstore_scalar(s, sql, &a, err);
+}
+
+/* ---- mailboxes ---- */
+
+#define MAILBOX_COLS "id, name, mtime_ns, owner_uid, owner_gid, mode, timezone"
+
+static gpointer row_mailbox(sql_row *r)
+{
+	store_mailbox *m = g_new0(store_mailbox, 1);
+
+	m->id = sql_i64(r, 0);
+	m->name = sql_text(r, 1);
+	m->mtime_ns = sql_i64(r, 2);
+	m->has_owner = !sql_null(r, 3);
+	m->uid = sql_i64(r, 3);
+	m->gid = sql_i64(r, 4);
+	m->mode = sql_i64(r, 5);
+	m->timezone = sql_text(r, 6);
+	return m;
+}
+
+static GPtrArray *op_mailbox_list(store *base, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	GPtrArray *r;
+
+	g_mutex_lock(&s->lock);
+	r = sqlstore_collect(s, SQL_DIALECT(s,
+		"SELECT " MAILBOX_COLS " FROM mailboxes ORDER BY name",
+		"SELECT " MAILBOX_COLS " FROM mailboxes ORDER BY name COLLATE \"C\""),
+		       NULL, row_mailbox, (GDestroyNotify)store_mailbox_free, err);
+	g_mutex_unlock(&s->lock);
+	return r;
+}
+
+static store_mailbox *mailbox_get_locked(sqlstore *s, gint64 id, gboolean for_update,
+					 GError **err)
+{
+	sql_args a = { 0 };
+
+	sql_arg_i64(&a, id);
+	return sqlstore_one(s, for_update
+		      ? LOCKING(s, "SELECT " MAILBOX_COLS " FROM mailboxes WHERE id = ?1")
+		      : "SELECT " MAILBOX_COLS " FROM mailboxes WHERE id = ?1",
+		      &a, row_mailbox, "mailbox", err);
+}
+
+static store_mailbox *op_mailbox_get(store *base, gint64 id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_mailbox *m;
+
+	g_mutex_lock(&s->lock);
+	m = mailbox_get_locked(s, id, FALSE, err);
+	g_mutex_unlock(&s->lock);
+	return m;
+}
+
+static store_mailbox *op_mailbox_find(store *base, const char *name, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_mailbox *m;
+	sql_args a = { 0 };
+	GError *e = NULL;
+
+	sql_arg_text(&a, name);
+	g_mutex_lock(&s->lock);
+	m = sqlstore_one(s, "SELECT " MAILBOX_COLS " FROM mailboxes WHERE name = ?1", &a,
+		   row_mailbox, name, &e);
+	g_mutex_unlock(&s->lock);
+	if (e && g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+		g_clear_error(&e);
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
+			    "%s: no such mailbox", name);
+	} else if (e) {
+		g_propagate_error(err, e);
+	}
+	return m;
+}
+
+static store_mailbox *op_mailbox_create(store *base, const char *name,
+					GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_mailbox *m = NULL;
+	sql_args a = { 0 };
+	GError *e = NULL;
+	gint64 id;
+
+	if (!item_name_is_valid(name)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
+			    "'%s': not a mailbox name", name);
+		return NULL;
+	}
+	g_mutex_lock(&s->lock);
+	if (!begin(s, err))
+		goto out;
+	sql_arg_text(&a, name);
+	sql_arg_i64(&a, sqlstore_now_ns());
+	id = sqlstore_scalar(s, "INSERT INTO mailboxes(name, mtime_ns) VALUES(?1, ?2)"
+		       " RETURNING id", &a, &e);
+	if (id < 0) {
+		if (g_error_matches(e, CALFS_ERROR, CALFS_ERROR_EXISTS))
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
+				    "%s: mailbox exists", name);
+		else
+			g_propagate_error(err, g_steal_pointer(&e));
+		g_clear_error(&e);
+		goto fail;
+	}
+	log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, name, 0, NULL);
+	if (!touch_root(s, err) || !(m = mailbox_get_locked(s, id, FALSE, err)) ||
+	    !commit(s, err))
+		goto fail;
+	goto out;
+fail:
+	store_mailbox_free(m);
+	m = NULL;
+	rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	return m;
+}
+
+static gboolean op_mailbox_delete(store *base, gint64 id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_mailbox *m = NULL;
+	sql_args a = { 0 };
+	gboolean ok = FALSE;
+	gint64 n;
+
+	g_mutex_lock(&s->lock);
+	if (!begin(s, err))
+		goto out;
+	if (!(m = mailbox_get_locked(s, id, TRUE, err)))
+		goto fail;
+	n = count(s, "SELECT count(*) FROM calendars WHERE mailbox_id = ?1", id, err);
+	if (n < 0)
+		goto fail;
+	if (n > 0) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTEMPTY,
+			    "%s: mailbox holds %" G_GINT64_FORMAT " calendars",
+			    m->name, n);
+		goto fail;
+	}
+	sql_arg_i64(&a, id);
+	log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, m->name);
+	if (!sqlstore_exec(s, "DELETE FROM mailboxes WHERE id = ?1", &a, "delete mailbox",
+		     err) || !touch_root(s, err) || !commit(s, err))
+		goto fail;
+	ok = TRUE;
+	goto out;
+fail:
+	rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	store_mailbox_free(m);
+	return ok;
+}
+
+static gboolean op_mailbox_set_owner(store *base, gint64 id, gboolean has_owner,
+				     guint32 uid, guint32 gid, guint32 mode,
+				     GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sql_args a = { 0 };
+	gboolean ok = FALSE;
+
+	if (has_owner) {
+		sql_arg_i64(&a, uid);
+		sql_arg_i64(&a, gid);
+	} else {
+		sql_arg_int_null(&a);
+		sql_arg_int_null(&a);
+	}
+	sql_arg_i64(&a, mode);
+	sql_arg_i64(&a, id);
+	g_mutex_lock(&s->lock);
+	if (!begin(s, err))
+		goto out;
+	log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, NULL);
+	if (!sqlstore_exec(s, "UPDATE mailboxes SET owner_uid = ?1,"
+		     " owner_gid = ?2, mode = ?3 WHERE id = ?4", &a,
+		     "set owner", err) || !commit(s, err))
+		goto fail;
+	ok = TRUE;
+	goto out;
+fail:
+	rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+static gboolean op_mailbox_set_timezone(store *base, gint64 id, const char *zone,
+					GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_mailbox *m = NULL;
+	sql_args a = { 0 };
+	gboolean ok = FALSE;
+	journal_entry j = { .op = "timezone", .name = "timezone" };
+
+	g_mutex_lock(&s->lock);
+	if (!begin(s, err))
+		goto out;
+	if (!(m = mailbox_get_locked(s, id, TRUE, err)))
+		goto fail;
+	j.old_name = m->name;
+	j.old_data = m->timezone;
+	j.old_len = m->timezone ? strlen(m->timezone) : 0;
+	sql_arg_text(&a, zone);
+	sql_arg_i64(&a, id);
+	log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, NULL);
+	if (!sqlstore_exec(s, "UPDATE mailboxes SET timezone = ?1 WHERE id = ?2", &a,
+		     "set timezone", err) || !journal(s, &j, err) || !commit(s, err))
+		goto fail;
+	ok = TRUE;
+	goto out;
+fail:
+	rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	store_mailbox_free(m);
+	return ok;
+}
+
+/* ---- calendars ---- */
+
+#define CALENDAR_COLS "id, mailbox_id, name, displayname, color, mtime_ns"
+
+static gpointer row_calendar(sql_row *r)
+{
+	store_calendar *c = g_new0(store_calendar, 1);
+
+	c->id = sql_i64(r, 0);
+	c->mailbox_id = sql_i64(r, 1);
+	c->name = sql_text(r, 2);
+	c->displayname = sql_text(r, 3);
+	c->color = sql_text(r, 4);
+	c->mtime_ns = sql_i64(r, 5);
+	return c;
+}
+
+static GPtrArray *op_calendar_list(store *base, gint64 mailbox_id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sql_args a = { 0 };
+	GPtrArray *r;
+
+	sql_arg_i64(&a, mailbox_id);
+	g_mutex_lock(&s->lock);
+	r = sqlstore_collect(s, SQL_DIALECT(s,
+		"SELECT " CALENDAR_COLS " FROM calendars WHERE mailbox_id = ?1 ORDER BY name",
+		"SELECT " CALENDAR_COLS " FROM calendars WHERE mailbox_id = ?1"
+		" ORDER BY name COLLATE \"C\""), &a, row_calendar,
+		       (GDestroyNotify)store_calendar_free, err);
+	g_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* The calendar, its row locked until the transaction ends when
+ * for_update: every write to a calendar's items takes this lock first, so
+ * writers of one calendar (from any host) go one after the other. */
+static store_calendar *calendar_get_locked(sqlstore *s, gint64 id,
+					   gboolean for_update, GError **err)
+{
+	sql_args a = { 0 };
+
+	sql_arg_i64(&a, id);
+	return sqlstore_one(s, for_update
+		      ? LOCKING(s, "SELECT " CALENDAR_COLS " FROM calendars WHERE id = ?1")
+		      : "SELECT " CALENDAR_COLS " FROM calendars WHERE id = ?1",
+		      &a, row_calendar, "calendar", err);
+}
+
+static store_calendar *op_calendar_get(store *base, gint64 id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_calendar *c;
+
+	g_mutex_lock(&s->lock);
+	c = calendar_get_locked(s, id, FALSE, err);
+	g_mutex_unlock(&s->lock);
+	return c;
+}
+
+static store_calendar *op_calendar_find(store *base, gint64 mailbox_id,
+					const char *name, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sql_args a = { 0 };
+	store_calendar *c;
+
+	sql_arg_i64(&a, mailbox_id);
+	sql_arg_text(&a, name);
+	g_mutex_lock(&s->lock);
+	c = sqlstore_one(s, "SELECT " CALENDAR_COLS " FROM calendars"
+		   " WHERE mailbox_id = ?1 AND name = ?2", &a, row_calendar, name, err);
+	g_mutex_unlock(&s->lock);
+	return c;
+}
+
+static store_calendar *op_calendar_create(store *base, gint64 mailbox_id,
+					  const char *name, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_calendar *c = NULL;
+	sql_args a = { 0 };
+	GError *e = NULL;
+	gint64 id;
+
+	if (!item_name_is_valid(name)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
+			    "'%s': not a calendar name", name);
+		return NULL;
+	}
+	g_mutex_lock(&s->lock);
+	if (!begin(s, err))
+		goto out;
+	sql_arg_i64(&a, mailbox_id);
+	sql_arg_text(&a, name);
+	sql_arg_i64(&a, sqlstore_now_ns());
+	id = sqlstore_scalar(s, "INSERT INTO calendars(mailbox_id, name, mtime_ns)"
+		       " VALUES(?1, ?2, ?3) RETURNING id", &a, &e);
+	if (id < 0) {
+		if (g_error_matches(e, CALFS_ERROR, CALFS_ERROR_EXISTS))
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
+				    "%s: calendar exists", name);
+		else
+			g_propagate_error(err, g_steal_pointer(&e));
+		g_clear_error(&e);
+		goto fail;
+	}
+	log_change(s, STORE_CHANGE_CALENDAR, mailbox_id, id, 0, name, 0, NULL);
+	if (!touch(s, TOUCH_MAILBOX, mailbox_id, err) ||
+	    !(c = calendar_get_locked(s, id, FALSE, err)) || !commit(s, err))
+		goto fail;
+	goto out;
+fail:
+	store_calendar_free(c);
+	c = NULL;
+	rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	return c;
+}
+
+static gboolean op_calendar_delete(store *base, gint64 id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_calendar *c = NULL;
+	sql_args a = { 0 };
+	gboolean ok = FALSE;
+	gint64 n;
+
+	g_mutex_lock(&s->lock);
+	if (!begin(s, err))
+		goto out;
+	if (!(c = calendar_get_locked(s, id, TRUE, err)))
+		goto fail;
+	n = count(s, "SELECT count(*) FROM items WHERE calendar_id = ?1", id, err);
+	if (n < 0)
+		goto fail;
+	if (n > 0) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTEMPTY,
+			    "%s: calendar holds %" G_GINT64_FORMAT " items",
+			    c->name, n);
+		goto fail;
+	}
+	sql_arg_i64(&a, id);
+	log_change(s, STORE_CHANGE_CALENDAR, c->mailbox_id, id, 0, NULL, 0, c->name);
+	if (!sqlstore_exec(s, "DELETE FROM calendars WHERE id = ?1", &a, "delete calendar",
+		     err) || !touch(s, TOUCH_MAILBOX, c->mailbox_id, err) ||
+	    !commit(s, err))
+		goto fail;
+	ok = TRUE;
+	goto out;
+fail:
+	rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	store_calendar_free(c);
+	return ok;
+}
+
+static gboolean op_calendar_set_meta(store *base, gint64 id, const char *key,
+				     const char *value, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_calendar *c = NULL;
+	sql_args a = { 0 };
+	gboolean ok = FALSE;
+	const char *old;
+	journal_entry j = { .op = "meta", .calendar_id = id, .name = key };
+
+	if (strcmp(key, "displayname") && strcmp(key, "color")) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
+			    "%s: not a calendar property", key);
+		return FALSE;
+	}
+	g_mutex_lock(&s->lock);
+	if (!begin(s, err))
+		goto out;
+	if (!(c = calendar_get_locked(s, id, TRUE, err)))
+		goto fail;
+	old = strcmp(key, "color") ? c->displayname : c->color;
+	j.old_data = old;
+	j.old_len = old ? strlen(old) : 0;
+	sql_arg_text(&a, value);
+	sql_arg_i64(&a, id);
+	log_change(s, STORE_CHANGE_CALENDAR, c->mailbox_id, id, 0, c->name, 0, NULL);
+	if (!sqlstore_exec(s, strcmp(key, "color")
+		     ? "UPDATE calendars SET displayname = ?1 WHERE id = ?2"
+		     : "UPDATE calendars SET color = ?1 WHERE id = ?2", &a,
+		     "set calendar property", err) ||
+	    !journal(s, &j, err) || !touch(s, TOUCH_CALENDAR, id, err) ||
+	    !commit(s, err))
+		goto fail;
+	ok = TRUE;
+	goto out;
+fail:
+	rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	store_calendar_free(c);
+	return ok;
+}
+
+/* ---- items ---- */
+
+#define ITEM_COLS "id, calendar_id, name, uid, length(data), version, mtime_ns, checked"
+#define ITEM_COLS_DATA ITEM_COLS ", data"
+
+static gpointer row_item(sql_row *r)
+{
+	store_item *it = g_new0(store_item, 1);
+
+	it->id = sql_i64(r, 0);
+	it->calendar_id = sql_i64(r, 1);
+	it->name = sql_text(r, 2);
+	it->uid = sql_text(r, 3);
+	it->size = sql_i64(r, 4);
+	it->version = sql_i64(r, 5);
+	it->mtime_ns = sql_i64(r, 6);
+	it->checked = sql_text(r, 7);
+	return it;
+}
+
+static gpointer row_item_data(sql_row *r)
+{
+	store_item *it = row_item(r);
+
+	it->data = sql_bytes(r, 8);
+	return it;
+}
+
+static GPtrArray *op_item_list(store *base, gint64 calendar_id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sql_args a = { 0 };
+	GPtrArray *r;
+
+	sql_arg_i64(&a, calendar_id);
+	g_mutex_lock(&s->lock);
+	r = sqlstore_collect(s, "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1"
+		       " ORDER BY id", &a, row_item, (GDestroyNotify)store_item_free, err);
+	g_mutex_unlock(&s->lock);
+	return r;
+}
+
+static store_item *item_get_locked(sqlstore *s, gint64 id, gboolean with_data,
+				   GError **err)
+{
+	sql_args a = { 0 };
+
+	sql_arg_i64(&a, id);
+	return sqlstore_one(s, with_data
+		      ? "SELECT " ITEM_COLS_DATA " FROM items WHERE id = ?1"
+		      : "SELECT " ITEM_COLS " FROM items WHERE id = ?1",
+		      &a, with_data ? row_item_data : row_item, "item", err);
+}
+
+static store_item *op_item_get(store *base, gint64 id, gboolean with_data,
+			       GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_item *i;
+
+	g_mutex_lock(&s->lock);
+	i = item_get_locked(s, id, with_data, err);
+	g_mutex_unlock(&s->lock);
+	return i;
+}
+
+static store_item *item_find_locked(sqlstore *s, gint64 calendar_id,
+				    const char *name, gboolean with_data,
+				    GError **err)
+{
+	sql_args a = { 0 };
+
+	sql_arg_i64(&a, calendar_id);
+	sql_arg_text(&a, name);
+	return sqlstore_one(s, with_data
+		      ? "SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1 AND name = ?2"
+		      : "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1 AND name = ?2",
+		      &a, with_data ? row_item_data : row_item, name, err);
+}
+
+static store_item *op_item_find(store *base, gint64 calendar_id,
+				const char *name, gboolean with_data, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_item *i;
+
+	g_mutex_lock(&s->lock);
+	i = item_find_locked(s, calendar_id, name, with_data, err);
+	g_mutex_unlock(&s->lock);
+	return i;
+}
+
+/* The item other than except_a and except_b with that UID, or NULL. */
+static store_item *uid_taken(sqlstore *s, gint64 calendar_id, const char *uid,
+			     gint64 except_a, gint64 except_b, GError **err)
+{
+	sql_args a = { 0 };
+	GError *e = NULL;
+	store_item *i;
+
+	sql_arg_i64(&a, calendar_id);
+	sql_arg_text(&a, uid);
+	sql_arg_i64(&a, except_a);
+	sql_arg_i64(&a, except_b);
+	i = sqlstore_one(s, "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1"
+		   " AND uid = ?2 AND id != ?3 AND id != ?4 LIMIT 1", &a, row_item,
+		   "find UID", &e);
+	if (e && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND))
+		g_propagate_error(err, g_steal_pointer(&e));
+	g_clear_error(&e);
+	return i;
+}
+
+static store_item *op_item_find_uid(store *base, gint64 calendar_id,
+				    const char *uid, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_item *i;
+	GError *e = NULL;
+
+	g_mutex_lock(&s->lock);
+	i = uid_taken(s, calendar_id, uid, 0, 0, &e);
+	g_mutex_unlock(&s->lock);
+	if (e)
+		g_propagate_error(err, e);
+	else if (!i)
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
+			    "UID %s: not found", uid);
+	return i;
+}
+
+static gint64 op_item_reserve_id(store *base, gint64 calendar_id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	gint64 id;
+
+	(void)calendar_id;
+
+	g_mutex_lock(&s->lock);
+	id = sqlstore_scalar(s, NEW_ITEM_ID(s), NULL, err);
+	g_mutex_unlock(&s->lock);
+	return MAX(id, 0);
+}
+
+static gboolean refuse_uid(sqlstore *s, const store_put *req, gint64 except,
+			   GError **err)
+{
+	GError *e = NULL;
+	store_item *other = uid_taken(s, req->calendar_id, req->uid, except, 0, &e);
+
+	if (e) {
+		g_propagate_error(err, e);
+		return FALSE;
+	}
+	if (other) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
+			    "UID %s is already used by %s", req->uid, other->name);
+		store_item_free(other);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static store_item *op_item_put(store *base, const store_put *req,
+			       store_put_result *result, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_item *old = NULL, *item = NULL;
+	store_calendar *cal = NULL;
+	sql_args a = { 0 };
+	GError *e = NULL;
+	gsize len;
+	const void *bytes = g_bytes_get_data(req->data, &len);
+	journal_entry j = { .calendar_id = req->calendar_id, .name = req->name,
+			    .uid = req->uid };
+	gint64 id = 0;
+	gboolean ok;
+
+	if (!item_name_is_valid(req->name)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
+			    "'%s': not an item name", req->name);
+		return NULL;
+	}
+	g_mutex_lock(&s->lock);
+	if (!begin(s, err))
+		goto out;
+	if (!(cal = calendar_get_locked(s, req->calendar_id, TRUE, err)))
+		goto fail;
+	old = item_find_locked(s, req->calendar_id, req->name, TRUE, &e);
+	if (e && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+		g_propagate_error(err, g_steal_pointer(&e));
+		goto fail;
+	}
+	g_clear_error(&e);
+	if (!refuse_uid(s, req, old ? old->id : 0, err))
+		goto fail;
+	if (old && g_bytes_equal(old->data, req->data) && !strcmp(old->uid, req->uid)) {
+		if (result)
+			*result = STORE_PUT_UNCHANGED;
+		rollback(s);
+		item = g_steal_pointer(&old);
+		g_clear_pointer(&item->data, g_bytes_unref);
+		goto out;
+	}
+	if (old) {
+		id = old->id;
+		sql_arg_text(&a, req->uid);
+		sql_arg_blob(&a, bytes, len);
+		sql_arg_i64(&a, sqlstore_now_ns());
+		sql_arg_i64(&a, id);
+		ok = sqlstore_exec(s, "UPDATE items SET uid = ?1, data = ?2,"
+			     " version = version + 1, mtime_ns = CASE WHEN ?3 > mtime_ns"
+			     " THEN ?3 ELSE mtime_ns + 1 END, checked = NULL WHERE id = ?4", &a,
+			     "write item", err);
+		j.op = "update";
+		j.uid = old->uid;	/* undo puts the old bytes back with it */
+		j.old_data = g_bytes_get_data(old->data, &j.old_len);
+		j.old_version = old->version;
+		j.new_version = old->version + 1;
+	} else {
+		id = req->reserved_id;
+		if (!id && (id = sqlstore_scalar(s, NEW_ITEM_ID(s), NULL,
+					   err)) <= 0)
+			goto fail;
+		sql_arg_i64(&a, id);
+		sql_arg_i64(&a, req->calendar_id);
+		sql_arg_text(&a, req->name);
+		sql_arg_text(&a, req->uid);
+		sql_arg_blob(&a, bytes, len);
+		sql_arg_i64(&a, sqlstore_now_ns());
+		ok = sqlstore_exec(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
+			     " version, mtime_ns) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6)",
+			     &a, "write item", err);
+		j.op = "create";
+		j.new_version = 1;
+	}
+	if (!ok)
+		goto fail;
+	j.item_id = id;
+	log_change(s, old ? STORE_CHANGE_ITEM_UPDATE : STORE_CHANGE_ITEM_CREATE,
+		   cal->mailbox_id, req->calendar_id, id, req->name, 0, NULL);
+	if (!journal(s, &j, err) || !touch(s, TOUCH_CALENDAR, req->calendar_id, err) ||
+	    !(item = item_get_locked(s, id, FALSE, err)) || !commit(s, err))
+		goto fail;
+	if (result)
+		*result = old ? STORE_PUT_UPDATED : STORE_PUT_CREATED;
+	goto out;
+fail:
+	store_item_free(item);
+	item = NULL;
+	rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	store_item_free(old);
+	store_calendar_free(cal);
+	return item;
+}
+
+/* Delete item i (with its data) inside a transaction, journaled. */
+static gboolean delete_locked(sqlstore *s, store_item *i, gint64 mailbox_id,
+			      GError **err)
+{
+	sql_args a = { 0 };
+	journal_entry j = { .op = "delete", .item_id = i->id,
+			    .calendar_id = i->calendar_id, .name = i->name,
+			    .uid = i->uid, .old_version = i->version };
+
+	j.old_data = g_bytes_get_data(i->data, &j.old_len);
+	sql_arg_i64(&a, i->id);
+	log_change(s, STORE_CHANGE_ITEM_DELETE, mailbox_id, i->calendar_id, i->id,
+		   i->name, 0, NULL);
+	return sqlstore_exec(s, "DELETE FROM items WHERE id = ?1", &a, "delete item", err) &&
+	       journal(s, &j, err) && touch(s, TOUCH_CALENDAR, i->calendar_id, err);
+}
+
+/* Lock the calendars of item id (and target, when not 0) in id order, so
+ * that two writers never wait for each other; then read the item again,
+ * in case it moved before the lock was taken.  The item, or NULL. */
+static store_item *lock_item(sqlstore *s, gint64 id, gint64 target,
+			     store_calendar **cal, store_calendar **target_cal,
+			     GError **err)
+{
+	for (int tries = 0; tries < 5; tries++) {
+		store_item *i = item_get_locked(s, id, TRUE, err);
+		gint64 lo, hi;
+
+		if (!i)
+			return NULL;
+		lo = target ? MIN(i->calendar_id, target) : i->calendar_id;
+		hi = target ? MAX(i->calendar_id, target) : i->calendar_id;
+		store_calendar_free(*cal);
+		*cal = calendar_get_locked(s, lo, TRUE, err);
+		if (*cal && hi != lo) {
+			store_calendar *c2 = calendar_get_locked(s, hi, TRUE, err);
+
+			if (!c2) {
+				store_item_free(i);
+				return NULL;
+			}
+			if (lo != i->calendar_id) {
+				if (target_cal)
+					*target_cal = *cal;
+				else
+					store_calendar_free(*cal);
+				*cal = c2;
+			} else if (target_cal) {
+				*target_cal = c2;
+			} else {
+				store_calendar_free(c2);
+			}
+		} else if (*cal && target_cal) {
+			*target_cal = NULL;
+		}
+		if (!*cal) {
+			store_item_free(i);
+			return NULL;
+		}
+		store_item_free(i);
+		i = item_get_locked(s, id, TRUE, err);
+		if (!i || i->calendar_id == (*cal)->id)
+			return i;
+		store_item_free(i);
+		if (target_cal)
+			g_clear_pointer(target_cal, store_calendar_free);
+	}
+	g_set_error(err, CALFS_ERROR, CALFS_ERROR_BUSY, "item %" G_GINT64_FORMAT
+		    ": kept moving while being locked", id);
+	return NULL;
+}
+
+static gboolean op_item_delete(store *base, gint64 id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_item *i = NULL;
+	store_calendar *cal = NULL;
+	gboolean ok = FALSE;
+
+	g_mutex_lock(&s->lock);
+	if (!begin(s, err))
+		goto out;
+	if (!(i = lock_item(s, id, 0, &cal, NULL, err)) ||
+	    !delete_locked(s, i, cal->mailbox_id, err) || !commit(s, err))
+		goto fail;
+	ok = TRUE;
+	goto out;
+fail:
+	rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	store_item_free(i);
+	store_calendar_free(cal);
+	return ok;
+}
+
+static gboolean op_item_rename(store *base, gint64 id, gint64 calendar_id,
+			       const char *name, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_item *i = NULL, *target = NULL, *other = NULL;
+	store_calendar *from = NULL, *to = NULL;
+	sql_args a = { 0 };
+	GError *e = NULL;
+	gboolean ok = FALSE;
+	journal_entry j = { .op = "rename", .item_id = id,
+			    .calendar_id = calendar_id, .name = name };
+
+	if (!item_name_is_valid(name)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
+			    "'%s': not an item name", name);
+		return FALSE;
+	}
+	g_mutex_lock(&s->lock);
+	if (!begin(s, err))
+		goto out;
+	if (!(i = lock_item(s, id, calendar_id, &from, &to, err)))
+		goto fail;
+	if (!to)
+		to = calendar_get_locked(s, calendar_id, FALSE, err);
+	if (!to)
+		goto fail;
+	if (i->calendar_id == calendar_id && !strcmp(i->name, name)) {
+		rollback(s);
+		ok = TRUE;
+		goto out;
+	}
+	target = item_find_locked(s, calendar_id, name, TRUE, &e);
+	if (e && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+		g_propagate_error(err, g_steal_pointer(&e));
+		goto fail;
+	}
+	g_clear_error(&e);
+	other = uid_taken(s, calendar_id, i->uid, id, target ? target->id : 0, &e);
+	if (e) {
+		g_propagate_error(err, g_steal_pointer(&e));
+		goto fail;
+	}
+	if (other) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
+			    "UID %s is already used by %s", i->uid, other->name);
+		goto fail;
+	}
+	if (target && !delete_locked(s, target, to->mailbox_id, err))
+		goto fail;
+	sql_arg_i64(&a, calendar_id);
+	sql_arg_text(&a, name);
+	sql_arg_i64(&a, sqlstore_now_ns());
+	sql_arg_i64(&a, id);
+	j.uid = i->uid;
+	j.old_calendar_id = i->calendar_id;
+	j.old_name = i->name;
+	j.old_version = j.new_version = i->version;
+	log_change(s, STORE_CHANGE_ITEM_RENAME, to->mailbox_id, calendar_id, id,
+		   name, i->calendar_id, i->name);
+	if (!sqlstore_exec(s, "UPDATE items SET calendar_id = ?1, name = ?2,"
+		     " mtime_ns = CASE WHEN ?3 > mtime_ns THEN ?3 ELSE mtime_ns + 1 END"
+		     " WHERE id = ?4",
+		     &a, "rename item", err) || !journal(s, &j, err) ||
+	    !touch(s, TOUCH_CALENDAR, calendar_id, err) ||
+	    (i->calendar_id != calendar_id &&
+	     !touch(s, TOUCH_CALENDAR, i->calendar_id, err)) ||
+	    !commit(s, err))
+		goto fail;
+	ok = TRUE;
+	goto out;
+fail:
+	rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	store_item_free(i);
+	store_item_free(target);
+	store_item_free(other);
+	store_calendar_free(from);
+	store_calendar_free(to);
+	return ok;
+}
+
+static gboolean op_item_set_checked(store *base, gint64 id, gint64 version,
+				    const char *key, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sql_args a = { 0 };
+	gboolean ok;
+
+	sql_arg_text(&a, key);
+	sql_arg_i64(&a, id);
+	sql_arg_i64(&a, version);
+	g_mutex_lock(&s->lock);
+	ok = sqlstore_exec(s, "UPDATE items SET checked = ?1 WHERE id = ?2 AND version = ?3",
+		     &a, "mark item checked", err);
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+static GPtrArray *op_item_scan(store *base, gint64 calendar_id, const char *contains,
+			       GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sql_args a = { 0 };
+	GPtrArray *r;
+
+	sql_arg_i64(&a, calendar_id);
+	sql_arg_blob(&a, contains, strlen(contains));
+	g_mutex_lock(&s->lock);
+	r = sqlstore_collect(s, SQL_DIALECT(s,
+		"SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1"
+		" AND instr(data, ?2) > 0 ORDER BY id",
+		"SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1"
+		" AND position(?2 IN data) > 0 ORDER BY id"), &a,
+		       row_item_data, (GDestroyNotify)store_item_free, err);
+	g_mutex_unlock(&s->lock);
+	return r;
+}
+
+static gboolean op_probe(store *base, int wait_ms, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	gboolean ok;
+
+	g_mutex_lock(&s->lock);
+	if (s->drv->lock_wait)
+		s->drv->lock_wait(s, wait_ms);
+	ok = begin(s, err);
+	if (ok)
+		rollback(s);
+	if (s->drv->lock_wait)
+		s->drv->lock_wait(s, -1);
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+static gint64 op_run_begin(store *base, const char *command, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	gint64 id = 0;
+
+	g_mutex_lock(&s->lock);
+	g_free(s->run_command);
+	s->run_command = g_strdup(command);
+	s->run_id = 0;
+	if (begin(s, err)) {
+		id = current_run(s, err);
+		if (!id || !commit(s, err)) {
+			rollback(s);
+			s->run_id = id = 0;
+		}
+	}
+	g_mutex_unlock(&s->lock);
+	return id;
+}
+
+static const char *op_describe(store *base)
+{
+	return sqlstore_of(base)->describe;
+}
+
+static const char *op_origin(store *base)
+{
+	return sqlstore_of(base)->origin;
+}
+
+static void op_close(store *base)
+{
+	sqlstore_free(sqlstore_of(base));
+}
+
+static const store_ops sql_ops = {
+	.close = op_close,
+	.describe = op_describe,
+	.origin = op_origin,
+	.run_begin = op_run_begin,
+	.mailbox_list = op_mailbox_list,
+	.mailbox_get = op_mailbox_get,
+	.mailbox_find = op_mailbox_find,
+	.mailbox_create = op_mailbox_create,
+	.mailbox_delete = op_mailbox_delete,
+	.mailbox_set_owner = op_mailbox_set_owner,
+	.mailbox_set_timezone = op_mailbox_set_timezone,
+	.calendar_list = op_calendar_list,
+	.calendar_get = op_calendar_get,
+	.calendar_find = op_calendar_find,
+	.calendar_create = op_calendar_create,
+	.calendar_delete = op_calendar_delete,
+	.calendar_set_meta = op_calendar_set_meta,
+	.item_list = op_item_list,
+	.item_get = op_item_get,
+	.item_find = op_item_find,
+	.item_find_uid = op_item_find_uid,
+	.item_reserve_id = op_item_reserve_id,
+	.item_put = op_item_put,
+	.item_delete = op_item_delete,
+	.item_rename = op_item_rename,
+	.changes_since = sqlstore_changes_since,
+	.stats = sqlstore_stats,
+	.root_mtime = sqlstore_root_mtime,
+	.last_change = sqlstore_last_change,
+	.probe = op_probe,
+	.batch_begin = op_batch_begin,
+	.batch_end = op_batch_end,
+	.item_scan = op_item_scan,
+	.item_set_checked = op_item_set_checked,
+	.runs_list = sqlstore_runs_list,
+	.journal_list = sqlstore_journal_list,
+	.reply_get = sqlstore_reply_get,
+	.reply_put = sqlstore_reply_put,
+	.mailbox_stamp = sqlstore_mailbox_stamp,
+	.zone_scan_get = sqlstore_zone_scan_get,
+	.zone_scan_put = sqlstore_zone_scan_put,
+};
+
+
+sqlstore *sqlstore_new(const sql_driver *drv, gpointer conn, const char *describe,
+		       const char *origin)
+{
+	sqlstore *s = g_new0(sqlstore, 1);
+
+	s->base.ops = &sql_ops;
+	s->drv = drv;
+	s->conn = conn;
+	g_mutex_init(&s->lock);
+	s->pending = g_array_new(FALSE, FALSE, sizeof(sql_pending));
+	s->describe = g_strdup(describe);
+	s->origin = origin ? g_strdup(origin)
+			   : g_strdup_printf("pid:%d", (int)getpid());
+	return s;
+}
+
+void sqlstore_free(sqlstore *s)
+{
+	if (!s)
+		return;
+	s->drv->close(s);
+	pending_clear(s->pending, 0);
+	g_array_unref(s->pending);
+	g_mutex_clear(&s->lock);
+	g_free(s->describe);
+	g_free(s->origin);
+	g_free(s->run_command);
+	g_free(s);
+}
+
+gboolean sqlstore_setup(sqlstore *s, GError **err)
+{
+	sql_args a = { 0 };
+	gint64 v;
+
+	if (!begin(s, err))
+		return FALSE;
+	if ((v = s->drv->schema_version(s, err)) < 0)
+		goto fail;
+	if (v > SQL_SCHEMA_VERSION) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO,
+			    "store %s: schema version %" G_GINT64_FORMAT
+			    " is newer than this calfs (%d)", s->describe, v,
+			    SQL_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (v < SQL_SCHEMA_VERSION) {
+		sql_arg_i64(&a, SQL_SCHEMA_VERSION);
+		if (!s->drv->setup(s, v, err) ||
+		    !sqlstore_exec(s, "INSERT INTO meta(key, value) VALUES('schema_version', ?1)"
+				   " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+				   &a, "set schema version", err))
+			goto fail;
+	}
+	return commit(s, err);
+fail:
+	rollback(s);
+	return FALSE;
+}
