@@ -400,12 +400,43 @@ static gboolean touch_root(sqlstore *s, GError **err)
 			     &a, "touch root", err);
 }
 
-static gint64 count(sqlstore *s, const char *sql, gint64 id, GError **err)
+/* FALSE with NOTEMPTY ("NAME holds N WHAT") when count_sql counts any
+ * children of id, or with its error. */
+static gboolean check_empty(sqlstore *s, const char *count_sql, gint64 id,
+			    const char *name, const char *what, GError **err)
 {
 	sql_args a = { 0 };
+	gint64 n;
 
 	sql_arg_i64(&a, id);
-	return sqlstore_scalar(s, sql, &a, err);
+	if ((n = sqlstore_scalar(s, count_sql, &a, err)) < 0)
+		return FALSE;
+	if (n > 0) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTEMPTY,
+			    "%s: %s holds %" G_GINT64_FORMAT " %s", name,
+			    strcmp(what, "items") ? "mailbox" : "calendar", n, what);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Insert a named row (sql ends RETURNING id): its id, or -1 with EXISTS
+ * ("NAME: KIND exists") when the name is taken, or the error. */
+static gint64 insert_named(sqlstore *s, const char *sql, const sql_args *a,
+			   const char *name, const char *kind, GError **err)
+{
+	GError *e = NULL;
+	gint64 id = sqlstore_scalar(s, sql, a, &e);
+
+	if (id >= 0)
+		return id;
+	if (g_error_matches(e, CALFS_ERROR, CALFS_ERROR_EXISTS))
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS, "%s: %s exists",
+			    name, kind);
+	else
+		g_propagate_error(err, g_steal_pointer(&e));
+	g_clear_error(&e);
+	return -1;
 }
 
 /* ---- mailboxes ---- */
@@ -492,7 +523,6 @@ static store_mailbox *op_mailbox_create(store *base, const char *name,
 	sqlstore *s = sqlstore_of(base);
 	store_mailbox *m = NULL;
 	sql_args a = { 0 };
-	GError *e = NULL;
 	gint64 id;
 
 	if (!item_name_is_valid(name)) {
@@ -505,17 +535,10 @@ static store_mailbox *op_mailbox_create(store *base, const char *name,
 		goto out;
 	sql_arg_text(&a, name);
 	sql_arg_i64(&a, sqlstore_now_ns());
-	id = sqlstore_scalar(s, "INSERT INTO mailboxes(name, mtime_ns) VALUES(?1, ?2)"
-		       " RETURNING id", &a, &e);
-	if (id < 0) {
-		if (g_error_matches(e, CALFS_ERROR, CALFS_ERROR_EXISTS))
-			g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
-				    "%s: mailbox exists", name);
-		else
-			g_propagate_error(err, g_steal_pointer(&e));
-		g_clear_error(&e);
+	id = insert_named(s, "INSERT INTO mailboxes(name, mtime_ns) VALUES(?1, ?2)"
+			  " RETURNING id", &a, name, "mailbox", err);
+	if (id < 0)
 		goto fail;
-	}
 	log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, name, 0, NULL);
 	if (!touch_root(s, err) || !(m = mailbox_get_locked(s, id, FALSE, err)) ||
 	    !commit(s, err))
@@ -536,22 +559,15 @@ static gboolean op_mailbox_delete(store *base, gint64 id, GError **err)
 	store_mailbox *m = NULL;
 	sql_args a = { 0 };
 	gboolean ok = FALSE;
-	gint64 n;
 
 	g_mutex_lock(&s->lock);
 	if (!begin(s, err))
 		goto out;
 	if (!(m = mailbox_get_locked(s, id, TRUE, err)))
 		goto fail;
-	n = count(s, "SELECT count(*) FROM calendars WHERE mailbox_id = ?1", id, err);
-	if (n < 0)
+	if (!check_empty(s, "SELECT count(*) FROM calendars WHERE mailbox_id = ?1", id,
+			 m->name, "calendars", err))
 		goto fail;
-	if (n > 0) {
-		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTEMPTY,
-			    "%s: mailbox holds %" G_GINT64_FORMAT " calendars",
-			    m->name, n);
-		goto fail;
-	}
 	sql_arg_i64(&a, id);
 	log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, m->name);
 	if (!sqlstore_exec(s, "DELETE FROM mailboxes WHERE id = ?1", &a, "delete mailbox",
@@ -716,7 +732,6 @@ static store_calendar *op_calendar_create(store *base, gint64 mailbox_id,
 	sqlstore *s = sqlstore_of(base);
 	store_calendar *c = NULL;
 	sql_args a = { 0 };
-	GError *e = NULL;
 	gint64 id;
 
 	if (!item_name_is_valid(name)) {
@@ -730,17 +745,10 @@ static store_calendar *op_calendar_create(store *base, gint64 mailbox_id,
 	sql_arg_i64(&a, mailbox_id);
 	sql_arg_text(&a, name);
 	sql_arg_i64(&a, sqlstore_now_ns());
-	id = sqlstore_scalar(s, "INSERT INTO calendars(mailbox_id, name, mtime_ns)"
-		       " VALUES(?1, ?2, ?3) RETURNING id", &a, &e);
-	if (id < 0) {
-		if (g_error_matches(e, CALFS_ERROR, CALFS_ERROR_EXISTS))
-			g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
-				    "%s: calendar exists", name);
-		else
-			g_propagate_error(err, g_steal_pointer(&e));
-		g_clear_error(&e);
+	id = insert_named(s, "INSERT INTO calendars(mailbox_id, name, mtime_ns)"
+			  " VALUES(?1, ?2, ?3) RETURNING id", &a, name, "calendar", err);
+	if (id < 0)
 		goto fail;
-	}
 	log_change(s, STORE_CHANGE_CALENDAR, mailbox_id, id, 0, name, 0, NULL);
 	if (!touch(s, TOUCH_MAILBOX, mailbox_id, err) ||
 	    !(c = calendar_get_locked(s, id, FALSE, err)) || !commit(s, err))
@@ -761,22 +769,15 @@ static gboolean op_calendar_delete(store *base, gint64 id, GError **err)
 	store_calendar *c = NULL;
 	sql_args a = { 0 };
 	gboolean ok = FALSE;
-	gint64 n;
 
 	g_mutex_lock(&s->lock);
 	if (!begin(s, err))
 		goto out;
 	if (!(c = calendar_get_locked(s, id, TRUE, err)))
 		goto fail;
-	n = count(s, "SELECT count(*) FROM items WHERE calendar_id = ?1", id, err);
-	if (n < 0)
+	if (!check_empty(s, "SELECT count(*) FROM items WHERE calendar_id = ?1", id,
+			 c->name, "items", err))
 		goto fail;
-	if (n > 0) {
-		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTEMPTY,
-			    "%s: calendar holds %" G_GINT64_FORMAT " items",
-			    c->name, n);
-		goto fail;
-	}
 	sql_arg_i64(&a, id);
 	log_change(s, STORE_CHANGE_CALENDAR, c->mailbox_id, id, 0, NULL, 0, c->name);
 	if (!sqlstore_exec(s, "DELETE FROM calendars WHERE id = ?1", &a, "delete calendar",
