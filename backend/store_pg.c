@@ -349,11 +349,14 @@ static gboolean pg_null(sql_row *r, int col)
 /* One host at a time makes the schema: the lock, then the version. */
 static gint64 pg_schema_version(sqlstore *s, GError **err)
 {
+	gint64 n;
+
 	if (!sqlstore_exec(s, LOCK_SCHEMA, NULL, "lock schema", err))
 		return -1;
-	if (sqlstore_scalar(s, "SELECT count(*) FROM pg_tables WHERE tablename = 'meta'"
-			    " AND schemaname = current_schema()", NULL, err) <= 0)
-		return err && *err ? -1 : 0;
+	n = sqlstore_scalar(s, "SELECT count(*) FROM pg_tables WHERE tablename = 'meta'"
+			    " AND schemaname = current_schema()", NULL, err);
+	if (n <= 0)
+		return n;	/* -1: the error; 0: a new database */
 	return sqlstore_scalar(s, "SELECT coalesce((SELECT value FROM meta"
 			       " WHERE key = 'schema_version'), 0)", NULL, err);
 }
