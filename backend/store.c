@@ -2,6 +2,37 @@
 #include "store_pg.h"
 #include "store_sqlite.h"
 
+store_mailbox *store_mailbox_copy(const store_mailbox *m)
+{
+	store_mailbox *c = g_memdup2(m, sizeof(*m));
+
+	c->name = g_strdup(m->name);
+	c->timezone = g_strdup(m->timezone);
+	return c;
+}
+
+store_calendar *store_calendar_copy(const store_calendar *c)
+{
+	store_calendar *d = g_memdup2(c, sizeof(*c));
+
+	d->name = g_strdup(c->name);
+	d->displayname = g_strdup(c->displayname);
+	d->color = g_strdup(c->color);
+	return d;
+}
+
+store_item *store_item_copy(const store_item *i)
+{
+	store_item *c = g_memdup2(i, sizeof(*i));
+
+	c->name = g_strdup(i->name);
+	c->uid = g_strdup(i->uid);
+	c->checked = g_strdup(i->checked);
+	if (i->data)
+		g_bytes_ref(i->data);
+	return c;
+}
+
 void store_mailbox_free(store_mailbox *m)
 {
 	if (!m)

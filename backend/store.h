@@ -205,6 +205,11 @@ store *store_open_path(const char *path, const char *origin, GError **err);
  * or a SQLite path; its schema is made when missing. */
 store *store_open(const char *spec, const char *origin, GError **err);
 
+/* store_*_copy: a new copy of a record (an item's bytes are shared). */
+store_mailbox *store_mailbox_copy(const store_mailbox *m);
+store_calendar *store_calendar_copy(const store_calendar *c);
+store_item *store_item_copy(const store_item *i);
+
 void store_mailbox_free(store_mailbox *m);
 void store_calendar_free(store_calendar *c);
 void store_item_free(store_item *i);

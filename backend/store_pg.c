@@ -414,6 +414,7 @@ static const sql_driver driver = {
 	.row_locks = TRUE,
 	.begin = "BEGIN",
 	.lock_changes = LOCK_CHANGES,
+	.relaxed = "SET LOCAL synchronous_commit = off",
 	.run = pg_run,
 	.script = pg_script,
 	.col_i64 = pg_i64,

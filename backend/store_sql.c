@@ -88,6 +88,25 @@ gboolean sqlstore_exec(sqlstore *s, const char *sql, const sql_args *a,
 	return s->drv->run(s, sql, a, NULL, NULL, what, err);
 }
 
+static gboolean begin(sqlstore *s, GError **err);
+static gboolean commit(sqlstore *s, GError **err);
+static void rollback(sqlstore *s);
+
+gboolean sqlstore_exec_relaxed(sqlstore *s, const char *sql, const sql_args *a,
+			       const char *what, GError **err)
+{
+	if (!s->drv->relaxed || s->in_txn)
+		return sqlstore_exec(s, sql, a, what, err);
+	if (!begin(s, err))
+		return FALSE;
+	if (!sqlstore_exec(s, s->drv->relaxed, NULL, what, err) ||
+	    !sqlstore_exec(s, sql, a, what, err)) {
+		rollback(s);
+		return FALSE;
+	}
+	return commit(s, err);
+}
+
 /* A statement whose failure changes nothing more (a rollback). */
 static void quietly(sqlstore *s, const char *sql)
 {
@@ -168,6 +187,41 @@ void sqlstore_note_seq(sqlstore *s, gint64 seq)
 	       !__atomic_compare_exchange_n(&s->known_last, &cur, seq, FALSE,
 					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		;
+}
+
+/* ---- rows read while nothing changed (see store_sql.h) ---- */
+
+typedef enum { CACHE_MAILBOX, CACHE_CALENDAR, CACHE_ITEM } cache_kind;
+
+/* a bound on each table; past it the table starts again */
+#define CACHE_MAX 50000
+
+/* Whether the cache may be used now (emptying it when anything changed
+ * since it was filled). */
+static gboolean cache_usable(sqlstore *s)
+{
+	if (!s->drv->nothing_after || s->in_txn)
+		return FALSE;
+	if (s->drv->nothing_after(s, s->cache_seq))
+		return TRUE;
+	for (guint k = 0; k < G_N_ELEMENTS(s->cache); k++)
+		g_hash_table_remove_all(s->cache[k]);
+	/* rows read from now on are at least this new */
+	s->cache_seq = __atomic_load_n(&s->known_last, __ATOMIC_ACQUIRE);
+	return s->drv->nothing_after(s, s->cache_seq);
+}
+
+static gpointer cache_get(sqlstore *s, cache_kind k, gint64 id)
+{
+	return g_hash_table_lookup(s->cache[k], GSIZE_TO_POINTER(id));
+}
+
+/* Keep rec (a copy, which the cache now owns) under id. */
+static void cache_put(sqlstore *s, cache_kind k, gint64 id, gpointer rec)
+{
+	if (g_hash_table_size(s->cache[k]) >= CACHE_MAX)
+		g_hash_table_remove_all(s->cache[k]);
+	g_hash_table_replace(s->cache[k], GSIZE_TO_POINTER(id), rec);
 }
 
 /* ---- transactions (see store_sql.h) ---- */
@@ -252,8 +306,6 @@ static gboolean commit_txn(sqlstore *s, GError **err)
 	sqlstore_note_seq(s, last);
 	return TRUE;
 }
-
-static void rollback(sqlstore *s);
 
 static gboolean commit(sqlstore *s, GError **err)
 {
@@ -487,10 +539,14 @@ static store_mailbox *mailbox_get_locked(sqlstore *s, gint64 id, gboolean for_up
 static store_mailbox *op_mailbox_get(store *base, gint64 id, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
+	gboolean cached;
 	store_mailbox *m;
 
 	g_mutex_lock(&s->lock);
-	m = mailbox_get_locked(s, id, FALSE, err);
+	if ((cached = cache_usable(s)) && (m = cache_get(s, CACHE_MAILBOX, id)))
+		m = store_mailbox_copy(m);
+	else if ((m = mailbox_get_locked(s, id, FALSE, err)) && cached)
+		cache_put(s, CACHE_MAILBOX, id, store_mailbox_copy(m));
 	g_mutex_unlock(&s->lock);
 	return m;
 }
@@ -702,10 +758,14 @@ static store_calendar *calendar_get_locked(sqlstore *s, gint64 id,
 static store_calendar *op_calendar_get(store *base, gint64 id, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
+	gboolean cached;
 	store_calendar *c;
 
 	g_mutex_lock(&s->lock);
-	c = calendar_get_locked(s, id, FALSE, err);
+	if ((cached = cache_usable(s)) && (c = cache_get(s, CACHE_CALENDAR, id)))
+		c = store_calendar_copy(c);
+	else if ((c = calendar_get_locked(s, id, FALSE, err)) && cached)
+		cache_put(s, CACHE_CALENDAR, id, store_calendar_copy(c));
 	g_mutex_unlock(&s->lock);
 	return c;
 }
@@ -869,12 +929,18 @@ static GPtrArray *op_item_list(store *base, gint64 calendar_id, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
 	sql_args a = { 0 };
+	gboolean cached;
 	GPtrArray *r;
 
 	sql_arg_i64(&a, calendar_id);
 	g_mutex_lock(&s->lock);
+	cached = cache_usable(s);
 	r = sqlstore_collect(s, "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1"
 		       " ORDER BY id", &a, row_item, (GDestroyNotify)store_item_free, err);
+	/* a listing comes before the files are opened: keep their rows */
+	for (guint i = 0; cached && r && i < r->len; i++)
+		cache_put(s, CACHE_ITEM, ((store_item *)r->pdata[i])->id,
+			  store_item_copy(r->pdata[i]));
 	g_mutex_unlock(&s->lock);
 	return r;
 }
@@ -891,14 +957,28 @@ static store_item *item_get_locked(sqlstore *s, gint64 id, gboolean with_data,
 		      &a, with_data ? row_item_data : row_item, "item", err);
 }
 
+/* An item's row without its bytes, for the cache. */
+static store_item *item_copy_bare(const store_item *p)
+{
+	store_item *i = store_item_copy(p);
+
+	g_clear_pointer(&i->data, g_bytes_unref);
+	return i;
+}
+
 static store_item *op_item_get(store *base, gint64 id, gboolean with_data,
 			       GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
+	gboolean cached;
 	store_item *i;
 
 	g_mutex_lock(&s->lock);
-	i = item_get_locked(s, id, with_data, err);
+	cached = cache_usable(s);
+	if (cached && !with_data && (i = cache_get(s, CACHE_ITEM, id)))
+		i = store_item_copy(i);
+	else if ((i = item_get_locked(s, id, with_data, err)) && cached)
+		cache_put(s, CACHE_ITEM, id, item_copy_bare(i));
 	g_mutex_unlock(&s->lock);
 	return i;
 }
@@ -1284,8 +1364,10 @@ static gboolean op_item_set_checked(store *base, gint64 id, gint64 version,
 	sql_arg_i64(&a, id);
 	sql_arg_i64(&a, version);
 	g_mutex_lock(&s->lock);
-	ok = sqlstore_exec(s, "UPDATE items SET checked = ?1 WHERE id = ?2 AND version = ?3",
-		     &a, "mark item checked", err);
+	ok = sqlstore_exec_relaxed(s, "UPDATE items SET checked = ?1 WHERE id = ?2"
+				   " AND version = ?3", &a, "mark item checked", err);
+	/* not a change: the cache would not hear of it */
+	g_hash_table_remove(s->cache[CACHE_ITEM], GSIZE_TO_POINTER(id));
 	g_mutex_unlock(&s->lock);
 	return ok;
 }
@@ -1417,6 +1499,12 @@ sqlstore *sqlstore_new(const sql_driver *drv, gpointer conn, const char *describ
 	s->conn = conn;
 	g_mutex_init(&s->lock);
 	s->pending = g_array_new(FALSE, FALSE, sizeof(sql_pending));
+	s->cache[CACHE_MAILBOX] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+							(GDestroyNotify)store_mailbox_free);
+	s->cache[CACHE_CALENDAR] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+							 (GDestroyNotify)store_calendar_free);
+	s->cache[CACHE_ITEM] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+						     (GDestroyNotify)store_item_free);
 	s->describe = g_strdup(describe);
 	s->origin = origin ? g_strdup(origin)
 			   : g_strdup_printf("pid:%d", (int)getpid());
@@ -1430,6 +1518,8 @@ void sqlstore_free(sqlstore *s)
 	s->drv->close(s);
 	pending_clear(s->pending, 0);
 	g_array_unref(s->pending);
+	for (guint k = 0; k < G_N_ELEMENTS(s->cache); k++)
+		g_hash_table_destroy(s->cache[k]);
 	g_mutex_clear(&s->lock);
 	g_free(s->describe);
 	g_free(s->origin);

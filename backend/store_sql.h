@@ -18,6 +18,13 @@
  * of one calendar from any host go one after the other; SQLite's
  * BEGIN IMMEDIATE serialises all writers anyway.
  *
+ * Rows read while nothing changed: with a driver that knows when nothing
+ * has changed anywhere (nothing_after: PostgreSQL's listener), mailbox,
+ * calendar and item rows (without their bytes) read outside a transaction
+ * are kept until the next change anywhere, since the mount asks for the
+ * same rows several times for each file it serves and every ask is a
+ * round trip to the server.
+ *
  * Every function here expects s->lock held unless it says otherwise.
  */
 #ifndef CALFS_STORE_SQL_H
@@ -70,6 +77,10 @@ struct sql_driver {
 	gboolean row_locks;	/* SELECT ... FOR UPDATE locks rows */
 	const char *begin;	/* the statement that opens a transaction */
 	const char *lock_changes;	/* run before the change log is written, or NULL */
+	/* relaxed: run first in a transaction whose loss in a crash costs
+	 * nothing (a cache: item_set_checked, zone scans), so that its commit
+	 * need not wait for the disk; or NULL */
+	const char *relaxed;
 	/* run: run sql (a literal: it keys the prepared statement) with a,
 	 * calling each (may be NULL) for every row.  FALSE with err set:
 	 * EXISTS for a unique violation, BUSY for a lock not granted, IO
@@ -121,6 +132,8 @@ struct sqlstore {
 	GArray *pending;	/* sql_pending */
 	guint op_mark;		/* pending->len when the operation began */
 	gint64 known_last;	/* newest change seq this process knows (atomic) */
+	GHashTable *cache[3];	/* rows read while nothing changed: id -> record */
+	gint64 cache_seq;	/* known_last when the cache was emptied */
 };
 
 /* Pick the statement of the dialect: SQLite's, else PostgreSQL's. */
@@ -150,6 +163,10 @@ gpointer sqlstore_one(sqlstore *s, const char *sql, const sql_args *a,
 /* sqlstore_scalar: the integer of a one-value query, -1 on error. */
 gint64 sqlstore_scalar(sqlstore *s, const char *sql, const sql_args *a,
 		       GError **err);
+/* sqlstore_exec_relaxed: sqlstore_exec for a write whose loss in a crash
+ * costs nothing (drv->relaxed). */
+gboolean sqlstore_exec_relaxed(sqlstore *s, const char *sql, const sql_args *a,
+			       const char *what, GError **err);
 /* sqlstore_note_seq: raise s->known_last to seq (atomic, no lock). */
 void sqlstore_note_seq(sqlstore *s, gint64 seq);
 

@@ -316,7 +316,7 @@ gboolean sqlstore_zone_scan_put(store *base, gint64 mailbox_id, const char *key,
 	sql_arg_text(&a, status);
 	sql_arg_text(&a, resolved);
 	g_mutex_lock(&s->lock);
-	ok = sqlstore_exec(s, "INSERT INTO zone_scans(mailbox_id, key, status, resolved)"
+	ok = sqlstore_exec_relaxed(s, "INSERT INTO zone_scans(mailbox_id, key, status, resolved)"
 		     " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(mailbox_id) DO UPDATE SET"
 		     " key = EXCLUDED.key, status = EXCLUDED.status,"
 		     " resolved = EXCLUDED.resolved", &a, "record zone scan", err);
