@@ -96,6 +96,12 @@ char *conf_state_file(const conf *c, const char *name)
 	return g_build_filename(c->state_dir, name, NULL);
 }
 
+char *conf_failed_file(const conf *c)
+{
+	return c->store_is_url ? conf_state_file(c, "calfs.failed")
+			       : g_strconcat(c->store_path, ".failed", NULL);
+}
+
 char *conf_outbox(const conf *c, const char *mailbox)
 {
 	const conf_mailbox *m = conf_mailbox_get(c, mailbox);

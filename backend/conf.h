@@ -77,6 +77,11 @@ char *conf_store_name(const conf *c);
 /* conf_state_file: name in state_dir, newly allocated. */
 char *conf_state_file(const conf *c, const char *name);
 
+/* conf_failed_file: where calfs fix lists the mailboxes that failed:
+ * STORE.failed beside a SQLite store, else calfs.failed in state_dir.
+ * Newly allocated. */
+char *conf_failed_file(const conf *c);
+
 /* conf_mailbox_get: the [mailbox NAME] settings, or NULL.  Owned by c. */
 const conf_mailbox *conf_mailbox_get(const conf *c, const char *name);
 

@@ -98,7 +98,7 @@ static int report_failed(const conf *c, const fix_stats *st, const char *failed_
 
 	if (!st->failed->len)
 		return 0;
-	path = failed_file ? g_strdup(failed_file) : (c->store_is_url ? conf_state_file(c, "calfs.failed") : g_strconcat(c->store_path, ".failed", NULL));
+	path = failed_file ? g_strdup(failed_file) : conf_failed_file(c);
 	s = g_string_new(NULL);
 	for (guint i = 0; i < st->failed->len; i++)
 		g_string_append_printf(s, "%s\n", (char *)st->failed->pdata[i]);
