@@ -89,6 +89,7 @@ static void fs_init_state(fs_ctx *fs, conf *c, store *s, double timeout)
 					      (GDestroyNotify)view_calinfo_free);
 	/* inode -> version, both held in the pointers: no allocation */
 	fs->kept = g_hash_table_new(g_direct_hash, g_direct_equal);
+	fs->told = g_hash_table_new(g_direct_hash, g_direct_equal);
 	fs->extracted = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					      view_extracted_free);
 	node_tables_init(fs);
@@ -102,6 +103,7 @@ static void fs_clear_state(fs_ctx *fs)
 	g_hash_table_destroy(fs->renders);
 	g_hash_table_destroy(fs->calendars);
 	g_hash_table_destroy(fs->kept);
+	g_hash_table_destroy(fs->told);
 	g_hash_table_destroy(fs->extracted);
 	g_mutex_clear(&fs->cache_lock);
 	g_mutex_clear(&fs->ns_lock);

@@ -44,6 +44,8 @@ typedef struct {
 	GHashTable *calendars;	/* calendar id -> calinfo* */
 	GHashTable *kept;	/* inode -> version the kernel has cached
 				 * (GSIZE_TO_POINTER both) */
+	GHashTable *told;	/* inode -> version whose size the kernel was
+				 * last told (attribute replies) */
 	GHashTable *extracted;	/* mailbox id -> extracted zone (view.c) */
 
 	gint64 events_from;	/* .calfs/events starts after this change */
@@ -138,6 +140,18 @@ typedef struct {
 } rendered;
 
 void rendered_free(rendered *r);
+
+/* At most this many inodes remember versions (kept, told). */
+#define KEPT_MAX 65536
+
+/* view_render_key: what the kernel may cache of a rendering: its version,
+ * and the zone it was made with (which changes it without a new
+ * version). */
+gint64 view_render_key(const rendered *r);
+
+/* view_told: remember that the kernel was told ino's size at version key
+ * (cache_lock not held). */
+void view_told(fs_ctx *fs, fuse_ino_t ino, gint64 key);
 
 /* view_render: the rendered item id (cached by version).  A copy to free
  * with rendered_free, or NULL with err set. */

@@ -17,9 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-/* At most this many inodes remember which version the kernel caches. */
-#define KEPT_MAX 65536
-
 typedef enum {
 	FH_ITEM,	/* an item, or a new .ics file (node set, PENDING) */
 	FH_NODE,	/* a scratch file */
@@ -95,23 +92,28 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	reply_attr(req, FS(req), ino);
 }
 
-/* How to open ino at this version, by what the kernel may have of it:
- * pages of this very version are kept (keep_cache).  Pages of another
- * version are dropped, and the file is read direct_io: the kernel's
- * size may be the old one until the notifier's invalidation arrives, and
- * a read through the page cache stops there (a torn read of an item
- * renamed over, make check).  A first open changes nothing. */
+/* How to open ino at this version, by what the kernel may have of it.
+ * A read through the page cache stops at the size the kernel was last
+ * told, so unless that was this version's the file is read direct_io
+ * (else an item changed since the kernel's last lookup or getattr is read
+ * short: a torn read of an item renamed over, make check), until the
+ * notifier's invalidation makes the kernel ask again.  Pages of this very
+ * version are kept (keep_cache); pages of another are dropped. */
 static void open_cached(fs_ctx *fs, fuse_ino_t ino, gint64 version,
 			struct fuse_file_info *fi)
 {
-	gpointer old;
-	gboolean known, keep;
+	gpointer old, size_of;
+	gboolean told, keep;
 
 	G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(fuse_ino_t));
 	g_mutex_lock(&fs->cache_lock);
-	known = g_hash_table_lookup_extended(fs->kept, GSIZE_TO_POINTER(ino), NULL, &old);
-	keep = known && GPOINTER_TO_SIZE(old) == (gsize)version;
-	if (!keep) {
+	told = g_hash_table_lookup_extended(fs->told, GSIZE_TO_POINTER(ino), NULL,
+					    &size_of) &&
+	       GPOINTER_TO_SIZE(size_of) == (gsize)version;
+	keep = told && g_hash_table_lookup_extended(fs->kept, GSIZE_TO_POINTER(ino),
+						    NULL, &old) &&
+	       GPOINTER_TO_SIZE(old) == (gsize)version;
+	if (told && !keep) {
 		if (g_hash_table_size(fs->kept) >= KEPT_MAX)
 			g_hash_table_remove_all(fs->kept);
 		g_hash_table_replace(fs->kept, GSIZE_TO_POINTER(ino),
@@ -119,7 +121,7 @@ static void open_cached(fs_ctx *fs, fuse_ino_t ino, gint64 version,
 	}
 	g_mutex_unlock(&fs->cache_lock);
 	fi->keep_cache = keep;
-	if (known && !keep)
+	if (!told)
 		fi->direct_io = 1;
 }
 
@@ -186,8 +188,7 @@ static fh *open_item(fs_ctx *fs, gint64 id, fuse_ino_t ino,
 		h->snapshot = g_bytes_ref(r->data);
 		/* the zone is part of what the kernel cached: it changes the
 		 * rendering without changing the version */
-		open_cached(fs, ino, (gint64)((guint64)r->version ^
-					      ((guint64)g_str_hash(r->zone ? r->zone : "") << 32)), fi);
+		open_cached(fs, ino, view_render_key(r), fi);
 	}
 	rendered_free(r);
 	return h;

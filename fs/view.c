@@ -400,6 +400,21 @@ static gboolean calendar_owner(fs_ctx *fs, gint64 calendar_id, struct stat *st,
 	return ok;
 }
 
+gint64 view_render_key(const rendered *r)
+{
+	return (gint64)((guint64)r->version ^
+			((guint64)g_str_hash(r->zone ? r->zone : "") << 32));
+}
+
+void view_told(fs_ctx *fs, fuse_ino_t ino, gint64 key)
+{
+	g_mutex_lock(&fs->cache_lock);
+	if (g_hash_table_size(fs->told) >= KEPT_MAX)
+		g_hash_table_remove_all(fs->told);
+	g_hash_table_replace(fs->told, GSIZE_TO_POINTER(ino), GSIZE_TO_POINTER((gsize)key));
+	g_mutex_unlock(&fs->cache_lock);
+}
+
 static gboolean stat_item(fs_ctx *fs, gint64 item_id, struct stat *st,
 			  GError **err)
 {
@@ -413,6 +428,7 @@ static gboolean stat_item(fs_ctx *fs, gint64 item_id, struct stat *st,
 	set_file(st, in_mailbox(mode, 0666), g_bytes_get_size(r->data));
 	set_time(st, r->mtime_ns);
 	st->st_ino = ino_make(INO_ITEM, 0, item_id);
+	view_told(fs, st->st_ino, view_render_key(r));
 	rendered_free(r);
 	return ok;
 }
@@ -506,6 +522,7 @@ static gboolean stat_raw(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
 			return FALSE;
 		set_file(st, 0444, it->size);
 		set_time(st, it->mtime_ns);
+		view_told(fs, ino, it->version);
 		id = it->calendar_id;
 		store_item_free(it);
 		if (!calendar_owner(fs, id, st, &mode, err))
