@@ -6,12 +6,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* the statement that hands out item ids, reserved or not: one sequence
- * for the items of every calendar and the files a mount holds reserved */
-#define NEW_ITEM_ID(s) SQL_DIALECT(s, "INSERT INTO item_ids DEFAULT VALUES RETURNING id", \
-				   "SELECT nextval('item_ids')")
-/* sql, locking the rows it reads until the transaction ends */
-#define LOCKING(s, sql) ((s)->drv->row_locks ? sql " FOR UPDATE" : sql)
 
 gint64 sqlstore_now_ns(void)
 {
@@ -88,23 +82,20 @@ gboolean sqlstore_exec(sqlstore *s, const char *sql, const sql_args *a,
 	return s->drv->run(s, sql, a, NULL, NULL, what, err);
 }
 
-static gboolean begin(sqlstore *s, GError **err);
-static gboolean commit(sqlstore *s, GError **err);
-static void rollback(sqlstore *s);
 
 gboolean sqlstore_exec_relaxed(sqlstore *s, const char *sql, const sql_args *a,
 			       const char *what, GError **err)
 {
 	if (!s->drv->relaxed || s->in_txn)
 		return sqlstore_exec(s, sql, a, what, err);
-	if (!begin(s, err))
+	if (!sqlstore_begin(s, err))
 		return FALSE;
 	if (!sqlstore_exec(s, s->drv->relaxed, NULL, what, err) ||
 	    !sqlstore_exec(s, sql, a, what, err)) {
-		rollback(s);
+		sqlstore_rollback(s);
 		return FALSE;
 	}
-	return commit(s, err);
+	return sqlstore_commit(s, err);
 }
 
 /* A statement whose failure changes nothing more (a rollback). */
@@ -191,14 +182,12 @@ void sqlstore_note_seq(sqlstore *s, gint64 seq)
 
 /* ---- rows read while nothing changed (see store_sql.h) ---- */
 
-typedef enum { CACHE_MAILBOX, CACHE_CALENDAR, CACHE_ITEM } cache_kind;
-
 /* a bound on each table; past it the table starts again */
 #define CACHE_MAX 50000
 
 /* Whether the cache may be used now (emptying it when anything changed
  * since it was filled). */
-static gboolean cache_usable(sqlstore *s)
+gboolean sqlstore_cache_usable(sqlstore *s)
 {
 	if (!s->drv->nothing_after || s->in_txn)
 		return FALSE;
@@ -211,13 +200,13 @@ static gboolean cache_usable(sqlstore *s)
 	return s->drv->nothing_after(s, s->cache_seq);
 }
 
-static gpointer cache_get(sqlstore *s, cache_kind k, gint64 id)
+gpointer sqlstore_cache_get(sqlstore *s, sql_cache_kind k, gint64 id)
 {
 	return g_hash_table_lookup(s->cache[k], GSIZE_TO_POINTER(id));
 }
 
 /* Keep rec (a copy, which the cache now owns) under id. */
-static void cache_put(sqlstore *s, cache_kind k, gint64 id, gpointer rec)
+void sqlstore_cache_put(sqlstore *s, sql_cache_kind k, gint64 id, gpointer rec)
 {
 	if (g_hash_table_size(s->cache[k]) >= CACHE_MAX)
 		g_hash_table_remove_all(s->cache[k]);
@@ -237,7 +226,7 @@ static void pending_clear(GArray *p, guint from)
 	g_array_set_size(p, from);
 }
 
-static gboolean begin(sqlstore *s, GError **err)
+gboolean sqlstore_begin(sqlstore *s, GError **err)
 {
 	if (s->batch) {
 		s->op_mark = s->pending->len;
@@ -307,18 +296,18 @@ static gboolean commit_txn(sqlstore *s, GError **err)
 	return TRUE;
 }
 
-static gboolean commit(sqlstore *s, GError **err)
+gboolean sqlstore_commit(sqlstore *s, GError **err)
 {
 	if (s->batch) {
 		if (sqlstore_exec(s, "RELEASE SAVEPOINT op", NULL, "commit", err))
 			return TRUE;
-		rollback(s);
+		sqlstore_rollback(s);
 		return FALSE;
 	}
 	return commit_txn(s, err);
 }
 
-static void rollback(sqlstore *s)
+void sqlstore_rollback(sqlstore *s)
 {
 	if (s->batch) {
 		quietly(s, "ROLLBACK TO SAVEPOINT op");
@@ -360,7 +349,7 @@ static gboolean op_batch_end(store *base, GError **err)
 	return ok;
 }
 
-static void log_change(sqlstore *s, store_change_kind kind, gint64 mailbox,
+void sqlstore_log_change(sqlstore *s, store_change_kind kind, gint64 mailbox,
 		       gint64 calendar, gint64 item, const char *name,
 		       gint64 old_calendar, const char *old_name)
 {
@@ -391,18 +380,8 @@ static gint64 current_run(sqlstore *s, GError **err)
 	return id;
 }
 
-typedef struct {
-	const char *op;
-	gint64 item_id, calendar_id;
-	const char *name, *uid;
-	gint64 old_calendar_id;
-	const char *old_name;
-	const void *old_data;
-	gsize old_len;
-	gint64 old_version, new_version;
-} journal_entry;
 
-static gboolean journal(sqlstore *s, const journal_entry *j, GError **err)
+gboolean sqlstore_journal(sqlstore *s, const sql_journal_entry *j, GError **err)
 {
 	gint64 run = current_run(s, err);
 	sql_args a = { 0 };
@@ -428,12 +407,8 @@ static gboolean journal(sqlstore *s, const journal_entry *j, GError **err)
 		       &a, "journal", err);
 }
 
-/* now, and always later than before */
-#define LATER(col) "CASE WHEN ?1 > " col " THEN ?1 ELSE " col " + 1 END"
-#define TOUCH_CALENDAR "UPDATE calendars SET mtime_ns = " LATER("mtime_ns") " WHERE id = ?2"
-#define TOUCH_MAILBOX "UPDATE mailboxes SET mtime_ns = " LATER("mtime_ns") " WHERE id = ?2"
 
-static gboolean touch(sqlstore *s, const char *sql, gint64 id, GError **err)
+gboolean sqlstore_touch(sqlstore *s, const char *sql, gint64 id, GError **err)
 {
 	sql_args a = { 0 };
 
@@ -448,7 +423,7 @@ static gboolean touch_root(sqlstore *s, GError **err)
 
 	sql_arg_i64(&a, sqlstore_now_ns());
 	return sqlstore_exec(s, "INSERT INTO meta(key, value) VALUES('root_mtime_ns', ?1)"
-			     " ON CONFLICT(key) DO UPDATE SET value = " LATER("meta.value"),
+			     " ON CONFLICT(key) DO UPDATE SET value = " SQL_LATER("meta.value"),
 			     &a, "touch root", err);
 }
 
@@ -531,7 +506,7 @@ static store_mailbox *mailbox_get_locked(sqlstore *s, gint64 id, gboolean for_up
 
 	sql_arg_i64(&a, id);
 	return sqlstore_one(s, for_update
-		      ? LOCKING(s, "SELECT " MAILBOX_COLS " FROM mailboxes WHERE id = ?1")
+		      ? SQL_LOCKING(s, "SELECT " MAILBOX_COLS " FROM mailboxes WHERE id = ?1")
 		      : "SELECT " MAILBOX_COLS " FROM mailboxes WHERE id = ?1",
 		      &a, row_mailbox, "mailbox", err);
 }
@@ -543,10 +518,10 @@ static store_mailbox *op_mailbox_get(store *base, gint64 id, GError **err)
 	store_mailbox *m;
 
 	g_mutex_lock(&s->lock);
-	if ((cached = cache_usable(s)) && (m = cache_get(s, CACHE_MAILBOX, id)))
+	if ((cached = sqlstore_cache_usable(s)) && (m = sqlstore_cache_get(s, SQL_CACHE_MAILBOX, id)))
 		m = store_mailbox_copy(m);
 	else if ((m = mailbox_get_locked(s, id, FALSE, err)) && cached)
-		cache_put(s, CACHE_MAILBOX, id, store_mailbox_copy(m));
+		sqlstore_cache_put(s, SQL_CACHE_MAILBOX, id, store_mailbox_copy(m));
 	g_mutex_unlock(&s->lock);
 	return m;
 }
@@ -587,7 +562,7 @@ static store_mailbox *op_mailbox_create(store *base, const char *name,
 		return NULL;
 	}
 	g_mutex_lock(&s->lock);
-	if (!begin(s, err))
+	if (!sqlstore_begin(s, err))
 		goto out;
 	sql_arg_text(&a, name);
 	sql_arg_i64(&a, sqlstore_now_ns());
@@ -595,15 +570,15 @@ static store_mailbox *op_mailbox_create(store *base, const char *name,
 			  " RETURNING id", &a, name, "mailbox", err);
 	if (id < 0)
 		goto fail;
-	log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, name, 0, NULL);
+	sqlstore_log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, name, 0, NULL);
 	if (!touch_root(s, err) || !(m = mailbox_get_locked(s, id, FALSE, err)) ||
-	    !commit(s, err))
+	    !sqlstore_commit(s, err))
 		goto fail;
 	goto out;
 fail:
 	store_mailbox_free(m);
 	m = NULL;
-	rollback(s);
+	sqlstore_rollback(s);
 out:
 	g_mutex_unlock(&s->lock);
 	return m;
@@ -617,7 +592,7 @@ static gboolean op_mailbox_delete(store *base, gint64 id, GError **err)
 	gboolean ok = FALSE;
 
 	g_mutex_lock(&s->lock);
-	if (!begin(s, err))
+	if (!sqlstore_begin(s, err))
 		goto out;
 	if (!(m = mailbox_get_locked(s, id, TRUE, err)))
 		goto fail;
@@ -625,14 +600,14 @@ static gboolean op_mailbox_delete(store *base, gint64 id, GError **err)
 			 m->name, "calendars", err))
 		goto fail;
 	sql_arg_i64(&a, id);
-	log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, m->name);
+	sqlstore_log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, m->name);
 	if (!sqlstore_exec(s, "DELETE FROM mailboxes WHERE id = ?1", &a, "delete mailbox",
-		     err) || !touch_root(s, err) || !commit(s, err))
+		     err) || !touch_root(s, err) || !sqlstore_commit(s, err))
 		goto fail;
 	ok = TRUE;
 	goto out;
 fail:
-	rollback(s);
+	sqlstore_rollback(s);
 out:
 	g_mutex_unlock(&s->lock);
 	store_mailbox_free(m);
@@ -657,17 +632,17 @@ static gboolean op_mailbox_set_owner(store *base, gint64 id, gboolean has_owner,
 	sql_arg_i64(&a, mode);
 	sql_arg_i64(&a, id);
 	g_mutex_lock(&s->lock);
-	if (!begin(s, err))
+	if (!sqlstore_begin(s, err))
 		goto out;
-	log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, NULL);
+	sqlstore_log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, NULL);
 	if (!sqlstore_exec(s, "UPDATE mailboxes SET owner_uid = ?1,"
 		     " owner_gid = ?2, mode = ?3 WHERE id = ?4", &a,
-		     "set owner", err) || !commit(s, err))
+		     "set owner", err) || !sqlstore_commit(s, err))
 		goto fail;
 	ok = TRUE;
 	goto out;
 fail:
-	rollback(s);
+	sqlstore_rollback(s);
 out:
 	g_mutex_unlock(&s->lock);
 	return ok;
@@ -680,10 +655,10 @@ static gboolean op_mailbox_set_timezone(store *base, gint64 id, const char *zone
 	store_mailbox *m = NULL;
 	sql_args a = { 0 };
 	gboolean ok = FALSE;
-	journal_entry j = { .op = "timezone", .name = "timezone" };
+	sql_journal_entry j = { .op = "timezone", .name = "timezone" };
 
 	g_mutex_lock(&s->lock);
-	if (!begin(s, err))
+	if (!sqlstore_begin(s, err))
 		goto out;
 	if (!(m = mailbox_get_locked(s, id, TRUE, err)))
 		goto fail;
@@ -692,14 +667,14 @@ static gboolean op_mailbox_set_timezone(store *base, gint64 id, const char *zone
 	j.old_len = m->timezone ? strlen(m->timezone) : 0;
 	sql_arg_text(&a, zone);
 	sql_arg_i64(&a, id);
-	log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, NULL);
+	sqlstore_log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, NULL, 0, NULL);
 	if (!sqlstore_exec(s, "UPDATE mailboxes SET timezone = ?1 WHERE id = ?2", &a,
-		     "set timezone", err) || !journal(s, &j, err) || !commit(s, err))
+		     "set timezone", err) || !sqlstore_journal(s, &j, err) || !sqlstore_commit(s, err))
 		goto fail;
 	ok = TRUE;
 	goto out;
 fail:
-	rollback(s);
+	sqlstore_rollback(s);
 out:
 	g_mutex_unlock(&s->lock);
 	store_mailbox_free(m);
@@ -743,14 +718,14 @@ static GPtrArray *op_calendar_list(store *base, gint64 mailbox_id, GError **err)
 /* The calendar, its row locked until the transaction ends when
  * for_update: every write to a calendar's items takes this lock first, so
  * writers of one calendar (from any host) go one after the other. */
-static store_calendar *calendar_get_locked(sqlstore *s, gint64 id,
+store_calendar *sqlstore_calendar_get_locked(sqlstore *s, gint64 id,
 					   gboolean for_update, GError **err)
 {
 	sql_args a = { 0 };
 
 	sql_arg_i64(&a, id);
 	return sqlstore_one(s, for_update
-		      ? LOCKING(s, "SELECT " CALENDAR_COLS " FROM calendars WHERE id = ?1")
+		      ? SQL_LOCKING(s, "SELECT " CALENDAR_COLS " FROM calendars WHERE id = ?1")
 		      : "SELECT " CALENDAR_COLS " FROM calendars WHERE id = ?1",
 		      &a, row_calendar, "calendar", err);
 }
@@ -762,10 +737,10 @@ static store_calendar *op_calendar_get(store *base, gint64 id, GError **err)
 	store_calendar *c;
 
 	g_mutex_lock(&s->lock);
-	if ((cached = cache_usable(s)) && (c = cache_get(s, CACHE_CALENDAR, id)))
+	if ((cached = sqlstore_cache_usable(s)) && (c = sqlstore_cache_get(s, SQL_CACHE_CALENDAR, id)))
 		c = store_calendar_copy(c);
-	else if ((c = calendar_get_locked(s, id, FALSE, err)) && cached)
-		cache_put(s, CACHE_CALENDAR, id, store_calendar_copy(c));
+	else if ((c = sqlstore_calendar_get_locked(s, id, FALSE, err)) && cached)
+		sqlstore_cache_put(s, SQL_CACHE_CALENDAR, id, store_calendar_copy(c));
 	g_mutex_unlock(&s->lock);
 	return c;
 }
@@ -800,7 +775,7 @@ static store_calendar *op_calendar_create(store *base, gint64 mailbox_id,
 		return NULL;
 	}
 	g_mutex_lock(&s->lock);
-	if (!begin(s, err))
+	if (!sqlstore_begin(s, err))
 		goto out;
 	sql_arg_i64(&a, mailbox_id);
 	sql_arg_text(&a, name);
@@ -809,15 +784,15 @@ static store_calendar *op_calendar_create(store *base, gint64 mailbox_id,
 			  " VALUES(?1, ?2, ?3) RETURNING id", &a, name, "calendar", err);
 	if (id < 0)
 		goto fail;
-	log_change(s, STORE_CHANGE_CALENDAR, mailbox_id, id, 0, name, 0, NULL);
-	if (!touch(s, TOUCH_MAILBOX, mailbox_id, err) ||
-	    !(c = calendar_get_locked(s, id, FALSE, err)) || !commit(s, err))
+	sqlstore_log_change(s, STORE_CHANGE_CALENDAR, mailbox_id, id, 0, name, 0, NULL);
+	if (!sqlstore_touch(s, SQL_TOUCH_MAILBOX, mailbox_id, err) ||
+	    !(c = sqlstore_calendar_get_locked(s, id, FALSE, err)) || !sqlstore_commit(s, err))
 		goto fail;
 	goto out;
 fail:
 	store_calendar_free(c);
 	c = NULL;
-	rollback(s);
+	sqlstore_rollback(s);
 out:
 	g_mutex_unlock(&s->lock);
 	return c;
@@ -831,23 +806,23 @@ static gboolean op_calendar_delete(store *base, gint64 id, GError **err)
 	gboolean ok = FALSE;
 
 	g_mutex_lock(&s->lock);
-	if (!begin(s, err))
+	if (!sqlstore_begin(s, err))
 		goto out;
-	if (!(c = calendar_get_locked(s, id, TRUE, err)))
+	if (!(c = sqlstore_calendar_get_locked(s, id, TRUE, err)))
 		goto fail;
 	if (!check_empty(s, "SELECT count(*) FROM items WHERE calendar_id = ?1", id,
 			 c->name, "items", err))
 		goto fail;
 	sql_arg_i64(&a, id);
-	log_change(s, STORE_CHANGE_CALENDAR, c->mailbox_id, id, 0, NULL, 0, c->name);
+	sqlstore_log_change(s, STORE_CHANGE_CALENDAR, c->mailbox_id, id, 0, NULL, 0, c->name);
 	if (!sqlstore_exec(s, "DELETE FROM calendars WHERE id = ?1", &a, "delete calendar",
-		     err) || !touch(s, TOUCH_MAILBOX, c->mailbox_id, err) ||
-	    !commit(s, err))
+		     err) || !sqlstore_touch(s, SQL_TOUCH_MAILBOX, c->mailbox_id, err) ||
+	    !sqlstore_commit(s, err))
 		goto fail;
 	ok = TRUE;
 	goto out;
 fail:
-	rollback(s);
+	sqlstore_rollback(s);
 out:
 	g_mutex_unlock(&s->lock);
 	store_calendar_free(c);
@@ -862,7 +837,7 @@ static gboolean op_calendar_set_meta(store *base, gint64 id, const char *key,
 	sql_args a = { 0 };
 	gboolean ok = FALSE;
 	const char *old;
-	journal_entry j = { .op = "meta", .calendar_id = id, .name = key };
+	sql_journal_entry j = { .op = "meta", .calendar_id = id, .name = key };
 
 	if (strcmp(key, "displayname") && strcmp(key, "color")) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
@@ -870,526 +845,31 @@ static gboolean op_calendar_set_meta(store *base, gint64 id, const char *key,
 		return FALSE;
 	}
 	g_mutex_lock(&s->lock);
-	if (!begin(s, err))
+	if (!sqlstore_begin(s, err))
 		goto out;
-	if (!(c = calendar_get_locked(s, id, TRUE, err)))
+	if (!(c = sqlstore_calendar_get_locked(s, id, TRUE, err)))
 		goto fail;
 	old = strcmp(key, "color") ? c->displayname : c->color;
 	j.old_data = old;
 	j.old_len = old ? strlen(old) : 0;
 	sql_arg_text(&a, value);
 	sql_arg_i64(&a, id);
-	log_change(s, STORE_CHANGE_CALENDAR, c->mailbox_id, id, 0, c->name, 0, NULL);
+	sqlstore_log_change(s, STORE_CHANGE_CALENDAR, c->mailbox_id, id, 0, c->name, 0, NULL);
 	if (!sqlstore_exec(s, strcmp(key, "color")
 		     ? "UPDATE calendars SET displayname = ?1 WHERE id = ?2"
 		     : "UPDATE calendars SET color = ?1 WHERE id = ?2", &a,
 		     "set calendar property", err) ||
-	    !journal(s, &j, err) || !touch(s, TOUCH_CALENDAR, id, err) ||
-	    !commit(s, err))
+	    !sqlstore_journal(s, &j, err) || !sqlstore_touch(s, SQL_TOUCH_CALENDAR, id, err) ||
+	    !sqlstore_commit(s, err))
 		goto fail;
 	ok = TRUE;
 	goto out;
 fail:
-	rollback(s);
+	sqlstore_rollback(s);
 out:
 	g_mutex_unlock(&s->lock);
 	store_calendar_free(c);
 	return ok;
-}
-
-/* ---- items ---- */
-
-#define ITEM_COLS "id, calendar_id, name, uid, length(data), version, mtime_ns, checked"
-#define ITEM_COLS_DATA ITEM_COLS ", data"
-
-static gpointer row_item(sql_row *r)
-{
-	store_item *it = g_new0(store_item, 1);
-
-	it->id = sql_i64(r, 0);
-	it->calendar_id = sql_i64(r, 1);
-	it->name = sql_text(r, 2);
-	it->uid = sql_text(r, 3);
-	it->size = sql_i64(r, 4);
-	it->version = sql_i64(r, 5);
-	it->mtime_ns = sql_i64(r, 6);
-	it->checked = sql_text(r, 7);
-	return it;
-}
-
-static gpointer row_item_data(sql_row *r)
-{
-	store_item *it = row_item(r);
-
-	it->data = sql_bytes(r, 8);
-	return it;
-}
-
-static GPtrArray *op_item_list(store *base, gint64 calendar_id, GError **err)
-{
-	sqlstore *s = sqlstore_of(base);
-	sql_args a = { 0 };
-	gboolean cached;
-	GPtrArray *r;
-
-	sql_arg_i64(&a, calendar_id);
-	g_mutex_lock(&s->lock);
-	cached = cache_usable(s);
-	r = sqlstore_collect(s, "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1"
-		       " ORDER BY id", &a, row_item, (GDestroyNotify)store_item_free, err);
-	/* a listing comes before the files are opened: keep their rows */
-	for (guint i = 0; cached && r && i < r->len; i++)
-		cache_put(s, CACHE_ITEM, ((store_item *)r->pdata[i])->id,
-			  store_item_copy(r->pdata[i]));
-	g_mutex_unlock(&s->lock);
-	return r;
-}
-
-static store_item *item_get_locked(sqlstore *s, gint64 id, gboolean with_data,
-				   GError **err)
-{
-	sql_args a = { 0 };
-
-	sql_arg_i64(&a, id);
-	return sqlstore_one(s, with_data
-		      ? "SELECT " ITEM_COLS_DATA " FROM items WHERE id = ?1"
-		      : "SELECT " ITEM_COLS " FROM items WHERE id = ?1",
-		      &a, with_data ? row_item_data : row_item, "item", err);
-}
-
-/* An item's row without its bytes, for the cache. */
-static store_item *item_copy_bare(const store_item *p)
-{
-	store_item *i = store_item_copy(p);
-
-	g_clear_pointer(&i->data, g_bytes_unref);
-	return i;
-}
-
-static store_item *op_item_get(store *base, gint64 id, gboolean with_data,
-			       GError **err)
-{
-	sqlstore *s = sqlstore_of(base);
-	gboolean cached;
-	store_item *i;
-
-	g_mutex_lock(&s->lock);
-	cached = cache_usable(s);
-	if (cached && !with_data && (i = cache_get(s, CACHE_ITEM, id)))
-		i = store_item_copy(i);
-	else if ((i = item_get_locked(s, id, with_data, err)) && cached)
-		cache_put(s, CACHE_ITEM, id, item_copy_bare(i));
-	g_mutex_unlock(&s->lock);
-	return i;
-}
-
-static store_item *item_find_locked(sqlstore *s, gint64 calendar_id,
-				    const char *name, gboolean with_data,
-				    GError **err)
-{
-	sql_args a = { 0 };
-
-	sql_arg_i64(&a, calendar_id);
-	sql_arg_text(&a, name);
-	return sqlstore_one(s, with_data
-		      ? "SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1 AND name = ?2"
-		      : "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1 AND name = ?2",
-		      &a, with_data ? row_item_data : row_item, name, err);
-}
-
-static store_item *op_item_find(store *base, gint64 calendar_id,
-				const char *name, gboolean with_data, GError **err)
-{
-	sqlstore *s = sqlstore_of(base);
-	store_item *i;
-
-	g_mutex_lock(&s->lock);
-	i = item_find_locked(s, calendar_id, name, with_data, err);
-	g_mutex_unlock(&s->lock);
-	return i;
-}
-
-/* The item other than except_a and except_b with that UID, or NULL. */
-static store_item *uid_taken(sqlstore *s, gint64 calendar_id, const char *uid,
-			     gint64 except_a, gint64 except_b, GError **err)
-{
-	sql_args a = { 0 };
-	GError *e = NULL;
-	store_item *i;
-
-	sql_arg_i64(&a, calendar_id);
-	sql_arg_text(&a, uid);
-	sql_arg_i64(&a, except_a);
-	sql_arg_i64(&a, except_b);
-	i = sqlstore_one(s, "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1"
-		   " AND uid = ?2 AND id != ?3 AND id != ?4 LIMIT 1", &a, row_item,
-		   "find UID", &e);
-	if (e && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND))
-		g_propagate_error(err, g_steal_pointer(&e));
-	g_clear_error(&e);
-	return i;
-}
-
-static store_item *op_item_find_uid(store *base, gint64 calendar_id,
-				    const char *uid, GError **err)
-{
-	sqlstore *s = sqlstore_of(base);
-	store_item *i;
-	GError *e = NULL;
-
-	g_mutex_lock(&s->lock);
-	i = uid_taken(s, calendar_id, uid, 0, 0, &e);
-	g_mutex_unlock(&s->lock);
-	if (e)
-		g_propagate_error(err, e);
-	else if (!i)
-		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
-			    "UID %s: not found", uid);
-	return i;
-}
-
-static gint64 op_item_reserve_id(store *base, gint64 calendar_id, GError **err)
-{
-	sqlstore *s = sqlstore_of(base);
-	gint64 id;
-
-	(void)calendar_id;
-
-	g_mutex_lock(&s->lock);
-	id = sqlstore_scalar(s, NEW_ITEM_ID(s), NULL, err);
-	g_mutex_unlock(&s->lock);
-	return MAX(id, 0);
-}
-
-static gboolean refuse_uid(sqlstore *s, const store_put *req, gint64 except,
-			   GError **err)
-{
-	GError *e = NULL;
-	store_item *other = uid_taken(s, req->calendar_id, req->uid, except, 0, &e);
-
-	if (e) {
-		g_propagate_error(err, e);
-		return FALSE;
-	}
-	if (other) {
-		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
-			    "UID %s is already used by %s", req->uid, other->name);
-		store_item_free(other);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static store_item *op_item_put(store *base, const store_put *req,
-			       store_put_result *result, GError **err)
-{
-	sqlstore *s = sqlstore_of(base);
-	store_item *old = NULL, *item = NULL;
-	store_calendar *cal = NULL;
-	sql_args a = { 0 };
-	GError *e = NULL;
-	gsize len;
-	const void *bytes = g_bytes_get_data(req->data, &len);
-	journal_entry j = { .calendar_id = req->calendar_id, .name = req->name,
-			    .uid = req->uid };
-	gint64 id = 0;
-	gboolean ok;
-
-	if (!item_name_is_valid(req->name)) {
-		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
-			    "'%s': not an item name", req->name);
-		return NULL;
-	}
-	g_mutex_lock(&s->lock);
-	if (!begin(s, err))
-		goto out;
-	if (!(cal = calendar_get_locked(s, req->calendar_id, TRUE, err)))
-		goto fail;
-	old = item_find_locked(s, req->calendar_id, req->name, TRUE, &e);
-	if (e && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
-		g_propagate_error(err, g_steal_pointer(&e));
-		goto fail;
-	}
-	g_clear_error(&e);
-	if (!refuse_uid(s, req, old ? old->id : 0, err))
-		goto fail;
-	if (old && g_bytes_equal(old->data, req->data) && !strcmp(old->uid, req->uid)) {
-		if (result)
-			*result = STORE_PUT_UNCHANGED;
-		rollback(s);
-		item = g_steal_pointer(&old);
-		g_clear_pointer(&item->data, g_bytes_unref);
-		goto out;
-	}
-	if (old) {
-		id = old->id;
-		sql_arg_text(&a, req->uid);
-		sql_arg_blob(&a, bytes, len);
-		sql_arg_i64(&a, sqlstore_now_ns());
-		sql_arg_i64(&a, id);
-		ok = sqlstore_exec(s, "UPDATE items SET uid = ?1, data = ?2,"
-			     " version = version + 1, mtime_ns = CASE WHEN ?3 > mtime_ns"
-			     " THEN ?3 ELSE mtime_ns + 1 END, checked = NULL WHERE id = ?4", &a,
-			     "write item", err);
-		j.op = "update";
-		j.uid = old->uid;	/* undo puts the old bytes back with it */
-		j.old_data = g_bytes_get_data(old->data, &j.old_len);
-		j.old_version = old->version;
-		j.new_version = old->version + 1;
-	} else {
-		id = req->reserved_id;
-		if (!id && (id = sqlstore_scalar(s, NEW_ITEM_ID(s), NULL,
-					   err)) <= 0)
-			goto fail;
-		sql_arg_i64(&a, id);
-		sql_arg_i64(&a, req->calendar_id);
-		sql_arg_text(&a, req->name);
-		sql_arg_text(&a, req->uid);
-		sql_arg_blob(&a, bytes, len);
-		sql_arg_i64(&a, sqlstore_now_ns());
-		ok = sqlstore_exec(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
-			     " version, mtime_ns) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6)",
-			     &a, "write item", err);
-		j.op = "create";
-		j.new_version = 1;
-	}
-	if (!ok)
-		goto fail;
-	j.item_id = id;
-	log_change(s, old ? STORE_CHANGE_ITEM_UPDATE : STORE_CHANGE_ITEM_CREATE,
-		   cal->mailbox_id, req->calendar_id, id, req->name, 0, NULL);
-	if (!journal(s, &j, err) || !touch(s, TOUCH_CALENDAR, req->calendar_id, err) ||
-	    !(item = item_get_locked(s, id, FALSE, err)) || !commit(s, err))
-		goto fail;
-	if (result)
-		*result = old ? STORE_PUT_UPDATED : STORE_PUT_CREATED;
-	goto out;
-fail:
-	store_item_free(item);
-	item = NULL;
-	rollback(s);
-out:
-	g_mutex_unlock(&s->lock);
-	store_item_free(old);
-	store_calendar_free(cal);
-	return item;
-}
-
-/* Delete item i (with its data) inside a transaction, journaled. */
-static gboolean delete_locked(sqlstore *s, store_item *i, gint64 mailbox_id,
-			      GError **err)
-{
-	sql_args a = { 0 };
-	journal_entry j = { .op = "delete", .item_id = i->id,
-			    .calendar_id = i->calendar_id, .name = i->name,
-			    .uid = i->uid, .old_version = i->version };
-
-	j.old_data = g_bytes_get_data(i->data, &j.old_len);
-	sql_arg_i64(&a, i->id);
-	log_change(s, STORE_CHANGE_ITEM_DELETE, mailbox_id, i->calendar_id, i->id,
-		   i->name, 0, NULL);
-	return sqlstore_exec(s, "DELETE FROM items WHERE id = ?1", &a, "delete item", err) &&
-	       journal(s, &j, err) && touch(s, TOUCH_CALENDAR, i->calendar_id, err);
-}
-
-/* Lock the calendars of item id (and target, when not 0) in id order, so
- * that two writers never wait for each other; then read the item again,
- * in case it moved before the lock was taken.  The item, or NULL. */
-static store_item *lock_item(sqlstore *s, gint64 id, gint64 target,
-			     store_calendar **cal, store_calendar **target_cal,
-			     GError **err)
-{
-	for (int tries = 0; tries < 5; tries++) {
-		store_item *i = item_get_locked(s, id, TRUE, err);
-		gint64 lo, hi;
-
-		if (!i)
-			return NULL;
-		lo = target ? MIN(i->calendar_id, target) : i->calendar_id;
-		hi = target ? MAX(i->calendar_id, target) : i->calendar_id;
-		store_calendar_free(*cal);
-		*cal = calendar_get_locked(s, lo, TRUE, err);
-		if (*cal && hi != lo) {
-			store_calendar *c2 = calendar_get_locked(s, hi, TRUE, err);
-
-			if (!c2) {
-				store_item_free(i);
-				return NULL;
-			}
-			if (lo != i->calendar_id) {
-				if (target_cal)
-					*target_cal = *cal;
-				else
-					store_calendar_free(*cal);
-				*cal = c2;
-			} else if (target_cal) {
-				*target_cal = c2;
-			} else {
-				store_calendar_free(c2);
-			}
-		} else if (*cal && target_cal) {
-			*target_cal = NULL;
-		}
-		if (!*cal) {
-			store_item_free(i);
-			return NULL;
-		}
-		store_item_free(i);
-		i = item_get_locked(s, id, TRUE, err);
-		if (!i || i->calendar_id == (*cal)->id)
-			return i;
-		store_item_free(i);
-		if (target_cal)
-			g_clear_pointer(target_cal, store_calendar_free);
-	}
-	g_set_error(err, CALFS_ERROR, CALFS_ERROR_BUSY, "item %" G_GINT64_FORMAT
-		    ": kept moving while being locked", id);
-	return NULL;
-}
-
-static gboolean op_item_delete(store *base, gint64 id, GError **err)
-{
-	sqlstore *s = sqlstore_of(base);
-	store_item *i = NULL;
-	store_calendar *cal = NULL;
-	gboolean ok = FALSE;
-
-	g_mutex_lock(&s->lock);
-	if (!begin(s, err))
-		goto out;
-	if (!(i = lock_item(s, id, 0, &cal, NULL, err)) ||
-	    !delete_locked(s, i, cal->mailbox_id, err) || !commit(s, err))
-		goto fail;
-	ok = TRUE;
-	goto out;
-fail:
-	rollback(s);
-out:
-	g_mutex_unlock(&s->lock);
-	store_item_free(i);
-	store_calendar_free(cal);
-	return ok;
-}
-
-static gboolean op_item_rename(store *base, gint64 id, gint64 calendar_id,
-			       const char *name, GError **err)
-{
-	sqlstore *s = sqlstore_of(base);
-	store_item *i = NULL, *target = NULL, *other = NULL;
-	store_calendar *from = NULL, *to = NULL;
-	sql_args a = { 0 };
-	GError *e = NULL;
-	gboolean ok = FALSE;
-	journal_entry j = { .op = "rename", .item_id = id,
-			    .calendar_id = calendar_id, .name = name };
-
-	if (!item_name_is_valid(name)) {
-		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
-			    "'%s': not an item name", name);
-		return FALSE;
-	}
-	g_mutex_lock(&s->lock);
-	if (!begin(s, err))
-		goto out;
-	if (!(i = lock_item(s, id, calendar_id, &from, &to, err)))
-		goto fail;
-	if (!to)
-		to = calendar_get_locked(s, calendar_id, FALSE, err);
-	if (!to)
-		goto fail;
-	if (i->calendar_id == calendar_id && !strcmp(i->name, name)) {
-		rollback(s);
-		ok = TRUE;
-		goto out;
-	}
-	target = item_find_locked(s, calendar_id, name, TRUE, &e);
-	if (e && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
-		g_propagate_error(err, g_steal_pointer(&e));
-		goto fail;
-	}
-	g_clear_error(&e);
-	other = uid_taken(s, calendar_id, i->uid, id, target ? target->id : 0, &e);
-	if (e) {
-		g_propagate_error(err, g_steal_pointer(&e));
-		goto fail;
-	}
-	if (other) {
-		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
-			    "UID %s is already used by %s", i->uid, other->name);
-		goto fail;
-	}
-	if (target && !delete_locked(s, target, to->mailbox_id, err))
-		goto fail;
-	sql_arg_i64(&a, calendar_id);
-	sql_arg_text(&a, name);
-	sql_arg_i64(&a, sqlstore_now_ns());
-	sql_arg_i64(&a, id);
-	j.uid = i->uid;
-	j.old_calendar_id = i->calendar_id;
-	j.old_name = i->name;
-	j.old_version = j.new_version = i->version;
-	log_change(s, STORE_CHANGE_ITEM_RENAME, to->mailbox_id, calendar_id, id,
-		   name, i->calendar_id, i->name);
-	if (!sqlstore_exec(s, "UPDATE items SET calendar_id = ?1, name = ?2,"
-		     " mtime_ns = CASE WHEN ?3 > mtime_ns THEN ?3 ELSE mtime_ns + 1 END"
-		     " WHERE id = ?4",
-		     &a, "rename item", err) || !journal(s, &j, err) ||
-	    !touch(s, TOUCH_CALENDAR, calendar_id, err) ||
-	    (i->calendar_id != calendar_id &&
-	     !touch(s, TOUCH_CALENDAR, i->calendar_id, err)) ||
-	    !commit(s, err))
-		goto fail;
-	ok = TRUE;
-	goto out;
-fail:
-	rollback(s);
-out:
-	g_mutex_unlock(&s->lock);
-	store_item_free(i);
-	store_item_free(target);
-	store_item_free(other);
-	store_calendar_free(from);
-	store_calendar_free(to);
-	return ok;
-}
-
-static gboolean op_item_set_checked(store *base, gint64 id, gint64 version,
-				    const char *key, GError **err)
-{
-	sqlstore *s = sqlstore_of(base);
-	sql_args a = { 0 };
-	gboolean ok;
-
-	sql_arg_text(&a, key);
-	sql_arg_i64(&a, id);
-	sql_arg_i64(&a, version);
-	g_mutex_lock(&s->lock);
-	ok = sqlstore_exec_relaxed(s, "UPDATE items SET checked = ?1 WHERE id = ?2"
-				   " AND version = ?3", &a, "mark item checked", err);
-	/* not a change: the cache would not hear of it */
-	g_hash_table_remove(s->cache[CACHE_ITEM], GSIZE_TO_POINTER(id));
-	g_mutex_unlock(&s->lock);
-	return ok;
-}
-
-static GPtrArray *op_item_scan(store *base, gint64 calendar_id, const char *contains,
-			       GError **err)
-{
-	sqlstore *s = sqlstore_of(base);
-	sql_args a = { 0 };
-	GPtrArray *r;
-
-	sql_arg_i64(&a, calendar_id);
-	sql_arg_blob(&a, contains, strlen(contains));
-	g_mutex_lock(&s->lock);
-	r = sqlstore_collect(s, SQL_DIALECT(s,
-		"SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1"
-		" AND instr(data, ?2) > 0 ORDER BY id",
-		"SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1"
-		" AND position(?2 IN data) > 0 ORDER BY id"), &a,
-		       row_item_data, (GDestroyNotify)store_item_free, err);
-	g_mutex_unlock(&s->lock);
-	return r;
 }
 
 static gboolean op_probe(store *base, int wait_ms, GError **err)
@@ -1400,9 +880,9 @@ static gboolean op_probe(store *base, int wait_ms, GError **err)
 	g_mutex_lock(&s->lock);
 	if (s->drv->lock_wait)
 		s->drv->lock_wait(s, wait_ms);
-	ok = begin(s, err);
+	ok = sqlstore_begin(s, err);
 	if (ok)
-		rollback(s);
+		sqlstore_rollback(s);
 	if (s->drv->lock_wait)
 		s->drv->lock_wait(s, -1);
 	g_mutex_unlock(&s->lock);
@@ -1418,10 +898,10 @@ static gint64 op_run_begin(store *base, const char *command, GError **err)
 	g_free(s->run_command);
 	s->run_command = g_strdup(command);
 	s->run_id = 0;
-	if (begin(s, err)) {
+	if (sqlstore_begin(s, err)) {
 		id = current_run(s, err);
-		if (!id || !commit(s, err)) {
-			rollback(s);
+		if (!id || !sqlstore_commit(s, err)) {
+			sqlstore_rollback(s);
 			s->run_id = id = 0;
 		}
 	}
@@ -1462,14 +942,14 @@ static const store_ops sql_ops = {
 	.calendar_create = op_calendar_create,
 	.calendar_delete = op_calendar_delete,
 	.calendar_set_meta = op_calendar_set_meta,
-	.item_list = op_item_list,
-	.item_get = op_item_get,
-	.item_find = op_item_find,
-	.item_find_uid = op_item_find_uid,
-	.item_reserve_id = op_item_reserve_id,
-	.item_put = op_item_put,
-	.item_delete = op_item_delete,
-	.item_rename = op_item_rename,
+	.item_list = sqlstore_item_list,
+	.item_get = sqlstore_item_get,
+	.item_find = sqlstore_item_find,
+	.item_find_uid = sqlstore_item_find_uid,
+	.item_reserve_id = sqlstore_item_reserve_id,
+	.item_put = sqlstore_item_put,
+	.item_delete = sqlstore_item_delete,
+	.item_rename = sqlstore_item_rename,
 	.changes_since = sqlstore_changes_since,
 	.stats = sqlstore_stats,
 	.root_mtime = sqlstore_root_mtime,
@@ -1477,8 +957,8 @@ static const store_ops sql_ops = {
 	.probe = op_probe,
 	.batch_begin = op_batch_begin,
 	.batch_end = op_batch_end,
-	.item_scan = op_item_scan,
-	.item_set_checked = op_item_set_checked,
+	.item_scan = sqlstore_item_scan,
+	.item_set_checked = sqlstore_item_set_checked,
 	.runs_list = sqlstore_runs_list,
 	.journal_list = sqlstore_journal_list,
 	.reply_get = sqlstore_reply_get,
@@ -1499,11 +979,11 @@ sqlstore *sqlstore_new(const sql_driver *drv, gpointer conn, const char *describ
 	s->conn = conn;
 	g_mutex_init(&s->lock);
 	s->pending = g_array_new(FALSE, FALSE, sizeof(sql_pending));
-	s->cache[CACHE_MAILBOX] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+	s->cache[SQL_CACHE_MAILBOX] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 							(GDestroyNotify)store_mailbox_free);
-	s->cache[CACHE_CALENDAR] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+	s->cache[SQL_CACHE_CALENDAR] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 							 (GDestroyNotify)store_calendar_free);
-	s->cache[CACHE_ITEM] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+	s->cache[SQL_CACHE_ITEM] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 						     (GDestroyNotify)store_item_free);
 	s->describe = g_strdup(describe);
 	s->origin = origin ? g_strdup(origin)
@@ -1532,7 +1012,7 @@ gboolean sqlstore_setup(sqlstore *s, GError **err)
 	sql_args a = { 0 };
 	gint64 v;
 
-	if (!begin(s, err))
+	if (!sqlstore_begin(s, err))
 		return FALSE;
 	if ((v = s->drv->schema_version(s, err)) < 0)
 		goto fail;
@@ -1551,8 +1031,8 @@ gboolean sqlstore_setup(sqlstore *s, GError **err)
 				   &a, "set schema version", err))
 			goto fail;
 	}
-	return commit(s, err);
+	return sqlstore_commit(s, err);
 fail:
-	rollback(s);
+	sqlstore_rollback(s);
 	return FALSE;
 }

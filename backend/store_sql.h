@@ -170,6 +170,82 @@ gboolean sqlstore_exec_relaxed(sqlstore *s, const char *sql, const sql_args *a,
 /* sqlstore_note_seq: raise s->known_last to seq (atomic, no lock). */
 void sqlstore_note_seq(sqlstore *s, gint64 seq);
 
+/* ---- for the files of the SQL store (store_sql*.c) ---- */
+
+/* now, and always later than before (?1 is now) */
+#define SQL_LATER(col) "CASE WHEN ?1 > " col " THEN ?1 ELSE " col " + 1 END"
+#define SQL_TOUCH_CALENDAR "UPDATE calendars SET mtime_ns = " SQL_LATER("mtime_ns") " WHERE id = ?2"
+#define SQL_TOUCH_MAILBOX "UPDATE mailboxes SET mtime_ns = " SQL_LATER("mtime_ns") " WHERE id = ?2"
+/* sql, locking the rows it reads until the transaction ends */
+#define SQL_LOCKING(s, sql) ((s)->drv->row_locks ? sql " FOR UPDATE" : sql)
+/* the statement that hands out item ids, reserved or not: one sequence
+ * for the items of every calendar and the files a mount holds reserved */
+#define SQL_NEW_ITEM_ID(s) SQL_DIALECT(s, "INSERT INTO item_ids DEFAULT VALUES RETURNING id", \
+				       "SELECT nextval('item_ids')")
+
+/* sqlstore_begin: open the operation's transaction (a savepoint in a
+ * batch); sqlstore_commit ends it, writing its changes to the log, and
+ * sqlstore_rollback undoes it.  FALSE with err set. */
+gboolean sqlstore_begin(sqlstore *s, GError **err);
+gboolean sqlstore_commit(sqlstore *s, GError **err);
+void sqlstore_rollback(sqlstore *s);
+
+/* sqlstore_log_change: a change of the operation, logged at its commit. */
+void sqlstore_log_change(sqlstore *s, store_change_kind kind, gint64 mailbox,
+			 gint64 calendar, gint64 item, const char *name,
+			 gint64 old_calendar, const char *old_name);
+
+/* A journal entry: what a change replaced (see store_journal_entry). */
+typedef struct {
+	const char *op;
+	gint64 item_id, calendar_id;
+	const char *name, *uid;
+	gint64 old_calendar_id;
+	const char *old_name;
+	const void *old_data;
+	gsize old_len;
+	gint64 old_version, new_version;
+} sql_journal_entry;
+
+/* sqlstore_journal: journal j under the current run (started on first
+ * use inside the transaction). */
+gboolean sqlstore_journal(sqlstore *s, const sql_journal_entry *j, GError **err);
+/* sqlstore_touch: bump the mtime of row id with SQL_TOUCH_*. */
+gboolean sqlstore_touch(sqlstore *s, const char *sql, gint64 id, GError **err);
+/* sqlstore_calendar_get_locked: the calendar, its row locked until the
+ * transaction ends when for_update (on a driver with row locks). */
+store_calendar *sqlstore_calendar_get_locked(sqlstore *s, gint64 id,
+					     gboolean for_update, GError **err);
+
+/* The rows read while nothing changed (see above). */
+typedef enum { SQL_CACHE_MAILBOX, SQL_CACHE_CALENDAR, SQL_CACHE_ITEM } sql_cache_kind;
+/* sqlstore_cache_usable: whether the cache may be used now (emptying it
+ * when anything changed since it was filled). */
+gboolean sqlstore_cache_usable(sqlstore *s);
+/* sqlstore_cache_get: the record kept under id (owned by the cache), or NULL. */
+gpointer sqlstore_cache_get(sqlstore *s, sql_cache_kind k, gint64 id);
+/* sqlstore_cache_put: keep rec (a copy, which the cache now owns) under id. */
+void sqlstore_cache_put(sqlstore *s, sql_cache_kind k, gint64 id, gpointer rec);
+
+/* store_sql_items.c: the items' operations (these take the lock). */
+GPtrArray *sqlstore_item_list(store *base, gint64 calendar_id, GError **err);
+store_item *sqlstore_item_get(store *base, gint64 id, gboolean with_data,
+			      GError **err);
+store_item *sqlstore_item_find(store *base, gint64 calendar_id, const char *name,
+			       gboolean with_data, GError **err);
+store_item *sqlstore_item_find_uid(store *base, gint64 calendar_id,
+				   const char *uid, GError **err);
+gint64 sqlstore_item_reserve_id(store *base, gint64 calendar_id, GError **err);
+store_item *sqlstore_item_put(store *base, const store_put *req,
+			      store_put_result *result, GError **err);
+gboolean sqlstore_item_delete(store *base, gint64 id, GError **err);
+gboolean sqlstore_item_rename(store *base, gint64 id, gint64 calendar_id,
+			      const char *name, GError **err);
+gboolean sqlstore_item_set_checked(store *base, gint64 id, gint64 version,
+				   const char *key, GError **err);
+GPtrArray *sqlstore_item_scan(store *base, gint64 calendar_id, const char *contains,
+			      GError **err);
+
 /* store_sql_log.c: the change log, runs, the journal's listing, counts,
  * replies, stamps and zone scans (these take the lock themselves). */
 GPtrArray *sqlstore_changes_since(store *base, gint64 seq, int limit, GError **err);

@@ -1,0 +1,503 @@
+/* store_sql_items.c - the SQL store's items: listing, reading, writing,
+ * renaming and deleting them, each write journaled and logged */
+#include "store_sql.h"
+#include "error.h"
+#include "item.h"
+
+#include <string.h>
+
+/* ---- items ---- */
+
+#define ITEM_COLS "id, calendar_id, name, uid, length(data), version, mtime_ns, checked"
+#define ITEM_COLS_DATA ITEM_COLS ", data"
+
+static gpointer row_item(sql_row *r)
+{
+	store_item *it = g_new0(store_item, 1);
+
+	it->id = sql_i64(r, 0);
+	it->calendar_id = sql_i64(r, 1);
+	it->name = sql_text(r, 2);
+	it->uid = sql_text(r, 3);
+	it->size = sql_i64(r, 4);
+	it->version = sql_i64(r, 5);
+	it->mtime_ns = sql_i64(r, 6);
+	it->checked = sql_text(r, 7);
+	return it;
+}
+
+static gpointer row_item_data(sql_row *r)
+{
+	store_item *it = row_item(r);
+
+	it->data = sql_bytes(r, 8);
+	return it;
+}
+
+GPtrArray *sqlstore_item_list(store *base, gint64 calendar_id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sql_args a = { 0 };
+	gboolean cached;
+	GPtrArray *r;
+
+	sql_arg_i64(&a, calendar_id);
+	g_mutex_lock(&s->lock);
+	cached = sqlstore_cache_usable(s);
+	r = sqlstore_collect(s, "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1"
+		       " ORDER BY id", &a, row_item, (GDestroyNotify)store_item_free, err);
+	/* a listing comes before the files are opened: keep their rows */
+	for (guint i = 0; cached && r && i < r->len; i++)
+		sqlstore_cache_put(s, SQL_CACHE_ITEM, ((store_item *)r->pdata[i])->id,
+			  store_item_copy(r->pdata[i]));
+	g_mutex_unlock(&s->lock);
+	return r;
+}
+
+static store_item *item_get_locked(sqlstore *s, gint64 id, gboolean with_data,
+				   GError **err)
+{
+	sql_args a = { 0 };
+
+	sql_arg_i64(&a, id);
+	return sqlstore_one(s, with_data
+		      ? "SELECT " ITEM_COLS_DATA " FROM items WHERE id = ?1"
+		      : "SELECT " ITEM_COLS " FROM items WHERE id = ?1",
+		      &a, with_data ? row_item_data : row_item, "item", err);
+}
+
+/* An item's row without its bytes, for the cache. */
+static store_item *item_copy_bare(const store_item *p)
+{
+	store_item *i = store_item_copy(p);
+
+	g_clear_pointer(&i->data, g_bytes_unref);
+	return i;
+}
+
+store_item *sqlstore_item_get(store *base, gint64 id, gboolean with_data,
+			       GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	gboolean cached;
+	store_item *i;
+
+	g_mutex_lock(&s->lock);
+	cached = sqlstore_cache_usable(s);
+	if (cached && !with_data && (i = sqlstore_cache_get(s, SQL_CACHE_ITEM, id)))
+		i = store_item_copy(i);
+	else if ((i = item_get_locked(s, id, with_data, err)) && cached)
+		sqlstore_cache_put(s, SQL_CACHE_ITEM, id, item_copy_bare(i));
+	g_mutex_unlock(&s->lock);
+	return i;
+}
+
+static store_item *item_find_locked(sqlstore *s, gint64 calendar_id,
+				    const char *name, gboolean with_data,
+				    GError **err)
+{
+	sql_args a = { 0 };
+
+	sql_arg_i64(&a, calendar_id);
+	sql_arg_text(&a, name);
+	return sqlstore_one(s, with_data
+		      ? "SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1 AND name = ?2"
+		      : "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1 AND name = ?2",
+		      &a, with_data ? row_item_data : row_item, name, err);
+}
+
+store_item *sqlstore_item_find(store *base, gint64 calendar_id,
+				const char *name, gboolean with_data, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_item *i;
+
+	g_mutex_lock(&s->lock);
+	i = item_find_locked(s, calendar_id, name, with_data, err);
+	g_mutex_unlock(&s->lock);
+	return i;
+}
+
+/* The item other than except_a and except_b with that UID, or NULL. */
+static store_item *uid_taken(sqlstore *s, gint64 calendar_id, const char *uid,
+			     gint64 except_a, gint64 except_b, GError **err)
+{
+	sql_args a = { 0 };
+	GError *e = NULL;
+	store_item *i;
+
+	sql_arg_i64(&a, calendar_id);
+	sql_arg_text(&a, uid);
+	sql_arg_i64(&a, except_a);
+	sql_arg_i64(&a, except_b);
+	i = sqlstore_one(s, "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1"
+		   " AND uid = ?2 AND id != ?3 AND id != ?4 LIMIT 1", &a, row_item,
+		   "find UID", &e);
+	if (e && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND))
+		g_propagate_error(err, g_steal_pointer(&e));
+	g_clear_error(&e);
+	return i;
+}
+
+store_item *sqlstore_item_find_uid(store *base, gint64 calendar_id,
+				    const char *uid, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_item *i;
+	GError *e = NULL;
+
+	g_mutex_lock(&s->lock);
+	i = uid_taken(s, calendar_id, uid, 0, 0, &e);
+	g_mutex_unlock(&s->lock);
+	if (e)
+		g_propagate_error(err, e);
+	else if (!i)
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
+			    "UID %s: not found", uid);
+	return i;
+}
+
+gint64 sqlstore_item_reserve_id(store *base, gint64 calendar_id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	gint64 id;
+
+	(void)calendar_id;
+
+	g_mutex_lock(&s->lock);
+	id = sqlstore_scalar(s, SQL_NEW_ITEM_ID(s), NULL, err);
+	g_mutex_unlock(&s->lock);
+	return MAX(id, 0);
+}
+
+static gboolean refuse_uid(sqlstore *s, const store_put *req, gint64 except,
+			   GError **err)
+{
+	GError *e = NULL;
+	store_item *other = uid_taken(s, req->calendar_id, req->uid, except, 0, &e);
+
+	if (e) {
+		g_propagate_error(err, e);
+		return FALSE;
+	}
+	if (other) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
+			    "UID %s is already used by %s", req->uid, other->name);
+		store_item_free(other);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+store_item *sqlstore_item_put(store *base, const store_put *req,
+			       store_put_result *result, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_item *old = NULL, *item = NULL;
+	store_calendar *cal = NULL;
+	sql_args a = { 0 };
+	GError *e = NULL;
+	gsize len;
+	const void *bytes = g_bytes_get_data(req->data, &len);
+	sql_journal_entry j = { .calendar_id = req->calendar_id, .name = req->name,
+			    .uid = req->uid };
+	gint64 id = 0;
+	gboolean ok;
+
+	if (!item_name_is_valid(req->name)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
+			    "'%s': not an item name", req->name);
+		return NULL;
+	}
+	g_mutex_lock(&s->lock);
+	if (!sqlstore_begin(s, err))
+		goto out;
+	if (!(cal = sqlstore_calendar_get_locked(s, req->calendar_id, TRUE, err)))
+		goto fail;
+	old = item_find_locked(s, req->calendar_id, req->name, TRUE, &e);
+	if (e && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+		g_propagate_error(err, g_steal_pointer(&e));
+		goto fail;
+	}
+	g_clear_error(&e);
+	if (!refuse_uid(s, req, old ? old->id : 0, err))
+		goto fail;
+	if (old && g_bytes_equal(old->data, req->data) && !strcmp(old->uid, req->uid)) {
+		if (result)
+			*result = STORE_PUT_UNCHANGED;
+		sqlstore_rollback(s);
+		item = g_steal_pointer(&old);
+		g_clear_pointer(&item->data, g_bytes_unref);
+		goto out;
+	}
+	if (old) {
+		id = old->id;
+		sql_arg_text(&a, req->uid);
+		sql_arg_blob(&a, bytes, len);
+		sql_arg_i64(&a, sqlstore_now_ns());
+		sql_arg_i64(&a, id);
+		ok = sqlstore_exec(s, "UPDATE items SET uid = ?1, data = ?2,"
+			     " version = version + 1, mtime_ns = CASE WHEN ?3 > mtime_ns"
+			     " THEN ?3 ELSE mtime_ns + 1 END, checked = NULL WHERE id = ?4", &a,
+			     "write item", err);
+		j.op = "update";
+		j.uid = old->uid;	/* undo puts the old bytes back with it */
+		j.old_data = g_bytes_get_data(old->data, &j.old_len);
+		j.old_version = old->version;
+		j.new_version = old->version + 1;
+	} else {
+		id = req->reserved_id;
+		if (!id && (id = sqlstore_scalar(s, SQL_NEW_ITEM_ID(s), NULL,
+					   err)) <= 0)
+			goto fail;
+		sql_arg_i64(&a, id);
+		sql_arg_i64(&a, req->calendar_id);
+		sql_arg_text(&a, req->name);
+		sql_arg_text(&a, req->uid);
+		sql_arg_blob(&a, bytes, len);
+		sql_arg_i64(&a, sqlstore_now_ns());
+		ok = sqlstore_exec(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
+			     " version, mtime_ns) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6)",
+			     &a, "write item", err);
+		j.op = "create";
+		j.new_version = 1;
+	}
+	if (!ok)
+		goto fail;
+	j.item_id = id;
+	sqlstore_log_change(s, old ? STORE_CHANGE_ITEM_UPDATE : STORE_CHANGE_ITEM_CREATE,
+		   cal->mailbox_id, req->calendar_id, id, req->name, 0, NULL);
+	if (!sqlstore_journal(s, &j, err) || !sqlstore_touch(s, SQL_TOUCH_CALENDAR, req->calendar_id, err) ||
+	    !(item = item_get_locked(s, id, FALSE, err)) || !sqlstore_commit(s, err))
+		goto fail;
+	if (result)
+		*result = old ? STORE_PUT_UPDATED : STORE_PUT_CREATED;
+	goto out;
+fail:
+	store_item_free(item);
+	item = NULL;
+	sqlstore_rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	store_item_free(old);
+	store_calendar_free(cal);
+	return item;
+}
+
+/* Delete item i (with its data) inside a transaction, journaled. */
+static gboolean delete_locked(sqlstore *s, store_item *i, gint64 mailbox_id,
+			      GError **err)
+{
+	sql_args a = { 0 };
+	sql_journal_entry j = { .op = "delete", .item_id = i->id,
+			    .calendar_id = i->calendar_id, .name = i->name,
+			    .uid = i->uid, .old_version = i->version };
+
+	j.old_data = g_bytes_get_data(i->data, &j.old_len);
+	sql_arg_i64(&a, i->id);
+	sqlstore_log_change(s, STORE_CHANGE_ITEM_DELETE, mailbox_id, i->calendar_id, i->id,
+		   i->name, 0, NULL);
+	return sqlstore_exec(s, "DELETE FROM items WHERE id = ?1", &a, "delete item", err) &&
+	       sqlstore_journal(s, &j, err) && sqlstore_touch(s, SQL_TOUCH_CALENDAR, i->calendar_id, err);
+}
+
+/* Lock the calendars of item id (and target, when not 0) in id order, so
+ * that two writers never wait for each other; then read the item again,
+ * in case it moved before the lock was taken.  The item, or NULL. */
+static store_item *lock_item(sqlstore *s, gint64 id, gint64 target,
+			     store_calendar **cal, store_calendar **target_cal,
+			     GError **err)
+{
+	for (int tries = 0; tries < 5; tries++) {
+		store_item *i = item_get_locked(s, id, TRUE, err);
+		gint64 lo, hi;
+
+		if (!i)
+			return NULL;
+		lo = target ? MIN(i->calendar_id, target) : i->calendar_id;
+		hi = target ? MAX(i->calendar_id, target) : i->calendar_id;
+		store_calendar_free(*cal);
+		*cal = sqlstore_calendar_get_locked(s, lo, TRUE, err);
+		if (*cal && hi != lo) {
+			store_calendar *c2 = sqlstore_calendar_get_locked(s, hi, TRUE, err);
+
+			if (!c2) {
+				store_item_free(i);
+				return NULL;
+			}
+			if (lo != i->calendar_id) {
+				if (target_cal)
+					*target_cal = *cal;
+				else
+					store_calendar_free(*cal);
+				*cal = c2;
+			} else if (target_cal) {
+				*target_cal = c2;
+			} else {
+				store_calendar_free(c2);
+			}
+		} else if (*cal && target_cal) {
+			*target_cal = NULL;
+		}
+		if (!*cal) {
+			store_item_free(i);
+			return NULL;
+		}
+		store_item_free(i);
+		i = item_get_locked(s, id, TRUE, err);
+		if (!i || i->calendar_id == (*cal)->id)
+			return i;
+		store_item_free(i);
+		if (target_cal)
+			g_clear_pointer(target_cal, store_calendar_free);
+	}
+	g_set_error(err, CALFS_ERROR, CALFS_ERROR_BUSY, "item %" G_GINT64_FORMAT
+		    ": kept moving while being locked", id);
+	return NULL;
+}
+
+gboolean sqlstore_item_delete(store *base, gint64 id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_item *i = NULL;
+	store_calendar *cal = NULL;
+	gboolean ok = FALSE;
+
+	g_mutex_lock(&s->lock);
+	if (!sqlstore_begin(s, err))
+		goto out;
+	if (!(i = lock_item(s, id, 0, &cal, NULL, err)) ||
+	    !delete_locked(s, i, cal->mailbox_id, err) || !sqlstore_commit(s, err))
+		goto fail;
+	ok = TRUE;
+	goto out;
+fail:
+	sqlstore_rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	store_item_free(i);
+	store_calendar_free(cal);
+	return ok;
+}
+
+gboolean sqlstore_item_rename(store *base, gint64 id, gint64 calendar_id,
+			       const char *name, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	store_item *i = NULL, *target = NULL, *other = NULL;
+	store_calendar *from = NULL, *to = NULL;
+	sql_args a = { 0 };
+	GError *e = NULL;
+	gboolean ok = FALSE;
+	sql_journal_entry j = { .op = "rename", .item_id = id,
+			    .calendar_id = calendar_id, .name = name };
+
+	if (!item_name_is_valid(name)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
+			    "'%s': not an item name", name);
+		return FALSE;
+	}
+	g_mutex_lock(&s->lock);
+	if (!sqlstore_begin(s, err))
+		goto out;
+	if (!(i = lock_item(s, id, calendar_id, &from, &to, err)))
+		goto fail;
+	if (!to)
+		to = sqlstore_calendar_get_locked(s, calendar_id, FALSE, err);
+	if (!to)
+		goto fail;
+	if (i->calendar_id == calendar_id && !strcmp(i->name, name)) {
+		sqlstore_rollback(s);
+		ok = TRUE;
+		goto out;
+	}
+	target = item_find_locked(s, calendar_id, name, TRUE, &e);
+	if (e && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+		g_propagate_error(err, g_steal_pointer(&e));
+		goto fail;
+	}
+	g_clear_error(&e);
+	other = uid_taken(s, calendar_id, i->uid, id, target ? target->id : 0, &e);
+	if (e) {
+		g_propagate_error(err, g_steal_pointer(&e));
+		goto fail;
+	}
+	if (other) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
+			    "UID %s is already used by %s", i->uid, other->name);
+		goto fail;
+	}
+	if (target && !delete_locked(s, target, to->mailbox_id, err))
+		goto fail;
+	sql_arg_i64(&a, calendar_id);
+	sql_arg_text(&a, name);
+	sql_arg_i64(&a, sqlstore_now_ns());
+	sql_arg_i64(&a, id);
+	j.uid = i->uid;
+	j.old_calendar_id = i->calendar_id;
+	j.old_name = i->name;
+	j.old_version = j.new_version = i->version;
+	sqlstore_log_change(s, STORE_CHANGE_ITEM_RENAME, to->mailbox_id, calendar_id, id,
+		   name, i->calendar_id, i->name);
+	if (!sqlstore_exec(s, "UPDATE items SET calendar_id = ?1, name = ?2,"
+		     " mtime_ns = CASE WHEN ?3 > mtime_ns THEN ?3 ELSE mtime_ns + 1 END"
+		     " WHERE id = ?4",
+		     &a, "rename item", err) || !sqlstore_journal(s, &j, err) ||
+	    !sqlstore_touch(s, SQL_TOUCH_CALENDAR, calendar_id, err) ||
+	    (i->calendar_id != calendar_id &&
+	     !sqlstore_touch(s, SQL_TOUCH_CALENDAR, i->calendar_id, err)) ||
+	    !sqlstore_commit(s, err))
+		goto fail;
+	ok = TRUE;
+	goto out;
+fail:
+	sqlstore_rollback(s);
+out:
+	g_mutex_unlock(&s->lock);
+	store_item_free(i);
+	store_item_free(target);
+	store_item_free(other);
+	store_calendar_free(from);
+	store_calendar_free(to);
+	return ok;
+}
+
+gboolean sqlstore_item_set_checked(store *base, gint64 id, gint64 version,
+				    const char *key, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sql_args a = { 0 };
+	gboolean ok;
+
+	sql_arg_text(&a, key);
+	sql_arg_i64(&a, id);
+	sql_arg_i64(&a, version);
+	g_mutex_lock(&s->lock);
+	ok = sqlstore_exec_relaxed(s, "UPDATE items SET checked = ?1 WHERE id = ?2"
+				   " AND version = ?3", &a, "mark item checked", err);
+	/* not a change: the cache would not hear of it */
+	g_hash_table_remove(s->cache[SQL_CACHE_ITEM], GSIZE_TO_POINTER(id));
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+GPtrArray *sqlstore_item_scan(store *base, gint64 calendar_id, const char *contains,
+			       GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sql_args a = { 0 };
+	GPtrArray *r;
+
+	sql_arg_i64(&a, calendar_id);
+	sql_arg_blob(&a, contains, strlen(contains));
+	g_mutex_lock(&s->lock);
+	r = sqlstore_collect(s, SQL_DIALECT(s,
+		"SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1"
+		" AND instr(data, ?2) > 0 ORDER BY id",
+		"SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1"
+		" AND position(?2 IN data) > 0 ORDER BY id"), &a,
+		       row_item_data, (GDestroyNotify)store_item_free, err);
+	g_mutex_unlock(&s->lock);
+	return r;
+}
+
