@@ -1,3 +1,6 @@
+/* store_sql.c - the SQL store (store_sql.h): running statements, the row
+ * cache, transactions and the journal, mailboxes and calendars, opening;
+ * the items are in store_sql_items.c, the logs in store_sql_log.c */
 #include "store_sql.h"
 #include "error.h"
 #include "item.h"
@@ -5,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
 
 gint64 sqlstore_now_ns(void)
 {
