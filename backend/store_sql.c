@@ -109,21 +109,19 @@ static void quietly(sqlstore *s, const char *sql)
 typedef struct {
 	sql_row_fn fn;
 	GPtrArray *out;
-	gboolean one;
 } collecting;
 
 static void collect_row(sql_row *r, gpointer data)
 {
 	collecting *c = data;
 
-	if (!c->one || c->out->len == 0)
-		g_ptr_array_add(c->out, c->fn(r));
+	g_ptr_array_add(c->out, c->fn(r));
 }
 
 GPtrArray *sqlstore_collect(sqlstore *s, const char *sql, const sql_args *a,
 			    sql_row_fn fn, GDestroyNotify free_fn, GError **err)
 {
-	collecting c = { fn, g_ptr_array_new_with_free_func(free_fn), FALSE };
+	collecting c = { fn, g_ptr_array_new_with_free_func(free_fn) };
 
 	if (!s->drv->run(s, sql, a, collect_row, &c, "list", err)) {
 		g_ptr_array_unref(c.out);
@@ -132,44 +130,55 @@ GPtrArray *sqlstore_collect(sqlstore *s, const char *sql, const sql_args *a,
 	return c.out;
 }
 
+/* The first row of a single-row read, made by fn (no allocation of our
+ * own: these reads are the mount's hot path). */
+typedef struct {
+	sql_row_fn fn;
+	gpointer first;
+	gint64 value;
+	gboolean seen;
+} first_row;
+
+static void take_first(sql_row *r, gpointer data)
+{
+	first_row *f = data;
+
+	if (f->seen)
+		return;
+	f->seen = TRUE;
+	if (f->fn)
+		f->first = f->fn(r);
+	else
+		f->value = sql_i64(r, 0);
+}
+
+/* Run a single-row read into f; FALSE with err set (NOTFOUND for no row).
+ * (A driver fails before the first row or not at all: both read the whole
+ * answer of a one-row query in one step.) */
+static gboolean read_first(sqlstore *s, const char *sql, const sql_args *a,
+			   first_row *f, const char *what, GError **err)
+{
+	if (!s->drv->run(s, sql, a, take_first, f, what, err))
+		return FALSE;
+	if (!f->seen)
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND, "%s: not found", what);
+	return f->seen;
+}
+
 gpointer sqlstore_one(sqlstore *s, const char *sql, const sql_args *a,
 		      sql_row_fn fn, const char *what, GError **err)
 {
-	collecting c = { fn, g_ptr_array_new(), TRUE };
-	gpointer v = NULL;
+	first_row f = { .fn = fn };
 
-	if (s->drv->run(s, sql, a, collect_row, &c, what, err)) {
-		if (c.out->len)
-			v = c.out->pdata[0];
-		else
-			g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
-				    "%s: not found", what);
-	}
-	/* (a driver fails before the first row or not at all: both read the
-	 * whole answer of a one-row query in one step) */
-	g_ptr_array_unref(c.out);
-	return v;
-}
-
-static gpointer row_int(sql_row *r)
-{
-	gint64 *v = g_new(gint64, 1);
-
-	*v = sql_i64(r, 0);
-	return v;
+	return read_first(s, sql, a, &f, what, err) ? f.first : NULL;
 }
 
 gint64 sqlstore_scalar(sqlstore *s, const char *sql, const sql_args *a,
 		       GError **err)
 {
-	gint64 *p = sqlstore_one(s, sql, a, row_int, sql, err);
-	gint64 v;
+	first_row f = { 0 };
 
-	if (!p)
-		return -1;
-	v = *p;
-	g_free(p);
-	return v;
+	return read_first(s, sql, a, &f, sql, err) ? f.value : -1;
 }
 
 void sqlstore_note_seq(sqlstore *s, gint64 seq)
