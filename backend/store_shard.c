@@ -13,6 +13,7 @@
 
 typedef struct {
 	char *name;
+	guint index;		/* in shardstore.shards: the top bits of its ids */
 	store *st;
 	GPtrArray *patterns;	/* GPatternSpec*; empty for [store] */
 	gint64 cursor;		/* the shard's last change read */
@@ -53,14 +54,6 @@ static shard *by_id(shardstore *s, gint64 id, const char *what, GError **err)
 		return NULL;
 	}
 	return s->shards->pdata[k];
-}
-
-static guint index_of(shardstore *s, shard *sh)
-{
-	guint k = 0;
-
-	g_ptr_array_find(s->shards, sh, &k);
-	return k;
 }
 
 /* The shard a mailbox called name lives in. */
@@ -156,7 +149,7 @@ static store_mailbox *sh_mailbox_get(store *base, gint64 id, GError **err)
 {
 	shard *sh = by_id(of(base), id, "mailbox", err);
 
-	return sh ? fix_mailbox(index_of(of(base), sh),
+	return sh ? fix_mailbox(sh->index,
 				store_mailbox_get(sh->st, lid(id), err)) : NULL;
 }
 
@@ -207,7 +200,7 @@ static GPtrArray *sh_calendar_list(store *base, gint64 mailbox_id, GError **err)
 {
 	shard *sh = by_id(of(base), mailbox_id, "mailbox", err);
 
-	return sh ? fix_all(index_of(of(base), sh),
+	return sh ? fix_all(sh->index,
 			    store_calendar_list(sh->st, lid(mailbox_id), err),
 			    fix_calendar_rec) : NULL;
 }
@@ -216,7 +209,7 @@ static store_calendar *sh_calendar_get(store *base, gint64 id, GError **err)
 {
 	shard *sh = by_id(of(base), id, "calendar", err);
 
-	return sh ? fix_calendar(index_of(of(base), sh),
+	return sh ? fix_calendar(sh->index,
 				 store_calendar_get(sh->st, lid(id), err)) : NULL;
 }
 
@@ -225,7 +218,7 @@ static store_calendar *sh_calendar_find(store *base, gint64 mailbox_id,
 {
 	shard *sh = by_id(of(base), mailbox_id, "mailbox", err);
 
-	return sh ? fix_calendar(index_of(of(base), sh),
+	return sh ? fix_calendar(sh->index,
 				 store_calendar_find(sh->st, lid(mailbox_id), name,
 						     err)) : NULL;
 }
@@ -235,7 +228,7 @@ static store_calendar *sh_calendar_create(store *base, gint64 mailbox_id,
 {
 	shard *sh = by_id(of(base), mailbox_id, "mailbox", err);
 
-	return sh ? fix_calendar(index_of(of(base), sh),
+	return sh ? fix_calendar(sh->index,
 				 store_calendar_create(sh->st, lid(mailbox_id), name,
 						       err)) : NULL;
 }
@@ -261,7 +254,7 @@ static GPtrArray *sh_item_list(store *base, gint64 calendar_id, GError **err)
 {
 	shard *sh = by_id(of(base), calendar_id, "calendar", err);
 
-	return sh ? fix_all(index_of(of(base), sh),
+	return sh ? fix_all(sh->index,
 			    store_item_list(sh->st, lid(calendar_id), err),
 			    fix_item_rec) : NULL;
 }
@@ -271,7 +264,7 @@ static store_item *sh_item_get(store *base, gint64 id, gboolean with_data,
 {
 	shard *sh = by_id(of(base), id, "item", err);
 
-	return sh ? fix_item(index_of(of(base), sh),
+	return sh ? fix_item(sh->index,
 			     store_item_get(sh->st, lid(id), with_data, err)) : NULL;
 }
 
@@ -280,7 +273,7 @@ static store_item *sh_item_find(store *base, gint64 calendar_id, const char *nam
 {
 	shard *sh = by_id(of(base), calendar_id, "calendar", err);
 
-	return sh ? fix_item(index_of(of(base), sh),
+	return sh ? fix_item(sh->index,
 			     store_item_find(sh->st, lid(calendar_id), name,
 					     with_data, err)) : NULL;
 }
@@ -290,7 +283,7 @@ static store_item *sh_item_find_uid(store *base, gint64 calendar_id,
 {
 	shard *sh = by_id(of(base), calendar_id, "calendar", err);
 
-	return sh ? fix_item(index_of(of(base), sh),
+	return sh ? fix_item(sh->index,
 			     store_item_find_uid(sh->st, lid(calendar_id), uid,
 						 err)) : NULL;
 }
@@ -300,7 +293,7 @@ static gint64 sh_item_reserve_id(store *base, gint64 calendar_id, GError **err)
 	shard *sh = by_id(of(base), calendar_id, "calendar", err);
 	gint64 id = sh ? store_item_reserve_id(sh->st, lid(calendar_id), err) : 0;
 
-	return id > 0 ? gid(index_of(of(base), sh), id) : 0;
+	return id > 0 ? gid(sh->index, id) : 0;
 }
 
 static store_item *sh_item_put(store *base, const store_put *req,
@@ -317,7 +310,7 @@ static store_item *sh_item_put(store *base, const store_put *req,
 	local.reserved_id = (req->reserved_id >> SHARD_SHIFT) ==
 			    (req->calendar_id >> SHARD_SHIFT)
 			    ? lid(req->reserved_id) : 0;
-	return fix_item(index_of(of(base), sh),
+	return fix_item(sh->index,
 			store_item_put(sh->st, &local, result, err));
 }
 
@@ -350,7 +343,7 @@ static GPtrArray *sh_item_scan(store *base, gint64 calendar_id,
 {
 	shard *sh = by_id(of(base), calendar_id, "calendar", err);
 
-	return sh ? fix_all(index_of(of(base), sh),
+	return sh ? fix_all(sh->index,
 			    store_item_scan(sh->st, lid(calendar_id), contains, err),
 			    fix_item_rec) : NULL;
 }
@@ -657,7 +650,7 @@ static GPtrArray *sh_journal_list(store *base, gint64 run_id, gint64 calendar_id
 		return NULL;
 	if (run_id && calendar_id && (run_id >> SHARD_SHIFT) != (calendar_id >> SHARD_SHIFT))
 		return g_ptr_array_new_with_free_func((GDestroyNotify)store_journal_entry_free);
-	return fix_all(index_of(s, sh),
+	return fix_all(sh->index,
 		       store_journal_list(sh->st, lid(run_id), lid(calendar_id), limit,
 					  err), fix_entry);
 }
@@ -827,6 +820,7 @@ store *store_open_conf(const conf *c, const char *origin, GError **err)
 	s->ring = g_ptr_array_new_with_free_func((GDestroyNotify)store_change_free);
 	if (!(sh = shard_open("store", c->store_path, NULL, origin, err)))
 		goto fail;
+	sh->index = s->shards->len;
 	g_ptr_array_add(s->shards, sh);
 	d = g_string_new("shards: store=");
 	g_string_append(d, store_describe(sh->st));
@@ -837,6 +831,7 @@ store *store_open_conf(const conf *c, const char *origin, GError **err)
 			g_string_free(d, TRUE);
 			goto fail;
 		}
+		sh->index = s->shards->len;
 		g_ptr_array_add(s->shards, sh);
 		g_string_append_printf(d, ", %s=%s", cs->name, store_describe(sh->st));
 	}
