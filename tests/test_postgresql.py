@@ -34,17 +34,24 @@ def daemons():
         c.cleanup()
 
 
-def test_two_daemons_write_one_item_1000_times(on_pg, tmp_path, daemons):
-    """Both hosts write the same item 1,000 times at once: every write is
-    stored and then replaced by the next, and the journal shows each one."""
-    n = 1000
+def two_hosts(tmp_path, daemons, items):
+    """Two mounts of one new store holding items in MB/Calendar, as two
+    hosts would have; unmounted after the test."""
     a = Calfs(tmp_path)
-    a.import_items(MB, {"shared.ics": ics("shared", "start")})
+    a.import_items(MB, items)
     (tmp_path / "b").mkdir()
     b = Calfs(tmp_path / "b", share=a.store)
     daemons += [a, b]
     a.mount()
     b.mount()
+    return a, b
+
+
+def test_two_daemons_write_one_item_1000_times(on_pg, tmp_path, daemons):
+    """Both hosts write the same item 1,000 times at once: every write is
+    stored and then replaced by the next, and the journal shows each one."""
+    n = 1000
+    a, b = two_hosts(tmp_path, daemons, {"shared.ics": ics("shared", "start")})
     written, failures = [], []
 
     def writer(c, tag):
@@ -94,13 +101,7 @@ def test_server_dies_and_comes_back(tmp_path, daemons):
     try:
         server.start()
         calfs_util.BACKEND = calfs_util.PgBackend(server)
-        a = Calfs(tmp_path)
-        a.import_items(MB, {"a.ics": ics("a", "Alpha")})
-        (tmp_path / "b").mkdir()
-        b = Calfs(tmp_path / "b", share=a.store)
-        daemons += [a, b]
-        a.mount()
-        b.mount()
+        a, b = two_hosts(tmp_path, daemons, {"a.ics": ics("a", "Alpha")})
         here, there = a.path(MB, "Calendar"), b.path(MB, "Calendar")
         assert os.listdir(there) == ["a.ics"]
 
