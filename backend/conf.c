@@ -1,6 +1,7 @@
 #include "conf.h"
 #include "error.h"
 #include "store_pg.h"
+#include "tzscan.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -80,8 +81,13 @@ static void set_store(conf *c, const char *dir, const char *spec)
 void conf_set_store(conf *c, const char *spec)
 {
 	char *cwd = g_get_current_dir();
+	char *abs = c->file ? g_canonicalize_filename(c->file, cwd) : NULL;
+	/* a server's state goes beside the mount.conf, as for url= */
+	char *dir = abs && pgstore_is_url(spec) ? g_path_get_dirname(abs) : NULL;
 
-	set_store(c, cwd, spec);
+	set_store(c, dir ? dir : cwd, spec);
+	g_free(dir);
+	g_free(abs);
 	g_free(cwd);
 }
 
@@ -331,6 +337,11 @@ static gboolean read_mailbox(reader *r, conf *c, const char *g, GError **err)
 	m->timezone = g_key_file_get_value(r->kf, g, "timezone", NULL);
 	if (m->timezone && !*g_strstrip(m->timezone))
 		g_clear_pointer(&m->timezone, g_free);
+	if (m->timezone && !tzscan_zone_valid(m->timezone)) {
+		fail(r, err, g, "timezone", "'%s' is not a tzdata zone", m->timezone);
+		mailbox_free(m);
+		return FALSE;
+	}
 	if (!read_owner(r, g, m, err) ||
 	    !get_bool(r, g, "suppress_updates", &m->suppress_updates, err)) {
 		mailbox_free(m);

@@ -61,8 +61,10 @@ conf *conf_new_default(void);
  * (CALFS_ERROR_CONFIG, or CALFS_ERROR_IO when unreadable). */
 conf *conf_load(const char *path, GError **err);
 
-/* conf_set_store: override the store (--store): a postgresql:// URL, or
- * a path, which is resolved against the current directory. */
+/* conf_set_store: override the store (--store, or the STORE of the
+ * mount.fuse3 form): a postgresql:// URL, whose state_dir is then the
+ * directory of the configuration file (or the current one), or a path,
+ * which is resolved against the current directory. */
 void conf_set_store(conf *c, const char *path);
 
 /* conf_outbox: the Maildir where iMIP updates for mailbox's attendees are

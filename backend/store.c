@@ -91,19 +91,16 @@ void store_journal_entry_free(store_journal_entry *e)
 	g_free(e->name);
 	g_free(e->uid);
 	g_free(e->old_name);
+	g_free(e->note);
 	if (e->old_data)
 		g_bytes_unref(e->old_data);
 	g_free(e);
 }
 
-store *store_open_path(const char *path, const char *origin, GError **err)
-{
-	return litestore_open(path, origin, err);
-}
-
-store *store_open(const char *spec, const char *origin, GError **err)
+store *store_open(const char *spec, const char *origin, store_open_mode mode,
+		  GError **err)
 {
 	if (pgstore_is_url(spec))
-		return pgstore_open(spec, origin, err);
-	return litestore_open(spec, origin, err);
+		return pgstore_open(spec, origin, mode, err);
+	return litestore_open(spec, origin, mode, err);
 }

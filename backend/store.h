@@ -98,6 +98,7 @@ typedef struct {
 	char *old_name;		/* rename: the old name; timezone: the mailbox */
 	GBytes *old_data;	/* the bytes replaced or deleted, or NULL */
 	gint64 old_version, new_version;
+	char *note;		/* what the write repaired, or NULL */
 } store_journal_entry;
 
 typedef struct {
@@ -124,7 +125,7 @@ typedef struct {
 	void (*close)(store *s);
 	const char *(*describe)(store *s);
 	const char *(*origin)(store *s);
-	gint64 (*run_begin)(store *s, const char *command, GError **err);
+	void (*run_begin)(store *s, const char *command);
 
 	GPtrArray *(*mailbox_list)(store *s, GError **err);
 	store_mailbox *(*mailbox_get)(store *s, gint64 id, GError **err);
@@ -177,6 +178,7 @@ typedef struct {
 	GPtrArray *(*runs_list)(store *s, GError **err);
 	GPtrArray *(*journal_list)(store *s, gint64 run_id, gint64 calendar_id,
 				   int limit, GError **err);
+	GPtrArray *(*journal_after)(store *s, gint64 run_id, GError **err);
 
 	gboolean (*reply_get)(store *s, gint64 mailbox_id, const char *uid,
 			      const char *attendee, gint64 *when,
@@ -197,13 +199,20 @@ struct store {
 	const store_ops *ops;
 };
 
-/* store_open_path: open (creating when missing) the SQLite store at path.
- * origin names this process in the change log (NULL: "pid:<pid>"). */
-store *store_open_path(const char *path, const char *origin, GError **err);
+/* How a store is opened: only calfs init and calfs import make one, so
+ * that a typo in a path or URL never does. */
+typedef enum {
+	STORE_EXISTING,		/* NOTFOUND when there is no store there */
+	STORE_CREATE		/* make the SQLite file, or the tables */
+} store_open_mode;
 
 /* store_open: open the store spec names: a postgresql:// URL (store_pg.h)
- * or a SQLite path; its schema is made when missing. */
-store *store_open(const char *spec, const char *origin, GError **err);
+ * or a SQLite path.  origin names this process in the change log (NULL:
+ * "pid:<pid>").  With STORE_EXISTING a missing SQLite file, or a database
+ * without calfs's tables, is NOTFOUND, and nothing is made; an older
+ * schema is brought up to date either way. */
+store *store_open(const char *spec, const char *origin, store_open_mode mode,
+		  GError **err);
 
 /* store_*_copy: a new copy of a record (an item's bytes are shared). */
 store_mailbox *store_mailbox_copy(const store_mailbox *m);
@@ -239,11 +248,12 @@ static inline const char *store_origin(store *s)
 }
 
 /* store_run_begin: start a journal run named by command ("mount /mnt",
- * "import alice@example.com ..."); later changes are journaled under its
- * id, which is returned (0 on error). */
-static inline gint64 store_run_begin(store *s, const char *command, GError **err)
+ * "import alice@example.com ..."): later changes are journaled under it.
+ * The run is made by its first change, so a command that changes nothing
+ * leaves no run behind. */
+static inline void store_run_begin(store *s, const char *command)
 {
-	return s->ops->run_begin(s, command, err);
+	s->ops->run_begin(s, command);
 }
 
 /* store_mailbox_list: all mailboxes by name, a GPtrArray of store_mailbox*
@@ -469,6 +479,15 @@ static inline GPtrArray *store_journal_list(store *s, gint64 run_id,
 					    GError **err)
 {
 	return s->ops->journal_list(s, run_id, calendar_id, limit, err);
+}
+
+/* store_journal_after: for each journal entry of run_id, the first entry
+ * of another run that changed the same item (or calendar property) after
+ * it, without old bytes (store_journal_entry*): what undoing run_id would
+ * clobber. */
+static inline GPtrArray *store_journal_after(store *s, gint64 run_id, GError **err)
+{
+	return s->ops->journal_after(s, run_id, err);
 }
 
 /* store_last_change: the sequence number of the newest change (0 when

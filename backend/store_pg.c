@@ -56,10 +56,13 @@ static const char schema[] =
 	" name text, uid text,"
 	" old_calendar_id bigint, old_name text,"
 	" old_data bytea,"
-	" old_version bigint, new_version bigint);"
+	" old_version bigint, new_version bigint,"
+	" note text);"
+	"ALTER TABLE journal ADD COLUMN IF NOT EXISTS note text;"
 	"CREATE INDEX IF NOT EXISTS journal_by_run ON journal(run_id, op);"
 	"CREATE INDEX IF NOT EXISTS journal_by_calendar ON journal(calendar_id);"
 	"CREATE INDEX IF NOT EXISTS journal_by_old_calendar ON journal(old_calendar_id);"
+	"CREATE INDEX IF NOT EXISTS journal_by_item ON journal(item_id);"
 	"CREATE TABLE IF NOT EXISTS replies("
 	" mailbox_id bigint NOT NULL,"
 	" uid text NOT NULL,"
@@ -363,7 +366,7 @@ static gint64 pg_schema_version(sqlstore *s, GError **err)
 
 static gboolean pg_setup(sqlstore *s, gint64 version, GError **err)
 {
-	(void)version;	/* version 3 is PostgreSQL's first */
+	(void)version;	/* version 3 is PostgreSQL's first; the script adds 4's note */
 	return pg_script(s, schema, err);
 }
 
@@ -428,7 +431,8 @@ static const sql_driver driver = {
 	.close = pg_close,
 };
 
-store *pgstore_open(const char *url, const char *origin, GError **err)
+store *pgstore_open(const char *url, const char *origin, store_open_mode mode,
+		    GError **err)
 {
 	pgconn *c = g_new0(pgconn, 1);
 	char *redacted = pgstore_redact(url);
@@ -451,7 +455,7 @@ store *pgstore_open(const char *url, const char *origin, GError **err)
 	}
 	PQsetNoticeProcessor(c->conn, quiet_notice, NULL);
 	if (!pg_script(s, "SET client_min_messages = warning", err) ||
-	    !sqlstore_setup(s, err))
+	    !sqlstore_setup(s, mode, err))
 		goto fail;
 	return &s->base;
 fail:

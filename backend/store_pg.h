@@ -25,11 +25,13 @@
 gboolean pgstore_is_url(const char *spec);
 
 /* pgstore_open: connect to the store at url, creating its schema when the
- * database has none (and upgrading an older one).  origin names this
- * process in the change log (NULL: "pid:<pid>").  NULL with err set
- * (CALFS_ERROR_IO) when the server cannot be reached or the schema is
- * newer than this calfs. */
-store *pgstore_open(const char *url, const char *origin, GError **err);
+ * database has none and mode is STORE_CREATE (and upgrading an older
+ * one).  origin names this process in the change log (NULL:
+ * "pid:<pid>").  NULL with err set: NOTFOUND when the database has no
+ * calfs tables and mode is STORE_EXISTING, IO when the server cannot be
+ * reached or the schema is newer than this calfs. */
+store *pgstore_open(const char *url, const char *origin, store_open_mode mode,
+		    GError **err);
 
 /* pgstore_redact: url with any password replaced by "***", for messages
  * and the mount's fsname.  Newly allocated. */

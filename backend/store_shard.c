@@ -537,21 +537,12 @@ static gboolean sh_batch_end(store *base, GError **err)
 	return ok;
 }
 
-static gint64 sh_run_begin(store *base, const char *command, GError **err)
+static void sh_run_begin(store *base, const char *command)
 {
 	shardstore *s = of(base);
-	gint64 first = 0;
 
-	for (guint k = 0; k < s->shards->len; k++) {
-		gint64 id = store_run_begin(((shard *)s->shards->pdata[k])->st,
-					    command, err);
-
-		if (!id)
-			return 0;
-		if (k == 0)
-			first = id;
-	}
-	return first;
+	for (guint k = 0; k < s->shards->len; k++)
+		store_run_begin(((shard *)s->shards->pdata[k])->st, command);
 }
 
 static void fix_run(guint k, gpointer rec)
@@ -653,6 +644,14 @@ static GPtrArray *sh_journal_list(store *base, gint64 run_id, gint64 calendar_id
 	return fix_all(sh->index,
 		       store_journal_list(sh->st, lid(run_id), lid(calendar_id), limit,
 					  err), fix_entry);
+}
+
+static GPtrArray *sh_journal_after(store *base, gint64 run_id, GError **err)
+{
+	shard *sh = by_id(of(base), run_id, "run", err);
+
+	return sh ? fix_all(sh->index, store_journal_after(sh->st, lid(run_id), err),
+			    fix_entry) : NULL;
 }
 
 /* ---- per mailbox ---- */
@@ -771,6 +770,7 @@ static const store_ops shard_ops = {
 	.item_set_checked = sh_item_set_checked,
 	.runs_list = sh_runs_list,
 	.journal_list = sh_journal_list,
+	.journal_after = sh_journal_after,
 	.reply_get = sh_reply_get,
 	.reply_put = sh_reply_put,
 	.mailbox_stamp = sh_mailbox_stamp,
@@ -779,9 +779,9 @@ static const store_ops shard_ops = {
 };
 
 static shard *shard_open(const char *name, const char *spec, char **patterns,
-			 const char *origin, GError **err)
+			 const char *origin, store_open_mode mode, GError **err)
 {
-	store *st = store_open(spec, origin, err);
+	store *st = store_open(spec, origin, mode, err);
 	shard *sh;
 
 	if (!st) {
@@ -800,14 +800,15 @@ static shard *shard_open(const char *name, const char *spec, char **patterns,
 	return sh;
 }
 
-store *store_open_conf(const conf *c, const char *origin, GError **err)
+store *store_open_conf(const conf *c, const char *origin, store_open_mode mode,
+			GError **err)
 {
 	shardstore *s;
 	GString *d;
 	shard *sh;
 
 	if (!c->shards->len)
-		return store_open(c->store_path, origin, err);
+		return store_open(c->store_path, origin, mode, err);
 	if (c->shards->len >= MAX_SHARDS) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_CONFIG,
 			    "%s: more than %d shards", c->file, MAX_SHARDS - 1);
@@ -818,7 +819,7 @@ store *store_open_conf(const conf *c, const char *origin, GError **err)
 	g_mutex_init(&s->lock);
 	s->shards = g_ptr_array_new_with_free_func(shard_free);
 	s->ring = g_ptr_array_new_with_free_func((GDestroyNotify)store_change_free);
-	if (!(sh = shard_open("store", c->store_path, NULL, origin, err)))
+	if (!(sh = shard_open("store", c->store_path, NULL, origin, mode, err)))
 		goto fail;
 	sh->index = s->shards->len;
 	g_ptr_array_add(s->shards, sh);
@@ -827,7 +828,7 @@ store *store_open_conf(const conf *c, const char *origin, GError **err)
 	for (guint i = 0; i < c->shards->len; i++) {
 		const conf_shard *cs = c->shards->pdata[i];
 
-		if (!(sh = shard_open(cs->name, cs->spec, cs->patterns, origin, err))) {
+		if (!(sh = shard_open(cs->name, cs->spec, cs->patterns, origin, mode, err))) {
 			g_string_free(d, TRUE);
 			goto fail;
 		}

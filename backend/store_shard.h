@@ -23,8 +23,10 @@
 #include "store.h"
 
 /* store_open_conf: the store c configures: [store] alone, or [store] with
- * its [shard] groups.  origin names this process in the change logs.  NULL
- * with err set when any of them cannot be opened. */
-store *store_open_conf(const conf *c, const char *origin, GError **err);
+ * its [shard] groups, opened or made as mode says (store_open()).  origin
+ * names this process in the change logs.  NULL with err set when any of
+ * them cannot be opened. */
+store *store_open_conf(const conf *c, const char *origin, store_open_mode mode,
+		       GError **err);
 
 #endif

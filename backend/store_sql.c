@@ -411,10 +411,11 @@ gboolean sqlstore_journal(sqlstore *s, const sql_journal_entry *j, GError **err)
 	sql_arg_blob(&a, j->old_data, j->old_len);	/* NULL: none */
 	sql_arg_i64(&a, j->old_version);
 	sql_arg_i64(&a, j->new_version);
+	sql_arg_text(&a, j->note);
 	return sqlstore_exec(s, "INSERT INTO journal(run_id, time_ns, op, item_id,"
 		       " calendar_id, name, uid, old_calendar_id, old_name, old_data,"
-		       " old_version, new_version)"
-		       " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+		       " old_version, new_version, note)"
+		       " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
 		       &a, "journal", err);
 }
 
@@ -900,24 +901,16 @@ static gboolean op_probe(store *base, int wait_ms, GError **err)
 	return ok;
 }
 
-static gint64 op_run_begin(store *base, const char *command, GError **err)
+/* The run itself is made by its first change (current_run). */
+static void op_run_begin(store *base, const char *command)
 {
 	sqlstore *s = sqlstore_of(base);
-	gint64 id = 0;
 
 	g_mutex_lock(&s->lock);
 	g_free(s->run_command);
 	s->run_command = g_strdup(command);
 	s->run_id = 0;
-	if (sqlstore_begin(s, err)) {
-		id = current_run(s, err);
-		if (!id || !sqlstore_commit(s, err)) {
-			sqlstore_rollback(s);
-			s->run_id = id = 0;
-		}
-	}
 	g_mutex_unlock(&s->lock);
-	return id;
 }
 
 static const char *op_describe(store *base)
@@ -972,6 +965,7 @@ static const store_ops sql_ops = {
 	.item_set_checked = sqlstore_item_set_checked,
 	.runs_list = sqlstore_runs_list,
 	.journal_list = sqlstore_journal_list,
+	.journal_after = sqlstore_journal_after,
 	.reply_get = sqlstore_reply_get,
 	.reply_put = sqlstore_reply_put,
 	.mailbox_stamp = sqlstore_mailbox_stamp,
@@ -1018,7 +1012,7 @@ void sqlstore_free(sqlstore *s)
 	g_free(s);
 }
 
-gboolean sqlstore_setup(sqlstore *s, GError **err)
+gboolean sqlstore_setup(sqlstore *s, store_open_mode mode, GError **err)
 {
 	sql_args a = { 0 };
 	gint64 v;
@@ -1027,6 +1021,12 @@ gboolean sqlstore_setup(sqlstore *s, GError **err)
 		return FALSE;
 	if ((v = s->drv->schema_version(s, err)) < 0)
 		goto fail;
+	if (v == 0 && mode != STORE_CREATE) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
+			    "store %s: not a calfs store (calfs init makes one)",
+			    s->describe);
+		goto fail;
+	}
 	if (v > SQL_SCHEMA_VERSION) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO,
 			    "store %s: schema version %" G_GINT64_FORMAT

@@ -33,7 +33,7 @@
 #include "store.h"
 
 #define SQL_MAX_ARGS 14
-#define SQL_SCHEMA_VERSION 3
+#define SQL_SCHEMA_VERSION 4
 
 typedef enum { SQL_INT, SQL_TEXT, SQL_BLOB } sql_type;
 
@@ -146,9 +146,10 @@ gint64 sqlstore_now_ns(void);
 /* sqlstore_new: a store on drv's connection conn, not yet set up. */
 sqlstore *sqlstore_new(const sql_driver *drv, gpointer conn, const char *describe,
 		       const char *origin);
-/* sqlstore_setup: make or upgrade the schema, or refuse a newer one;
- * FALSE with err set. */
-gboolean sqlstore_setup(sqlstore *s, GError **err);
+/* sqlstore_setup: make (STORE_CREATE) or upgrade the schema, or refuse a
+ * newer one; FALSE with err set (NOTFOUND: no schema, and mode is
+ * STORE_EXISTING). */
+gboolean sqlstore_setup(sqlstore *s, store_open_mode mode, GError **err);
 /* sqlstore_free: close the connection (drv->close) and free s. */
 void sqlstore_free(sqlstore *s);
 
@@ -205,6 +206,7 @@ typedef struct {
 	const void *old_data;
 	gsize old_len;
 	gint64 old_version, new_version;
+	const char *note;	/* what the write repaired, or NULL */
 } sql_journal_entry;
 
 /* sqlstore_journal: journal j under the current run (started on first
@@ -253,6 +255,7 @@ gboolean sqlstore_stats(store *base, store_stats *out, GError **err);
 gint64 sqlstore_root_mtime(store *base, GError **err);
 gint64 sqlstore_last_change(store *base, GError **err);
 GPtrArray *sqlstore_runs_list(store *base, GError **err);
+GPtrArray *sqlstore_journal_after(store *base, gint64 run_id, GError **err);
 GPtrArray *sqlstore_journal_list(store *base, gint64 run_id, gint64 calendar_id,
 				 int limit, GError **err);
 gboolean sqlstore_reply_get(store *base, gint64 mailbox_id, const char *uid,

@@ -100,11 +100,15 @@ static gpointer row_journal(sql_row *r)
 	e->old_data = sql_bytes(r, 10);
 	e->old_version = sql_i64(r, 11);
 	e->new_version = sql_i64(r, 12);
+	e->note = sql_text(r, 13);
 	return e;
 }
 
 #define JOURNAL_COLS "id, run_id, time_ns, op, item_id, calendar_id, name, uid," \
-	" old_calendar_id, old_name, old_data, old_version, new_version"
+	" old_calendar_id, old_name, old_data, old_version, new_version, note"
+/* the same without the bytes */
+#define JOURNAL_COLS_NO_DATA "id, run_id, time_ns, op, item_id, calendar_id, name, uid," \
+	" old_calendar_id, old_name, NULL, old_version, new_version, note"
 
 GPtrArray *sqlstore_journal_list(store *base, gint64 run_id, gint64 calendar_id,
 				int limit, GError **err)
@@ -124,6 +128,25 @@ GPtrArray *sqlstore_journal_list(store *base, gint64 run_id, gint64 calendar_id,
 		       : "SELECT " JOURNAL_COLS " FROM journal"
 			 " WHERE (?1 = 0 OR run_id = ?1) AND ?2 = 0"
 			 " ORDER BY id DESC LIMIT ?3",
+		       &a, row_journal, (GDestroyNotify)store_journal_entry_free, err);
+	g_mutex_unlock(&s->lock);
+	return r;
+}
+
+GPtrArray *sqlstore_journal_after(store *base, gint64 run_id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sql_args a = { 0 };
+	GPtrArray *r;
+
+	sql_arg_i64(&a, run_id);
+	g_mutex_lock(&s->lock);
+	r = sqlstore_collect(s, "SELECT " JOURNAL_COLS_NO_DATA " FROM journal WHERE id IN"
+		       " (SELECT min(l.id) FROM journal j JOIN journal l"
+		       " ON l.id > j.id AND l.run_id <> j.run_id AND"
+		       " (l.item_id = j.item_id OR (j.op = 'meta' AND l.op = 'meta' AND"
+		       " l.calendar_id = j.calendar_id AND l.name = j.name))"
+		       " WHERE j.run_id = ?1 GROUP BY j.id) ORDER BY id",
 		       &a, row_journal, (GDestroyNotify)store_journal_entry_free, err);
 	g_mutex_unlock(&s->lock);
 	return r;

@@ -53,12 +53,15 @@ static const char schema[] =
 	" old_name TEXT,"
 	" old_data BLOB,"	/* the bytes replaced or deleted */
 	" old_version INTEGER,"
-	" new_version INTEGER);"
+	" new_version INTEGER,"
+	" note TEXT);"	/* what a write repaired (repair_on_write) */
 	"CREATE INDEX IF NOT EXISTS journal_by_run ON journal(run_id);"
 	/* covers the counts of calfs journal and of each .calfs/log */
 	"CREATE INDEX IF NOT EXISTS journal_by_run_op ON journal(run_id, op);"
 	"CREATE INDEX IF NOT EXISTS journal_by_calendar ON journal(calendar_id);"
 	"CREATE INDEX IF NOT EXISTS journal_by_old_calendar ON journal(old_calendar_id);"
+	/* undo looks for later changes of the items a run changed */
+	"CREATE INDEX IF NOT EXISTS journal_by_item ON journal(item_id);"
 	"CREATE TABLE IF NOT EXISTS replies("	/* the latest reply per attendee */
 	" mailbox_id INTEGER NOT NULL,"
 	" uid TEXT NOT NULL,"
@@ -214,12 +217,15 @@ static gint64 lite_schema_version(sqlstore *s, GError **err)
 }
 
 /* 1 -> 2: the render verdict of each item; 2 -> 3: zone_scans and
- * changes_by_mailbox, which the schema makes */
+ * changes_by_mailbox, which the schema makes; 3 -> 4: the journal's note
+ * (and journal_by_item) */
 static gboolean lite_setup(sqlstore *s, gint64 version, GError **err)
 {
 	return lite_script(s, schema, err) &&
 	       (version != 1 ||
-		lite_script(s, "ALTER TABLE items ADD COLUMN checked TEXT", err));
+		lite_script(s, "ALTER TABLE items ADD COLUMN checked TEXT", err)) &&
+	       (version < 1 || version > 3 ||
+		lite_script(s, "ALTER TABLE journal ADD COLUMN note TEXT", err));
 }
 
 static void lite_lock_wait(sqlstore *s, int wait_ms)
@@ -261,7 +267,8 @@ static const sql_driver driver = {
 	.close = lite_close,
 };
 
-store *litestore_open(const char *path, const char *origin, GError **err)
+store *litestore_open(const char *path, const char *origin, store_open_mode mode,
+		      GError **err)
 {
 	lite *l = g_new0(lite, 1);
 	char *describe = g_strdup_printf("sqlite %s", path);
@@ -273,9 +280,15 @@ store *litestore_open(const char *path, const char *origin, GError **err)
 					 finalize_stmt);
 	s = sqlstore_new(&driver, l, describe, origin);
 	g_free(describe);
+	if (mode != STORE_CREATE && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
+			    "store %s: no such file (calfs init or calfs import makes it)",
+			    path);
+		goto fail;
+	}
 	rc = sqlite3_open_v2(path, &l->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			     SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+			     (mode == STORE_CREATE ? SQLITE_OPEN_CREATE : 0), NULL);
 	if (rc != SQLITE_OK) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO, "store %s: %s",
 			    path, l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
@@ -286,7 +299,7 @@ store *litestore_open(const char *path, const char *origin, GError **err)
 	if (!lite_script(s, "PRAGMA journal_mode=WAL", err) ||
 	    !lite_script(s, "PRAGMA synchronous=NORMAL", err) ||
 	    !lite_script(s, "PRAGMA foreign_keys=ON", err) ||
-	    !sqlstore_setup(s, err))
+	    !sqlstore_setup(s, mode, err))
 		goto fail;
 	return &s->base;
 fail:

@@ -10,9 +10,11 @@
 
 #include "store.h"
 
-/* litestore_open: open or create the store at path.  origin names this
- * process in the change log (NULL: "pid:<pid>").  NULL with err set
- * (CALFS_ERROR_IO or CALFS_ERROR_BUSY) when it cannot be opened. */
-store *litestore_open(const char *path, const char *origin, GError **err);
+/* litestore_open: open the store at path, or create it (STORE_CREATE).
+ * origin names this process in the change log (NULL: "pid:<pid>").  NULL
+ * with err set when it cannot be opened: NOTFOUND when the file does not
+ * exist and mode is STORE_EXISTING, else IO or BUSY. */
+store *litestore_open(const char *path, const char *origin, store_open_mode mode,
+		      GError **err);
 
 #endif

@@ -7,7 +7,45 @@ void undo_stats_clear(undo_stats *st)
 {
 	if (st->skipped)
 		g_ptr_array_unref(st->skipped);
+	if (st->later)
+		g_ptr_array_unref(st->later);
 	memset(st, 0, sizeof(*st));
+}
+
+/* "alice@example.com/Calendar/x.ics" for an entry's calendar and name. */
+static char *entry_path(store *s, gint64 calendar_id, const char *name)
+{
+	store_calendar *cal = store_calendar_get(s, calendar_id, NULL);
+	store_mailbox *mb = cal ? store_mailbox_get(s, cal->mailbox_id, NULL) : NULL;
+	char *path = g_strdup_printf("%s/%s/%s", mb ? mb->name : "?", cal ? cal->name : "?",
+				     name ? name : "?");
+
+	store_mailbox_free(mb);
+	store_calendar_free(cal);
+	return path;
+}
+
+/* List in st->later what later runs changed of what run_id changed;
+ * FALSE with err set when the store fails. */
+static gboolean find_later(store *s, gint64 run_id, undo_stats *st, GError **err)
+{
+	GPtrArray *later = store_journal_after(s, run_id, err);
+
+	if (!later)
+		return FALSE;
+	for (guint i = 0; i < later->len; i++) {
+		store_journal_entry *e = later->pdata[i];
+		/* a calendar property's name is its key: .../Calendar/color */
+		char *path = entry_path(s, e->calendar_id, e->name);
+
+		g_ptr_array_add(st->later, g_strdup_printf(
+			"%s: %s by run %" G_GINT64_FORMAT " since", path,
+			!strcmp(e->op, "delete") ? "deleted" : !strcmp(e->op, "rename") ? "renamed"
+			: !strcmp(e->op, "create") ? "made again" : "changed", e->run_id));
+		g_free(path);
+	}
+	g_ptr_array_unref(later);
+	return TRUE;
 }
 
 static char *old_text(const store_journal_entry *e)
@@ -65,13 +103,15 @@ static gboolean undo_entry(store *s, const store_journal_entry *e, GError **err)
 	return ok;
 }
 
-gboolean undo_run(store *s, gint64 run_id, undo_stats *st, GError **err)
+gboolean undo_run(store *s, gint64 run_id, gboolean force, undo_stats *st,
+		  GError **err)
 {
 	GPtrArray *runs = store_runs_list(s, err), *entries;
 	gboolean known = FALSE;
 
 	memset(st, 0, sizeof(*st));
 	st->skipped = g_ptr_array_new_with_free_func(g_free);
+	st->later = g_ptr_array_new_with_free_func(g_free);
 	if (!runs)
 		return FALSE;
 	for (guint i = 0; i < runs->len; i++)
@@ -80,6 +120,15 @@ gboolean undo_run(store *s, gint64 run_id, undo_stats *st, GError **err)
 	if (!known) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
 			    "journal run %" G_GINT64_FORMAT ": no such run", run_id);
+		return FALSE;
+	}
+	if (!find_later(s, run_id, st, err))
+		return FALSE;
+	if (st->later->len && !force) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
+			    "run %" G_GINT64_FORMAT ": %u of its changes were changed again by"
+			    " later runs (above); nothing undone (--force undoes it anyway)",
+			    run_id, st->later->len);
 		return FALSE;
 	}
 	if (!(entries = store_journal_list(s, run_id, 0, G_MAXINT, err)))

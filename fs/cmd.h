@@ -15,15 +15,20 @@ typedef struct {
  * applied; NULL after printing the error. */
 conf *cmd_load_conf(const cmd_globals *g);
 
-/* cmd_open_store: open the store of c, as origin; NULL after printing the
- * error. */
-store *cmd_open_store(const conf *c, const char *command);
+/* cmd_open_store: open the store of c for command (its origin in the
+ * change log), made when missing only with STORE_CREATE; NULL after
+ * printing the error. */
+store *cmd_open_store(const conf *c, const char *command, store_open_mode mode);
 
 /* cmd_parse: parse the options of subcommand argv[0] (usage "calfs CMD
  * params", with summary and entries, which may be NULL), removing them
  * from argv.  FALSE after printing the error. */
 gboolean cmd_parse(int *argc, char ***argv, const char *params,
 		   const char *summary, GOptionEntry *entries);
+
+/* cmd_is_store: whether arg names a store (an existing file, or a
+ * postgresql:// URL), for the mount.fuse3 form "calfs STORE MOUNTPOINT". */
+gboolean cmd_is_store(const char *arg);
 
 /* Each returns the process exit status.  argv[0] is the subcommand. */
 int cmd_mount(const cmd_globals *g, int argc, char **argv);

@@ -152,7 +152,10 @@ static store *check_store(checks *c, conf *cf)
 	if (cf->store_is_url || cf->shards->len) {
 		/* a server, or several stores: opening them is the check */
 	} else if (access(cf->store_path, F_OK) != 0) {
-		fail(c, "store", "no such file", "calfs import creates it, or give --store");
+		char *why = g_strdup_printf("%s: no such file", cf->store_path);
+
+		fail(c, "store", why, "calfs init or calfs import makes it, or give --store");
+		g_free(why);
 		return NULL;
 	} else if (access(cf->store_path, R_OK | W_OK) != 0) {
 		char *why = g_strdup_printf("%s: %s", cf->store_path, g_strerror(errno));
@@ -161,7 +164,7 @@ static store *check_store(checks *c, conf *cf)
 		g_free(why);
 		return NULL;
 	}
-	if (!(s = store_open_conf(cf, "check", &err))) {
+	if (!(s = store_open_conf(cf, "check", STORE_EXISTING, &err))) {
 		fail(c, "store", err->message, "check the file, or restore it");
 		g_error_free(err);
 		return NULL;

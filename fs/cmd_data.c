@@ -20,7 +20,7 @@ int cmd_import(const cmd_globals *g, int argc, char **argv)
 	conf *c;
 	store *s;
 	char *command;
-	gboolean ok;
+	gboolean ok = TRUE;
 	int rc = 0;
 
 	if (!cmd_parse(&argc, &argv, "MAILBOX[/CALENDAR] PATH... | --tree DIR...",
@@ -33,7 +33,8 @@ int cmd_import(const cmd_globals *g, int argc, char **argv)
 		   "organizer's item, CANCEL marks it cancelled.  Items are stored\n"
 		   "as they come; reading through the mount repairs them.\n"
 		   "The mailbox and the calendar (default \"Calendar\") are created\n"
-		   "when missing.  What cannot be read is reported and skipped.\n"
+		   "when missing.  What cannot be read is reported and skipped,\n"
+		   "and the exit status is then 1 (the rest is imported).\n"
 		   "With --tree, a whole organisation in one run.", entries))
 		return 2;
 	if (argc < (tree ? 2 : 3)) {
@@ -43,12 +44,12 @@ int cmd_import(const cmd_globals *g, int argc, char **argv)
 	}
 	if (!(c = cmd_load_conf(g)))
 		return 1;
-	if (!(s = cmd_open_store(c, "import"))) {
+	if (!(s = cmd_open_store(c, "import", STORE_CREATE))) {
 		conf_free(c);
 		return 1;
 	}
 	command = g_strjoinv(" ", argv);
-	ok = store_run_begin(s, command, &err) != 0;
+	store_run_begin(s, command);
 	for (int i = 1; ok && tree && argv[i]; i++)
 		ok = vdir_import_tree(s, c, argv[i], &st, &err);
 	if (ok && !tree)
@@ -62,6 +63,9 @@ int cmd_import(const cmd_globals *g, int argc, char **argv)
 	       "%u replies applied, %u stale ignored, %u cancelled, %u skipped\n",
 	       st.files, st.messages, st.created, st.updated, st.unchanged,
 	       st.replies, st.stale, st.cancelled, st.skipped);
+	/* like cp: the rest is imported, and the status says not all was */
+	if (st.skipped && !rc)
+		rc = 1;
 	g_free(command);
 	store_close(s);
 	conf_free(c);
@@ -102,7 +106,7 @@ int cmd_export(const cmd_globals *g, int argc, char **argv)
 	}
 	if (!(c = cmd_load_conf(g)))
 		return 1;
-	if (!(s = cmd_open_store(c, "export"))) {
+	if (!(s = cmd_open_store(c, "export", STORE_EXISTING))) {
 		conf_free(c);
 		return 1;
 	}
@@ -145,7 +149,7 @@ int cmd_tz(const cmd_globals *g, int argc, char **argv)
 	}
 	if (!(c = cmd_load_conf(g)))
 		return 1;
-	if (!(s = cmd_open_store(c, "tz"))) {
+	if (!(s = cmd_open_store(c, "tz", STORE_EXISTING))) {
 		conf_free(c);
 		return 1;
 	}

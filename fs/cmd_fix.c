@@ -179,15 +179,13 @@ int cmd_fix(const cmd_globals *g, int argc, char **argv)
 		o.mailboxes = (char **)names->pdata;
 	}
 	rc = 1;
-	if (!(c = cmd_load_conf(g)) || !(s = cmd_open_store(c, "fix")))
+	if (!(c = cmd_load_conf(g)) || !(s = cmd_open_store(c, "fix", STORE_EXISTING)))
 		goto out;
 	command = g_strdup_printf("fix%s%s%s%s", dry ? " --dry-run" : "",
 				  only ? " --only " : "", only ? only : "",
 				  names ? " (some mailboxes)" : "");
-	if (!dry && !store_run_begin(s, command, &err)) {
-		g_free(command);
-		goto fail;
-	}
+	if (!dry)
+		store_run_begin(s, command);
 	g_free(command);
 	p.started = g_get_monotonic_time();
 	if (!fix_run(s, c, &o, &st, &err))
@@ -224,6 +222,12 @@ int cmd_undo(const cmd_globals *g, int argc, char **argv)
 	undo_stats st = { 0 };
 	GError *err = NULL;
 	char *end, *command;
+	gboolean force = FALSE;
+	GOptionEntry entries[] = {
+		{ "force", 'f', 0, G_OPTION_ARG_NONE, &force,
+		  "undo even what later runs changed again", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
 	gint64 id;
 	conf *c = NULL;
 	store *s = NULL;
@@ -232,22 +236,30 @@ int cmd_undo(const cmd_globals *g, int argc, char **argv)
 	if (!cmd_parse(&argc, &argv, "RUN",
 		       "Put back every item that journal run RUN changed (see calfs\n"
 		       "journal): exactly its previous bytes, deleted items included.\n"
-		       "The undo is a journal run of its own.", NULL))
+		       "When a later run changed one of those items again, nothing is\n"
+		       "done and each such item is named: undoing would clobber that\n"
+		       "work (--force does it anyway).  The undo is a journal run of\n"
+		       "its own.", entries))
 		return 2;
 	if (argc != 2 || (id = g_ascii_strtoll(argv[1], &end, 10)) <= 0 || *end) {
 		fprintf(stderr, "calfs undo: one journal run number needed\n");
 		return 2;
 	}
-	if (!(c = cmd_load_conf(g)) || !(s = cmd_open_store(c, "undo")))
+	if (!(c = cmd_load_conf(g)) || !(s = cmd_open_store(c, "undo", STORE_EXISTING)))
 		goto out;
-	command = g_strdup_printf("undo %" G_GINT64_FORMAT, id);
-	if (store_run_begin(s, command, &err) && undo_run(s, id, &st, &err)) {
+	command = g_strdup_printf("undo%s %" G_GINT64_FORMAT, force ? " --force" : "", id);
+	store_run_begin(s, command);
+	if (undo_run(s, id, force, &st, &err)) {
+		for (guint i = 0; i < st.later->len; i++)
+			fprintf(stderr, "calfs: undo: clobbered %s\n", (char *)st.later->pdata[i]);
 		for (guint i = 0; i < st.skipped->len; i++)
 			fprintf(stderr, "calfs: undo: skipped %s\n", (char *)st.skipped->pdata[i]);
 		printf("calfs: undo: run %" G_GINT64_FORMAT ": %u of %u changes undone\n", id,
 		       st.undone, st.entries);
 		rc = st.skipped->len ? 1 : 0;
 	} else {
+		for (guint i = 0; i < st.later->len; i++)
+			fprintf(stderr, "calfs: undo: %s\n", (char *)st.later->pdata[i]);
 		fprintf(stderr, "calfs: undo: %s\n", err->message);
 		g_error_free(err);
 	}
@@ -276,7 +288,7 @@ int cmd_journal(const cmd_globals *g, int argc, char **argv)
 		fprintf(stderr, "calfs journal: no arguments expected\n");
 		return 2;
 	}
-	if (!(c = cmd_load_conf(g)) || !(s = cmd_open_store(c, "journal")))
+	if (!(c = cmd_load_conf(g)) || !(s = cmd_open_store(c, "journal", STORE_EXISTING)))
 		goto out;
 	if (!(runs = store_runs_list(s, &err))) {
 		fprintf(stderr, "calfs: journal: %s\n", err->message);

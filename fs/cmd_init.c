@@ -24,7 +24,7 @@ int cmd_init(const cmd_globals *g, int argc, char **argv)
 		fprintf(stderr, "calfs init: no arguments expected\n");
 		return 2;
 	}
-	if (!(c = cmd_load_conf(g)) || !(s = cmd_open_store(c, "init")))
+	if (!(c = cmd_load_conf(g)) || !(s = cmd_open_store(c, "init", STORE_CREATE)))
 		goto out;
 	if (!store_stats_get(s, &st, &err)) {
 		fprintf(stderr, "calfs: init: %s\n", err->message);

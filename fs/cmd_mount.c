@@ -1,17 +1,36 @@
 /* cmd_mount.c - calfs mount and the mount.fuse3 form
  *
- * Order matters: the configuration is validated and the store opened while
- * errors can still reach the terminal; then the mount, the daemon (which
- * changes directory to /), and only then threads (fork keeps none).
+ * Nothing the daemon relies on crosses fork().  SQLite's locks belong to
+ * the process that took them (a connection carried into a child holds
+ * none, and other processes then checkpoint and reset the WAL under it),
+ * a libpq session must not be used by two processes, and threads do not
+ * survive a fork.  So a mount goes:
+ *
+ *  1. read and check the configuration and the mount point, open the
+ *     store and close it again: every mistake is reported on the terminal;
+ *  2. make the FUSE session and mount it (its /dev/fuse descriptor is the
+ *     one thing meant to cross the fork), and set the signal handlers;
+ *  3. without -f, fork: the parent waits on a pipe until the child says it
+ *     serves (or why it cannot) and exits with that status;
+ *  4. in the daemon: open the store again, start logging (syslog, or
+ *     -o logfile=), the notifier thread, and the request loop.
+ *
+ * libical's and GMime's tables (main.c) are made before step 1 in one
+ * thread and only read afterwards: memory, not a resource, so the fork
+ * copies them whole.
  */
 #include "cmd.h"
 #include "fs.h"
 #include "log.h"
+#include "store_pg.h"
+#include "store_shard.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 typedef struct {
@@ -24,9 +43,19 @@ typedef struct {
 /* Our own -o keys, taken out before the rest goes to libfuse. */
 typedef struct {
 	char *conf_file;
+	char *logfile;
 	double timeout;
+	gboolean debug;		/* -o debug: as -d */
 	GPtrArray *fuse_opts;	/* the others */
 } own_opts;
+
+static void own_opts_clear(own_opts *o)
+{
+	g_free(o->conf_file);
+	g_free(o->logfile);
+	if (o->fuse_opts)
+		g_ptr_array_unref(o->fuse_opts);
+}
 
 static gboolean split_opts(char **opts, own_opts *o, GError **err)
 {
@@ -44,6 +73,11 @@ static gboolean split_opts(char **opts, own_opts *o, GError **err)
 			if (g_str_has_prefix(p, "conf=")) {
 				g_free(o->conf_file);
 				o->conf_file = g_strdup(p + 5);
+			} else if (g_str_has_prefix(p, "logfile=")) {
+				g_free(o->logfile);
+				o->logfile = g_canonicalize_filename(p + 8, NULL);
+			} else if (!strcmp(p, "debug")) {
+				o->debug = TRUE;
 			} else if (g_str_has_prefix(p, "cache_timeout=")) {
 				o->timeout = g_ascii_strtod(p + 14, &end);
 				if (*end || o->timeout < 0) {
@@ -71,11 +105,16 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }
 
-static void fs_init_state(fs_ctx *fs, conf *c, store *s, double timeout)
+/* libfuse's own messages, once the terminal is gone */
+static void fuse_log_to_ours(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	log_raw((int)level, fmt, ap);	/* the same numbers as syslog's */
+}
+
+static void fs_init_state(fs_ctx *fs, conf *c, double timeout)
 {
 	memset(fs, 0, sizeof(*fs));
 	fs->conf = c;
-	fs->store = s;
 	fs->timeout = timeout;
 	fs->uid = getuid();
 	fs->gid = getgid();
@@ -109,136 +148,376 @@ static void fs_clear_state(fs_ctx *fs)
 	g_mutex_clear(&fs->ns_lock);
 }
 
-static int run(const cmd_globals *g, const char *store_arg,
-	       const char *mountpoint_arg, mount_args *ma)
+/* The path of the mount point dir, made absolute without touching dir
+ * itself: when a hung FUSE daemon serves it, a stat() would hang.  Newly
+ * allocated, or NULL with errno set. */
+static char *mountpoint_path(const char *dir)
+{
+	char *parent = g_path_get_dirname(dir), *base = g_path_get_basename(dir);
+	gboolean plain = strcmp(base, ".") && strcmp(base, "..") && strcmp(base, "/");
+	/* ".", ".." and "/" name no entry of their parent: those are resolved
+	 * whole */
+	char *real = realpath(plain ? parent : dir, NULL);
+	char *path = NULL;
+
+	if (real)
+		path = plain ? g_build_filename(real, base, NULL) : g_strdup(real);
+	free(real);
+	g_free(parent);
+	g_free(base);
+	return path;
+}
+
+/* Undo /proc/self/mountinfo's octal escapes ("\040" for a space). */
+static char *unescape(const char *s)
+{
+	GString *out = g_string_new(NULL);
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			g_string_append_c(out, (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + s[3] - '0'));
+			s += 3;
+		} else {
+			g_string_append_c(out, *s);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* The file system type mounted at path ("fuse.calfs"), newly allocated,
+ * or NULL when nothing is mounted there. */
+static char *mounted_type(const char *path)
+{
+	char *text = NULL, *type = NULL;
+	char **lines;
+
+	if (!g_file_get_contents("/proc/self/mountinfo", &text, NULL, NULL))
+		return NULL;
+	lines = g_strsplit(text, "\n", -1);
+	for (int i = 0; lines[i]; i++) {
+		char **f = g_strsplit(lines[i], " ", -1);
+		guint n = g_strv_length(f), dash = 6;
+		char *point;
+
+		/* id parent dev root point options [optional...] - type source ... */
+		while (dash < n && strcmp(f[dash], "-"))
+			dash++;
+		point = n > 4 ? unescape(f[4]) : NULL;
+		if (point && dash + 1 < n && !strcmp(point, path)) {
+			g_free(type);
+			type = g_strdup(f[dash + 1]);	/* the last mount there wins */
+		}
+		g_free(point);
+		g_strfreev(f);
+	}
+	g_strfreev(lines);
+	g_free(text);
+	return type;
+}
+
+/* Check the mount point: an existing directory that no calfs serves
+ * already.  Its absolute path, or NULL after printing why not. */
+static char *check_mountpoint(const char *arg)
+{
+	char *path = mountpoint_path(arg), *type;
+
+	if (!path) {
+		int saved = errno;
+
+		fprintf(stderr, "calfs: mount point %s: %s\n", arg, g_strerror(saved));
+		return NULL;
+	}
+	if ((type = mounted_type(path)) && !strcmp(type, "fuse.calfs")) {
+		fprintf(stderr, "calfs: mount point %s: a calfs mount is there already"
+			" (fusermount3 -u %s first)\n", path, path);
+		goto fail;
+	}
+	if (!g_file_test(path, G_FILE_TEST_IS_DIR)) {
+		int saved = errno;
+
+		fprintf(stderr, "calfs: mount point %s: %s\n", path,
+			g_file_test(path, G_FILE_TEST_EXISTS) ? "not a directory"
+							      : g_strerror(saved ? saved : ENOENT));
+		goto fail;
+	}
+	g_free(type);
+	return path;
+fail:
+	g_free(type);
+	g_free(path);
+	return NULL;
+}
+
+/* Open the store of c, as the daemon's; NULL with err set. */
+static store *open_store(const conf *c, GError **err)
+{
+	char *origin = g_strdup_printf("mount:%d", (int)getpid());
+	store *s = store_open_conf(c, origin, STORE_EXISTING, err);
+
+	g_free(origin);
+	return s;
+}
+
+/* ---- the fork ---- */
+
+/* Go to the background: fork, and in the parent wait for the child's
+ * word (background_ready) and exit with its status, printing its
+ * message.  Returns in the child, which leads a session of its own in
+ * /, with *report the pipe to give its word on; -1 when fork fails. */
+static int go_background(int *report)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		int saved = errno;
+
+		close(p[0]);
+		close(p[1]);
+		errno = saved;
+		return -1;
+	}
+	if (pid > 0) {
+		GString *msg = g_string_new(NULL);
+		char buf[512];
+		ssize_t n;
+
+		close(p[1]);
+		while ((n = read(p[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+			if (n > 0)
+				g_string_append_len(msg, buf, n);
+		/* "" means serving; a message is why not; nothing at all is
+		 * a child that died before it could say */
+		if (msg->len && strcmp(msg->str, "ok"))
+			fprintf(stderr, "calfs: %s\n", msg->str);
+		else if (!msg->len)
+			fprintf(stderr, "calfs: the daemon died while starting\n");
+		_exit(msg->len && !strcmp(msg->str, "ok") ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() < 0) {
+		/* already a session leader: nothing to leave */
+	}
+	if (chdir("/") < 0) {
+		/* / always exists; nothing else to do */
+	}
+	*report = p[1];
+	return 0;
+}
+
+/* Give the parent its word: why the daemon cannot serve (why), or that
+ * it does (NULL), in which case the terminal is let go. */
+static void background_ready(int *report, const char *why)
+{
+	const char *word = why ? why : "ok";
+	int null;
+
+	if (*report < 0)
+		return;
+	if (!why && (null = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	if (write(*report, word, strlen(word)) < 0) {
+		/* the parent is gone: nobody to tell */
+	}
+	close(*report);
+	*report = -1;
+}
+
+/* ---- the mount ---- */
+
+/* The fsname of the mount table: "calfs:" and the store without a
+ * password; a comma would end the option, and fuse_opt takes "\\," for
+ * one. */
+static char *fsname_option(const conf *c)
+{
+	char *name = conf_store_name(c);
+	char **parts = g_strsplit(name, ",", -1);
+	char *escaped = g_strjoinv("\\,", parts);
+	char *opt = g_strdup_printf("fsname=calfs:%s,subtype=calfs", escaped);
+
+	g_free(escaped);
+	g_strfreev(parts);
+	g_free(name);
+	return opt;
+}
+
+static struct fuse_session *new_session(fs_ctx *fs, const own_opts *own,
+					const mount_args *ma)
 {
 	struct fuse_lowlevel_ops ops = { .init = op_init };
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se;
+	char *fsname = fsname_option(fs->conf);
+
+	ops_dir_register(&ops);
+	ops_file_register(&ops);
+	fuse_opt_add_arg(&args, "calfs");
+	if (ma->debug)
+		fuse_opt_add_arg(&args, "-d");
+	fuse_opt_add_arg(&args, "-o");
+	fuse_opt_add_arg(&args, fsname);
+	for (guint i = 0; i < own->fuse_opts->len; i++) {
+		fuse_opt_add_arg(&args, "-o");
+		fuse_opt_add_arg(&args, own->fuse_opts->pdata[i]);
+	}
+	se = fuse_session_new(&args, &ops, sizeof(ops), fs);
+	fuse_opt_free_args(&args);
+	g_free(fsname);
+	return se;
+}
+
+static int serve(fs_ctx *fs, const mount_args *ma)
+{
 	struct fuse_loop_config *loop;
+	int rc;
+
+	if (ma->single)
+		return fuse_session_loop(fs->se);
+	loop = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_clone_fd(loop, 0);
+	fuse_loop_cfg_set_max_threads(loop, 16);
+	rc = fuse_session_loop_mt(fs->se, loop);
+	fuse_loop_cfg_destroy(loop);
+	return rc;
+}
+
+static int run(const cmd_globals *g, const char *store_arg,
+	       const char *mountpoint_arg, mount_args *ma)
+{
 	own_opts own = { 0 };
 	cmd_globals globals = *g;
 	GError *err = NULL;
-	char *mountpoint = NULL, *command = NULL, *fsname = NULL;
+	char *mountpoint = NULL, *command = NULL, *why = NULL;
 	conf *c = NULL;
-	store *s = NULL;
+	store *s;
 	fs_ctx fs;
-	int rc = 1, state = 0;
+	int rc = 1, report = -1;
+	gboolean background;
 
 	if (!split_opts(ma->opts, &own, &err)) {
 		fprintf(stderr, "calfs: %s\n", err->message);
 		g_error_free(err);
 		goto out;
 	}
+	ma->debug |= own.debug;
+	background = !ma->foreground && !ma->debug;
 	if (own.conf_file)
 		globals.conf_file = own.conf_file;
 	if (store_arg)
 		globals.store_path = (char *)store_arg;
 	if (!(c = cmd_load_conf(&globals)))
 		goto out;
-	mountpoint = realpath(mountpoint_arg, NULL);
-	if (!mountpoint || !g_file_test(mountpoint, G_FILE_TEST_IS_DIR)) {
-		int saved = errno;
-
-		fprintf(stderr, "calfs: mount point %s: %s\n", mountpoint_arg,
-			mountpoint ? "not a directory" : g_strerror(saved));
+	if (!(mountpoint = check_mountpoint(mountpoint_arg)))
 		goto out;
-	}
-	command = g_strdup_printf("mount %s", mountpoint);
-	if (!(s = cmd_open_store(c, "mount")))
-		goto out;
-	if (!store_run_begin(s, command, &err)) {
+	/* 1: the store opens: say so on the terminal, and close it */
+	if (!(s = open_store(c, &err))) {
 		fprintf(stderr, "calfs: %s\n", err->message);
 		g_error_free(err);
 		goto out;
 	}
-
-	fs_init_state(&fs, c, s, own.timeout);
-	state = 1;
-	/* .calfs/events shows the last changes before the mount, then all */
-	fs.events_from = MAX(0, store_last_change(s, NULL) - 100);
-	ops_dir_register(&ops);
-	ops_file_register(&ops);
-	fuse_opt_add_arg(&args, "calfs");
-	if (ma->debug)
-		fuse_opt_add_arg(&args, "-d");
-	{
-		/* a comma would end the option: fuse_opt takes "\\," for one */
-		char *name = conf_store_name(c);
-		char **parts = g_strsplit(name, ",", -1);
-		char *escaped = g_strjoinv("\\,", parts);
-
-		fsname = g_strdup_printf("fsname=calfs:%s,subtype=calfs", escaped);
-		g_free(escaped);
-		g_strfreev(parts);
-		g_free(name);
-	}
-	fuse_opt_add_arg(&args, "-o");
-	fuse_opt_add_arg(&args, fsname);
-	for (guint i = 0; i < own.fuse_opts->len; i++) {
-		fuse_opt_add_arg(&args, "-o");
-		fuse_opt_add_arg(&args, own.fuse_opts->pdata[i]);
-	}
-	fs.se = fuse_session_new(&args, &ops, sizeof(ops), &fs);
-	if (!fs.se)
-		goto out;	/* libfuse said why */
-	state = 2;
-	if (fuse_set_signal_handlers(fs.se) != 0)
-		goto out;
-	state = 3;
-	if (fuse_session_mount(fs.se, mountpoint) != 0)
-		goto out;
-	state = 4;
-	if (!ma->foreground && !ma->debug)
-		log_use_syslog();
-	if (fuse_daemonize(ma->foreground || ma->debug) != 0)
-		goto out;
-	fs.notifier = notify_start(&fs, &err);
-	if (!fs.notifier) {
-		log_error("%s", err->message);
+	store_close(s);
+	if (own.logfile && !log_use_file(own.logfile, &err)) {
+		fprintf(stderr, "calfs: %s\n", err->message);
 		g_error_free(err);
 		goto out;
 	}
-	log_notice("%s: mounted %s", mountpoint, store_describe(s));
-	if (ma->single) {
-		rc = fuse_session_loop(fs.se);
-	} else {
-		loop = fuse_loop_cfg_create();
-		fuse_loop_cfg_set_clone_fd(loop, 0);
-		fuse_loop_cfg_set_max_threads(loop, 16);
-		rc = fuse_session_loop_mt(fs.se, loop);
-		fuse_loop_cfg_destroy(loop);
+	log_close();	/* opened again by the daemon (a descriptor to share is no use) */
+	if (ma->debug)
+		log_set_verbose(TRUE);
+
+	/* 2: the session and the mount */
+	fs_init_state(&fs, c, own.timeout);
+	if (!(fs.se = new_session(&fs, &own, ma)))
+		goto out_state;		/* libfuse said why */
+	if (fuse_set_signal_handlers(fs.se) != 0)
+		goto out_session;
+	if (fuse_session_mount(fs.se, mountpoint) != 0)
+		goto out_handlers;
+
+	/* 3: the fork */
+	if (background && go_background(&report) < 0) {
+		int saved = errno;
+
+		fprintf(stderr, "calfs: fork: %s\n", g_strerror(saved));
+		goto out_unmount;
 	}
-	rc = rc < 0 ? 1 : 0;
+
+	/* 4: the daemon */
+	if (own.logfile && !log_use_file(own.logfile, &err)) {
+		why = g_strdup(err->message);
+		g_clear_error(&err);
+		goto out_unmount;
+	}
+	if (background && !own.logfile)
+		log_use_syslog();
+	if (background)
+		fuse_set_log_func(fuse_log_to_ours);
+	if (!(fs.store = open_store(c, &err))) {
+		why = g_strdup(err->message);
+		g_clear_error(&err);
+		goto out_unmount;
+	}
+	command = g_strdup_printf("mount %s", mountpoint);
+	store_run_begin(fs.store, command);
+	/* .calfs/events shows the last changes before the mount, then all */
+	fs.events_from = MAX(0, store_last_change(fs.store, NULL) - 100);
+	if (!(fs.notifier = notify_start(&fs, &err))) {
+		why = g_strdup(err->message);
+		g_clear_error(&err);
+		goto out_store;
+	}
+	log_notice("%s: mounted %s (pid %d)", mountpoint, store_describe(fs.store),
+		   (int)getpid());
+	background_ready(&report, NULL);
+	rc = serve(&fs, ma) < 0 ? 1 : 0;
 	notify_stop(fs.notifier);
+out_store:
+	store_close(fs.store);
+out_unmount:
+	if (why) {
+		if (report >= 0)
+			background_ready(&report, why);
+		else
+			fprintf(stderr, "calfs: %s\n", why);
+		log_error("%s", why);
+	}
+	fuse_session_unmount(fs.se);
+out_handlers:
+	fuse_remove_signal_handlers(fs.se);
+out_session:
+	fuse_session_destroy(fs.se);
+out_state:
+	fs_clear_state(&fs);
 out:
-	if (state >= 4)
-		fuse_session_unmount(fs.se);
-	if (state >= 3)
-		fuse_remove_signal_handlers(fs.se);
-	if (state >= 2)
-		fuse_session_destroy(fs.se);
-	if (state >= 1)
-		fs_clear_state(&fs);
-	fuse_opt_free_args(&args);
-	store_close(s);
+	if (report >= 0)
+		background_ready(&report, "the daemon could not start (see its log)");
+	log_close();
 	conf_free(c);
-	free(mountpoint);
+	g_free(mountpoint);
 	g_free(command);
-	g_free(fsname);
-	g_free(own.conf_file);
-	if (own.fuse_opts)
-		g_ptr_array_unref(own.fuse_opts);
+	g_free(why);
+	own_opts_clear(&own);
 	return rc;
 }
 
 static const char mount_summary[] =
 	"Mount the store at MOUNTPOINT: one directory per mailbox, one per\n"
 	"calendar, one .ics file per item.  Without -f the daemon goes to\n"
-	"the background and logs to syslog.  Unmount with fusermount3 -u.\n"
+	"the background (once it serves) and logs to syslog, or to the file\n"
+	"-o logfile= names.  Unmount with fusermount3 -u.\n"
 	"\n"
-	"Options for -o: conf=FILE (mount.conf), cache_timeout=SECONDS (10)\n"
-	"(kernel entry and attribute caching, default 1), and libfuse's\n"
-	"own (allow_other, default_permissions, ro, ...).";
+	"Options for -o: conf=FILE (mount.conf), cache_timeout=SECONDS (10:\n"
+	"how long the kernel keeps names and attributes), logfile=FILE,\n"
+	"debug (as -d), and libfuse's own (allow_other, default_permissions,\n"
+	"ro, ...).";
 
 static gboolean parse_mount(int *argc, char ***argv, mount_args *ma,
 			    const char *params)
@@ -247,7 +526,7 @@ static gboolean parse_mount(int *argc, char ***argv, mount_args *ma,
 		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &ma->foreground,
 		  "stay in the foreground, log to standard error", NULL },
 		{ "debug", 'd', 0, G_OPTION_ARG_NONE, &ma->debug,
-		  "print every FUSE request (implies -f)", NULL },
+		  "print every FUSE request and calfs's debug messages (implies -f)", NULL },
 		{ "single", 's', 0, G_OPTION_ARG_NONE, &ma->single,
 		  "serve requests in one thread", NULL },
 		{ "options", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &ma->opts,
@@ -273,6 +552,11 @@ int cmd_mount(const cmd_globals *g, int argc, char **argv)
 	rc = run(g, NULL, argv[1], &ma);
 	g_strfreev(ma.opts);
 	return rc;
+}
+
+gboolean cmd_is_store(const char *arg)
+{
+	return pgstore_is_url(arg) || g_file_test(arg, G_FILE_TEST_IS_REGULAR);
 }
 
 int cmd_mount_fstab(const cmd_globals *g, int argc, char **argv)

@@ -59,11 +59,11 @@ conf *cmd_load_conf(const cmd_globals *g)
 	return c;
 }
 
-store *cmd_open_store(const conf *c, const char *command)
+store *cmd_open_store(const conf *c, const char *command, store_open_mode mode)
 {
 	GError *err = NULL;
 	char *origin = g_strdup_printf("%s:%d", command, (int)getpid());
-	store *s = store_open_conf(c, origin, &err);
+	store *s = store_open_conf(c, origin, mode, &err);
 
 	g_free(origin);
 	if (!s) {
@@ -174,9 +174,14 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "help")) {
 		fputs(usage, stdout);
 		rc = 0;
-	} else if (argc - i >= 2 && argv[i + 1][0] != '-')
+	} else if (cmd_is_store(cmd)) {
 		rc = cmd_mount_fstab(&g, argc - i, argv + i);
-	else {
+	} else if (strchr(cmd, '/')) {
+		/* a store's path, as mount.fuse3 passes it: say what is wrong */
+		fprintf(stderr, "calfs: store %s: no such file (calfs init or calfs import"
+			" makes it)\n", cmd);
+		rc = 1;
+	} else {
 		fprintf(stderr, "calfs: '%s' is not a command\n%s", cmd, usage);
 		rc = 2;
 	}

@@ -39,7 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	g_mime_init();
 	dir = g_dir_make_tmp("calfs-fuzz-XXXXXX", NULL);
 	path = g_build_filename(dir, "fuzz.db", NULL);
-	st = store_open_path(path, "fuzz", NULL);
+	st = store_open(path, "fuzz", STORE_CREATE, NULL);
 	if (!st)
 		abort();
 	mb = store_mailbox_create(st, "alice@example.com", NULL);

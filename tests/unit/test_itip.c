@@ -44,7 +44,7 @@ static void setup(fixture *f, gconstpointer data)
 	{
 		char *path = g_build_filename(f->dir, "t.db", NULL);
 
-		f->s = store_open_path(path, "test", NULL);
+		f->s = store_open(path, "test", STORE_CREATE, NULL);
 		g_free(path);
 	}
 	m = store_mailbox_create(f->s, "alice@example.com", NULL);

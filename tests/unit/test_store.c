@@ -54,7 +54,7 @@ static void setup(fixture *f, gconstpointer data)
 	(void)data;
 	f->dir = g_dir_make_tmp("calfs-store-XXXXXX", NULL);
 	f->path = pg_url ? new_database() : g_build_filename(f->dir, "t.db", NULL);
-	f->s = store_open(f->path, "test", NULL);
+	f->s = store_open(f->path, "test", STORE_CREATE, NULL);
 	g_assert_nonnull(f->s);
 	m = store_mailbox_create(f->s, "alice@example.com", NULL);
 	g_assert_nonnull(m);
@@ -306,14 +306,20 @@ static void test_changes(fixture *f, gconstpointer data)
 
 static void test_second_process(fixture *f, gconstpointer data)
 {
-	store *s2 = store_open(f->path, "second", NULL);
+	store *s2 = store_open(f->path, "second", STORE_EXISTING, NULL);
 	store_item *it;
 	GBytes *b = g_bytes_new_static(item_b, strlen(item_b));
 	store_put req = { .calendar_id = f->cal, .name = "b.ics", .uid = "b", .data = b };
 
 	(void)data;
 	g_assert_nonnull(s2);
-	g_assert_cmpint(store_run_begin(s2, "second", NULL), >, 0);
+	store_run_begin(s2, "second");
+	{
+		char *runs = query(f, "SELECT count(*) FROM runs WHERE command = 'second'");
+
+		g_assert_cmpstr(runs, ==, "0");	/* made by the first change */
+		g_free(runs);
+	}
 	it = store_item_put(s2, &req, NULL, NULL);
 	g_assert_nonnull(it);
 	store_item_free(it);
