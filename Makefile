@@ -20,8 +20,8 @@ FS_PKGS := fuse3 $(BACKEND_PKGS)
 DEBIAN_PKGS := build-essential pkg-config fuse3 libfuse3-dev libical-dev \
 	libgmime-3.0-dev libglib2.0-dev libsqlite3-dev sqlite3 libpq-dev tzdata \
 	postgresql-15 python3-psycopg2 \
-	python3 python3-pytest python3-vobject khal vdirsyncer vim attr \
-	inotify-tools
+	python3 python3-pytest python3-pytest-timeout python3-vobject khal \
+	vdirsyncer vim attr inotify-tools
 
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	-Wold-style-definition -Wformat=2 -Wno-format-nonliteral -Wshadow \
@@ -99,7 +99,7 @@ $(LIB): $(LIB_OBJ)
 # went unseen).  SANITIZE=thread: the daemon tells ThreadSanitizer about
 # GLib's locks, and what the uninstrumented libraries do inside is theirs.
 ifneq ($(SANITIZE),)
-TEST_ENV += G_SLICE=always-malloc
+TEST_ENV += G_SLICE=always-malloc CALFS_TEST_TIME_SCALE=5
 endif
 ifneq ($(filter thread,$(subst $(comma), ,$(SANITIZE))),)
 FS_OBJ += $(BUILD)/tests/tsan/glib_sync.o

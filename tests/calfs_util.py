@@ -1,16 +1,22 @@
 """Helpers for tests that mount calfs for real.
 
 A Calfs object owns a temporary directory with a mount.conf, a store and a
-mount point.  mount() starts the daemon in the foreground with its output
-in a log file and waits until the kernel shows the mount; umount() calls
-fusermount3 -u and waits for the daemon to exit.  warnings() lists the
-daemon's lines that a test must not see.
+mount point.  mount() starts the daemon the way MOUNT_MODE says: in the
+background through the fstab form ("calfs STORE MOUNTPOINT -o conf=...",
+what mount.fuse3 runs), logging to a file, or in the foreground (-f) with
+its output in that file; it returns when the kernel shows the mount.
+umount() calls fusermount3 -u and waits for the daemon to exit.
+warnings() lists the daemon's lines that a test must not see.  No wait is
+unbounded, and a mount whose daemon hangs or died is recovered without
+fusectl (abort_mount).
 """
 
+import ctypes
 import os
 import pathlib
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import time
@@ -22,9 +28,15 @@ SHARED = ROOT.parent / "shared"
 GEN = ROOT / "scripts" / "calfs-gen-org"
 
 # the daemon's own warnings and errors, libfuse's complaints, GLib's
-# criticals, and anything a sanitizer says
-BAD_LINE = re.compile(r"^calfs: (warning|error):|^fuse:|-CRITICAL|-WARNING|"
+# criticals, and anything a sanitizer says (a log file's lines start with
+# their time)
+BAD_LINE = re.compile(r"^(\S+Z )?(calfs: (warning|error):|fuse:)|-CRITICAL|-WARNING|"
                       r"Sanitizer|runtime error|Assertion")
+
+# How the daemon runs: "background" (the fstab form, as users run it) or
+# "foreground" (-f).  conftest.py sets it per test.
+MODES = ["background", "foreground"]
+MOUNT_MODE = "background"
 
 
 def wait_for(cond, timeout=5.0, what="condition"):
@@ -50,21 +62,79 @@ def ics(uid, summary="event", extra="", start="20200101T100000Z"):
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-def abort_connection(mnt):
+_libc = ctypes.CDLL(None, use_errno=True)
+MNT_FORCE = 1
+
+
+def abort_mount(mnt):
     """Abort the FUSE connection of the mount at mnt, as an admin does
-    when its daemon died with requests under way
-    (/sys/fs/fuse/connections/N/abort): the waiting callers get ENOTCONN."""
-    mnt = os.path.realpath(mnt)
+    when its daemon died with requests under way: umount -f
+    (umount2(MNT_FORCE)), which needs no /sys/fs/fuse/connections and
+    touches nothing inside the mount (a stat there would hang).  The
+    waiting callers get ENOTCONN; the mount stays until it is unmounted
+    (fusermount3 -u -z)."""
+    path = os.path.join(os.path.realpath(os.path.dirname(str(mnt))),
+                        os.path.basename(str(mnt)))
+    _libc.umount2(path.encode(), MNT_FORCE)     # EBUSY: aborted, still mounted
+
+
+def is_mounted(mnt):
+    """Whether something is mounted at mnt, from /proc/self/mountinfo:
+    without touching the mount, which may hang."""
+    path = os.path.join(os.path.realpath(os.path.dirname(str(mnt))),
+                        os.path.basename(str(mnt)))
     with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            if fields[4] == mnt:
-                minor = fields[2].split(":")[1]
-                try:
-                    with open("/sys/fs/fuse/connections/%s/abort" % minor, "w") as a:
-                        a.write("1")
-                except OSError:
-                    pass                # gone already
+        return any(line.split()[4].replace("\\040", " ") == path for line in f)
+
+
+def set_subreaper():
+    """Make this process adopt orphaned descendants: background daemons
+    (whose parent exits once they serve) can then be waited for, and their
+    exit status read, like children."""
+    PR_SET_CHILD_SUBREAPER = 36
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+class Daemon:
+    """A background daemon this process adopted (set_subreaper), with the
+    parts of subprocess.Popen the tests use."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.returncode = None
+
+    def _status(self, flags):
+        if self.returncode is not None:
+            return self.returncode
+        try:
+            pid, status = os.waitpid(self.pid, flags)
+        except ChildProcessError:       # not adopted: only /proc can tell
+            if os.path.exists("/proc/%d" % self.pid):
+                return None
+            self.returncode = 0
+            return 0
+        if pid == 0:
+            return None
+        self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def poll(self):
+        return self._status(os.WNOHANG)
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("calfs daemon %d" % self.pid, timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, sig):
+        if self.returncode is None:
+            os.kill(self.pid, sig)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
 
 
 class Db:
@@ -158,6 +228,8 @@ class Calfs:
             line, self.store = self.backend.new_store(self.dir)
         self.store_line = line
         self.set_conf(conf_extra)
+        if share is None and copy is None:
+            self.run("init")    # only init and import make a store
         # fix's list of failed mailboxes: beside a SQLite store, else
         # beside mount.conf
         self.failed_file = (self.dir / "calfs.failed" if self.backend.name != "sqlite"
@@ -189,18 +261,29 @@ class Calfs:
             (src / name).write_bytes(data)
         return self.run("import", target, src)
 
-    def mount(self, *opts, user=None):
-        """Mount; as user (a name, through runuser) when given."""
+    def mount(self, *opts, user=None, mode=None):
+        """Mount as MOUNT_MODE (or mode) says; as user (a name, through
+        runuser) when given."""
+        mode = mode or MOUNT_MODE
         self.mnt.mkdir(exist_ok=True)
-        logf = open(self.log, "ab")
         cmd = ["runuser", "-u", user, "--"] if user else []
-        cmd += [str(CALFS), "-c", str(self.conf), "mount", "-f"]
-        if os.environ.get("CALFS_TEST_DEBUG"):
-            cmd.append("-d")        # every FUSE request, to the log
-        for o in opts:
-            cmd += ["-o", o]
-        self.proc = subprocess.Popen(cmd + [str(self.mnt)], stdout=logf,
-                                     stderr=subprocess.STDOUT,
+        if mode == "foreground":
+            cmd += [str(CALFS), "-c", str(self.conf), "mount", "-f"]
+            if os.environ.get("CALFS_TEST_DEBUG"):
+                cmd.append("-d")        # every FUSE request, to the log
+            for o in opts:
+                cmd += ["-o", o]
+            self._mount_foreground(cmd + [str(self.mnt)])
+        else:
+            own = "conf=%s,logfile=%s" % (self.conf, self.log)
+            cmd += [str(CALFS), str(self.store), str(self.mnt), "-o", own]
+            for o in opts:
+                cmd += ["-o", o]
+            self._mount_background(cmd)
+
+    def _mount_foreground(self, cmd):
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         logf.close()
         wait_for(lambda: os.path.ismount(self.mnt) or self.proc.poll() is not None,
@@ -209,16 +292,35 @@ class Calfs:
             raise AssertionError("calfs exited (%s): %s"
                                  % (self.proc.returncode, self.log.read_text()))
 
+    def _mount_background(self, cmd):
+        # sanitizers report to files here: the daemon's stderr is /dev/null
+        env = dict(os.environ)
+        for var in ("ASAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"):
+            env[var] = ":".join(filter(None, [env.get(var),
+                                              "log_path=%s" % (self.dir / "sanitizer")]))
+        before = len(self.log_text())
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                           stdin=subprocess.DEVNULL, timeout=30)
+        if r.returncode != 0:
+            raise AssertionError("calfs exited (%d): %s%s" % (r.returncode, r.stdout, r.stderr))
+        # it returns once the daemon serves, which said so in its log
+        found = re.findall(r"mounted .* \(pid (\d+)\)", self.log_text()[before:])
+        assert found, "no pid in the daemon's log: %s" % self.log_text()
+        assert os.path.ismount(self.mnt), "calfs returned before the mount was there"
+        self.proc = Daemon(int(found[-1]))
+
     def umount(self):
         if self.proc is None:
             return
         subprocess.run(["fusermount3", "-u", str(self.mnt)], check=True)
         rc = self.proc.wait(timeout=20)
         self.proc = None
-        assert rc == 0, "daemon exited with %d: %s" % (rc, self.log.read_text())
+        assert rc == 0, "daemon exited with %d: %s" % (rc, self.log_text())
 
     def cleanup(self):
-        """Unmount whatever happens (for teardown after a failure)."""
+        """Unmount whatever happens (for teardown after a failure): a
+        daemon that does not go within 20 s is killed, and its connection
+        aborted so that nothing waits for it."""
         if self.proc is not None:
             subprocess.run(["fusermount3", "-u", "-z", str(self.mnt)],
                            capture_output=True)
@@ -226,14 +328,25 @@ class Calfs:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait()
+                abort_mount(self.mnt)
+                self.proc.wait(timeout=20)
             self.proc = None
+        if is_mounted(self.mnt):
+            abort_mount(self.mnt)
+            subprocess.run(["fusermount3", "-u", "-z", str(self.mnt)],
+                           capture_output=True)
 
     def log_text(self):
         return self.log.read_text() if self.log.exists() else ""
 
     def warnings(self):
-        return [l for l in self.log_text().splitlines() if BAD_LINE.search(l)]
+        """The lines of the daemon's log, and of what a sanitizer wrote
+        for a background daemon, that a test must not see."""
+        lines = self.log_text().splitlines()
+        for f in sorted(self.dir.glob("sanitizer.*")):
+            lines += ["Sanitizer: " + l for l in f.read_text().splitlines()]
+        # without the time a log file's lines start with
+        return [re.sub(r"^\S+Z (?=calfs: |fuse:)", "", l) for l in lines if BAD_LINE.search(l)]
 
     def path(self, *parts):
         return self.mnt.joinpath(*parts)

@@ -4,7 +4,8 @@ import calfs_util
 import pg_util
 from calfs_util import CALFS, Calfs
 
-# The mount test suite runs once on each store backend.
+# The mount test suite runs on each store backend, with the daemon in
+# the background (the fstab form) and in the foreground (-f).
 MOUNT_SUITE = {"test_mount", "test_clients", "test_command", "test_repair", "test_rebase",
                "test_admin", "test_hardening", "test_permissions"}
 BACKENDS = ["sqlite", "postgresql"]
@@ -13,6 +14,9 @@ BACKENDS = ["sqlite", "postgresql"]
 def pytest_configure(config):
     if not CALFS.exists():
         raise pytest.UsageError("%s is not built: run make check" % CALFS)
+    # background daemons are adopted by this process, which can then wait
+    # for them and read their exit status
+    calfs_util.set_subreaper()
 
 
 def pytest_report_header(config):
@@ -22,9 +26,12 @@ def pytest_report_header(config):
 
 
 def pytest_generate_tests(metafunc):
+    suite = metafunc.module.__name__ in MOUNT_SUITE
     if "store_backend" in metafunc.fixturenames and \
-            metafunc.module.__name__ in MOUNT_SUITE:
+            (suite or metafunc.definition.get_closest_marker("backends")):
         metafunc.parametrize("store_backend", BACKENDS, indirect=True)
+    if "mount_mode" in metafunc.fixturenames and suite:
+        metafunc.parametrize("mount_mode", calfs_util.MODES, indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +59,18 @@ def store_backend(request):
     calfs_util.BACKEND = calfs_util.SqliteBackend()
 
 
+@pytest.fixture(autouse=True)
+def mount_mode(request):
+    """How the test's daemons run: in the background through the fstab
+    form (the default), or in the foreground for the mount suite's second
+    run."""
+    calfs_util.MOUNT_MODE = getattr(request, "param", "background")
+    yield calfs_util.MOUNT_MODE
+    calfs_util.MOUNT_MODE = "background"
+
+
 @pytest.fixture
-def calfs(tmp_path, store_backend):
+def calfs(tmp_path, store_backend, mount_mode):
     """A store and a mount point; mounted by the test when it wants."""
     c = Calfs(tmp_path)
     yield c

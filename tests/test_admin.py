@@ -298,7 +298,7 @@ def test_check_stale_mount(calfs):
     calfs.import_items("alice@example.com", {"a.ics": ics("a")})
     calfs.mount()
     calfs.proc.send_signal(signal.SIGKILL)
-    calfs.proc.wait()
+    calfs.proc.wait(timeout=20)
     calfs.proc = None
     try:
         r = calfs.run("check", calfs.mnt, check=False)

@@ -121,7 +121,8 @@ REAL = SHARED / "fixtures" / "real"
 
 @pytest.mark.skipif(not REAL.is_dir(), reason="../shared/fixtures/real is absent")
 def test_real_fixtures_repaired_or_identical(calfs):
-    calfs.run("import", MB, *sorted(REAL.glob("*.ics")))
+    r = calfs.run("import", MB, *sorted(REAL.glob("*.ics")), check=False)
+    assert r.returncode == (0 if " 0 skipped" in r.stdout else 1), r.stdout + r.stderr
     calfs.mount()
     cal = calfs.path(MB, "Calendar")
     raw = calfs.path(".raw", MB, "Calendar")
@@ -195,7 +196,8 @@ def test_maildir_replies(calfs, tmp_path):
     bad = calendar_message("bob@example.net", reply_ics("bob@example.net", "ACCEPTED")[:120])
     md.add(bad)
     (tmp_path / "Maildir" / "new" / "garbage").write_bytes(b"\x00\x01\x02 not mail")
-    r = calfs.run("import", MB, tmp_path / "Maildir")
+    r = calfs.run("import", MB, tmp_path / "Maildir", check=False)
+    assert r.returncode == 1        # two messages skipped
     assert "6 messages" in r.stdout, r.stdout
     assert "2 replies applied" in r.stdout and "1 stale ignored" in r.stdout, r.stdout
     assert "skipped" in r.stderr
@@ -217,7 +219,8 @@ def test_mbox_import_and_nothing_changes_for_broken_messages(calfs, tmp_path):
                                       "boundary=zz\n\n--zz\nContent-Type: text/calendar\n"
                                       "Content-Transfer-Encoding: base64\n\n!!!notbase64\n"))
     box.flush()
-    r = calfs.run("import", MB, tmp_path / "inbox.mbox")
+    r = calfs.run("import", MB, tmp_path / "inbox.mbox", check=False)
+    assert r.returncode == 1
     assert "2 messages" in r.stdout and "0 replies applied" in r.stdout, r.stdout
     assert "skipped" in r.stderr
     calfs.run("export", MB + "/Calendar", tmp_path / "after")
@@ -228,7 +231,8 @@ def test_mbox_import_and_nothing_changes_for_broken_messages(calfs, tmp_path):
     box.add(calendar_message("bob@example.net",
                              reply_ics("bob@example.net", "DECLINED", dtstamp="20090928T000000Z")))
     box.flush()
-    r = calfs.run("import", MB, tmp_path / "inbox.mbox")
+    r = calfs.run("import", MB, tmp_path / "inbox.mbox", check=False)
+    assert r.returncode == 1        # the two broken ones are still there
     assert "4 messages" in r.stdout and "2 replies applied" in r.stdout, r.stdout
     calfs.run("export", MB + "/Calendar", tmp_path / "after2")
     text = unfold((tmp_path / "after2" / "m1.ics").read_text())
