@@ -124,7 +124,18 @@ $(BUILD)/tests/regress_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c tests/fuzz/fuz
 
 -include $(LIB_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
 
-# Install the Debian packages that are missing (as root, or through sudo).
+# The conformance harness's readers (tests/conformance): libical alone,
+# and Mozilla's ical.js from npm, in the build tree.
+ICALJS_VERSION := 2.2.1
+ICALJS := build/node/node_modules/ical.js/package.json
+$(BUILD)/tests/libical_instants: tests/conformance/libical_instants.c
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(call pkg_cflags,libical glib-2.0) -o $@ $< \
+		$(ALL_LDFLAGS) $(call pkg_libs,libical glib-2.0)
+
+# Install the Debian packages that are missing (as root, or through sudo),
+# and ical.js.
 deps:
 	@missing=$$(for p in $(DEBIAN_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
@@ -135,13 +146,16 @@ deps:
 		$$sudo apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@[ -f $(ICALJS) ] || { echo "make deps: installing ical.js $(ICALJS_VERSION) into build/node"; \
+		npm install --silent --no-audit --no-fund --no-save --prefix build/node \
+			ical.js@$(ICALJS_VERSION); }
 
 check: deps
 	@$(MAKE) --no-print-directory all-tests
 	CALFS_BUILD=$(BUILD) $(TEST_ENV) $(PYTEST) -q -ra tests
 
 .PHONY: all-tests
-all-tests: $(BIN) $(UNIT_BIN) $(REGRESS_BIN)
+all-tests: $(BIN) $(UNIT_BIN) $(REGRESS_BIN) $(BUILD)/tests/libical_instants
 
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done

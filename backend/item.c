@@ -408,117 +408,12 @@ void item_part_free(item_part *p)
 	g_free(p);
 }
 
-/* Add to tzids the TZID parameters used anywhere in c. */
-static void collect_tzids(icalcomponent *c, GHashTable *tzids)
-{
-	icalproperty *p;
-	icalcomponent *s;
-
-	for (p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY); p;
-	     p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
-		icalparameter *tz =
-			icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
-
-		if (tz && icalparameter_get_tzid(tz))
-			g_hash_table_add(tzids, g_strdup(icalparameter_get_tzid(tz)));
-	}
-	for (s = icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT); s;
-	     s = icalcomponent_get_next_component(c, ICAL_ANY_COMPONENT))
-		collect_tzids(s, tzids);
-}
-
-typedef struct {
-	char *uid;
-	icalcomponent *src_cal;		/* not owned */
-	GPtrArray *comps;		/* icalcomponent*, not owned */
-} group;
-
-static void group_free(gpointer p)
-{
-	group *g = p;
-
-	g_free(g->uid);
-	g_ptr_array_unref(g->comps);
-	g_free(g);
-}
-
-static item_part *build_part(group *g)
-{
-	icalcomponent *out = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
-	GHashTable *tzids = g_hash_table_new_full(g_str_hash, g_str_equal,
-						  g_free, NULL);
-	icalproperty *p;
-	icalcomponent *s;
-	item_part *part;
-	char *text;
-
-	for (p = icalcomponent_get_first_property(g->src_cal, ICAL_ANY_PROPERTY);
-	     p; p = icalcomponent_get_next_property(g->src_cal, ICAL_ANY_PROPERTY))
-		if (icalproperty_isa(p) != ICAL_XLICERROR_PROPERTY)
-			icalcomponent_add_property(out, icalproperty_new_clone(p));
-	for (guint i = 0; i < g->comps->len; i++)
-		collect_tzids(g->comps->pdata[i], tzids);
-	for (s = icalcomponent_get_first_component(g->src_cal,
-						   ICAL_VTIMEZONE_COMPONENT);
-	     s; s = icalcomponent_get_next_component(g->src_cal,
-						     ICAL_VTIMEZONE_COMPONENT)) {
-		icalproperty *id = icalcomponent_get_first_property(s, ICAL_TZID_PROPERTY);
-
-		if (id && icalproperty_get_tzid(id) &&
-		    g_hash_table_remove(tzids, icalproperty_get_tzid(id)))
-			icalcomponent_add_component(out, icalcomponent_new_clone(s));
-	}
-	for (guint i = 0; i < g->comps->len; i++)
-		icalcomponent_add_component(out,
-					    icalcomponent_new_clone(g->comps->pdata[i]));
-	text = ictext_write_component(out);
-	g_hash_table_destroy(tzids);
-	icalcomponent_free(out);
-	if (!text)
-		return NULL;	/* libical cannot write what it read */
-	part = g_new0(item_part, 1);
-	part->uid = g_strdup(g->uid);
-	part->data = g_bytes_new_take(g_strdup(text), strlen(text));
-	free(text);
-	return part;
-}
-
-/* Group the item components of one VCALENDAR by UID into groups/index. */
-static gboolean group_calendar(icalcomponent *cal, GPtrArray *groups,
-			       GHashTable *index, GError **err)
-{
-	icalcomponent *s;
-
-	for (s = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT); s;
-	     s = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
-		const char *uid;
-		group *g;
-
-		if (!is_item_kind(icalcomponent_isa(s)))
-			continue;
-		if (!(uid = component_uid(s, err)))
-			return FALSE;
-		g = g_hash_table_lookup(index, uid);
-		if (!g) {
-			g = g_new0(group, 1);
-			g->uid = g_strdup(uid);
-			g->src_cal = cal;
-			g->comps = g_ptr_array_new();
-			g_ptr_array_add(groups, g);
-			g_hash_table_insert(index, g->uid, g);
-		}
-		g_ptr_array_add(g->comps, s);
-	}
-	return TRUE;
-}
-
 GPtrArray *item_split(const char *data, gsize len, GPtrArray *warnings,
 		      GError **err)
 {
-	GPtrArray *parts = NULL, *groups = NULL;
-	GHashTable *index = NULL;
-	icalcomponent *root = NULL, *cal;
-	char *uid = NULL;
+	GPtrArray *parts, *pieces;
+	GBytes *bytes;
+	char *uid = NULL, *why = NULL;
 	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
 
 	if (item_check(data, len, ITEM_CHECK_LENIENT, &uid, w, NULL)) {
@@ -538,56 +433,27 @@ GPtrArray *item_split(const char *data, gsize len, GPtrArray *warnings,
 	g_ptr_array_unref(w);
 	if (!text_ok(data, len, FALSE, err))
 		return NULL;
-	root = item_parse(data, len);
-	if (!root) {
-		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
-			    "not iCalendar data");
+	/* by lines, not through libical: each item keeps its bytes (folds,
+	 * escapes, and the properties libical would drop) */
+	bytes = g_bytes_new_static(data, len);
+	pieces = ictext_split(bytes, &why);
+	g_bytes_unref(bytes);
+	if (!pieces) {
+		g_set_error_literal(err, CALFS_ERROR, CALFS_ERROR_INVALID, why);
+		g_free(why);
 		return NULL;
 	}
-	if (!tzids_ok(root, err)) {
-		icalcomponent_free(root);
-		return NULL;
-	}
-	groups = g_ptr_array_new_with_free_func(group_free);
-	index = g_hash_table_new(g_str_hash, g_str_equal);
-	if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT) {
-		if (!group_calendar(root, groups, index, err))
-			goto out;
-	} else if (icalcomponent_isa(root) == ICAL_XROOT_COMPONENT) {
-		for (cal = icalcomponent_get_first_component(root, ICAL_VCALENDAR_COMPONENT);
-		     cal; cal = icalcomponent_get_next_component(root, ICAL_VCALENDAR_COMPONENT))
-			if (!group_calendar(cal, groups, index, err))
-				goto out;
-	} else {
-		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
-			    "not a VCALENDAR");
-		goto out;
-	}
-	if (!groups->len) {
-		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
-			    "no event, to-do or journal");
-		goto out;
-	}
-	if (warnings)
-		check_errors(root, ITEM_CHECK_LENIENT, warnings, NULL);
 	parts = g_ptr_array_new_with_free_func((GDestroyNotify)item_part_free);
-	for (guint i = 0; i < groups->len; i++) {
-		item_part *p = build_part(groups->pdata[i]);
+	for (guint i = 0; i < pieces->len; i++) {
+		ictext_part *piece = pieces->pdata[i];
+		item_part *p = g_new0(item_part, 1);
 
-		if (!p) {
-			g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
-				    "UID %s: cannot be written out as an item",
-				    ((group *)groups->pdata[i])->uid);
-			g_clear_pointer(&parts, g_ptr_array_unref);
-			break;
-		}
+		/* the bytes are the input's: copied, as the input is the caller's */
+		p->uid = g_strdup(piece->uid);
+		p->data = g_bytes_new(g_bytes_get_data(piece->data, NULL),
+				      g_bytes_get_size(piece->data));
 		g_ptr_array_add(parts, p);
 	}
-out:
-	if (index)
-		g_hash_table_destroy(index);
-	if (groups)
-		g_ptr_array_unref(groups);
-	icalcomponent_free(root);
+	g_ptr_array_unref(pieces);
 	return parts;
 }

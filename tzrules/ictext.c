@@ -381,8 +381,7 @@ gboolean ictext_changed(const ictext *t)
 	return FALSE;
 }
 
-/* Append text folded at 75 octets, never inside a UTF-8 sequence. */
-static void append_folded(GString *out, const char *text, const char *eol)
+void ictext_append_folded(GString *out, const char *text, const char *eol)
 {
 	gsize n = strlen(text), col = 0;
 
@@ -418,11 +417,11 @@ GBytes *ictext_serialize(ictext *t)
 		if (l->block)
 			g_string_append(out, l->block);
 		for (guint k = 0; l->added && k < l->added->len; k++)
-			append_folded(out, l->added->pdata[k], t->eol);
+			ictext_append_folded(out, l->added->pdata[k], t->eol);
 		if (l->removed)
 			continue;
 		if (l->edited)
-			append_folded(out, l->text, t->eol);
+			ictext_append_folded(out, l->text, t->eol);
 		else
 			g_string_append_len(out, src + l->start, l->end - l->start);
 	}
@@ -449,4 +448,228 @@ char *ictext_write_component(icalcomponent *c)
 	}
 	*w = '\0';
 	return text;
+}
+
+/* ---- splitting a file into items ---- */
+
+char *ictext_unescape(const char *value)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = value; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			g_string_append_c(out, *p == 'n' || *p == 'N' ? '\n' : *p);
+		} else {
+			g_string_append_c(out, *p);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+void ictext_part_free(ictext_part *p)
+{
+	if (!p)
+		return;
+	g_free(p->uid);
+	g_bytes_unref(p->data);
+	g_free(p);
+}
+
+/* A block of lines [first, last] of the source: a component. */
+typedef struct {
+	guint first, last;
+	guint cal;		/* the VCALENDAR it is in */
+	char *key;		/* VTIMEZONE: its TZID; item: its UID */
+	GPtrArray *tzids;	/* item: the TZIDs it uses (char*) */
+} block;
+
+typedef struct {
+	guint begin;		/* the BEGIN:VCALENDAR line */
+	GArray *props;		/* guint: its property lines */
+	guint end;		/* END:VCALENDAR, or G_MAXUINT */
+} calendar;
+
+static void block_clear(gpointer p)
+{
+	block *b = p;
+
+	g_free(b->key);
+	if (b->tzids)
+		g_ptr_array_unref(b->tzids);
+}
+
+static void calendar_clear(gpointer p)
+{
+	g_array_unref(((calendar *)p)->props);
+}
+
+static void append_raw(GString *out, ictext *t, guint i)
+{
+	ictext_line *l = t->lines->pdata[i];
+	const char *s = g_bytes_get_data(t->src, NULL);
+
+	g_string_append_len(out, s + l->start, l->end - l->start);
+	/* a last line without its line end gets one */
+	if (l->end == l->start || (s[l->end - 1] != '\n'))
+		g_string_append(out, t->eol);
+}
+
+/* The blocks of t: VCALENDARs, and the VTIMEZONEs and item components
+ * directly in them. */
+static gboolean find_blocks(ictext *t, GArray *cals, GArray *zones, GArray *items,
+			    char **why)
+{
+	block *open = NULL;
+	block cur = { 0 };
+
+	for (guint i = 0; i < t->lines->len; i++) {
+		ictext_line *l = t->lines->pdata[i];
+		const char *v = l->value_at ? l->text + l->value_at : "";
+		gboolean begin = name_is(l, "BEGIN"), end = name_is(l, "END");
+
+		if (l->depth == 1 && begin && !g_ascii_strcasecmp(v, "VCALENDAR")) {
+			calendar c = { i, g_array_new(FALSE, FALSE, sizeof(guint)), G_MAXUINT };
+
+			g_array_append_val(cals, c);
+		} else if (!cals->len) {
+			continue;	/* before any VCALENDAR */
+		} else if (l->depth == 1 && end) {
+			g_array_index(cals, calendar, cals->len - 1).end = i;
+		} else if (l->depth == 1) {
+			g_array_append_val(g_array_index(cals, calendar, cals->len - 1).props, i);
+		} else if (l->depth == 2 && begin) {
+			memset(&cur, 0, sizeof(cur));
+			cur.first = i;
+			cur.cal = cals->len - 1;
+			open = !g_ascii_strcasecmp(v, "VTIMEZONE") || is_item_component(v) ? &cur : NULL;
+			if (open && is_item_component(v))
+				cur.tzids = g_ptr_array_new_with_free_func(g_free);
+		} else if (open && l->depth == 2 && end) {
+			cur.last = i;
+			if (!cur.tzids) {
+				g_array_append_val(zones, cur);
+			} else if (!cur.key) {
+				*why = g_strdup_printf("%s without UID", v);
+				block_clear(&cur);
+				return FALSE;
+			} else {
+				g_array_append_val(items, cur);
+			}
+			open = NULL;
+		} else if (open && l->depth == 2 && !cur.key &&
+			   name_is(l, cur.tzids ? "UID" : "TZID") && *v) {
+			cur.key = ictext_unescape(v);
+		} else if (open && cur.tzids) {
+			char *tz = ictext_line_param(l, "TZID");
+
+			if (tz && !g_ptr_array_find_with_equal_func(cur.tzids, tz, g_str_equal, NULL))
+				g_ptr_array_add(cur.tzids, tz);
+			else
+				g_free(tz);
+		}
+	}
+	if (open)
+		block_clear(&cur);	/* a component never ended: left out */
+	return TRUE;
+}
+
+/* The VTIMEZONE for tzid: the first in calendar cal, else the first
+ * anywhere; NULL when none. */
+static block *zone_for(GArray *zones, const char *tzid, guint cal)
+{
+	block *any = NULL;
+
+	for (guint i = 0; i < zones->len; i++) {
+		block *z = &g_array_index(zones, block, i);
+
+		if (!z->key || strcmp(z->key, tzid))
+			continue;
+		if (z->cal == cal)
+			return z;
+		if (!any)
+			any = z;
+	}
+	return any;
+}
+
+static ictext_part *build(ictext *t, GArray *cals, GArray *zones, GArray *items, guint first)
+{
+	block *b = &g_array_index(items, block, first);
+	calendar *c = &g_array_index(cals, calendar, b->cal);
+	GString *out = g_string_new(NULL);
+	GPtrArray *used = g_ptr_array_new();	/* block*: the VTIMEZONEs */
+	ictext_part *p = g_new0(ictext_part, 1);
+
+	append_raw(out, t, c->begin);
+	for (guint i = 0; i < c->props->len; i++)
+		append_raw(out, t, g_array_index(c->props, guint, i));
+	for (guint k = first; k < items->len; k++) {
+		block *o = &g_array_index(items, block, k);
+
+		if (strcmp(o->key, b->key))
+			continue;
+		for (guint j = 0; j < o->tzids->len; j++) {
+			block *z = zone_for(zones, o->tzids->pdata[j], b->cal);
+
+			if (z && !g_ptr_array_find(used, z, NULL))
+				g_ptr_array_add(used, z);
+		}
+	}
+	for (guint j = 0; j < used->len; j++)
+		for (guint i = ((block *)used->pdata[j])->first;
+		     i <= ((block *)used->pdata[j])->last; i++)
+			append_raw(out, t, i);
+	for (guint k = first; k < items->len; k++) {
+		block *o = &g_array_index(items, block, k);
+
+		if (!strcmp(o->key, b->key))
+			for (guint i = o->first; i <= o->last; i++)
+				append_raw(out, t, i);
+	}
+	if (c->end != G_MAXUINT)
+		append_raw(out, t, c->end);
+	else
+		g_string_append_printf(out, "END:VCALENDAR%s", t->eol);
+	g_ptr_array_unref(used);
+	p->uid = g_strdup(b->key);
+	p->data = g_string_free_to_bytes(out);
+	return p;
+}
+
+GPtrArray *ictext_split(GBytes *data, char **why)
+{
+	ictext *t = ictext_parse(data);
+	GArray *cals = g_array_new(FALSE, FALSE, sizeof(calendar));
+	GArray *zones = g_array_new(FALSE, FALSE, sizeof(block));
+	GArray *items = g_array_new(FALSE, FALSE, sizeof(block));
+	GPtrArray *parts = NULL;
+	GHashTable *done = g_hash_table_new(g_str_hash, g_str_equal);
+
+	g_array_set_clear_func(cals, calendar_clear);
+	g_array_set_clear_func(zones, block_clear);
+	g_array_set_clear_func(items, block_clear);
+	*why = NULL;
+	if (!find_blocks(t, cals, zones, items, why))
+		goto out;
+	if (!items->len) {
+		*why = g_strdup("no event, to-do or journal");
+		goto out;
+	}
+	parts = g_ptr_array_new_with_free_func((GDestroyNotify)ictext_part_free);
+	for (guint k = 0; k < items->len; k++) {
+		block *b = &g_array_index(items, block, k);
+
+		if (g_hash_table_contains(done, b->key))
+			continue;
+		g_hash_table_add(done, b->key);
+		g_ptr_array_add(parts, build(t, cals, zones, items, k));
+	}
+out:
+	g_hash_table_destroy(done);
+	g_array_unref(items);
+	g_array_unref(zones);
+	g_array_unref(cals);
+	ictext_free(t);
+	return parts;
 }

@@ -26,10 +26,38 @@ typedef struct ictext_line ictext_line;
  * write c; free() the result. */
 char *ictext_write_component(icalcomponent *c);
 
+/* ictext_append_folded: append the content line text (unfolded, without
+ * line ending) to out, folded at 75 octets (never inside a UTF-8
+ * sequence), each physical line ended with eol. */
+void ictext_append_folded(GString *out, const char *text, const char *eol);
+
 /* ictext_parse: split data into content lines.  Never fails: lines that
  * are not content lines are kept as they are.  Free with ictext_free(). */
 ictext *ictext_parse(GBytes *data);
 void ictext_free(ictext *t);
+
+/* One item of a file split by ictext_split. */
+typedef struct {
+	char *uid;
+	GBytes *data;
+} ictext_part;
+
+void ictext_part_free(ictext_part *p);
+
+/* ictext_split: the items of data, which may hold any number of
+ * VCALENDARs and UIDs: one per UID, in order of first appearance, each
+ * made of the lines it came with, byte for byte: its VCALENDAR's BEGIN
+ * and property lines, the VTIMEZONEs its components use (the first one
+ * of each TZID), its components, END:VCALENDAR (added when the file has
+ * none).  A GPtrArray of ictext_part* (free with g_ptr_array_unref), or
+ * NULL with *why set (newly allocated) when an item component has no
+ * UID ("VEVENT without UID") or there is no item component at all.
+ * The parts are not validated. */
+GPtrArray *ictext_split(GBytes *data, char **why);
+
+/* ictext_unescape: a TEXT value without its escapes ("\," "\;" "\\"
+ * "\n").  Newly allocated. */
+char *ictext_unescape(const char *value);
 
 /* ictext_find: the n-th (from 0) property called name (case-insensitive)
  * directly in item component comp (comp -1: the VCALENDAR itself), or NULL;

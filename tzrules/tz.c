@@ -2,6 +2,7 @@
 #include "tzinfo.h"
 #include "zoneid.h"
 #include "ictext.h"
+#include "tzgen.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,32 +17,15 @@ void tz_init(void)
 {
 	icalerror_set_errors_are_fatal(0);
 	icalerror_clear_errno();
-	(void)icaltimezone_get_builtin_timezones();
 	(void)icaltimezone_get_utc_timezone();
-	(void)tzinfo_zone("Europe/London");	/* indexes the zones */
+	(void)icaltzutil_get_zone_directory();	/* found once, not by two threads */
+	(void)tzinfo_zone("Europe/London");	/* reads tzdata's version */
 	(void)zoneid_lookup("cdo", "0");	/* loads the name tables */
-	(void)tz_tzdata_version();
-}
-
-static gpointer read_version(gpointer unused)
-{
-	char *text = NULL, *v = g_strdup("");
-
-	(void)unused;
-	if (g_file_get_contents("/usr/share/zoneinfo/tzdata.zi", &text, NULL, NULL) &&
-	    g_str_has_prefix(text, "# version ")) {
-		g_free(v);
-		v = g_strndup(text + 10, strcspn(text + 10, "\n"));
-	}
-	g_free(text);
-	return v;
 }
 
 const char *tz_tzdata_version(void)
 {
-	static GOnce once = G_ONCE_INIT;
-
-	return g_once(&once, read_version, NULL);
+	return tzinfo_version();
 }
 
 static void consulted(const tz_options *o)
@@ -250,49 +234,6 @@ static int written_year(icalcomponent *cal)
 	}
 }
 
-/* Drop the observances of a tzdata VTIMEZONE that end before from or start
- * after to, keeping those in force at from. */
-static void trim(icalcomponent *vtz, struct icaltimetype from, struct icaltimetype to)
-{
-	GPtrArray *drop = g_ptr_array_new();
-	icalcomponent *last_std = NULL, *last_dst = NULL, *o;
-	struct icaltimetype last_std_t = icaltime_null_time(), last_dst_t = icaltime_null_time();
-
-	for (o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
-	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
-		struct icaltimetype start = icalcomponent_get_dtstart(o), until = icaltime_null_time();
-		icalproperty *rr = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY);
-		gboolean is_dst = icalcomponent_isa(o) == ICAL_XDAYLIGHT_COMPONENT;
-		gboolean keep;
-
-		if (rr)
-			until = icalproperty_get_rrule(rr).until;
-		keep = icaltime_compare(start, to) <= 0 &&
-		       ((rr && (icaltime_is_null_time(until) || icaltime_compare(until, from) >= 0)) ||
-			icaltime_compare(start, from) >= 0);
-		if (!keep && icaltime_compare(start, from) < 0) {
-			/* the latest of each kind before the span stays in force */
-			icalcomponent **last = is_dst ? &last_dst : &last_std;
-			struct icaltimetype *lt = is_dst ? &last_dst_t : &last_std_t;
-
-			if (!*last || icaltime_compare(start, *lt) > 0) {
-				if (*last)
-					g_ptr_array_add(drop, *last);
-				*last = o;
-				*lt = start;
-				continue;
-			}
-		}
-		if (!keep)
-			g_ptr_array_add(drop, o);
-	}
-	for (guint i = 0; i < drop->len; i++) {
-		icalcomponent_remove_component(vtz, drop->pdata[i]);
-		icalcomponent_free(drop->pdata[i]);
-	}
-	g_ptr_array_unref(drop);
-}
-
 /* How a VTIMEZONE compares with tzdata at an item's occurrences. */
 typedef struct {
 	guint moved;			/* occurrence starts whose instant changes */
@@ -331,44 +272,41 @@ static gboolean vtz_agrees(icalcomponent *vtz, icaltimezone *zone, GArray *at,
 	return same;
 }
 
-/* A VTIMEZONE for zone called tzid, from tzdata, covering the times. */
+/* A VTIMEZONE for zone called tzid, from tzdata, right at every one of
+ * the times (tzgen.h: one that every reader reads alike), or NULL when
+ * none can be made that agrees with tzdata at all of them. */
 static char *generate(icaltimezone *zone, const char *tzid, GArray *at, int cdo)
 {
-	icalcomponent *full = icaltimezone_get_component(zone), *vtz;
-	struct icaltimetype from = icaltime_null_time(), to = icaltime_null_time();
-	icalproperty *p;
+	gint64 from = G_MAXINT64, to = G_MININT64;
+	icalcomponent *vtz;
 	char *text;
 
 	for (guint i = 0; i < at->len; i++) {
-		struct icaltimetype t = g_array_index(at, struct icaltimetype, i);
+		gint64 t = tzinfo_utc_of_local(zone, g_array_index(at, struct icaltimetype, i));
 
-		if (icaltime_is_null_time(from) || icaltime_compare(t, from) < 0)
-			from = t;
-		if (icaltime_is_null_time(to) || icaltime_compare(t, to) > 0)
-			to = t;
+		from = MIN(from, t);
+		to = MAX(to, t);
 	}
-	from.year--;
-	to.year++;
-	vtz = icalcomponent_new_clone(full);
-	trim(vtz, from, to);
-	if (!vtz_agrees(vtz, zone, at, NULL, NULL)) {
-		icalcomponent_free(vtz);
-		vtz = icalcomponent_new_clone(full);
+	if (!(text = tzgen_vtimezone(zone, tzid, from, to)))
+		return NULL;
+	/* checked as the item's own VTIMEZONE is: with libical */
+	vtz = icalcomponent_new_from_string(text);
+	if (!vtz || !vtz_agrees(vtz, zone, at, NULL, NULL)) {
+		if (vtz)
+			icalcomponent_free(vtz);
+		g_free(text);
+		return NULL;
 	}
-	p = icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY);
-	if (p)
-		icalproperty_set_tzid(p, tzid);
-	text = ictext_write_component(vtz);
 	icalcomponent_free(vtz);
 	/* the CDO id as a line of text: an X property added to the
 	 * component leaked when libical could not write the component */
-	if (text && cdo >= 0) {
+	if (cdo >= 0) {
 		char *end = g_strrstr(text, "END:VTIMEZONE");
 		char *with = end ? g_strdup_printf("%.*sX-MICROSOFT-CDO-TZID:%d\r\n%s",
 						   (int)(end - text), text, cdo, end) : NULL;
 
 		if (with) {
-			free(text);
+			g_free(text);
 			text = with;
 		}
 	}

@@ -46,12 +46,13 @@ typedef struct {
 	gboolean applied;	/* FALSE under report_only and for conflicts */
 } tz_fix;
 
-/* tz_tzdata_version: the system's tzdata version ("2025b"), or "". */
+/* tz_tzdata_version: the version of the tzdata in use ("2025b"), or ""
+ * (tzinfo_version). */
 const char *tz_tzdata_version(void);
 
-/* tz_init: set libical's global state (errors not fatal) and load its zone
- * table and the name tables, so that worker threads never race to do it.
- * Call once, before any thread starts. */
+/* tz_init: set libical's global state (errors not fatal), find the
+ * zoneinfo directory and load the name tables, so that worker threads
+ * never race to do it.  Call once, before any thread starts. */
 void tz_init(void);
 
 /* tz_rebase: what rebasing changes in the VCALENDAR cal (not modified).

@@ -1,39 +1,190 @@
 #include "tzinfo.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The built-in zones by name, copied once.  libical's own lookup by name
- * reads each zone's location without a lock, and loading a zone (on its
- * first use, under libical's lock) frees and replaces that location:
- * ThreadSanitizer saw the two meet in calfs fix --jobs 2.  Loading every
- * zone up front would settle it too, for 19 MB and 30 ms a process. */
-static gpointer index_zones(gpointer unused)
+#define DEFAULT_DIR "/usr/share/zoneinfo"
+
+/* One tzdata: its version and the zones read from it so far.  A newer
+ * one replaces it as current; the old one is kept, with its zones, since
+ * renderings under way may hold them. */
+typedef struct {
+	char *version;
+	GHashTable *zones;	/* name -> icaltimezone*, or NULL: no such zone */
+} generation;
+
+static GMutex zones_lock;		/* guards the four below */
+static generation *current;
+static GPtrArray *generations;		/* every generation made */
+static char *dir;			/* the zoneinfo directory */
+static GHashTable *tzdata_zones;	/* icaltimezone*: those read from tzdata */
+
+/* "2025b" from dir/tzdata.zi's first line, or "".  Newly allocated. */
+static char *read_version(const char *zoneinfo)
 {
-	icalarray *zones = icaltimezone_get_builtin_timezones();
-	GHashTable *by_name = g_hash_table_new_full(g_str_hash, g_str_equal,
-						    g_free, NULL);
+	char *path = g_build_filename(zoneinfo, "tzdata.zi", NULL);
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+	char *v;
 
-	(void)unused;
-	for (size_t i = 0; zones && i < zones->num_elements; i++) {
-		icaltimezone *z = icalarray_element_at(zones, i);
-		const char *name = icaltimezone_get_location(z);
-
-		if (name)
-			g_hash_table_insert(by_name, g_strdup(name), z);
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
 	}
-	return by_name;
+	g_free(path);
+	v = g_str_has_prefix(buf, "# version ") ? g_strdup(buf + strlen("# version "))
+						: g_strdup("");
+	return g_strchomp(v);
+}
+
+static generation *generation_new(char *version)
+{
+	generation *g = g_new0(generation, 1);
+
+	g->version = version;
+	g->zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (!generations)
+		generations = g_ptr_array_new();
+	g_ptr_array_add(generations, g);
+	return g;
+}
+
+/* The current generation, made on first use.  zones_lock is held. */
+static generation *current_locked(void)
+{
+	if (!current) {
+		const char *env = g_getenv("TZDIR");
+
+		dir = g_strdup(env && *env ? env : DEFAULT_DIR);
+		current = generation_new(read_version(dir));
+	}
+	return current;
+}
+
+const char *tzinfo_dir(void)
+{
+	const char *d;
+
+	g_mutex_lock(&zones_lock);
+	(void)current_locked();
+	d = dir;
+	g_mutex_unlock(&zones_lock);
+	return d;
+}
+
+const char *tzinfo_version(void)
+{
+	const char *v;
+
+	g_mutex_lock(&zones_lock);
+	v = current_locked()->version;
+	g_mutex_unlock(&zones_lock);
+	return v;
+}
+
+gboolean tzinfo_reload(void)
+{
+	char *now;
+	gboolean changed;
+
+	g_mutex_lock(&zones_lock);
+	now = read_version(dir ? dir : (current_locked(), dir));
+	changed = strcmp(now, current_locked()->version) != 0;
+	if (changed)
+		current = generation_new(now);
+	else
+		g_free(now);
+	g_mutex_unlock(&zones_lock);
+	return changed;
+}
+
+/* The path of zoneinfo file name as libical's reader takes it: relative
+ * to the directory libical looks in, which is not $TZDIR.  Newly
+ * allocated. */
+static char *libical_location(const char *name)
+{
+	const char *base = icaltzutil_get_zone_directory();
+	GString *up;
+
+	if (!base || !strcmp(base, dir))
+		return g_strdup(name);
+	up = g_string_new(NULL);
+	for (const char *p = base; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			g_string_append(up, "../");
+	g_string_append_printf(up, "%s/%s", dir[0] == '/' ? dir + 1 : dir, name);
+	return g_string_free(up, FALSE);
+}
+
+/* Whether name is a zone file of dir: no way out of it, a regular file. */
+static gboolean zone_file(const char *name)
+{
+	char *path;
+	gboolean ok;
+
+	if (!*name || strstr(name, "..") || name[0] == '/' || !g_ascii_isalpha(name[0]))
+		return FALSE;
+	path = g_build_filename(dir, name, NULL);
+	ok = g_file_test(path, G_FILE_TEST_IS_REGULAR);
+	g_free(path);
+	return ok;
+}
+
+/* Read zone name from tzdata; NULL when there is none.  zones_lock is
+ * held (libical's reader keeps state of its own). */
+static icaltimezone *load(const char *name)
+{
+	char *location;
+	icalcomponent *vtz;
+	icalproperty *p;
+	icaltimezone *z;
+
+	if (!zone_file(name))
+		return NULL;
+	location = libical_location(name);
+	vtz = icaltzutil_fetch_timezone(location);
+	g_free(location);
+	if (!vtz)
+		return NULL;
+	/* libical names it by the path it was given */
+	if ((p = icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY)))
+		icalproperty_set_tzid(p, name);
+	while ((p = icalcomponent_get_first_property(vtz, ICAL_X_PROPERTY))) {
+		icalcomponent_remove_property(vtz, p);
+		icalproperty_free(p);
+	}
+	z = icaltimezone_new();
+	if (!icaltimezone_set_component(z, vtz)) {
+		icalcomponent_free(vtz);
+		icaltimezone_free(z, 1);
+		return NULL;
+	}
+	return z;
 }
 
 icaltimezone *tzinfo_zone(const char *name)
 {
-	static GOnce once = G_ONCE_INIT;
+	generation *g;
+	gpointer z;
 
 	if (!name || !*name)
 		return NULL;
 	if (!strcmp(name, "UTC") || !strcmp(name, "Etc/UTC"))
 		return icaltimezone_get_utc_timezone();
-	return g_hash_table_lookup(g_once(&once, index_zones, NULL), name);
+	g_mutex_lock(&zones_lock);
+	g = current_locked();
+	if (!g_hash_table_lookup_extended(g->zones, name, NULL, &z)) {
+		z = load(name);
+		g_hash_table_insert(g->zones, g_strdup(name), z);
+		if (!tzdata_zones)
+			tzdata_zones = g_hash_table_new(g_direct_hash, g_direct_equal);
+		if (z)
+			g_hash_table_add(tzdata_zones, z);
+	}
+	g_mutex_unlock(&zones_lock);
+	return z;
 }
 
 /* libical works out a zone's changes from its first year up to the year
@@ -247,6 +398,105 @@ static int changes(icaltimezone *z, gint64 from, gint64 to, change *out, int max
 	return n;
 }
 
+/* The transitions of z in [from, to), found with libical. */
+static GArray *find_transitions(icaltimezone *z, gint64 from, gint64 to)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(tzinfo_transition));
+
+	if (z == icaltimezone_get_utc_timezone())
+		return out;
+
+	/* a year at a time: changes() stops at its max */
+	for (gint64 t = from; t < to; t += 366 * 86400) {
+		change c[16];
+		int n = changes(z, t, MIN(t + 366 * 86400, to), c, G_N_ELEMENTS(c));
+
+		for (int i = 0; i < n; i++) {
+			tzinfo_transition tr = { c[i].at, c[i].before, c[i].after, FALSE };
+			struct icaltimetype u = icaltime_from_timet_with_zone((time_t)c[i].at, 0, NULL);
+			int dst = 0;
+
+			(void)icaltimezone_get_utc_offset_of_utc_time(z, &u, &dst);
+			tr.dst = dst != 0;
+			g_array_append_val(out, tr);
+		}
+	}
+	return out;
+}
+
+/* A tzdata zone's transitions in these years are found once and kept:
+ * the rule at an item's creation and the rule of a year are then a
+ * search, not hundreds of offset lookups. */
+#define KEPT_FROM G_GINT64_CONSTANT(-315619200)	/* 1960-01-01 */
+#define KEPT_TO G_GINT64_CONSTANT(2840140800)	/* 2060-01-01 */
+
+static GMutex kept_lock;	/* guards kept */
+static GHashTable *kept;	/* icaltimezone* -> GArray* of tzinfo_transition */
+
+/* The kept transitions of z, or NULL when z is not a tzdata zone. */
+static GArray *kept_transitions(icaltimezone *z)
+{
+	GArray *tr;
+	gboolean tzdata;
+
+	g_mutex_lock(&zones_lock);
+	tzdata = tzdata_zones && g_hash_table_contains(tzdata_zones, z);
+	g_mutex_unlock(&zones_lock);
+	if (!tzdata)
+		return NULL;
+	g_mutex_lock(&kept_lock);
+	tr = kept ? g_hash_table_lookup(kept, z) : NULL;
+	g_mutex_unlock(&kept_lock);
+	if (tr)
+		return tr;
+	tr = find_transitions(z, KEPT_FROM, KEPT_TO);
+	g_mutex_lock(&kept_lock);
+	if (!kept)
+		kept = g_hash_table_new(g_direct_hash, g_direct_equal);
+	if (g_hash_table_contains(kept, z)) {
+		g_array_unref(tr);	/* another thread was first */
+		tr = g_hash_table_lookup(kept, z);
+	} else {
+		g_hash_table_insert(kept, z, tr);
+	}
+	g_mutex_unlock(&kept_lock);
+	return tr;
+}
+
+GArray *tzinfo_transitions(icaltimezone *z, gint64 from, gint64 to)
+{
+	GArray *all = from >= KEPT_FROM && to <= KEPT_TO ? kept_transitions(z) : NULL;
+	GArray *out;
+
+	if (!all)
+		return find_transitions(z, from, to);
+	out = g_array_new(FALSE, FALSE, sizeof(tzinfo_transition));
+	for (guint i = 0; i < all->len; i++) {
+		tzinfo_transition *t = &g_array_index(all, tzinfo_transition, i);
+
+		if (t->at >= from && t->at < to)
+			g_array_append_val(out, *t);
+	}
+	return out;
+}
+
+/* The changes of z in [from, to), at most max of them, into out. */
+static int changes_of(icaltimezone *z, gint64 from, gint64 to, change *out, int max)
+{
+	GArray *tr = tzinfo_transitions(z, from, to);
+	int n = 0;
+
+	for (guint i = 0; i < tr->len && n < max; i++, n++) {
+		tzinfo_transition *t = &g_array_index(tr, tzinfo_transition, i);
+
+		out[n].at = t->at;
+		out[n].before = t->before;
+		out[n].after = t->after;
+	}
+	g_array_unref(tr);
+	return n;
+}
+
 static int days_in_month(int y, int m)
 {
 	return g_date_get_days_in_month(m, y);
@@ -270,7 +520,7 @@ static void place(const change *c, int *month, int *week, int *wday, int *sec)
 void tzinfo_rule_of_year(icaltimezone *z, int year, tzinfo_rule *r)
 {
 	change c[8];
-	int n = changes(z, unix_of(year, 1, 1, 0), unix_of(year + 1, 1, 1, 0), c, 8);
+	int n = changes_of(z, unix_of(year, 1, 1, 0), unix_of(year + 1, 1, 1, 0), c, 8);
 	const change *on, *off;
 
 	memset(r, 0, sizeof(*r));
@@ -306,28 +556,62 @@ gboolean tzinfo_rule_equal(const tzinfo_rule *a, const tzinfo_rule *b)
 	       a->end_wday == b->end_wday && a->end_sec == b->end_sec;
 }
 
+/* Whether the rule r makes a change like c (the same direction, offsets
+ * and place in the year). */
+static gboolean rule_has(const tzinfo_rule *r, const change *c)
+{
+	int month, week, wday, sec;
+	gboolean on = c->after > c->before;
+
+	if (!r->regular || r->std == r->dst || r->std != MIN(c->before, c->after) ||
+	    r->dst != MAX(c->before, c->after))
+		return FALSE;
+	place(c, &month, &week, &wday, &sec);
+	return on ? month == r->start_month && week == r->start_week &&
+		    wday == r->start_wday && sec == r->start_sec
+		  : month == r->end_month && week == r->end_week &&
+		    wday == r->end_wday && sec == r->end_sec;
+}
+
+/* The rule in force at t is that of the change before it: the rule
+ * that made it, found in the years around it (the year after first: a
+ * new rule that took effect with it).  No change for 400 days after t:
+ * no DST then (it was abolished, as in Mexico in 2022); none before:
+ * not yet introduced. */
 void tzinfo_rule_at(icaltimezone *z, gint64 t, tzinfo_rule *r)
 {
-	GDateTime *dt = g_date_time_new_from_unix_utc(t);
-	int year;
-	change c[8];
-	int n;
+	const gint64 window = 400 * 86400;
+	change c[8], *prev = NULL, *next = NULL;
+	int n = changes_of(z, t - window, t + window, c, G_N_ELEMENTS(c)), year;
+	GDateTime *dt;
 
-	if (!dt) {		/* outside the years 1 to 9999 */
-		memset(r, 0, sizeof(*r));
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < n; i++) {
+		if (c[i].at <= t)
+			prev = &c[i];
+		else if (!next)
+			next = &c[i];
+	}
+	if (!next || !prev) {
+		r->regular = TRUE;
+		r->std = r->dst = prev ? prev->after : next ? next->before
+							     : tzinfo_offset_utc(z, t);
 		return;
 	}
+	if (!(dt = g_date_time_new_from_unix_utc(prev->at + prev->before)))
+		return;
 	year = g_date_time_get_year(dt);
 	g_date_time_unref(dt);
-	n = changes(z, unix_of(year, 1, 1, 0), unix_of(year + 1, 1, 1, 0), c, 8);
-	tzinfo_rule_of_year(z, year, r);
-	if (n > 0 && t < c[0].at) {
-		tzinfo_rule prev;
+	for (int k = 0; k < 3; k++) {
+		tzinfo_rule cand;
 
-		tzinfo_rule_of_year(z, year - 1, &prev);
-		if (!tzinfo_rule_equal(&prev, r))
-			*r = prev;
+		tzinfo_rule_of_year(z, year + (k == 0 ? 1 : k == 1 ? -1 : 0), &cand);
+		if (rule_has(&cand, prev)) {
+			*r = cand;
+			return;
+		}
 	}
+	/* irregular: no yearly rule made it */
 }
 
 /* The instant of a rule's change in year, given the offset before it. */

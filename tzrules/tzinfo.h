@@ -1,6 +1,13 @@
-/* tzinfo.h - facts from the system's tzdata (through libical, which reads
- * /usr/share/zoneinfo) and from VTIMEZONEs: offsets, and the daylight
- * saving rule of a year in a form that can be applied to another year
+/* tzinfo.h - facts from the system's tzdata and from VTIMEZONEs: offsets,
+ * transitions, and the daylight saving rule of a year in a form that can
+ * be applied to another year
+ *
+ * tzdata is read from $TZDIR, else /usr/share/zoneinfo (the directory
+ * glibc and Python's zoneinfo read), through libical's reader of its
+ * binary files.  When it changes (an update of the tzdata package, or
+ * tzinfo_reload finding another version), zones are read anew; those of
+ * the older tzdata are kept, so that a zone once handed out stays valid.
+ * Every function may be called from any thread once tz_init() ran.
  */
 #ifndef CALFS_TZINFO_H
 #define CALFS_TZINFO_H
@@ -8,9 +15,34 @@
 #include <glib.h>
 #include <libical/ical.h>
 
-/* tzinfo_zone: the tzdata zone called name ("America/New_York"), or NULL.
- * Owned by libical; valid for the life of the process. */
+/* tzinfo_dir: the zoneinfo directory read.  Owned by tzinfo. */
+const char *tzinfo_dir(void);
+
+/* tzinfo_version: the version of the tzdata in use ("2025b", from
+ * tzdata.zi), or "" when it does not say.  Valid for the life of the
+ * process. */
+const char *tzinfo_version(void);
+
+/* tzinfo_reload: read the zoneinfo directory's version again; TRUE when
+ * it changed since the last look, in which case zones are read anew from
+ * now on.  Cheap (one small read): call it every few seconds. */
+gboolean tzinfo_reload(void);
+
+/* tzinfo_zone: the tzdata zone called name ("America/New_York"), or NULL
+ * when tzdata has no such zone.  Owned by tzinfo; valid for the life of
+ * the process (from the tzdata current when it was asked for). */
 icaltimezone *tzinfo_zone(const char *name);
+
+/* A change of a zone's offset. */
+typedef struct {
+	gint64 at;		/* the instant (Unix time) */
+	int before, after;	/* UTC offsets, seconds */
+	gboolean dst;		/* daylight saving time after it */
+} tzinfo_transition;
+
+/* tzinfo_transitions: the changes of z's offset in [from, to), oldest
+ * first, as a new GArray of tzinfo_transition. */
+GArray *tzinfo_transitions(icaltimezone *z, gint64 from, gint64 to);
 
 /* tzinfo_offset_local: the UTC offset (seconds) of the wall-clock time
  * local (its zone is ignored) in z. */

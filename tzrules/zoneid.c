@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ZONEINFO "/usr/share/zoneinfo"
 
 extern const char *const zoneid_table[];	/* generated: kind, name, zone ... */
 
@@ -43,7 +42,12 @@ static gpointer load(gpointer unused)
 			g_hash_table_add(known, (gpointer)zone);
 	}
 	canonical = g_ptr_array_new_with_free_func(g_free);
-	f = fopen(ZONEINFO "/zone1970.tab", "r");
+	{
+		char *tab = g_build_filename(tzinfo_dir(), "zone1970.tab", NULL);
+
+		f = fopen(tab, "r");
+		g_free(tab);
+	}
 	while (f && fgets(line, sizeof(line), f)) {
 		char **cols;
 
@@ -132,7 +136,8 @@ static gboolean zone_file(const char *name)
 
 	if (!*name || strstr(name, "..") || name[0] == '/' || !g_ascii_isalpha(name[0]))
 		return FALSE;
-	path = g_build_filename(ZONEINFO, name, NULL);
+	/* a file first: only real zones are read, and kept (tzinfo_zone) */
+	path = g_build_filename(tzinfo_dir(), name, NULL);
 	ok = g_file_test(path, G_FILE_TEST_IS_REGULAR);
 	g_free(path);
 	return ok && tzinfo_zone(name) != NULL;
@@ -198,11 +203,11 @@ static zoneid_result *result(const char *zone, zoneid_method m)
 
 /* Rules of tzdata zones per year, computed once. */
 static GMutex rules_lock;
-static GHashTable *rules_cache;	/* "zone|year" -> tzinfo_rule* */
+static GHashTable *rules_cache;	/* "tzdata|zone|year" -> tzinfo_rule* */
 
 static void zone_rule(const char *zone, icaltimezone *z, int year, tzinfo_rule *r)
 {
-	char *key = g_strdup_printf("%s|%d", zone, year);
+	char *key = g_strdup_printf("%s|%s|%d", tzinfo_version(), zone, year);
 	tzinfo_rule *cached;
 
 	g_mutex_lock(&rules_lock);
