@@ -117,7 +117,7 @@ gboolean render_changed(const render_log *l)
 	return FALSE;
 }
 
-char *render_describe(const render_log *l)
+static char *describe(const render_log *l, gboolean changes_only)
 {
 	GString *s = g_string_new(NULL);
 
@@ -127,8 +127,25 @@ char *render_describe(const render_log *l)
 		g_string_append_printf(s, "%s%s", s->len ? "\n" : "", line);
 		g_free(line);
 	}
-	for (guint i = 0; l && i < l->rebases->len; i++)
-		g_string_append_printf(s, "%s%s", s->len ? "\n" : "",
-				       ((tz_fix *)l->rebases->pdata[i])->note);
+	for (guint i = 0; l && i < l->rebases->len; i++) {
+		tz_fix *f = l->rebases->pdata[i];
+
+		if (!changes_only || f->applied)
+			g_string_append_printf(s, "%s%s", s->len ? "\n" : "", f->note);
+	}
 	return g_string_free(s, FALSE);
+}
+
+char *render_describe(const render_log *l)
+{
+	return describe(l, FALSE);
+}
+
+char *render_describe_changes(const render_log *l)
+{
+	char *s = describe(l, TRUE);
+
+	if (!*s)
+		g_clear_pointer(&s, g_free);
+	return s;
 }

@@ -62,4 +62,8 @@ gboolean render_changed(const render_log *l);
  * user.calfs.fixes).  Newly allocated; "" when empty. */
 char *render_describe(const render_log *l);
 
+/* render_describe_changes: the same for the changes made only (no
+ * conflict or report-only note), for the journal; NULL when none. */
+char *render_describe_changes(const render_log *l);
+
 #endif

@@ -113,6 +113,7 @@ typedef struct {
 	const char *uid;
 	GBytes *data;
 	gint64 reserved_id;	/* id from item_reserve_id for a new item, or 0 */
+	const char *note;	/* what the write repaired (journaled), or NULL */
 } store_put;
 
 typedef enum {

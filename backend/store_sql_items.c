@@ -200,7 +200,7 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 	gsize len;
 	const void *bytes = g_bytes_get_data(req->data, &len);
 	sql_journal_entry j = { .calendar_id = req->calendar_id, .name = req->name,
-			    .uid = req->uid };
+			    .uid = req->uid, .note = req->note };
 	gint64 id = 0;
 	gboolean ok;
 

@@ -47,6 +47,10 @@ static void scan_item(tzscan_mailbox *m, const char *path, GBytes *data)
 	for (guint i = 0; i < usages->len; i++) {
 		tz_usage *u = usages->pdata[i];
 
+		for (guint k = 0; k < u->rejected->len; k++)
+			g_ptr_array_add(m->conflicts, g_strdup_printf(
+				"%s\tTZID \"%s\": %s: not used", path, u->tzid,
+				(char *)u->rejected->pdata[k]));
 		if (u->zone)
 			count(u->recurring ? m->recurring : m->single, u->zone);
 		else if (u->method == ZONEID_CONFLICT)

@@ -271,25 +271,91 @@ out:
 	return rc;
 }
 
+static char *utc_text(gint64 ns)
+{
+	GDateTime *dt = g_date_time_new_from_unix_utc(ns / 1000000000);
+	char *when = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+
+	g_date_time_unref(dt);
+	return when;
+}
+
+/* "MAILBOX/CALENDAR" of a calendar, from cache (id -> text). */
+static const char *calendar_path(store *s, GHashTable *cache, gint64 id)
+{
+	char *path = g_hash_table_lookup(cache, &id);
+	store_calendar *cal;
+	store_mailbox *mb;
+
+	if (path)
+		return path;
+	cal = store_calendar_get(s, id, NULL);
+	mb = cal ? store_mailbox_get(s, cal->mailbox_id, NULL) : NULL;
+	path = g_strdup_printf("%s/%s", mb ? mb->name : "?", cal ? cal->name : "?");
+	g_hash_table_insert(cache, g_memdup2(&id, sizeof(id)), path);
+	store_mailbox_free(mb);
+	store_calendar_free(cal);
+	return path;
+}
+
+/* The entries of one run, oldest first, with what each write repaired. */
+static int journal_entries(store *s, gint64 run)
+{
+	GError *err = NULL;
+	GPtrArray *entries = store_journal_list(s, run, 0, G_MAXINT, &err);
+	GHashTable *cache = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+
+	if (!entries) {
+		fprintf(stderr, "calfs: journal: %s\n", err->message);
+		g_error_free(err);
+		g_hash_table_destroy(cache);
+		return 1;
+	}
+	printf("time\top\titem\trepaired\n");
+	for (guint i = entries->len; i-- > 0;) {
+		store_journal_entry *e = entries->pdata[i];
+		char *when = utc_text(e->time_ns);
+		char **lines = g_strsplit(e->note ? e->note : "", "\n", -1);
+		char *note = g_strjoinv("; ", lines);
+
+		printf("%s\t%s\t%s/%s\t%s\n", when, e->op,
+		       calendar_path(s, cache, e->calendar_id), e->name ? e->name : "?", note);
+		g_free(note);
+		g_strfreev(lines);
+		g_free(when);
+	}
+	g_ptr_array_unref(entries);
+	g_hash_table_destroy(cache);
+	return 0;
+}
+
 int cmd_journal(const cmd_globals *g, int argc, char **argv)
 {
 	GError *err = NULL;
 	GPtrArray *runs;
 	conf *c = NULL;
 	store *s = NULL;
+	gint64 run = 0;
+	char *end;
 	int rc = 1;
 
-	if (!cmd_parse(&argc, &argv, "",
+	if (!cmd_parse(&argc, &argv, "[RUN]",
 		       "List the journal runs, newest first: run number, when it\n"
 		       "started, how many items it created, updated, deleted and\n"
-		       "renamed, and the command.  calfs undo RUN puts a run back.", NULL))
+		       "renamed, and the command.  With RUN, that run's changes,\n"
+		       "oldest first, each with what the write repaired (in the words\n"
+		       "of user.calfs.fixes).  calfs undo RUN puts a run back.", NULL))
 		return 2;
-	if (argc != 1) {
-		fprintf(stderr, "calfs journal: no arguments expected\n");
+	if (argc > 2 || (argc == 2 && ((run = g_ascii_strtoll(argv[1], &end, 10)) <= 0 || *end))) {
+		fprintf(stderr, "calfs journal: at most one run number\n");
 		return 2;
 	}
 	if (!(c = cmd_load_conf(g)) || !(s = cmd_open_store(c, "journal", STORE_EXISTING)))
 		goto out;
+	if (run) {
+		rc = journal_entries(s, run);
+		goto out;
+	}
 	if (!(runs = store_runs_list(s, &err))) {
 		fprintf(stderr, "calfs: journal: %s\n", err->message);
 		g_error_free(err);
@@ -298,8 +364,7 @@ int cmd_journal(const cmd_globals *g, int argc, char **argv)
 	printf("run\tstarted\tcreated\tupdated\tdeleted\trenamed\tother\tcommand\n");
 	for (guint i = 0; i < runs->len; i++) {
 		store_run *r = runs->pdata[i];
-		GDateTime *dt = g_date_time_new_from_unix_utc(r->started_ns / 1000000000);
-		char *when = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+		char *when = utc_text(r->started_ns);
 
 		if (r->entries)
 			printf("%" G_GINT64_FORMAT "\t%s\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT
@@ -307,7 +372,6 @@ int cmd_journal(const cmd_globals *g, int argc, char **argv)
 			       r->id, when, r->creates, r->updates, r->deletes, r->renames,
 			       r->others, r->command);
 		g_free(when);
-		g_date_time_unref(dt);
 	}
 	g_ptr_array_unref(runs);
 	rc = 0;

@@ -362,8 +362,18 @@ static GBytes *log_text(fs_ctx *fs, gint64 mailbox_id, GError **err)
 		char *when = stamp_ns(e->time_ns), *what = place(fs, e->calendar_id, e->name);
 		const char *cmd = g_hash_table_lookup(commands, &e->run_id);
 
-		g_string_append_printf(s, "%s run %" G_GINT64_FORMAT " (%s): %s %s\n", when,
+		g_string_append_printf(s, "%s run %" G_GINT64_FORMAT " (%s): %s %s", when,
 				       e->run_id, cmd ? cmd : "?", e->op, what);
+		/* what the write repaired, in the words of user.calfs.fixes */
+		if (e->note) {
+			char **lines = g_strsplit(e->note, "\n", -1);
+			char *note = g_strjoinv("; ", lines);
+
+			g_string_append_printf(s, ": repaired: %s", note);
+			g_free(note);
+			g_strfreev(lines);
+		}
+		g_string_append_c(s, '\n');
 		g_free(when);
 		g_free(what);
 	}

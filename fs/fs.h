@@ -49,6 +49,8 @@ typedef struct {
 	GHashTable *extracted;	/* mailbox id -> extracted zone (view.c) */
 
 	gint64 events_from;	/* .calfs/events starts after this change */
+	gint64 tz_changed_ns;	/* when a new tzdata was taken while mounted
+				 * (cache_lock), or 0 */
 
 	GMutex ctl_lock;
 	GHashTable *reports;	/* mailbox id (0: all) -> cached report */
@@ -137,6 +139,10 @@ typedef struct {
 	char *name;
 	char *zone;		/* the mailbox zone it was made with, or NULL */
 	char *stored;		/* the mailbox's stored zone then (cache check) */
+	gboolean rebased;	/* rebasing changed it: its mtime follows tzdata */
+	const char *tzdata;	/* the tzdata version it was made with (kept
+				 * for the life of the process: compared as a
+				 * pointer) */
 } rendered;
 
 void rendered_free(rendered *r);
@@ -162,6 +168,11 @@ void view_extracted_free(gpointer p);
 
 /* view_forget_render: drop the cached rendering of an item. */
 void view_forget_render(fs_ctx *fs, gint64 item_id);
+
+/* view_tzdata_changed: a new tzdata was taken: drop every rendering and
+ * zone scan, and move the mtimes of the calendars and of the items whose
+ * rendering rebasing changes to now. */
+void view_tzdata_changed(fs_ctx *fs);
 
 /* view_stat: the attributes of ino.  FALSE with err set (NOTFOUND...). */
 gboolean view_stat(fs_ctx *fs, fuse_ino_t ino, struct stat *st, GError **err);

@@ -1,11 +1,14 @@
 #include "fs.h"
 #include "log.h"
+#include "tzinfo.h"
 
 #include <errno.h>
 #include <string.h>
 
 /* How often the change log is read when nothing kicks the notifier. */
 #define POLL_MS 200
+/* How often tzdata's version is looked at, in polls (2 s). */
+#define TZDATA_POLLS 10
 
 struct notifier {
 	fs_ctx *fs;
@@ -13,6 +16,7 @@ struct notifier {
 	GAsyncQueue *queue;	/* msg* */
 	gint64 last_seq;
 	gboolean stop;
+	guint polls;		/* since tzdata was last looked at */
 };
 
 typedef enum { MSG_KICK, MSG_ENTRY, MSG_MAILBOX, MSG_STOP } msg_kind;
@@ -202,6 +206,34 @@ static void follow(notifier *n)
 	} while (got == 500);
 }
 
+/* A new tzdata (tzinfo_reload): every rendering that depends on it is
+ * made again; the kernel forgets every item and listing. */
+static void tzdata(notifier *n)
+{
+	GPtrArray *mbs;
+
+	if (++n->polls < TZDATA_POLLS)
+		return;
+	n->polls = 0;
+	if (!tzinfo_reload())
+		return;
+	log_notice("tzdata %s in %s: items are rendered with it", tzinfo_version(), tzinfo_dir());
+	view_tzdata_changed(n->fs);
+	if (!(mbs = store_mailbox_list(n->fs->store, NULL)))
+		return;
+	for (guint i = 0; i < mbs->len; i++) {
+		store_mailbox *mb = mbs->pdata[i];
+		GPtrArray *cals = store_calendar_list(n->fs->store, mb->id, NULL);
+
+		mailbox_items(n, mb->id);
+		for (guint k = 0; cals && k < cals->len; k++)
+			inode(n, ino_make(INO_CALENDAR, 0, ((store_calendar *)cals->pdata[k])->id), 0);
+		if (cals)
+			g_ptr_array_unref(cals);
+	}
+	g_ptr_array_unref(mbs);
+}
+
 static gpointer run(gpointer data)
 {
 	notifier *n = data;
@@ -217,8 +249,10 @@ static gpointer run(gpointer data)
 			mailbox_items(n, (gint64)m->parent);
 		if (m)
 			msg_free(m);
-		if (!n->stop)
+		if (!n->stop) {
 			follow(n);
+			tzdata(n);
+		}
 	}
 	return NULL;
 }

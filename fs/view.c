@@ -132,6 +132,28 @@ static void cache_put(fs_ctx *fs, rendered *r)
 	g_mutex_unlock(&fs->cache_lock);
 }
 
+void view_tzdata_changed(fs_ctx *fs)
+{
+	g_mutex_lock(&fs->cache_lock);
+	g_hash_table_remove_all(fs->renders);
+	fs->render_bytes = 0;
+	g_hash_table_remove_all(fs->extracted);
+	fs->tz_changed_ns = g_get_real_time() * 1000;
+	g_mutex_unlock(&fs->cache_lock);
+}
+
+/* ns, or the time tzdata changed while mounted when later (cache_lock not
+ * held). */
+static gint64 after_tzdata(fs_ctx *fs, gint64 ns)
+{
+	gint64 t;
+
+	g_mutex_lock(&fs->cache_lock);
+	t = fs->tz_changed_ns;
+	g_mutex_unlock(&fs->cache_lock);
+	return MAX(ns, t);
+}
+
 void view_forget_render(fs_ctx *fs, gint64 item_id)
 {
 	rendered *old;
@@ -257,7 +279,8 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	g_mutex_lock(&fs->cache_lock);
 	r = g_hash_table_lookup(fs->renders, &item_id);
 	r = r && r->version == it->version && !strcmp(r->name, it->name) &&
-	    !g_strcmp0(r->stored, zone) ? rendered_copy(r) : NULL;
+	    !g_strcmp0(r->stored, zone) && r->tzdata == tz_tzdata_version()
+	    ? rendered_copy(r) : NULL;
 	g_mutex_unlock(&fs->cache_lock);
 	if (r) {
 		store_item_free(it);
@@ -297,6 +320,7 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	/* checked by calfs fix under these options: the stored bytes are
 	 * what rendering would give, without parsing them */
 	r->stored = g_strdup(zone);
+	r->tzdata = tz_tzdata_version();
 	r->data = clean ? g_bytes_ref(it->data) : render_item(it->data, &o, &log);
 	if (log.zone_consulted && !zone && (zone = extracted_for(fs, ci->mailbox_id))) {
 		/* it depends on the mailbox's zone, which only its items tell */
@@ -312,6 +336,8 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	}
 	r->zone = zone;
 	r->fixes = render_describe(&log);
+	for (guint i = 0; i < log.rebases->len; i++)
+		r->rebased |= ((tz_fix *)log.rebases->pdata[i])->applied;
 	render_log_clear(&log);
 	store_item_free(it);
 	view_calinfo_free(ci);
@@ -426,7 +452,8 @@ static gboolean stat_item(fs_ctx *fs, gint64 item_id, struct stat *st,
 		return FALSE;
 	ok = calendar_owner(fs, r->calendar_id, st, &mode, err);
 	set_file(st, in_mailbox(mode, 0666), g_bytes_get_size(r->data));
-	set_time(st, r->mtime_ns);
+	/* a rendering that follows tzdata changed when tzdata did */
+	set_time(st, r->rebased ? after_tzdata(fs, r->mtime_ns) : r->mtime_ns);
 	st->st_ino = ino_make(INO_ITEM, 0, item_id);
 	view_told(fs, st->st_ino, view_render_key(r));
 	rendered_free(r);
@@ -565,7 +592,8 @@ gboolean view_stat(fs_ctx *fs, fuse_ino_t ino, struct stat *st, GError **err)
 	case INO_CALENDAR:
 		if (!(cal = store_calendar_get(fs->store, ino_id(ino), err)))
 			return FALSE;
-		ns = cal->mtime_ns;
+		/* vdir clients look at a calendar again when its mtime moves */
+		ns = after_tzdata(fs, cal->mtime_ns);
 		store_calendar_free(cal);
 		if (!calendar_owner(fs, ino_id(ino), st, &mode, err))
 			return FALSE;

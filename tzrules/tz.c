@@ -38,6 +38,8 @@ void tz_fix_free(tz_fix *f)
 {
 	if (!f)
 		return;
+	if (f->comps)
+		g_array_unref(f->comps);
 	g_free(f->tzid);
 	g_free(f->zone);
 	g_free(f->vtimezone);
@@ -398,6 +400,28 @@ static void gather(icalcomponent *cal, const char *tzid, const char *mailbox_zon
 	q->n_times = tm->all->len;
 }
 
+/* The ordinals of the item components of cal that use tzid (GArray of
+ * int). */
+static GArray *users_of(icalcomponent *cal, const char *tzid)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(int));
+	int comp = 0;
+
+	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+		if (!is_item(c))
+			continue;
+		for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
+		     p; p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY))
+			if (tzid_of(p) && !strcmp(tzid_of(p), tzid)) {
+				g_array_append_val(out, comp);
+				break;
+			}
+		comp++;
+	}
+	return out;
+}
+
 static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *o,
 			GPtrArray *fixes)
 {
@@ -416,6 +440,13 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 	id = zoneid_identify(&q);
 	if (id->method == ZONEID_MAILBOX || id->method == ZONEID_CONFLICT)
 		consulted(o);
+	/* evidence that contradicted the VTIMEZONE moved nothing: say so */
+	for (guint i = 0; i < id->rejected->len; i++) {
+		f = new_fix(TZ_FIX_CONFLICT, tzid, NULL);
+		f->note = g_strdup_printf("TZID \"%s\": %s: not used", tzid,
+					  (char *)id->rejected->pdata[i]);
+		g_ptr_array_add(fixes, f);
+	}
 	if (!id->zone) {
 		f = new_fix(TZ_FIX_CONFLICT, tzid, NULL);
 		f->note = id->method == ZONEID_CONFLICT
@@ -436,7 +467,14 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 	f->vtimezone = generate(zone, tzid, tm.all, q.cdo);
 	/* what libical cannot write out cannot replace anything */
 	f->applied = !o->report_only && f->vtimezone != NULL;
-	if (!vtz) {
+	f->comps = users_of(cal, tzid);
+	f->mark = g_strdup_printf("%s;tzdata-%s", id->zone, tz_tzdata_version());
+	if (!f->vtimezone) {
+		f->kind = TZ_FIX_CONFLICT;
+		f->note = g_strdup_printf("TZID \"%s\": no VTIMEZONE from tzdata %s agrees with"
+					  " tzdata at every time of the item: left unchanged",
+					  tzid, id->zone);
+	} else if (!vtz) {
 		f->note = g_strdup_printf("VTIMEZONE \"%s\" added from tzdata %s (%s)", tzid,
 					  id->zone, zoneid_method_name(id->method));
 	} else if (!cmp.moved) {
@@ -466,11 +504,14 @@ out:
 
 /* ---- single events stored in UTC ---- */
 
-static gboolean x_present(icalcomponent *c, const char *name)
+/* Whether c carries the mark of a UTC move (not that of a replaced
+ * VTIMEZONE, "zone;tzdata-VERSION"). */
+static gboolean moved_already(icalcomponent *c)
 {
 	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY); p;
 	     p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY))
-		if (!g_ascii_strcasecmp(icalproperty_get_x_name(p), name))
+		if (!g_ascii_strcasecmp(icalproperty_get_x_name(p), "X-CALFS-REBASED") &&
+		    !strstr(icalproperty_get_value_as_string(p), ";tzdata-"))
 			return TRUE;
 	return FALSE;
 }
@@ -509,7 +550,7 @@ static void rebase_utc(icalcomponent *c, int comp, const tz_options *o, GPtrArra
 	tz_fix *f;
 	char *from, *to, *made, *rule, *h;
 
-	if (!ds || tzid_of(ds) || recurring(c) || x_present(c, "X-CALFS-REBASED"))
+	if (!ds || tzid_of(ds) || recurring(c) || moved_already(c))
 		return;
 	start = icalproperty_get_dtstart(ds);
 	if (start.is_date || !icaltime_is_utc(start))
@@ -590,6 +631,8 @@ void tz_usage_free(tz_usage *u)
 	g_free(u->tzid);
 	g_free(u->zone);
 	g_free(u->candidates);
+	if (u->rejected)
+		g_ptr_array_unref(u->rejected);
 	g_free(u);
 }
 
@@ -613,6 +656,7 @@ GPtrArray *tz_identify(icalcomponent *cal, const char *mailbox_zone)
 		u->zone = g_strdup(id->zone);
 		u->method = id->method;
 		u->candidates = g_strdup(id->candidates);
+		u->rejected = g_ptr_array_ref(id->rejected);
 		g_ptr_array_add(out, u);
 		zoneid_result_free(id);
 		times_clear(&tm);
@@ -713,6 +757,29 @@ static void shift_lines(ictext *t, const tz_fix *f)
 	}
 }
 
+/* Mark the components that use a replaced VTIMEZONE: sync tools that
+ * hash an item without its VTIMEZONEs (vdirsyncer) then see it changed.
+ * An older mark for the same zone goes. */
+static void mark_users(ictext *t, const tz_fix *f)
+{
+	char *prefix = g_strdup_printf("%s;tzdata-", f->zone);
+	char *line = g_strdup_printf("X-CALFS-REBASED:%s", f->mark);
+
+	for (guint i = 0; f->comps && i < f->comps->len; i++) {
+		int comp = g_array_index(f->comps, int, i);
+		ictext_line *l;
+
+		for (int n = 0; (l = ictext_find(t, comp, "X-CALFS-REBASED", NULL, n));)
+			if (g_str_has_prefix(ictext_line_value(l), prefix))
+				ictext_remove(l);
+			else
+				n++;
+		ictext_add(t, comp, line);
+	}
+	g_free(line);
+	g_free(prefix);
+}
+
 GBytes *tz_apply_text(GBytes *text, GPtrArray *fixes)
 {
 	ictext *t;
@@ -729,8 +796,10 @@ GBytes *tz_apply_text(GBytes *text, GPtrArray *fixes)
 
 		if (!f->applied)
 			continue;
-		if (f->kind == TZ_FIX_VTIMEZONE && f->vtimezone)
+		if (f->kind == TZ_FIX_VTIMEZONE && f->vtimezone) {
 			ictext_replace_vtimezone(t, f->tzid, f->vtimezone);
+			mark_users(t, f);
+		}
 		else if (f->kind == TZ_FIX_SHIFT)
 			shift_lines(t, f);
 	}

@@ -41,7 +41,10 @@ typedef struct {
 	char *vtimezone;	/* VTIMEZONE: the new component's text */
 	int comp;		/* SHIFT: ordinal of the event */
 	gint64 shift;		/* SHIFT: seconds added to its UTC times */
-	char *mark;		/* SHIFT: the X-CALFS-REBASED value */
+	char *mark;		/* SHIFT, VTIMEZONE: the X-CALFS-REBASED value
+				 * ("zone;2007", "zone;tzdata-2025b") */
+	GArray *comps;		/* VTIMEZONE: the ordinals (int) of the
+				 * components that use it, which get the mark */
 	char *note;		/* what happened, in words */
 	gboolean applied;	/* FALSE under report_only and for conflicts */
 } tz_fix;
@@ -66,6 +69,8 @@ typedef struct {
 	char *zone;		/* the tzdata zone, or NULL */
 	int method;		/* a zoneid_method */
 	char *candidates;	/* for a conflict: the zones that fit */
+	GPtrArray *rejected;	/* char*: evidence that contradicted the
+				 * VTIMEZONE, and why (zoneid_result) */
 } tz_usage;
 
 /* tz_identify: the zone of every TZID that cal uses, decided as tz_rebase

@@ -87,7 +87,7 @@ char *tzgen_vtimezone(icaltimezone *z, const char *tzid, gint64 from, gint64 to)
 {
 	GArray *tr = tzinfo_transitions(z, from - 2 * YEAR, to + YEAR);
 	icalcomponent *vtz = icalcomponent_new_vtimezone();
-	guint first = 0, last = tr->len, era = tr->len;
+	guint first = 0, last, era;
 	tzinfo_rule rule;
 	char *text, *line;
 	GString *out;
@@ -102,6 +102,7 @@ char *tzgen_vtimezone(icaltimezone *z, const char *tzid, gint64 from, gint64 to)
 
 		g_array_prepend_val(tr, start);
 	}
+	last = era = tr->len;
 	/* the transition in force at the span's start, and those after it */
 	while (first + 1 < tr->len &&
 	       g_array_index(tr, tzinfo_transition, first + 1).at <= from)

@@ -166,6 +166,8 @@ void zoneid_result_free(zoneid_result *r)
 		return;
 	g_free(r->zone);
 	g_free(r->candidates);
+	if (r->rejected)
+		g_ptr_array_unref(r->rejected);
 	g_free(r);
 }
 
@@ -196,6 +198,7 @@ static zoneid_result *result(const char *zone, zoneid_method m)
 
 	r->zone = g_strdup(zone);
 	r->method = zone ? m : ZONEID_NONE;
+	r->rejected = g_ptr_array_new_with_free_func(g_free);
 	return r;
 }
 
@@ -347,26 +350,191 @@ static zoneid_result *by_rules(const zoneid_query *q)
 	return r;
 }
 
-zoneid_result *zoneid_identify(const zoneid_query *q)
+/* ---- evidence against the VTIMEZONE's offsets ---- */
+
+static gint64 mid_month(int year, int month)
 {
+	GDateTime *dt = g_date_time_new_utc(year, month, 15, 12, 0, 0);
+	gint64 t = g_date_time_to_unix(dt);
+
+	g_date_time_unref(dt);
+	return t;
+}
+
+/* The offsets z has in year: mid-January's and mid-July's, least first. */
+static void offsets_of(icaltimezone *z, int year, int *a, int *b)
+{
+	int jan = tzinfo_offset_utc(z, mid_month(year, 1));
+	int jul = tzinfo_offset_utc(z, mid_month(year, 7));
+
+	*a = MIN(jan, jul);
+	*b = MAX(jan, jul);
+}
+
+/* "-07:00", "-05:00/-04:00".  Newly allocated. */
+static char *offsets_text(int a, int b)
+{
+	char *one = g_strdup_printf("%c%02d:%02d", a < 0 ? '-' : '+', abs(a) / 3600,
+				    abs(a) % 3600 / 60);
+	char *both;
+
+	if (a == b)
+		return one;
+	both = g_strdup_printf("%s/%c%02d:%02d", one, b < 0 ? '-' : '+', abs(b) / 3600,
+			       abs(b) % 3600 / 60);
+	g_free(one);
+	return both;
+}
+
+/* The first year a VTIMEZONE speaks of: that of its earliest onset. */
+static int first_onset_year(icalcomponent *vtz)
+{
+	int year = G_MAXINT;
+
+	for (icalcomponent *o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+		struct icaltimetype s = icalcomponent_get_dtstart(o);
+
+		if (!icaltime_is_null_time(s))
+			year = MIN(year, s.year);
+	}
+	return year;
+}
+
+/* Whether tzdata zone had the offsets of the VTIMEZONE (those of the
+ * year the item was written, or of the VTIMEZONE's first full year when
+ * it starts later: one made from tzdata covers the item's times only) in
+ * some year from three before the item was written to three after its
+ * last time; if not, why not in *why (newly allocated, "contradicts the
+ * VTIMEZONE's -07:00"). */
+static gboolean fits_vtimezone(const char *zone, const zoneid_query *q, char **why)
+{
+	icaltimezone *v = q->vtimezone ? tzinfo_vtimezone(q->vtimezone) : NULL;
+	icaltimezone *z = tzinfo_zone(zone);
+	int va, vb, year = q->year_to, last = q->year_to;
+	gboolean fits = FALSE;
+
+	*why = NULL;
+	if (!v || !z) {
+		tzinfo_release(v);
+		return z != NULL;	/* nothing to check against */
+	}
+	year = MAX(year, first_onset_year((icalcomponent *)q->vtimezone) + 1);
+	offsets_of(v, year, &va, &vb);
+	for (guint i = 0; i < q->n_times; i++)
+		last = MAX(last, q->times[i].year);
+	for (int y = MAX(1970, MIN(year, q->year_to) - 3); y <= MIN(2037, last + 3) && !fits; y++) {
+		int za, zb;
+
+		offsets_of(z, y, &za, &zb);
+		fits = za == va && zb == vb;
+	}
+	if (!fits) {
+		char *o = offsets_text(va, vb);
+
+		*why = g_strdup_printf("contradicts the VTIMEZONE's %s", o);
+		g_free(o);
+	}
+	tzinfo_release(v);
+	return fits;
+}
+
+typedef struct {
+	zoneid_method method;
+	char *zone;
+	char *what;		/* "CDO id 15", "TZID name", ... */
+} candidate;
+
+static void add_candidate(GArray *a, zoneid_method m, const char *zone, char *what)
+{
+	candidate c = { m, g_strdup(zone), what };
+
+	g_array_append_val(a, c);
+}
+
+static void candidate_clear(gpointer p)
+{
+	candidate *c = p;
+
+	g_free(c->zone);
+	g_free(c->what);
+}
+
+/* What the TZID text, the CDO id and the Windows or display name say. */
+static GArray *explicit_candidates(const zoneid_query *q)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(candidate));
 	const char *zone;
 	char *iana;
 
-	tables();
+	g_array_set_clear_func(a, candidate_clear);
 	if (q->tzid && (iana = zoneid_iana(q->tzid))) {
-		zoneid_result *r = result(iana, ZONEID_IANA);
-
+		add_candidate(a, ZONEID_IANA, iana, g_strdup_printf("TZID \"%s\"", q->tzid));
 		g_free(iana);
-		return r;
 	}
 	if (q->cdo >= 0) {
 		char num[16];
 
 		g_snprintf(num, sizeof(num), "%d", q->cdo);
 		if ((zone = zoneid_lookup("cdo", num)))
-			return result(zone, ZONEID_CDO);
+			add_candidate(a, ZONEID_CDO, zone, g_strdup_printf("CDO id %d", q->cdo));
 	}
 	if (q->tzid && (zone = zoneid_lookup("name", q->tzid)))
-		return result(zone, ZONEID_WINDOWS);
-	return by_rules(q);
+		add_candidate(a, ZONEID_WINDOWS, zone,
+			      g_strdup_printf("the name \"%s\"", q->tzid));
+	return a;
+}
+
+zoneid_result *zoneid_identify(const zoneid_query *q)
+{
+	GArray *cands;
+	GPtrArray *rejected = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *passed = g_ptr_array_new();	/* candidate* */
+	zoneid_result *r = NULL;
+
+	tables();
+	cands = explicit_candidates(q);
+	for (guint i = 0; i < cands->len; i++) {
+		candidate *c = &g_array_index(cands, candidate, i);
+		char *why;
+
+		if (fits_vtimezone(c->zone, q, &why)) {
+			g_ptr_array_add(passed, c);
+		} else {
+			g_ptr_array_add(rejected, g_strdup_printf("%s (%s) %s", c->what, c->zone,
+								  why ? why : "is not in tzdata"));
+			g_free(why);
+		}
+	}
+	if (passed->len) {
+		candidate *best = passed->pdata[0];
+		GString *differ = g_string_new(best->zone);
+		gboolean mailbox = FALSE;
+
+		for (guint i = 1; i < passed->len; i++) {
+			candidate *c = passed->pdata[i];
+
+			mailbox |= q->mailbox_zone && !strcmp(c->zone, q->mailbox_zone);
+			if (strcmp(c->zone, best->zone) && !agree(best->zone, c->zone, q))
+				g_string_append_printf(differ, " %s", c->zone);
+		}
+		mailbox |= q->mailbox_zone && !strcmp(best->zone, q->mailbox_zone);
+		if (!strchr(differ->str, ' ')) {
+			r = result(best->zone, best->method);
+		} else if (mailbox) {
+			r = result(q->mailbox_zone, ZONEID_MAILBOX);
+		} else {
+			r = result(NULL, ZONEID_NONE);
+			r->method = ZONEID_CONFLICT;
+			r->candidates = g_strdup(differ->str);
+		}
+		g_string_free(differ, TRUE);
+	} else {
+		r = by_rules(q);
+	}
+	g_ptr_array_unref(r->rejected);
+	r->rejected = rejected;
+	g_ptr_array_unref(passed);
+	g_array_unref(cands);
+	return r;
 }

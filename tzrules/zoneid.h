@@ -3,11 +3,17 @@
  * In order: an IANA name (also behind prefixes such as
  * "/freeassociation.sourceforge.net/"), the X-MICROSOFT-CDO-TZID number, a
  * Windows zone id, a legacy Outlook/Exchange display name in any of its
- * spellings, then the VTIMEZONE's own rules matched against tzdata.  When
- * the rules fit zones that differ at the item's times (old US Central and
- * Mexico City), the mailbox's zone decides if it is one of them; otherwise
- * the answer is a conflict, never a guess.  The name tables are
- * tzrules/names.tsv, embedded at build time.
+ * spellings, then the VTIMEZONE's own rules matched against tzdata.
+ *
+ * Evidence must agree.  A zone named by the TZID, a CDO id or a Windows
+ * name is checked against the VTIMEZONE's own offsets: one that did not
+ * have them in tzdata around the year the item was written is rejected
+ * (CDO ids are not reliable in the wild: id 2 is both Lisbon and
+ * Sarajevo), and the reason kept; the next piece of evidence is asked.
+ * When pieces that pass differ at the item's times, or the rules fit
+ * zones that do (old US Central and Mexico City), the mailbox's zone
+ * decides if it is one of them; otherwise the answer is a conflict, never
+ * a guess.  The name tables are tzrules/names.tsv, embedded at build time.
  */
 #ifndef CALFS_ZONEID_H
 #define CALFS_ZONEID_H
@@ -29,6 +35,10 @@ typedef struct {
 	char *zone;		/* the IANA name, or NULL */
 	zoneid_method method;
 	char *candidates;	/* for ZONEID_CONFLICT: the zones, space-separated */
+	GPtrArray *rejected;	/* char*: evidence that contradicted the
+				 * VTIMEZONE, and why ("CDO id 15
+				 * (Pacific/Honolulu) contradicts the
+				 * VTIMEZONE's -07:00"); may be empty */
 } zoneid_result;
 
 /* What is known of one TZID in an item. */

@@ -125,6 +125,8 @@ def read_vobject(text):
             continue
         got = []
         for t in rs:
+            if not isinstance(start, dt.datetime):
+                t = t.date()            # dateutil gives midnights for dates
             v = _instant(t)
             if not _keep(v):
                 break
@@ -260,9 +262,11 @@ def truth(text, zones, expect):
                 rr._until = u
             local = []
             for t in rr:
-                if isinstance(t, dt.datetime) and t.replace(tzinfo=zone) >= HORIZON:
-                    break
-                if not isinstance(t, dt.datetime) and t.isoformat() >= "2037-11-01":
+                if not isinstance(start, dt.datetime):
+                    t = t.date()        # dateutil gives midnights for dates
+                    if t.isoformat() >= "2037-11-01":
+                        break
+                elif t.replace(tzinfo=zone) >= HORIZON:
                     break
                 local.append(t)
             if local[:1] != [start]:
