@@ -20,7 +20,7 @@ FS_PKGS := fuse3 $(BACKEND_PKGS)
 DEBIAN_PKGS := build-essential pkg-config fuse3 libfuse3-dev libical-dev \
 	libgmime-3.0-dev libglib2.0-dev libsqlite3-dev sqlite3 libpq-dev tzdata \
 	postgresql-15 python3-psycopg2 \
-	python3 python3-pytest python3-pytest-timeout python3-vobject khal \
+	python3 python3-pytest python3-pytest-timeout python3-vobject khal radicale \
 	vdirsyncer vim attr inotify-tools
 
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \

@@ -1,5 +1,6 @@
 #include "render.h"
 #include "item.h"
+#include "mend.h"
 #include "repair.h"
 
 #include <string.h>
@@ -37,12 +38,14 @@ render_options render_options_write(const conf *c, const char *mailbox,
 void render_log_init(render_log *l)
 {
 	l->zone_consulted = FALSE;
+	l->mends = g_ptr_array_new_with_free_func(g_free);
 	l->repairs = g_ptr_array_new_with_free_func((GDestroyNotify)repair_fix_free);
 	l->rebases = g_ptr_array_new_with_free_func((GDestroyNotify)tz_fix_free);
 }
 
 void render_log_clear(render_log *l)
 {
+	g_clear_pointer(&l->mends, g_ptr_array_unref);
 	g_clear_pointer(&l->repairs, g_ptr_array_unref);
 	g_clear_pointer(&l->rebases, g_ptr_array_unref);
 }
@@ -54,7 +57,7 @@ static void move_all(GPtrArray *from, GPtrArray *to)
 }
 
 /* Bump when a change to the rules changes what renderings are. */
-#define RULES_VERSION "calfs-render-1"
+#define RULES_VERSION "calfs-render-2"
 
 char *render_key(const render_options *o, const char *zone)
 {
@@ -70,19 +73,20 @@ char *render_key(const render_options *o, const char *zone)
 
 GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
 {
+	/* the damage of real exports first: libical cannot read it */
+	GBytes *mended = o->repair ? mend_text(stored, log ? log->mends : NULL)
+				   : g_bytes_ref(stored);
 	gsize len;
-	const char *data = g_bytes_get_data(stored, &len);
+	const char *data = g_bytes_get_data(mended, &len);
 	gboolean repair = o->repair && repair_may_apply(data, len);
 	gboolean rebase = o->rebase && tz_may_apply(data, len);
 	GPtrArray *fixes = NULL, *moves = NULL;
 	icalcomponent *cal;
 	GBytes *out, *step;
 
-	if (!repair && !rebase)
-		return g_bytes_ref(stored);
-	cal = item_parse(data, len);
-	if (!cal)
-		return g_bytes_ref(stored);
+	if ((!repair && !rebase) || !(cal = item_parse(data, len)))
+		return mended;
+	stored = mended;
 	if (repair)
 		fixes = repair_component(cal, o->ctx);
 	if (rebase) {
@@ -96,6 +100,7 @@ GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
 	step = repair_apply_text(stored, fixes);
 	out = tz_apply_text(step, moves);
 	g_bytes_unref(step);
+	g_bytes_unref(mended);
 	if (log && fixes)
 		move_all(fixes, log->repairs);
 	if (log && moves)
@@ -109,7 +114,7 @@ GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
 
 gboolean render_changed(const render_log *l)
 {
-	if (l->repairs->len)
+	if (l->mends->len || l->repairs->len)
 		return TRUE;
 	for (guint i = 0; i < l->rebases->len; i++)
 		if (((tz_fix *)l->rebases->pdata[i])->applied)
@@ -121,6 +126,8 @@ static char *describe(const render_log *l, gboolean changes_only)
 {
 	GString *s = g_string_new(NULL);
 
+	for (guint i = 0; l && i < l->mends->len; i++)
+		g_string_append_printf(s, "%s%s", s->len ? "\n" : "", (char *)l->mends->pdata[i]);
 	for (guint i = 0; l && i < l->repairs->len; i++) {
 		char *line = repair_describe(l->repairs->pdata[i]);
 

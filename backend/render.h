@@ -1,5 +1,5 @@
-/* render.h - what a reader of an item sees: render(item) = parse -> repair
- * -> rebase -> serialize
+/* render.h - what a reader of an item sees: render(item) = mend -> parse
+ * -> repair -> rebase -> serialize
  *
  * When neither step changes anything the stored bytes are returned as they
  * are, byte for byte; only items that needed a change are serialized again.
@@ -33,6 +33,7 @@ render_options render_options_write(const conf *c, const char *mailbox,
 
 /* What rendering changed. */
 typedef struct {
+	GPtrArray *mends;	/* char*: the damage mended (mend.h) */
 	GPtrArray *repairs;	/* repair_fix* */
 	GPtrArray *rebases;	/* tz_fix* (conflicts included) */
 	gboolean zone_consulted;	/* the mailbox's zone made a difference */

@@ -261,9 +261,10 @@ class Calfs:
             (src / name).write_bytes(data)
         return self.run("import", target, src)
 
-    def mount(self, *opts, user=None, mode=None):
+    def mount(self, *opts, user=None, mode=None, env=None):
         """Mount as MOUNT_MODE (or mode) says; as user (a name, through
-        runuser) when given."""
+        runuser) when given; with env as the daemon's environment."""
+        self.env = env
         mode = mode or MOUNT_MODE
         self.mnt.mkdir(exist_ok=True)
         cmd = ["runuser", "-u", user, "--"] if user else []
@@ -284,7 +285,7 @@ class Calfs:
     def _mount_foreground(self, cmd):
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env=self.env)
         logf.close()
         wait_for(lambda: os.path.ismount(self.mnt) or self.proc.poll() is not None,
                  timeout=10, what="the mount")
@@ -294,7 +295,7 @@ class Calfs:
 
     def _mount_background(self, cmd):
         # sanitizers report to files here: the daemon's stderr is /dev/null
-        env = dict(os.environ)
+        env = dict(self.env or os.environ)
         for var in ("ASAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"):
             env[var] = ":".join(filter(None, [env.get(var),
                                               "log_path=%s" % (self.dir / "sanitizer")]))

@@ -1,11 +1,13 @@
-"""Real vdir clients against the mount: khal and vdirsyncer."""
+"""Real vdir clients against the mount: khal, vdirsyncer, and vdirsyncer
+between the mount and a Radicale server."""
 import os
+import re
 import shutil
 import subprocess
 
 import pytest
 
-from calfs_util import ics
+from calfs_util import ROOT, ics, wait_for
 
 MB = "alice@example.com"
 
@@ -121,3 +123,158 @@ def test_vdirsyncer_both_ways(mounted, tmp_path):
         assert word not in quiet, quiet
     assert items(local) == items(calendar)
     assert mounted.path(".calfs", "errors").read_text() == ""
+
+
+# ---- rebased items in the clients people run ----
+
+def rule_change_data(tmp_path):
+    """tests/conformance/rulechange.py's items and truth."""
+    import sys
+    sys.path.insert(0, str(ROOT / "tests" / "conformance"))
+    import rulechange
+    rulechange.main(str(tmp_path / "data"))
+    return tmp_path / "data" / "src", tmp_path / "data" / "truth"
+
+
+def mailbox_zones(truth):
+    return "".join("[mailbox %s]\ntimezone=%s\n" % tuple(l.split("\t"))
+                   for l in (truth / "mailboxes.tsv").read_text().splitlines())
+
+
+@pytest.mark.skipif(not shutil.which("khal"), reason="khal is not installed")
+def test_khal_lists_every_rebased_item(calfs, tmp_path):
+    """khal 0.10.5 (python-icalendar 4) skipped every item whose VTIMEZONE
+    calfs had replaced: now it lists each, at the time tzdata says."""
+    src, truth = rule_change_data(tmp_path)
+    calfs.set_conf(mailbox_zones(truth))
+    calfs.run("import", "--tree", src)
+    calfs.mount()
+    boxes = sorted(os.listdir(src))
+    conf = tmp_path / "khal.conf"
+    conf.write_text(KHAL_CONF.replace("[[alice]]\npath = {path}\ntype = calendar\n", "".join(
+        "[[%s]]\npath = %s\ntype = calendar\n" % (mb.split("@")[0], calfs.path(mb, "Calendar"))
+        for mb in boxes)))
+    env = client_env(tmp_path)
+    r = run(["khal", "-c", conf, "list", "--format", "{start} {title}", "2004-01-01",
+             "2025-12-31"], env)
+    assert "Skipping" not in r.stderr and "warning" not in r.stderr, r.stderr
+    rebased = [(mb, n) for mb in boxes for n in os.listdir(calfs.path(mb, "Calendar"))
+               if os.getxattr(calfs.path(mb, "Calendar", n), "user.calfs.fixes")]
+    assert len(rebased) >= 14
+    for mb, n in rebased:
+        assert n[:-4] in r.stdout, n
+    # at the instant tzdata gives it (khal prints UTC here)
+    assert "2007-03-20 13:00 us2007-old-single-differ" in r.stdout
+    assert "2008-03-25 20:00 nz2007-new-single" not in r.stdout      # 2008-03-25 09:00 NZDT
+    assert "2008-03-24 20:00 nz2007-new-single" in r.stdout
+
+
+RADICALE_SYNC = """[general]
+status_path = "{tmp}/status/"
+
+[pair cal]
+a = "server"
+b = "mounted"
+collections = null
+conflict_resolution = "b wins"
+
+[storage server]
+type = "caldav"
+url = "{url}"
+username = "alice"
+password = "alice"
+
+[storage mounted]
+type = "filesystem"
+path = "{mounted}"
+fileext = ".ics"
+"""
+
+
+class Radicale:
+    """A Radicale server on 127.0.0.1, throwaway storage, any password
+    (its user alice owns /alice/)."""
+
+    def __init__(self, tmp):
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.log = open(tmp / "radicale.log", "wb")
+        self.proc = subprocess.Popen(
+            ["radicale", "--server-hosts", "127.0.0.1:%d" % self.port, "--auth-type", "none",
+             "--rights-type", "owner_only", "--storage-filesystem-folder", str(tmp / "radicale")],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(self.up, 20, "Radicale")
+
+    def up(self):
+        import urllib.request
+        try:
+            urllib.request.urlopen(self.url + "/.web/", timeout=1)
+            return True
+        except OSError:
+            return self.proc.poll() is not None
+
+    def request(self, method, path, body=None):
+        import base64
+        import urllib.request
+        auth = "Basic " + base64.b64encode(b"alice:alice").decode()
+        req = urllib.request.Request(self.url + path, data=body, method=method,
+                                     headers={"Content-Type": "text/calendar",
+                                              "Authorization": auth})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.read()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.mark.skipif(not shutil.which("vdirsyncer") or not shutil.which("radicale"),
+                    reason="vdirsyncer or radicale is not installed")
+def test_radicale_gets_repairs_and_rebases(calfs, tmp_path):
+    """Damaged items on a CalDAV server (Radicale), synced with the mount
+    by vdirsyncer; calfs fix; sync again: the server serves them repaired
+    and rebased (X-CALFS-REBASED: vdirsyncer hashes items without their
+    VTIMEZONEs), and one more sync has nothing to do."""
+    from test_repair import broken_times, organizer_item
+    src, truth = rule_change_data(tmp_path)
+    calfs.set_conf("[policy]\nrepair_on_write=false\n" + mailbox_zones(truth))
+    server = Radicale(tmp_path)
+    try:
+        server.request("MKCALENDAR", "/alice/cal/")
+        damaged = {"m1.ics": organizer_item()}
+        for f in sorted((src / "us2007@rulechange.test").iterdir()):
+            damaged[f.name] = f.read_bytes()
+        for name, data in damaged.items():
+            server.request("PUT", "/alice/cal/" + name, data)
+        calfs.mount()
+        os.mkdir(calfs.path("us2007@rulechange.test"))
+        cal = calfs.path("us2007@rulechange.test", "Calendar")
+        os.mkdir(cal)
+        conf = tmp_path / "vdirsyncer.conf"
+        conf.write_text(RADICALE_SYNC.format(tmp=tmp_path, url=server.url + "/alice/cal/",
+                                             mounted=str(cal) + "/"))
+        env = client_env(tmp_path)
+        run(["vdirsyncer", "-c", conf, "discover"], env, input="y\n")
+        run(["vdirsyncer", "-c", conf, "sync"], env)
+        assert len(items(cal)) == len(damaged)
+        r = calfs.run("fix")
+        assert "0 items" not in r.stderr
+        run(["vdirsyncer", "-c", conf, "sync"], env)
+        served = {n: server.request("GET", "/alice/cal/" + n).decode() for n in damaged}
+        assert not broken_times(served["m1.ics"])
+        old = served["old-series.ics"]
+        # (Radicale writes the ';' of an X- property's value escaped)
+        assert re.search(r"X-CALFS-REBASED:America/New_York\\?;tzdata-", old), old
+        assert "BYMONTH=11" in old          # tzdata's rule in the VTIMEZONE
+        assert "UNTIL" not in old
+        # one more sync: nothing to do
+        r = run(["vdirsyncer", "-c", conf, "sync"], env)
+        for word in ("Copying", "Updating", "Deleting"):
+            assert word not in r.stdout + r.stderr, r.stdout + r.stderr
+    finally:
+        server.stop()

@@ -5,14 +5,16 @@ import email
 import email.policy
 import errno
 import os
+import re
 import shutil
+import subprocess
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 import vobject
 
-from calfs_util import SHARED
+from calfs_util import SHARED, wait_for
 
 MB = "alice@example.com"
 CRLF = "\r\n"
@@ -111,6 +113,8 @@ def test_recurring_eastern_rebased(calfs):
     assert "occurrences moved back 1h" in fixes
     # local times and everything outside the VTIMEZONE stay as they were
     assert 'DTSTART;TZID="%s":20060102T100000' % EASTERN in text
+    # and the event says its VTIMEZONE changed (for vdirsyncer)
+    assert "X-CALFS-REBASED:America/New_York;tzdata-" in text
     calfs.umount()
 
 
@@ -299,3 +303,117 @@ def test_real_fixtures_correct_times(calfs):
                 checked += 1
     assert checked >= 10
     calfs.umount()
+
+
+def fixed_vtimezone(tzid, offset, cdo=None):
+    """A VTIMEZONE without DST, as Outlook wrote it."""
+    lines = ["BEGIN:VTIMEZONE", "TZID:" + tzid]
+    if cdo is not None:
+        lines.append("X-MICROSOFT-CDO-TZID:%d" % cdo)
+    return lines + ["BEGIN:STANDARD", "DTSTART:16010101T000000",
+                    "TZOFFSETFROM:%+03d00" % offset, "TZOFFSETTO:%+03d00" % offset,
+                    "END:STANDARD", "END:VTIMEZONE"]
+
+
+def test_contradicting_evidence_moves_nothing(calfs):
+    """A CDO id, a display name or a Windows id that contradicts the
+    VTIMEZONE's own offsets is not used: the next evidence decides, the
+    item does not move by hours, and conflicts.txt and the fixes xattr
+    say what was not used and why."""
+    arizona = "(GMT-07.00) Arizona"
+    items = {
+        # CDO id 15 is Hawaii: -10:00, not the -07:00 of the VTIMEZONE and the name
+        "cdo.ics": calendar(fixed_vtimezone(arizona, -7, cdo=15),
+                            event("cdo", "20070612T100000", arizona, "FREQ=WEEKLY;COUNT=60")),
+        # the name says Eastern, the VTIMEZONE says Central Europe
+        "name.ics": calendar(vtimezone(EASTERN, 1, "BYMONTH=3;BYDAY=-1SU", "BYMONTH=10;BYDAY=-1SU"),
+                             event("name", "20070612T100000", EASTERN, "FREQ=WEEKLY;COUNT=60")),
+        # the Windows id says Pacific, the VTIMEZONE's offsets are Eastern's
+        "windows.ics": calendar(vtimezone("Pacific Standard Time", -5, "BYMONTH=3;BYDAY=2SU",
+                                          "BYMONTH=11;BYDAY=1SU"),
+                                event("windows", "20070612T100000", "Pacific Standard Time",
+                                      "FREQ=WEEKLY;COUNT=60")),
+    }
+    calfs.import_items(MB, items)
+    calfs.mount()
+    cal = calfs.path(MB, "Calendar")
+    why = {n: os.getxattr(cal / n, "user.calfs.fixes").decode() for n in items}
+    assert 'TZID "%s": CDO id 15 (Pacific/Honolulu) contradicts the VTIMEZONE\'s -07:00:' \
+           ' not used' % arizona in why["cdo.ics"]
+    assert "contradicts the VTIMEZONE's +01:00/+02:00: not used" in why["name.ics"]
+    assert 'the name "Pacific Standard Time" (America/Los_Angeles) contradicts the' \
+           " VTIMEZONE's -05:00/-04:00: not used" in why["windows.ics"]
+    # nothing moved by hours: each reads as its VTIMEZONE's offsets say
+    check_against_tzdata((cal / "cdo.ics").read_text(), "America/Phoenix")
+    check_against_tzdata((cal / "name.ics").read_text(), "Europe/Berlin")
+    check_against_tzdata((cal / "windows.ics").read_text(), "America/New_York")
+    assert (cal / "cdo.ics").read_bytes() == items["cdo.ics"]
+    assert (cal / "name.ics").read_bytes() == items["name.ics"]
+    conflicts = calfs.path(".calfs", "conflicts.txt").read_text()
+    for n in items:
+        assert "%s/Calendar/%s\tTZID" % (MB, n) in conflicts, (n, conflicts)
+    assert "CDO id 15 (Pacific/Honolulu) contradicts" in conflicts
+    calfs.umount()
+
+
+def test_write_repairs_named_in_the_journal(calfs):
+    """A write stored repaired and rebased (repair_on_write) says what was
+    done, in the words of user.calfs.fixes: calfs journal RUN and the
+    mailbox's .calfs/log."""
+    from test_repair import organizer_item
+    calfs.import_items(MB, {"keep.ics": eastern_series("keep")})
+    calfs.mount()
+    calfs.path(MB, "Calendar", "m1.ics").write_bytes(organizer_item())
+    calfs.path(MB, "Calendar", "series.ics").write_bytes(eastern_series())
+    log = calfs.path(MB, ".calfs", "log").read_text()
+    calfs.umount()
+    run = calfs.run("journal").stdout.splitlines()[1].split("\t")[0]
+    entries = calfs.run("journal", run).stdout
+    m1 = [l for l in entries.splitlines() if "\tcreate\t%s/Calendar/m1.ics\t" % MB in l]
+    assert len(m1) == 1 and "X-REPLYTIME of mailto:" in m1[0] and "rule T4" in m1[0]
+    assert '\tcreate\t%s/Calendar/series.ics\tVTIMEZONE "%s" \u2192 tzdata America/New_York' \
+           % (MB, EASTERN) in entries
+    assert "create %s/Calendar/series.ics: repaired: VTIMEZONE" % MB in log
+    assert re.search("create %s/Calendar/m1.ics: repaired: .*X-REPLYTIME of mailto:" % MB, log)
+
+
+def test_tzdata_change_while_mounted(calfs, tmp_path):
+    """A new tzdata while mounted ($TZDIR here): what it changes is
+    rendered anew at once, the kernel drops what it kept, the mtimes of
+    the item and its calendar move; calfs fix then stores the rebase."""
+    zi = tmp_path / "zoneinfo"
+    shutil.copytree("/usr/share/zoneinfo", zi, symlinks=True)
+    env = dict(os.environ, TZDIR=str(zi))
+    # a meeting across March 2030, rebased under today's tzdata
+    calfs.import_items(MB, {"series.ics": eastern_series("series", "FREQ=WEEKLY;COUNT=80",
+                                                         "20290701T100000")})
+    calfs.run("fix", env=env)
+    calfs.mount(env=env)
+    item = calfs.path(MB, "Calendar", "series.ics")
+    before, st = item.read_text(), os.stat(item)
+    cal_mtime = os.stat(calfs.path(MB, "Calendar")).st_mtime_ns
+    assert os.getxattr(item, "user.calfs.fixes") == b""
+    # a New York that from 2030 keeps DST from April to October
+    rules = tmp_path / "ny.zi"
+    rules.write_text("Rule T 1967 2006 - Oct lastSun 2:00 0 S\n"
+                     "Rule T 1987 2006 - Apr Sun>=1 2:00 1:00 D\n"
+                     "Rule T 2007 2029 - Mar Sun>=8 2:00 1:00 D\n"
+                     "Rule T 2007 2029 - Nov Sun>=1 2:00 0 S\n"
+                     "Rule T 2030 max - Apr Sun>=1 2:00 1:00 D\n"
+                     "Rule T 2030 max - Oct lastSun 2:00 0 S\n"
+                     "Zone America/New_York -5:00 T E%sT\n")
+    subprocess.run(["zic", "-d", str(zi), str(rules)], check=True)
+    text = (zi / "tzdata.zi").read_text()
+    (zi / "tzdata.zi").write_text(re.sub(r"^# version \S+", "# version 2099z", text))
+    wait_for(lambda: item.read_text() != before, 10, "the new tzdata to show")
+    after = item.read_text()
+    assert "X-CALFS-REBASED:America/New_York;tzdata-2099z" in after
+    assert "BYMONTH=4" in after
+    assert "occurrences moved" in os.getxattr(item, "user.calfs.fixes").decode()
+    assert os.stat(item).st_mtime_ns > st.st_mtime_ns
+    assert os.stat(calfs.path(MB, "Calendar")).st_mtime_ns > cal_mtime
+    assert "tzdata 2099z" in calfs.log_text()
+    calfs.umount()
+    calfs.run("fix", env=env)
+    raw = calfs.db().one("select data from items where name = 'series.ics'")[0].decode()
+    assert "X-CALFS-REBASED:America/New_York;tzdata-2099z" in raw

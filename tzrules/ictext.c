@@ -144,16 +144,16 @@ gboolean ictext_line_name_is(ictext_line *l, const char *name)
 }
 
 /* TEXT unescaped: \, \; \\ \n */
-static char *unescape(const char *s)
+char *ictext_unescape(const char *value)
 {
 	GString *out = g_string_new(NULL);
 
-	for (; *s; s++) {
-		if (*s == '\\' && s[1]) {
-			s++;
-			g_string_append_c(out, *s == 'n' || *s == 'N' ? '\n' : *s);
+	for (const char *p = value; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			g_string_append_c(out, *p == 'n' || *p == 'N' ? '\n' : *p);
 		} else {
-			g_string_append_c(out, *s);
+			g_string_append_c(out, *p);
 		}
 	}
 	return g_string_free(out, FALSE);
@@ -180,6 +180,37 @@ static void put_block(ictext *t, ictext_line *l, const char *block)
 	l->block = g_string_free(b, FALSE);
 }
 
+ictext_line *ictext_find_in(ictext *t, const char *kind, const char *name, int n)
+{
+	gboolean in = FALSE;
+
+	for (guint i = 0; i < t->lines->len; i++) {
+		ictext_line *l = t->lines->pdata[i];
+
+		if (l->depth != 2)
+			continue;
+		if (name_is(l, "BEGIN") && l->value_at)
+			in = !g_ascii_strcasecmp(l->text + l->value_at, kind);
+		else if (name_is(l, "END"))
+			in = FALSE;
+		else if (in && !l->removed && name_is(l, name) && n-- == 0)
+			return l;
+	}
+	return NULL;
+}
+
+int ictext_n_items(ictext *t)
+{
+	int n = 0;
+
+	for (guint i = 0; i < t->lines->len; i++) {
+		ictext_line *l = t->lines->pdata[i];
+
+		n = MAX(n, l->comp + 1);
+	}
+	return n;
+}
+
 gboolean ictext_replace_vtimezone(ictext *t, const char *tzid, const char *block)
 {
 	guint first_item = t->lines->len;
@@ -199,7 +230,7 @@ gboolean ictext_replace_vtimezone(ictext *t, const char *tzid, const char *block
 			ictext_line *m = t->lines->pdata[end];
 
 			if (m->depth == 2 && name_is(m, "TZID") && m->value_at) {
-				char *v = unescape(m->text + m->value_at);
+				char *v = ictext_unescape(m->text + m->value_at);
 
 				match = !strcmp(v, tzid);
 				g_free(v);
@@ -451,21 +482,6 @@ char *ictext_write_component(icalcomponent *c)
 }
 
 /* ---- splitting a file into items ---- */
-
-char *ictext_unescape(const char *value)
-{
-	GString *out = g_string_new(NULL);
-
-	for (const char *p = value; *p; p++) {
-		if (*p == '\\' && p[1]) {
-			p++;
-			g_string_append_c(out, *p == 'n' || *p == 'N' ? '\n' : *p);
-		} else {
-			g_string_append_c(out, *p);
-		}
-	}
-	return g_string_free(out, FALSE);
-}
 
 void ictext_part_free(ictext_part *p)
 {

@@ -72,6 +72,15 @@ ictext_line *ictext_find(ictext *t, int comp, const char *name,
 ictext_line *ictext_find_at(ictext *t, int comp, int depth, const char *name,
 			    const char *value, int n);
 
+/* ictext_find_in: the n-th (from 0) property called name directly in a
+ * component of kind kind ("VTIMEZONE") of the VCALENDAR, counted over
+ * all such components in document order, or NULL.  Owned by t. */
+ictext_line *ictext_find_in(ictext *t, const char *kind, const char *name, int n);
+
+/* ictext_n_items: the number of item components (VEVENT, VTODO,
+ * VJOURNAL directly in the VCALENDAR). */
+int ictext_n_items(ictext *t);
+
 /* ictext_replace_vtimezone: put block (complete lines, any line ending) in
  * place of the VTIMEZONE whose TZID is tzid (unescaped); when there is
  * none, before the first item component.  FALSE when there is neither. */

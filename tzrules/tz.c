@@ -400,6 +400,20 @@ static void gather(icalcomponent *cal, const char *tzid, const char *mailbox_zon
 	q->n_times = tm->all->len;
 }
 
+/* Whether an observance of vtz repeats until a date: python-icalendar 4
+ * (khal, Debian 12) refuses such a VTIMEZONE, and vobject and ical.js
+ * read its UTC UNTIL as local time. */
+static gboolean has_until(icalcomponent *vtz)
+{
+	for (icalcomponent *o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT))
+		for (icalproperty *p = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY); p;
+		     p = icalcomponent_get_next_property(o, ICAL_RRULE_PROPERTY))
+			if (!icaltime_is_null_time(icalproperty_get_rrule(p).until))
+				return TRUE;
+	return FALSE;
+}
+
 /* The ordinals of the item components of cal that use tzid (GArray of
  * int). */
 static GArray *users_of(icalcomponent *cal, const char *tzid)
@@ -431,6 +445,7 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 	zoneid_result *id;
 	icaltimezone *zone;
 	comparison cmp = { 0 };
+	gboolean unreadable;
 	tz_fix *f;
 
 	gather(cal, tzid, o->mailbox_zone, &tm, &q);
@@ -459,7 +474,8 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 		goto out;
 	}
 	zone = tzinfo_zone(id->zone);
-	if (vtz && vtz_agrees(vtz, zone, tm.all, tm.starts, &cmp)) {
+	unreadable = vtz && has_until(vtz);
+	if (vtz && vtz_agrees(vtz, zone, tm.all, tm.starts, &cmp) && !unreadable) {
 		zoneid_result_free(id);
 		goto out;
 	}
@@ -478,8 +494,10 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 		f->note = g_strdup_printf("VTIMEZONE \"%s\" added from tzdata %s (%s)", tzid,
 					  id->zone, zoneid_method_name(id->method));
 	} else if (!cmp.moved) {
-		f->note = g_strdup_printf("VTIMEZONE \"%s\" \u2192 tzdata %s (%s; no occurrence moved)",
-					  tzid, id->zone, zoneid_method_name(id->method));
+		f->note = g_strdup_printf("VTIMEZONE \"%s\" \u2192 tzdata %s (%s; no occurrence moved%s)",
+					  tzid, id->zone, zoneid_method_name(id->method),
+					  unreadable ? "; its RRULE's UNTIL, which python-icalendar 4"
+						       " (khal) refuses, is gone" : "");
 	} else {
 		char *h = hours(cmp.delta), *label = rule_label(zone, cmp.first.year);
 
