@@ -256,31 +256,54 @@ static void zone_exceptions(ictext *t, GPtrArray *notes)
 	}
 }
 
-gboolean mend_may_apply(const char *data, gsize len)
+static gboolean starts(const char *line, const char *end, const char *word)
 {
-	const char *p, *end = data + len;
+	gsize n = strlen(word);
 
-	/* L1: a physical line that begins with ':' ';' or two spaces */
-	for (p = data; p < end && (p = memchr(p, '\n', end - p)); p++)
-		if (p + 1 < end && (p[1] == ':' || p[1] == ';' ||
-				    (p[1] == ' ' && p + 2 < end && p[2] == ' ')))
-			return TRUE;
-	/* L2: a TZID quote not closed on its physical line, or with a ':'
-	 * inside it */
-	for (p = data; p < end && (p = g_strstr_len(p, end - p, "TZID=\"")); p++) {
-		const char *q = p + 6;
-		gboolean colon = FALSE;
+	return (gsize)(end - line) >= n && !g_ascii_strncasecmp(line, word, n);
+}
 
-		while (q < end && *q != '"' && *q != '\n')
-			colon |= *q++ == ':';
-		if (q >= end || *q != '"' || colon)
+/* L2 on one physical line: a TZID quote not closed on it, or closed at
+ * its end. */
+static gboolean bad_quote(const char *line, const char *end)
+{
+	for (const char *p = line; p + 6 <= end; p++) {
+		const char *q;
+
+		if (*p != ';' || !starts(p + 1, end, "TZID=\""))
+			continue;
+		q = memchr(p + 7, '"', end - (p + 7));
+		if (!q || q + 1 >= end || q[1] == '\r')
 			return TRUE;
 	}
-	/* L3: an escape in a TZID line; L4: an exception without parameters */
-	return g_strstr_len(data, len, "\nTZID:") && memchr(data, '\\', len) ? TRUE :
-	       g_strstr_len(data, len, ";TZID=") &&
-	       (g_strstr_len(data, len, "\nEXDATE:") || g_strstr_len(data, len, "\nRDATE:") ||
-		g_strstr_len(data, len, "\nRECURRENCE-ID:"));
+	return FALSE;
+}
+
+gboolean mend_may_apply(const char *data, gsize len)
+{
+	const char *end = data + len, *line = data;
+	gboolean zoned = FALSE, floating = FALSE;
+
+	/* one pass over the physical lines */
+	while (line < end) {
+		const char *nl = memchr(line, '\n', end - line), *e = nl ? nl : end;
+
+		/* L1: a line that begins with ':' ';' or two spaces */
+		if (line > data && (*line == ':' || *line == ';' ||
+				    (*line == ' ' && line + 1 < e && line[1] == ' ')))
+			return TRUE;
+		/* L3: an escape in a VTIMEZONE's TZID line */
+		if (starts(line, e, "TZID:") && memchr(line, '\\', e - line))
+			return TRUE;
+		/* L4: an exception without parameters, beside a zoned start */
+		floating |= starts(line, e, "EXDATE:") || starts(line, e, "RDATE:") ||
+			    starts(line, e, "RECURRENCE-ID:");
+		zoned |= starts(line, e, "DTSTART;");
+		if ((zoned && floating) || bad_quote(line, e))
+			return TRUE;
+		line = nl ? nl + 1 : end;
+	}
+	return FALSE;
 }
 
 GBytes *mend_text(GBytes *text, GPtrArray *notes)

@@ -118,6 +118,21 @@ static char *libical_location(const char *name)
 	return g_string_free(up, FALSE);
 }
 
+/* libical works out a zone's changes from its first onset (1601 for
+ * Outlook's VTIMEZONEs) up to the year asked for, and does it all again
+ * whenever a later year is asked for: asked for years one after the
+ * other, a zone cost a hundred million instructions.  So each tzdata
+ * zone is worked out once, up to the last year calfs asks for (not those
+ * of items' VTIMEZONEs: most are asked for a few years only). */
+static void cover(icaltimezone *z)
+{
+	struct icaltimetype far = icaltime_from_timet_with_zone((time_t)2840140800, 0, NULL);
+	int dst = 0;
+
+	far.year = 2061;	/* the transitions kept reach 2060 */
+	(void)icaltimezone_get_utc_offset_of_utc_time(z, &far, &dst);
+}
+
 /* Whether name is a zone file of dir: no way out of it, a regular file. */
 static gboolean zone_file(const char *name)
 {
@@ -161,6 +176,7 @@ static icaltimezone *load(const char *name)
 		icaltimezone_free(z, 1);
 		return NULL;
 	}
+	cover(z);
 	return z;
 }
 
@@ -478,6 +494,36 @@ GArray *tzinfo_transitions(icaltimezone *z, gint64 from, gint64 to)
 			g_array_append_val(out, *t);
 	}
 	return out;
+}
+
+void tzinfo_year_offsets(icaltimezone *z, int year, int *lo, int *hi)
+{
+	gint64 from = unix_of(year, 1, 1, 0), to = unix_of(year + 1, 1, 1, 0);
+	GArray *all = from >= KEPT_FROM && to <= KEPT_TO ? kept_transitions(z) : NULL;
+	int in_force;
+	guint i = 0;
+
+	if (!all) {
+		*lo = *hi = tzinfo_offset_utc(z, from);
+		all = find_transitions(z, from, to);
+		for (; i < all->len; i++) {
+			*lo = MIN(*lo, g_array_index(all, tzinfo_transition, i).after);
+			*hi = MAX(*hi, g_array_index(all, tzinfo_transition, i).after);
+		}
+		g_array_unref(all);
+		return;
+	}
+	/* the offset in force on January 1st: after the last change before it */
+	while (i < all->len && g_array_index(all, tzinfo_transition, i).at <= from)
+		i++;
+	in_force = i ? g_array_index(all, tzinfo_transition, i - 1).after
+		     : all->len ? g_array_index(all, tzinfo_transition, 0).before
+				: tzinfo_offset_utc(z, from);
+	*lo = *hi = in_force;
+	for (; i < all->len && g_array_index(all, tzinfo_transition, i).at < to; i++) {
+		*lo = MIN(*lo, g_array_index(all, tzinfo_transition, i).after);
+		*hi = MAX(*hi, g_array_index(all, tzinfo_transition, i).after);
+	}
 }
 
 /* The changes of z in [from, to), at most max of them, into out. */

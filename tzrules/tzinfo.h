@@ -44,6 +44,11 @@ typedef struct {
  * first, as a new GArray of tzinfo_transition. */
 GArray *tzinfo_transitions(icaltimezone *z, gint64 from, gint64 to);
 
+/* tzinfo_year_offsets: the least and the greatest UTC offset (seconds)
+ * tzdata zone z had in year: standard and daylight time.  From the
+ * transitions tzinfo keeps: no offset is computed. */
+void tzinfo_year_offsets(icaltimezone *z, int year, int *lo, int *hi);
+
 /* tzinfo_offset_local: the UTC offset (seconds) of the wall-clock time
  * local (its zone is ignored) in z. */
 int tzinfo_offset_local(icaltimezone *z, struct icaltimetype local);

@@ -352,25 +352,6 @@ static zoneid_result *by_rules(const zoneid_query *q)
 
 /* ---- evidence against the VTIMEZONE's offsets ---- */
 
-static gint64 mid_month(int year, int month)
-{
-	GDateTime *dt = g_date_time_new_utc(year, month, 15, 12, 0, 0);
-	gint64 t = g_date_time_to_unix(dt);
-
-	g_date_time_unref(dt);
-	return t;
-}
-
-/* The offsets z has in year: mid-January's and mid-July's, least first. */
-static void offsets_of(icaltimezone *z, int year, int *a, int *b)
-{
-	int jan = tzinfo_offset_utc(z, mid_month(year, 1));
-	int jul = tzinfo_offset_utc(z, mid_month(year, 7));
-
-	*a = MIN(jan, jul);
-	*b = MAX(jan, jul);
-}
-
 /* "-07:00", "-05:00/-04:00".  Newly allocated. */
 static char *offsets_text(int a, int b)
 {
@@ -401,41 +382,92 @@ static int first_onset_year(icalcomponent *vtz)
 	return year;
 }
 
-/* Whether tzdata zone had the offsets of the VTIMEZONE (those of the
- * year the item was written, or of the VTIMEZONE's first full year when
- * it starts later: one made from tzdata covers the item's times only) in
- * some year from three before the item was written to three after its
- * last time; if not, why not in *why (newly allocated, "contradicts the
- * VTIMEZONE's -07:00"). */
-static gboolean fits_vtimezone(const char *zone, const zoneid_query *q, char **why)
+/* The offsets a VTIMEZONE speaks of: those of the year the item was
+ * written, or of its first full year when it starts later (one made from
+ * tzdata covers the item's times only).  FALSE when there is no usable
+ * VTIMEZONE. */
+typedef struct {
+	int lo, hi;		/* its standard and daylight offsets */
+	int from, to;		/* the years a zone may have had them in */
+} vtz_offsets;
+
+/* The offsets the observances of vtz in force in year go to, read from
+ * the component (libical would work the zone out from 1601 and take
+ * 140,000 instructions an offset): those that started by then and still
+ * repeat, those that started in that year or the one before, and the
+ * last one-off onset before them.  FALSE when there are none. */
+static gboolean observed_offsets(icalcomponent *vtz, int year, int *lo, int *hi)
 {
-	icaltimezone *v = q->vtimezone ? tzinfo_vtimezone(q->vtimezone) : NULL;
+	struct icaltimetype latest = icaltime_null_time();
+	int latest_to = 0, n = 0;
+
+	for (icalcomponent *o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+		icalproperty *to = icalcomponent_get_first_property(o, ICAL_TZOFFSETTO_PROPERTY);
+		icalproperty *rr = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY);
+		struct icaltimetype s = icalcomponent_get_dtstart(o), until;
+		int off;
+
+		if (!to || icaltime_is_null_time(s) || s.year > year)
+			continue;
+		off = icalproperty_get_tzoffsetto(to);
+		until = rr ? icalproperty_get_rrule(rr).until : icaltime_null_time();
+		if (!rr && (icaltime_is_null_time(latest) || icaltime_compare(s, latest) > 0)) {
+			latest = s;
+			latest_to = off;
+		}
+		if (rr ? !icaltime_is_null_time(until) && until.year < year : s.year < year - 1)
+			continue;
+		*lo = n ? MIN(*lo, off) : off;
+		*hi = n++ ? MAX(*hi, off) : off;
+	}
+	if (!icaltime_is_null_time(latest)) {
+		*lo = n ? MIN(*lo, latest_to) : latest_to;
+		*hi = n++ ? MAX(*hi, latest_to) : latest_to;
+	}
+	return n > 0;
+}
+
+static gboolean vtimezone_offsets(const zoneid_query *q, vtz_offsets *o)
+{
+	int year = q->year_to, last = q->year_to;
+
+	if (!q->vtimezone)
+		return FALSE;
+	year = MAX(year, first_onset_year((icalcomponent *)q->vtimezone) + 1);
+	if (!observed_offsets((icalcomponent *)q->vtimezone, year, &o->lo, &o->hi))
+		return FALSE;
+	for (guint i = 0; i < q->n_times; i++)
+		last = MAX(last, q->times[i].year);
+	/* from three years before it was written to three after its last time */
+	o->from = MAX(1970, MIN(year, q->year_to) - 3);
+	o->to = MIN(2037, last + 3);
+	return TRUE;
+}
+
+/* Whether tzdata zone had the VTIMEZONE's offsets (o, or NULL when there
+ * is no VTIMEZONE to check against) in one of o's years; if not, why not
+ * in *why (newly allocated, "contradicts the VTIMEZONE's -07:00"). */
+static gboolean fits_vtimezone(const char *zone, const vtz_offsets *o, char **why)
+{
 	icaltimezone *z = tzinfo_zone(zone);
-	int va, vb, year = q->year_to, last = q->year_to;
 	gboolean fits = FALSE;
 
 	*why = NULL;
-	if (!v || !z) {
-		tzinfo_release(v);
-		return z != NULL;	/* nothing to check against */
-	}
-	year = MAX(year, first_onset_year((icalcomponent *)q->vtimezone) + 1);
-	offsets_of(v, year, &va, &vb);
-	for (guint i = 0; i < q->n_times; i++)
-		last = MAX(last, q->times[i].year);
-	for (int y = MAX(1970, MIN(year, q->year_to) - 3); y <= MIN(2037, last + 3) && !fits; y++) {
-		int za, zb;
+	if (!z || !o)
+		return z != NULL;
+	for (int y = o->from; y <= o->to && !fits; y++) {
+		int lo, hi;
 
-		offsets_of(z, y, &za, &zb);
-		fits = za == va && zb == vb;
+		tzinfo_year_offsets(z, y, &lo, &hi);
+		fits = lo == o->lo && hi == o->hi;
 	}
 	if (!fits) {
-		char *o = offsets_text(va, vb);
+		char *text = offsets_text(o->lo, o->hi);
 
-		*why = g_strdup_printf("contradicts the VTIMEZONE's %s", o);
-		g_free(o);
+		*why = g_strdup_printf("contradicts the VTIMEZONE's %s", text);
+		g_free(text);
 	}
-	tzinfo_release(v);
 	return fits;
 }
 
@@ -491,14 +523,18 @@ zoneid_result *zoneid_identify(const zoneid_query *q)
 	GPtrArray *rejected = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *passed = g_ptr_array_new();	/* candidate* */
 	zoneid_result *r = NULL;
+	vtz_offsets own;
+	gboolean has_own = FALSE;
 
 	tables();
 	cands = explicit_candidates(q);
+	if (cands->len)
+		has_own = vtimezone_offsets(q, &own);
 	for (guint i = 0; i < cands->len; i++) {
 		candidate *c = &g_array_index(cands, candidate, i);
 		char *why;
 
-		if (fits_vtimezone(c->zone, q, &why)) {
+		if (fits_vtimezone(c->zone, has_own ? &own : NULL, &why)) {
 			g_ptr_array_add(passed, c);
 		} else {
 			g_ptr_array_add(rejected, g_strdup_printf("%s (%s) %s", c->what, c->zone,
