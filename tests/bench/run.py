@@ -5,7 +5,7 @@ the table shows medians and spreads, the JSON file everything.
 
 usage: tests/bench/run.py --build BUILD [--mailboxes N] [--million N]
                           [--repeat N] [--out FILE] [--work DIR]
-                          [--only fix,read,scale,memory,peer,postgresql]
+                          [--only fix,read,conformance,scale,memory,peer,postgresql]
 """
 import argparse
 import json
@@ -33,6 +33,8 @@ TARGETS = {  # name: (measure, comparison, value)
     "warm ls -l vs native": ("ratio_ls_native", "<=", 2.0),
     "daemon RSS serving 1M items (MiB)": ("rss_million_mib", "<=", 64),
     "root listing of 100,000 mailboxes (s)": ("list_100k_s", "<=", 1.0),
+    "reader conformance problems (khal, vobject, ical.js, libical)":
+        ("conformance_problems", "<=", 0),
     "read-all vs davfs2+Radicale (times faster)": ("ratio_peer", ">=", 10.0),
 }
 
@@ -131,7 +133,7 @@ class Bench:
         src = self.work / "org"
         stamp = self.work / "org.args"
         args = ["--mailboxes", str(self.a.mailboxes), "--items", "20", "--export-items", "5",
-                "--broken", "0.2"]
+                "--broken", "0.2", "--truth", str(self.work / "org-truth")]
         if not src.exists() or not stamp.exists() or stamp.read_text() != " ".join(args):
             shutil.rmtree(src, ignore_errors=True)
             for tree in ("tree-vdir", "tree-maildir"):
@@ -259,6 +261,31 @@ class Bench:
         umount(mnt, calfs)
         self.native = native
         self.read_cold = res
+
+    # ---- what the readers see ----
+
+    def conformance(self):
+        """Every item of the fixed organisation read by khal, vobject,
+        ical.js and libical against zoneinfo (tests/conformance)."""
+        sys.path.insert(0, str(ROOT / "tests" / "conformance"))
+        import harness
+        self.fixed_store()
+        mnt = self.work / "mnt"
+        mnt.mkdir(exist_ok=True)
+        calfs = subprocess.Popen([self.calfs, "-c", self.conf(self.fixed), "mount", "-f",
+                                  str(mnt)], stderr=subprocess.DEVNULL)
+        wait_mounted(mnt, calfs)
+        truth = self.work / "org-truth"
+        t = time.monotonic()
+        n, problems = harness.check([str(mnt / b) for b in self.boxes],
+                                    harness.read_map(truth / "zones.tsv"), {},
+                                    build=self.a.build)
+        self.note("conformance_items", n, unit="items")
+        self.note("conformance_s", time.monotonic() - t, unit="s")
+        self.note("conformance_problems", len(problems))
+        for p in problems[:20]:
+            print("  conformance: " + p)
+        umount(mnt, calfs)
 
     # ---- the same on PostgreSQL ----
 
@@ -472,7 +499,7 @@ class Bench:
 PEER_BOXES = 40
 PEER_PORT = 5233
 
-PHASES = {"fix": "fix", "read": "read_path", "scale": "scale", "memory": "memory",
+PHASES = {"fix": "fix", "read": "read_path", "conformance": "conformance", "scale": "scale", "memory": "memory",
           "peer": "peer", "postgresql": "postgresql"}
 
 
