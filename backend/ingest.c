@@ -73,13 +73,16 @@ store_item *ingest_rendered(store *s, const ingest_target *t, GBytes *final,
 	store_item *item;
 	store_put_result res = STORE_PUT_UNCHANGED;
 	/* the journal says what the write repaired, as user.calfs.fixes */
-	char *note = render_describe_changes(log);
+	char *changes = render_describe_changes(log);
+	char *note = t->note && changes ? g_strconcat(t->note, "\n", changes, NULL)
+		   : g_strdup(t->note ? t->note : changes);
 	store_put req = { .calendar_id = t->calendar_id, .name = t->name,
 			  .reserved_id = t->reserved_id, .uid = uid,
 			  .data = final, .note = note };
 
 	item = store_item_put(s, &req, &res, err);
 	g_free(note);
+	g_free(changes);
 	if (item && res != STORE_PUT_UNCHANGED && t->outbox && t->mailbox &&
 	    rebased(log) && organized_by(final, t->mailbox))
 		queue_update(t, final);

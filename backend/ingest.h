@@ -29,6 +29,8 @@ typedef struct {
 	const render_options *policy;	/* the write policy */
 	const char *mailbox;	/* the mailbox the calendar is in */
 	const char *outbox;	/* Maildir to queue iMIP updates in, or NULL */
+	const char *note;	/* what was done to the text before (converted,
+				 * a UID made), for the journal, or NULL */
 } ingest_target;
 
 /* ingest_item: validate data as one item, apply the write policy, and store

@@ -399,6 +399,40 @@ gboolean item_name_is_valid(const char *name)
 	       !strchr(name, '/');
 }
 
+GBytes *item_to_utf8(GBytes *data, char **what)
+{
+	gsize len;
+	const char *s = g_bytes_get_data(data, &len), *from = NULL;
+	gsize n = 0, mark = 0;	/* the byte-order mark's length */
+	char *out;
+
+	if (what)
+		*what = NULL;
+	if (!s)
+		return g_bytes_ref(data);
+	if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) {
+		if (what)
+			*what = g_strdup("a UTF-8 byte-order mark removed");
+		return g_bytes_new_from_bytes(data, 3, len - 3);
+	}
+	if (len >= 2 && !memcmp(s, "\xFF\xFE", 2))
+		from = "UTF-16LE", mark = 2;
+	else if (len >= 2 && !memcmp(s, "\xFE\xFF", 2))
+		from = "UTF-16BE", mark = 2;
+	else if (!g_utf8_validate(s, len, NULL))
+		from = "WINDOWS-1252";
+	if (!from)
+		return g_bytes_ref(data);
+	out = g_convert(s + mark, len - mark, "UTF-8", from, NULL, &n, NULL);
+	if (!out)
+		return g_bytes_ref(data);	/* then refused as not UTF-8 */
+	if (what)
+		*what = g_strdup_printf("converted from %s to UTF-8 (it was not UTF-8)",
+					!strcmp(from, "WINDOWS-1252") ? "Windows-1252 (ISO-8859-1)"
+								      : from);
+	return g_bytes_new_take(out, n);
+}
+
 void item_part_free(item_part *p)
 {
 	if (!p)
@@ -450,6 +484,7 @@ GPtrArray *item_split(const char *data, gsize len, GPtrArray *warnings,
 
 		/* the bytes are the input's: copied, as the input is the caller's */
 		p->uid = g_strdup(piece->uid);
+		p->made_uid = piece->made_uid;
 		p->data = g_bytes_new(g_bytes_get_data(piece->data, NULL),
 				      g_bytes_get_size(piece->data));
 		g_ptr_array_add(parts, p);

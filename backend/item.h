@@ -51,7 +51,17 @@ typedef struct {
 	GBytes *data;
 	gboolean checked;	/* data is the input, which item_check accepted
 				 * (a part built from several is not) */
+	gboolean made_uid;	/* the file gave it no UID: uid was made from
+				 * its content (ictext_split) */
 } item_part;
+
+/* item_to_utf8: data as UTF-8 text, as a file may come: a UTF-8
+ * byte-order mark is removed, UTF-16 with its mark and text that is not
+ * UTF-8 (Windows-1252, of which ISO-8859-1 is a part: Outlook's and
+ * Google's older exports) are converted.  Returns a new reference (to
+ * data itself when nothing was done); *what (may be NULL) gets what was
+ * done, newly allocated, or NULL. */
+GBytes *item_to_utf8(GBytes *data, char **what);
 
 /* item_part_free: release a part from item_split(). */
 void item_part_free(item_part *p);

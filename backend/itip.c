@@ -2,6 +2,7 @@
 #include "error.h"
 #include "ictext.h"
 #include "log.h"
+#include "mend.h"
 #include "repair.h"
 
 #include <stdlib.h>
@@ -127,13 +128,14 @@ static store_item *find_item(itip *sc, const char *uid, GError **err)
  * item_split accepted already (it is not checked again), or NULL. */
 static gboolean put(itip *sc, const char *source, const char *uid,
 		    gint64 calendar_id, const char *name, GBytes *data,
-		    GPtrArray *checked, store_put_result *res, gboolean *stored,
-		    GError **err)
+		    GPtrArray *checked, const char *note, store_put_result *res,
+		    gboolean *stored, GError **err)
 {
 	GPtrArray *warnings = checked ? g_ptr_array_ref(checked)
 				      : g_ptr_array_new_with_free_func(g_free);
 	ingest_target t = { .calendar_id = calendar_id, .name = name,
-			    .mode = ITEM_CHECK_LENIENT, .policy = &sc->policy };
+			    .mode = ITEM_CHECK_LENIENT, .policy = &sc->policy,
+			    .note = note };
 	GError *e = NULL;
 	store_item *item = checked ? ingest_checked(sc->s, &t, data, uid, res, &e)
 				   : ingest_item(sc->s, &t, data, res, warnings, &e);
@@ -179,7 +181,7 @@ static gboolean store_part(itip *sc, const char *source, item_part *p,
 	GBytes *data = g_bytes_ref(p->data);
 	store_put_result res = STORE_PUT_UNCHANGED;
 	gboolean ok, stored;
-	char *name;
+	char *name, *made = NULL, *note;
 
 	if (!old && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
 		g_propagate_error(err, e);
@@ -223,10 +225,19 @@ static gboolean store_part(itip *sc, const char *source, item_part *p,
 		}
 	}
 	name = old ? g_strdup(old->name) : item_name_for_uid(p->uid);
+	if (p->made_uid) {
+		made = g_strdup_printf("UID %s made by calfs from DTSTART, SUMMARY, ORGANIZER"
+				       " and RECURRENCE-ID: the export gave none", p->uid);
+		log_notice("%s: %s", source, made);
+	}
+	note = sc->note && made ? g_strconcat(sc->note, "\n", made, NULL)
+	     : g_strdup(sc->note ? sc->note : made);
 	/* a part item_check accepted as it is (less the METHOD a request
 	 * loses) is not checked again; one built from several parts is */
 	ok = put(sc, source, p->uid, sc->cal->id, name, data,
-		 p->checked ? warnings : NULL, &res, &stored, err);
+		 p->checked ? warnings : NULL, note, &res, &stored, err);
+	g_free(made);
+	g_free(note);
 	if (ok && stored)
 		count(sc, res);
 	g_free(name);
@@ -385,7 +396,7 @@ static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 		}
 		data = ictext_serialize(tx);
 		ok = put(sc, source, uid, t.item->calendar_id, t.item->name, data,
-			 NULL, &res, &stored, err) &&
+			 NULL, NULL, &res, &stored, err) &&
 		     (!stored || store_reply_put(sc->s, sc->cal->mailbox_id, uid, who,
 						 when, sequence_of(rev), err));
 		if (ok && stored)
@@ -463,7 +474,7 @@ static gboolean apply_cancel(itip *sc, icalcomponent *cev, const char *source,
 	}
 	data = ictext_serialize(tx);
 	ok = put(sc, source, uid, t.item->calendar_id, t.item->name, data, NULL,
-		 &res, &stored, err);
+		 NULL, &res, &stored, err);
 	if (ok && stored)
 		*(res == STORE_PUT_UNCHANGED ? &sc->st->unchanged : &sc->st->cancelled) += 1;
 	g_bytes_unref(data);
@@ -485,8 +496,32 @@ static gboolean each_event(itip *sc, icalcomponent *cal, gboolean reply,
 	return TRUE;
 }
 
+static gboolean process(itip *sc, GBytes *text, const char *sender,
+			const char *source, GError **err);
+
 gboolean itip_process(itip *sc, GBytes *text, const char *sender,
 		       const char *source, GError **err)
+{
+	const char *note = sc->note;
+	char *closed = NULL, *both = NULL;
+	/* END lines left out (Office 365, Teams): added, said, journaled */
+	GBytes *whole = mend_structure(text, &closed);
+	gboolean ok;
+
+	if (closed) {
+		log_notice("%s: %s", source, closed);
+		sc->note = both = note ? g_strconcat(note, "\n", closed, NULL) : g_strdup(closed);
+	}
+	ok = process(sc, whole, sender, source, err);
+	sc->note = note;
+	g_free(both);
+	g_free(closed);
+	g_bytes_unref(whole);
+	return ok;
+}
+
+static gboolean process(itip *sc, GBytes *text, const char *sender,
+			const char *source, GError **err)
 {
 	gsize len;
 	const char *data = g_bytes_get_data(text, &len);
@@ -516,7 +551,13 @@ gboolean itip_process(itip *sc, GBytes *text, const char *sender,
 		if (!cal || icalcomponent_isa(cal) != ICAL_VCALENDAR_COMPONENT)
 			method = ICAL_METHOD_NONE;
 	}
-	switch (method) {
+	if ((method == ICAL_METHOD_REPLY || method == ICAL_METHOD_CANCEL) &&
+	    !icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT)) {
+		/* free/busy time or a to-do answered: nothing calfs keeps */
+		skip(sc, source, NULL, method == ICAL_METHOD_REPLY
+		     ? "a REPLY without a VEVENT (free/busy time?): nothing to apply"
+		     : "a CANCEL without a VEVENT: nothing to cancel");
+	} else switch (method) {
 	case ICAL_METHOD_REPLY:
 		ok = each_event(sc, cal, TRUE, sender, source, err);
 		break;

@@ -30,6 +30,9 @@ typedef struct {
 	render_options policy;	/* applied before storing (none for imports) */
 	ingest_replies replies;
 	itip_stats *st;
+	const char *note;	/* what was done to the text being processed
+				 * (converted to UTF-8...), journaled with
+				 * each item stored from it, or NULL */
 } itip;
 
 /* itip_init: a scheduler that stores into cal of mailbox, keeping the

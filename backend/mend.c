@@ -1,6 +1,7 @@
 #include "mend.h"
 #include "ictext.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- L1 and L2: physical lines ---- */
@@ -12,6 +13,8 @@ typedef struct {
 	gsize start, end;
 	GString *text;
 	gboolean changed;
+	gboolean dropped;	/* not written at all */
+	GString *before;	/* lines written before it (L10), or NULL */
 } logical;
 
 static gboolean named(const GString *text, const char *name)
@@ -93,11 +96,26 @@ static void close_tzid_quote(logical *l, GPtrArray *notes)
 	g_free(name);
 }
 
+/* Whether s[0..n) can begin a content line: a name of letters, digits
+ * and '-' followed by ';' or ':' (its value may come after a fold). */
+static gboolean content_line(const char *s, gsize n)
+{
+	gsize k = 0;
+
+	while (k < n && (g_ascii_isalnum(s[k]) || s[k] == '-'))
+		k++;
+	return k > 0 && k < n && (s[k] == ':' || s[k] == ';');
+}
+
+/* Writers fold at 75 octets, some a little sooner: a line at least this
+ * long may have been folded. */
+#define FOLDED_AT 70
+
 /* Split data into content lines, mending L1 on the way. */
 static GArray *logical_lines(const char *s, gsize len, GPtrArray *notes)
 {
 	GArray *out = g_array_new(FALSE, FALSE, sizeof(logical));
-	gsize i = 0;
+	gsize i = 0, prev_len = 0, this_len = 0;	/* of the physical lines */
 
 	while (i < len) {
 		const char *nl = memchr(s + i, '\n', len - i);
@@ -107,6 +125,8 @@ static GArray *logical_lines(const char *s, gsize len, GPtrArray *notes)
 
 		if (content > i && s[content - 1] == '\r')
 			content--;
+		prev_len = this_len;
+		this_len = content - i;
 		if (cur && (s[i] == ' ' || s[i] == '\t')) {
 			/* a fold; two spaces in a UID or an address's value are
 			 * the fold and a space that was never there (L1) */
@@ -136,8 +156,24 @@ static GArray *logical_lines(const char *s, gsize len, GPtrArray *notes)
 			note(notes, "L1", "%s: a line break before its %s joined", name,
 			     s[i] == ':' ? "value" : "parameters");
 			g_free(name);
+		} else if (cur && content == i) {
+			/* a blank line: nothing to keep */
+			cur->end = e;
+			cur->changed = TRUE;
+			note(notes, "L1", "a blank line dropped");
+		} else if (cur && prev_len >= FOLDED_AT && !content_line(s + i, content - i)) {
+			/* a fold that lost its space (Exchange 2007): no line
+			 * begins so, and the one before is as long as writers
+			 * fold at */
+			char *name = name_of(cur->text);
+
+			g_string_append_len(cur->text, s + i, content - i);
+			cur->end = e;
+			cur->changed = TRUE;
+			note(notes, "L1", "%s: a line break without the space of a fold joined", name);
+			g_free(name);
 		} else {
-			logical l = { i, e, g_string_new_len(s + i, content - i), FALSE };
+			logical l = { i, e, g_string_new_len(s + i, content - i), FALSE, FALSE, NULL };
 
 			g_array_append_val(out, l);
 		}
@@ -146,39 +182,247 @@ static GArray *logical_lines(const char *s, gsize len, GPtrArray *notes)
 	return out;
 }
 
+/* L5: GEO's two values with an escaped separator (SOGo):
+ * "GEO:12.34567\;12.34567". */
+static void geo_separator(logical *l, GPtrArray *notes)
+{
+	char *p;
+
+	if (!named(l->text, "GEO") || !(p = strstr(l->text->str, "\\;")))
+		return;
+	g_string_erase(l->text, p - l->text->str, 1);
+	l->changed = TRUE;
+	note(notes, "L5", "GEO: the separator of its two values unescaped");
+}
+
+/* L9: times with an empty TZID ("DTSTART;TZID=:20150826T090000", or
+ * TZID=""), in a
+ * VTIMEZONE with an empty TZID whose offsets are all +0000 (Exchange
+ * relaying Google): they are UTC, and that VTIMEZONE, which no reader
+ * takes, goes. */
+static void empty_tzid(GArray *lines, GPtrArray *notes)
+{
+	guint begin = 0, end = 0;
+	gboolean in = FALSE, empty = FALSE, zero = TRUE, found = FALSE;
+
+	for (guint i = 0; i < lines->len && !found; i++) {
+		GString *t = g_array_index(lines, logical, i).text;
+
+		if (!g_ascii_strcasecmp(t->str, "BEGIN:VTIMEZONE")) {
+			in = TRUE, empty = FALSE, zero = TRUE, begin = i;
+		} else if (in && !g_ascii_strcasecmp(t->str, "END:VTIMEZONE")) {
+			in = FALSE, end = i, found = empty && zero;
+		} else if (in && !g_ascii_strcasecmp(t->str, "TZID:")) {
+			empty = TRUE;
+		} else if (in && named(t, "TZOFFSETTO")) {
+			zero &= g_str_has_suffix(t->str, ":+0000") || g_str_has_suffix(t->str, ":-0000");
+		}
+	}
+	if (!found)
+		return;
+	for (guint i = begin; i <= end; i++)
+		g_array_index(lines, logical, i).dropped = TRUE;
+	for (guint i = 0; i < lines->len; i++) {
+		logical *l = &g_array_index(lines, logical, i);
+		char *p = strstr(l->text->str, ";TZID=:"), *name;
+		gsize n = strlen(";TZID=");
+
+		if (!p && (p = strstr(l->text->str, ";TZID=\"\":")))
+			n = strlen(";TZID=\"\"");
+		if (!p || strlen(p + n + 1) != 15 || p[n + 1 + 8] != 'T')
+			continue;
+		g_string_erase(l->text, p - l->text->str, n);
+		g_string_append_c(l->text, 'Z');
+		l->changed = TRUE;
+		name = name_of(l->text);
+		note(notes, "L9", "%s: a time in a VTIMEZONE without name or offset: UTC", name);
+		g_free(name);
+	}
+	note(notes, "L9", "a VTIMEZONE without a name, all +0000, dropped");
+}
+
+static gboolean is_kind(const char *v, gsize n, const char *const *kinds)
+{
+	for (; *kinds; kinds++)
+		if (strlen(*kinds) == n && !g_ascii_strncasecmp(v, *kinds, n))
+			return TRUE;
+	return FALSE;
+}
+
+/* The components a VCALENDAR holds directly: none of them nests in
+ * another. */
+static const char *const top_kinds[] = { "VEVENT", "VTODO", "VJOURNAL", "VTIMEZONE",
+					 "VFREEBUSY", "VAVAILABILITY", NULL };
+
+/* L10: "END:kind" for each of the components open above depth keep in
+ * stack, written to out; they are popped. */
+static void close_above(GPtrArray *stack, guint keep, GString *out, const char *eol,
+			GPtrArray *notes)
+{
+	while (stack->len > keep) {
+		char *kind = g_ptr_array_steal_index(stack, stack->len - 1);
+
+		g_string_append_printf(out, "END:%s%s", kind, eol);
+		note(notes, "L10", "%s: its END line missing: added", kind);
+		g_free(kind);
+	}
+}
+
+/* L10: components left open (Office 365 in December 2023 wrote END:VEVENT
+ * only after its last event, and no END:VCALENDAR; Exchange 2003 and
+ * Teams invitations lack END:VCALENDAR) are closed where the next one
+ * begins, where what holds them ends, and at the end.  Returns what
+ * goes after the last line (newly allocated), or NULL. */
+static GString *close_components(GArray *lines, const char *eol, GPtrArray *notes)
+{
+	GPtrArray *stack = g_ptr_array_new_with_free_func(g_free);
+	GString *tail = g_string_new(NULL);
+
+	for (guint i = 0; i < lines->len; i++) {
+		logical *l = &g_array_index(lines, logical, i);
+		gboolean begin = named(l->text, "BEGIN"), end = named(l->text, "END");
+		const char *v = l->text->str + (begin ? 6 : 4);
+		gsize n = strlen(v);
+		guint keep = stack->len;
+		GString *before;
+
+		if (l->dropped || (!begin && !end) || strchr(v, ':') || strchr(v, ';'))
+			continue;
+		if (begin && is_kind(v, n, top_kinds))
+			keep = MIN(keep, 1);	/* only the VCALENDAR stays open */
+		else if (begin && !g_ascii_strcasecmp(v, "VCALENDAR"))
+			keep = 0;
+		else if (end)
+			for (guint k = stack->len; k-- > 0;)
+				if (!g_ascii_strcasecmp(stack->pdata[k], v)) {
+					keep = k + 1;
+					break;
+				}
+		if (keep < stack->len) {
+			before = g_string_new(NULL);
+			close_above(stack, keep, before, eol, notes);
+			l->before = before;
+		}
+		if (begin)
+			g_ptr_array_add(stack, g_strdup(v));
+		else if (stack->len && !g_ascii_strcasecmp(stack->pdata[stack->len - 1], v))
+			g_ptr_array_remove_index(stack, stack->len - 1);
+	}
+	close_above(stack, 0, tail, eol, notes);
+	g_ptr_array_unref(stack);
+	if (!tail->len) {
+		g_string_free(tail, TRUE);
+		return NULL;
+	}
+	return tail;
+}
+
+GBytes *mend_structure(GBytes *text, char **what)
+{
+	gsize len;
+	const char *s = g_bytes_get_data(text, &len);
+	const char *eol = s && memchr(s, '\r', len) ? "\r\n" : "\n";
+	GArray *lines;
+	GPtrArray *notes;
+	GString *out, *tail, *said;
+	int last = -1;
+
+	*what = NULL;
+	if (!s || !mend_may_apply(s, len))
+		return g_bytes_ref(text);
+	lines = logical_lines(s, len, NULL);
+	for (guint i = 0; i < lines->len; i++)
+		if (g_array_index(lines, logical, i).text->len)
+			last = i;
+	notes = g_ptr_array_new_with_free_func(g_free);
+	/* a text cut short ends inside a component: left to be refused */
+	tail = last >= 0 && named(g_array_index(lines, logical, last).text, "END")
+	       ? close_components(lines, eol, notes) : NULL;
+	out = g_string_sized_new(len + 64);
+	for (guint i = 0; i < lines->len; i++) {
+		logical *l = &g_array_index(lines, logical, i);
+
+		/* only END lines are added; the rest stays as it came */
+		if (l->before) {
+			if (out->len && out->str[out->len - 1] != '\n')
+				g_string_append(out, eol);
+			g_string_append_len(out, l->before->str, l->before->len);
+			g_string_free(l->before, TRUE);
+		}
+		g_string_append_len(out, s + l->start, l->end - l->start);
+		g_string_free(l->text, TRUE);
+	}
+	g_array_unref(lines);
+	if (!notes->len) {
+		g_ptr_array_unref(notes);
+		g_string_free(out, TRUE);
+		return g_bytes_ref(text);
+	}
+	if (out->len && out->str[out->len - 1] != '\n')
+		g_string_append(out, eol);
+	g_string_append_len(out, tail->str, tail->len);
+	g_string_free(tail, TRUE);
+	said = g_string_new("END lines the text left out added:");
+	for (guint i = 0; i < notes->len; i++) {
+		const char *n = notes->pdata[i];
+
+		g_string_append_printf(said, "%s END:%.*s", i ? "," : "", (int)strcspn(n, ":"), n);
+	}
+	g_string_append(said, " (rule L10)");
+	*what = g_string_free(said, FALSE);
+	g_ptr_array_unref(notes);
+	return g_string_free_to_bytes(out);
+}
+
 static GBytes *mend_lines(GBytes *text, GPtrArray *notes)
 {
 	gsize len;
 	const char *s = g_bytes_get_data(text, &len);
 	const char *eol = memchr(s, '\r', len) ? "\r\n" : "\n";
 	GArray *lines = logical_lines(s, len, notes);
-	gboolean any = FALSE;
-	GString *out;
+	GString *out, *tail;
+	gboolean any;
 
+	empty_tzid(lines, notes);
+	tail = close_components(lines, eol, notes);
+	any = tail != NULL;
 	for (guint i = 0; i < lines->len; i++) {
 		logical *l = &g_array_index(lines, logical, i);
 
 		close_tzid_quote(l, notes);
-		any |= l->changed;
+		geo_separator(l, notes);
+		any |= l->changed || l->dropped || l->before;
 	}
-	if (!any) {
-		for (guint i = 0; i < lines->len; i++)
-			g_string_free(g_array_index(lines, logical, i).text, TRUE);
-		g_array_unref(lines);
-		return g_bytes_ref(text);
-	}
-	out = g_string_sized_new(len);
+	out = any ? g_string_sized_new(len + (tail ? tail->len : 0)) : NULL;
 	for (guint i = 0; i < lines->len; i++) {
 		logical *l = &g_array_index(lines, logical, i);
 
+		if (out && l->before) {
+			if (out->len && out->str[out->len - 1] != '\n')
+				g_string_append(out, eol);
+			g_string_append_len(out, l->before->str, l->before->len);
+		}
 		/* only what was mended is written anew */
-		if (l->changed)
+		if (!out || l->dropped)
+			;
+		else if (l->changed)
 			ictext_append_folded(out, l->text->str, eol);
 		else
 			g_string_append_len(out, s + l->start, l->end - l->start);
+		if (l->before)
+			g_string_free(l->before, TRUE);
 		g_string_free(l->text, TRUE);
 	}
 	g_array_unref(lines);
+	if (!out)
+		return g_bytes_ref(text);
+	if (tail) {
+		/* a last line without its line end gets one first */
+		if (out->len && out->str[out->len - 1] != '\n')
+			g_string_append(out, eol);
+		g_string_append_len(out, tail->str, tail->len);
+		g_string_free(tail, TRUE);
+	}
 	return g_string_free_to_bytes(out);
 }
 
@@ -263,6 +507,31 @@ static gboolean starts(const char *line, const char *end, const char *word)
 	return (gsize)(end - line) >= n && !g_ascii_strncasecmp(line, word, n);
 }
 
+/* Whether the value of one physical line (a date or date-time: after
+ * its last ':') is before that of another of the same form. */
+static gboolean before(const char *a, const char *a_end, const char *b, const char *b_end)
+{
+	const char *va = memrchr(a, ':', a_end - a), *vb = memrchr(b, ':', b_end - b);
+
+	return va && vb && a_end - va == b_end - vb && memcmp(va, vb, a_end - va) < 0;
+}
+
+/* Whether a physical line's value is 8 digits without VALUE=DATE. */
+static gboolean date_line(const char *line, const char *end)
+{
+	const char *colon;
+
+	while (end > line && (end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	colon = end - 9;
+	/* a fold before the value: " 20061007" */
+	if (colon == line && *colon == ' ')
+		return strspn(colon + 1, "0123456789") >= 8;
+	return colon > line && *colon == ':' && strspn(colon + 1, "0123456789") >= 8 &&
+	       !g_strstr_len(line, colon - line, "VALUE=DATE:") &&
+	       !g_strstr_len(line, colon - line, "VALUE=DATE;");
+}
+
 /* L2 on one physical line: a TZID quote not closed on it, or closed at
  * its end. */
 static gboolean bad_quote(const char *line, const char *end)
@@ -279,19 +548,190 @@ static gboolean bad_quote(const char *line, const char *end)
 	return FALSE;
 }
 
+/* Whether value is a date (YYYYMMDD), not a date-time. */
+static gboolean is_date(const char *value)
+{
+	return strlen(value) == 8 && strspn(value, "0123456789") == 8;
+}
+
+/* Whether line l says it is a date (VALUE=DATE). */
+static gboolean typed_date(ictext_line *l)
+{
+	char *v = ictext_line_param(l, "VALUE");
+	gboolean yes = v && !g_ascii_strcasecmp(v, "DATE");
+
+	g_free(v);
+	return yes;
+}
+
+/* L6 on one line: a date where a date-time is declared or expected.  With
+ * the component's other times date-times (as_time), midnight of it in its
+ * zone; else a date (VALUE=DATE, no TZID, which a date cannot have). */
+static void date_value(ictext_line *l, const char *name, gboolean as_time, GPtrArray *notes)
+{
+	const char *v = ictext_line_value(l);
+	char *value;
+
+	if (!is_date(v) || typed_date(l))
+		return;
+	value = g_strdup(v);
+	if (as_time) {
+		char *t = g_strconcat(value, "T000000", NULL);
+
+		note(notes, "L6", "%s %s: a date where a date-time is declared: midnight", name,
+		     value);
+		ictext_set_value(l, t);
+		g_free(t);
+	} else {
+		note(notes, "L6", "%s %s: a date written as a date-time: a date", name, value);
+		ictext_set_param(l, "TZID", NULL);
+		ictext_set_param(l, "VALUE", "DATE");
+	}
+	g_free(value);
+}
+
+/* L6: the times of each item component. */
+static void date_values(ictext *t, GPtrArray *notes)
+{
+	static const char *const others[] = { "RECURRENCE-ID", "EXDATE", "RDATE", NULL };
+
+	for (int comp = 0, items = ictext_n_items(t); comp < items; comp++) {
+		ictext_line *ds = ictext_find(t, comp, "DTSTART", NULL, 0);
+		ictext_line *de = ictext_find(t, comp, "DTEND", NULL, 0);
+		gboolean start_time, end_time;
+
+		if (!de)
+			de = ictext_find(t, comp, "DUE", NULL, 0);
+		start_time = ds && !typed_date(ds) && !is_date(ictext_line_value(ds));
+		end_time = de && !typed_date(de) && !is_date(ictext_line_value(de));
+		if (ds)
+			date_value(ds, "DTSTART", end_time, notes);
+		if (de)
+			date_value(de, "DTEND", start_time, notes);
+		start_time |= end_time;
+		for (int k = 0; others[k]; k++) {
+			ictext_line *l;
+
+			for (int n = 0; (l = ictext_find(t, comp, others[k], NULL, n)); n++)
+				date_value(l, others[k], start_time, notes);
+		}
+	}
+}
+
+/* L11: a DTEND before the DTSTART (RFC 5545 requires it later; DAVx5 and
+ * Android refuse such events, CalDAV time-range queries miss them): the
+ * DTEND goes, and the event lasts what one without DTEND lasts (no
+ * time, or its day).  Compared only when both are written alike (same
+ * TZID, same form). */
+static void end_before_start(ictext *t, GPtrArray *notes)
+{
+	for (int comp = 0, items = ictext_n_items(t); comp < items; comp++) {
+		ictext_line *ds = ictext_find(t, comp, "DTSTART", NULL, 0);
+		ictext_line *de = ictext_find(t, comp, "DTEND", NULL, 0);
+		char *zs, *ze;
+		const char *vs, *ve;
+		gboolean alike;
+
+		if (!ds || !de)
+			continue;
+		zs = ictext_line_param(ds, "TZID");
+		ze = ictext_line_param(de, "TZID");
+		vs = ictext_line_value(ds);
+		ve = ictext_line_value(de);
+		alike = g_strcmp0(zs, ze) == 0 && strlen(vs) == strlen(ve) &&
+			(strlen(vs) == 8 || strlen(vs) == 15 || strlen(vs) == 16);
+		if (alike && strcmp(ve, vs) < 0) {
+			note(notes, "L11", "DTEND %s: before DTSTART %s: removed", ve, vs);
+			ictext_remove(de);
+		}
+		g_free(zs);
+		g_free(ze);
+	}
+}
+
+/* L7: a duration of weeks and days ("-P1W6DT15H"), which RFC 5545 does
+ * not allow (weeks stand alone) and python-icalendar refuses: in days. */
+static void weeks_and_days(ictext *t, GPtrArray *notes)
+{
+	static const char *const names[] = { "TRIGGER", "DURATION", NULL };
+
+	for (int comp = 0, items = ictext_n_items(t); comp < items; comp++)
+		for (int depth = 2; depth <= 3; depth++)
+			for (int k = 0; names[k]; k++) {
+				ictext_line *l;
+
+				for (int n = 0; (l = ictext_find_at(t, comp, depth, names[k], NULL, n)); n++) {
+					const char *v = ictext_line_value(l), *p = v;
+					char *end, *fixed;
+					long weeks, days = 0;
+
+					if (*p == '-' || *p == '+')
+						p++;
+					if (*p++ != 'P' || !g_ascii_isdigit(*p))
+						continue;
+					weeks = strtol(p, &end, 10);
+					if (*end != 'W' || !end[1])
+						continue;	/* weeks alone are fine */
+					p = end + 1;
+					if (g_ascii_isdigit(*p)) {
+						days = strtol(p, &end, 10);
+						if (*end != 'D')
+							continue;
+						p = end + 1;
+					}
+					fixed = g_strdup_printf("%.*sP%ldD%s", (int)(v[0] == '-' || v[0] == '+'),
+								v, weeks * 7 + days, p);
+					note(notes, "L7", "%s %s: weeks and days in one duration: %s",
+					     names[k], v, fixed);
+					ictext_set_value(l, fixed);
+					g_free(fixed);
+				}
+			}
+}
+
 gboolean mend_may_apply(const char *data, gsize len)
 {
 	const char *end = data + len, *line = data;
 	gboolean zoned = FALSE, floating = FALSE;
+	int vtimezones = 0;	/* begun, less those with a TZID */
+	int open = 0;		/* BEGIN lines less END lines (L10) */
+	const char *start = NULL, *start_e = NULL, *stop = NULL, *stop_e = NULL;	/* L11 */
 
 	/* one pass over the physical lines */
 	while (line < end) {
 		const char *nl = memchr(line, '\n', end - line), *e = nl ? nl : end;
 
-		/* L1: a line that begins with ':' ';' or two spaces */
+		/* L1: a line that begins with ':' ';' or two spaces, a blank
+		 * one, or one that is no content line */
 		if (line > data && (*line == ':' || *line == ';' ||
 				    (*line == ' ' && line + 1 < e && line[1] == ' ')))
 			return TRUE;
+		if (line > data && *line != ' ' && *line != '\t' &&
+		    !content_line(line, e - line - (e > line && e[-1] == '\r')))
+			return TRUE;
+		/* L5: GEO's separator escaped; L7: weeks and days */
+		if ((starts(line, e, "GEO:") && memchr(line, '\\', e - line)) ||
+		    ((starts(line, e, "TRIGGER") || starts(line, e, "DURATION")) &&
+		     memchr(line, 'W', e - line)))
+			return TRUE;
+		/* L6: a date in a DTSTART, DTEND or DUE without VALUE=DATE;
+		 * L8: a VTIMEZONE without TZID */
+		if ((starts(line, e, "DTSTART") || starts(line, e, "DTEND") ||
+		     starts(line, e, "DUE") || *line == ' ') && date_line(line, e))
+			return TRUE;
+		open += starts(line, e, "BEGIN:") - starts(line, e, "END:");
+		if (starts(line, e, "BEGIN:"))
+			start = stop = NULL;
+		else if (starts(line, e, "DTSTART"))
+			start = line, start_e = e;
+		else if (starts(line, e, "DTEND"))
+			stop = line, stop_e = e;
+		if (start && stop && before(stop, stop_e, start, start_e))
+			return TRUE;
+		if (starts(line, e, "BEGIN:VTIMEZONE"))
+			vtimezones++;
+		if (starts(line, e, "TZID:"))
+			vtimezones--;
 		/* L3: an escape in a VTIMEZONE's TZID line */
 		if (starts(line, e, "TZID:") && memchr(line, '\\', e - line))
 			return TRUE;
@@ -299,11 +739,13 @@ gboolean mend_may_apply(const char *data, gsize len)
 		floating |= starts(line, e, "EXDATE:") || starts(line, e, "RDATE:") ||
 			    starts(line, e, "RECURRENCE-ID:");
 		zoned |= starts(line, e, "DTSTART;");
-		if ((zoned && floating) || bad_quote(line, e))
+		if ((zoned && floating) || bad_quote(line, e) ||
+		    g_strstr_len(line, e - line, ";TZID=:") ||
+		    g_strstr_len(line, e - line, ";TZID=\"\":"))
 			return TRUE;
 		line = nl ? nl + 1 : end;
 	}
-	return FALSE;
+	return vtimezones > 0 || open != 0;
 }
 
 GBytes *mend_text(GBytes *text, GPtrArray *notes)
@@ -315,8 +757,14 @@ GBytes *mend_text(GBytes *text, GPtrArray *notes)
 		return g_bytes_ref(text);
 	lines = mend_lines(text, notes);
 	t = ictext_parse(lines);
+	if (ictext_drop_nameless_vtimezones(t))
+		note(notes, "L8", "a VTIMEZONE without TZID, which no item can name, dropped"
+		     " (vobject fails on it)");
 	tzid_text(t, notes);
 	zone_exceptions(t, notes);
+	date_values(t, notes);
+	weeks_and_days(t, notes);
+	end_before_start(t, notes);
 	out = ictext_changed(t) ? ictext_serialize(t) : g_bytes_ref(lines);
 	ictext_free(t);
 	g_bytes_unref(lines);

@@ -39,6 +39,7 @@ void render_log_init(render_log *l)
 {
 	l->zone_consulted = FALSE;
 	l->mends = g_ptr_array_new_with_free_func(g_free);
+	l->notes = g_ptr_array_new_with_free_func(g_free);
 	l->repairs = g_ptr_array_new_with_free_func((GDestroyNotify)repair_fix_free);
 	l->rebases = g_ptr_array_new_with_free_func((GDestroyNotify)tz_fix_free);
 }
@@ -46,6 +47,7 @@ void render_log_init(render_log *l)
 void render_log_clear(render_log *l)
 {
 	g_clear_pointer(&l->mends, g_ptr_array_unref);
+	g_clear_pointer(&l->notes, g_ptr_array_unref);
 	g_clear_pointer(&l->repairs, g_ptr_array_unref);
 	g_clear_pointer(&l->rebases, g_ptr_array_unref);
 }
@@ -57,7 +59,7 @@ static void move_all(GPtrArray *from, GPtrArray *to)
 }
 
 /* Bump when a change to the rules changes what renderings are. */
-#define RULES_VERSION "calfs-render-2"
+#define RULES_VERSION "calfs-render-3"
 
 char *render_key(const render_options *o, const char *zone)
 {
@@ -71,6 +73,22 @@ char *render_key(const render_options *o, const char *zone)
 	return key;
 }
 
+/* Whether data has a UID calfs made for a component without one
+ * ("UID:calfs-" and 32 hex digits: ictext_split). */
+static gboolean made_uid(const char *data, gsize len)
+{
+	static const char tag[] = "\nUID:calfs-";
+	const char *p = g_strstr_len(data, len, tag);
+	gsize n = 0;
+
+	if (!p)
+		return FALSE;
+	p += strlen(tag);
+	while (n < 32 && p + n < data + len && g_ascii_isxdigit(p[n]))
+		n++;
+	return n == 32;
+}
+
 GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
 {
 	/* the damage of real exports first: libical cannot read it */
@@ -79,6 +97,11 @@ GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
 	gsize len;
 	const char *data = g_bytes_get_data(mended, &len);
 	gboolean repair = o->repair && repair_may_apply(data, len);
+
+	if (log && data && made_uid(data, len))
+		g_ptr_array_add(log->notes, g_strdup("UID: made by calfs from DTSTART, SUMMARY,"
+						     " ORGANIZER and RECURRENCE-ID when it was"
+						     " imported: the export gave none"));
 	gboolean rebase = o->rebase && tz_may_apply(data, len);
 	GPtrArray *fixes = NULL, *moves = NULL;
 	icalcomponent *cal;
@@ -126,6 +149,8 @@ static char *describe(const render_log *l, gboolean changes_only)
 {
 	GString *s = g_string_new(NULL);
 
+	for (guint i = 0; l && !changes_only && i < l->notes->len; i++)
+		g_string_append_printf(s, "%s%s", s->len ? "\n" : "", (char *)l->notes->pdata[i]);
 	for (guint i = 0; l && i < l->mends->len; i++)
 		g_string_append_printf(s, "%s%s", s->len ? "\n" : "", (char *)l->mends->pdata[i]);
 	for (guint i = 0; l && i < l->repairs->len; i++) {

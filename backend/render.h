@@ -34,6 +34,8 @@ render_options render_options_write(const conf *c, const char *mailbox,
 /* What rendering changed. */
 typedef struct {
 	GPtrArray *mends;	/* char*: the damage mended (mend.h) */
+	GPtrArray *notes;	/* char*: what is worth saying but was not
+				 * changed here (a UID made at import) */
 	GPtrArray *repairs;	/* repair_fix* */
 	GPtrArray *rebases;	/* tz_fix* (conflicts included) */
 	gboolean zone_consulted;	/* the mailbox's zone made a difference */

@@ -63,6 +63,7 @@ typedef struct {
 	itip_stats *st;
 	GError **err;		/* where a message callback leaves a store failure */
 	guint in_batch;		/* files or messages in the open batch */
+	gboolean verbose;	/* say what each file gave */
 } importer;
 
 /* Changes are committed this many files or messages at a time. */
@@ -80,10 +81,11 @@ static gboolean batched(importer *im, GError **err)
 
 static gboolean import_file(importer *im, const char *path, GError **err)
 {
-	char *data = NULL;
+	char *data = NULL, *what = NULL;
 	gsize len;
 	GError *e = NULL;
-	GBytes *text;
+	GBytes *raw, *text;
+	itip_stats before = *im->st;
 	gboolean ok;
 
 	im->st->files++;
@@ -93,9 +95,21 @@ static gboolean import_file(importer *im, const char *path, GError **err)
 		im->st->skipped++;
 		return TRUE;
 	}
-	text = g_bytes_new_take(data, len);
+	raw = g_bytes_new_take(data, len);
+	/* a byte-order mark, Windows-1252, UTF-16: said, and journaled */
+	text = item_to_utf8(raw, &what);
+	if (what)
+		log_notice("%s: %s", path, what);
+	im->sched.note = what;
 	ok = itip_process(&im->sched, text, NULL, path, err) && batched(im, err);
+	im->sched.note = NULL;
+	if (im->verbose)
+		log_notice("%s: %u created, %u updated, %u unchanged, %u skipped", path,
+			   im->st->created - before.created, im->st->updated - before.updated,
+			   im->st->unchanged - before.unchanged, im->st->skipped - before.skipped);
+	g_free(what);
 	g_bytes_unref(text);
+	g_bytes_unref(raw);
 	return ok;
 }
 
@@ -212,9 +226,9 @@ static gboolean import_dir(importer *im, const char *path, GError **err)
 }
 
 gboolean vdir_import(store *s, const conf *c, const char *target,
-		     char **paths, itip_stats *st, GError **err)
+		     char **paths, gboolean verbose, itip_stats *st, GError **err)
 {
-	importer im = { .s = s, .st = st };
+	importer im = { .s = s, .st = st, .verbose = verbose };
 	char *mailbox = NULL, *calendar = NULL;
 	gboolean ok = TRUE;
 
@@ -411,8 +425,8 @@ out:
 	return path;
 }
 
-gboolean vdir_import_tree(store *s, const conf *c, const char *dir, itip_stats *st,
-			  GError **err)
+gboolean vdir_import_tree(store *s, const conf *c, const char *dir, gboolean verbose,
+			  itip_stats *st, GError **err)
 {
 	GPtrArray *boxes = sorted_names(dir, not_hidden, err);
 	gboolean ok = boxes != NULL;
@@ -439,7 +453,7 @@ gboolean vdir_import_tree(store *s, const conf *c, const char *dir, itip_stats *
 					    !mail_is_maildir(path);
 			char *target = calendar ? g_strdup_printf("%s/%s", mb, kid) : g_strdup(mb);
 
-			ok = vdir_import(s, c, target, paths, st, err);
+			ok = vdir_import(s, c, target, paths, verbose, st, err);
 			g_free(target);
 			g_free(path);
 		}

@@ -19,12 +19,13 @@
  * files), a Maildir, an mbox or a single message (.eml).  Every iCalendar
  * object is processed by its METHOD (itip.h): replies update the
  * organizer's items, cancellations mark them.  Items are stored as they
- * come, unrepaired.  Each refused file, message or item is reported on
- * standard error with its reason and skipped.  Returns FALSE with err set
- * only when the store fails or the target is not valid; the counts go to
- * *st. */
+ * come, unrepaired, but as UTF-8 (item_to_utf8; said, and journaled).
+ * Each refused file, message or item is reported on standard error with
+ * its reason and skipped; with verbose, each file's counts too.  Returns
+ * FALSE with err set only when the store fails or the target is not
+ * valid; the counts go to *st. */
 gboolean vdir_import(store *s, const conf *c, const char *target,
-		     char **paths, itip_stats *st, GError **err);
+		     char **paths, gboolean verbose, itip_stats *st, GError **err);
 
 /* vdir_import_tree: import a whole organisation: every DIR/MAILBOX/NAME
  * with vdir_import(), NAME as the calendar NAME when it is a directory
@@ -32,8 +33,8 @@ gboolean vdir_import(store *s, const conf *c, const char *target,
  * (files, Maildirs, mbox files).  A mailbox that cannot be read is
  * reported and skipped.  FALSE with err set only when dir cannot be read
  * or the store fails. */
-gboolean vdir_import_tree(store *s, const conf *c, const char *dir, itip_stats *st,
-			  GError **err);
+gboolean vdir_import_tree(store *s, const conf *c, const char *dir, gboolean verbose,
+			  itip_stats *st, GError **err);
 
 /* vdir_export: write the rendered items of target to dir as a vdir: the
  * calendar's items into dir itself when target names a calendar, else one

@@ -8,11 +8,13 @@
 
 int cmd_import(const cmd_globals *g, int argc, char **argv)
 {
-	gboolean tree = FALSE;
+	gboolean tree = FALSE, verbose = FALSE;
 	GOptionEntry entries[] = {
 		{ "tree", 0, 0, G_OPTION_ARG_NONE, &tree,
 		  "import DIR/MAILBOX/... for every mailbox in each DIR: its subdirectories"
 		  " as calendars, its files and Maildirs into Calendar", NULL },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+		  "say how many items each file gave", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	itip_stats st = { 0 };
@@ -51,9 +53,9 @@ int cmd_import(const cmd_globals *g, int argc, char **argv)
 	command = g_strjoinv(" ", argv);
 	store_run_begin(s, command);
 	for (int i = 1; ok && tree && argv[i]; i++)
-		ok = vdir_import_tree(s, c, argv[i], &st, &err);
+		ok = vdir_import_tree(s, c, argv[i], verbose, &st, &err);
 	if (ok && !tree)
-		ok = vdir_import(s, c, argv[1], argv + 2, &st, &err);
+		ok = vdir_import(s, c, argv[1], argv + 2, verbose, &st, &err);
 	if (!ok) {
 		fprintf(stderr, "calfs: import: %s\n", err->message);
 		g_error_free(err);

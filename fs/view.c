@@ -434,10 +434,20 @@ gint64 view_render_key(const rendered *r)
 
 void view_told(fs_ctx *fs, fuse_ino_t ino, gint64 key)
 {
+	gpointer was;
+
 	g_mutex_lock(&fs->cache_lock);
 	if (g_hash_table_size(fs->told) >= KEPT_MAX)
 		g_hash_table_remove_all(fs->told);
-	g_hash_table_replace(fs->told, GSIZE_TO_POINTER(ino), GSIZE_TO_POINTER((gsize)key));
+	/* Replies to requests that raced reach the kernel in any order, and
+	 * it keeps the first it takes: after a change the first reply leaves
+	 * the size unsure (opens read direct_io), the next one settles it. */
+	if (g_hash_table_lookup_extended(fs->told, GSIZE_TO_POINTER(ino), NULL, &was) &&
+	    GPOINTER_TO_SIZE(was) != (gsize)key)
+		g_hash_table_remove(fs->told, GSIZE_TO_POINTER(ino));
+	else
+		g_hash_table_replace(fs->told, GSIZE_TO_POINTER(ino),
+				     GSIZE_TO_POINTER((gsize)key));
 	g_mutex_unlock(&fs->cache_lock);
 }
 

@@ -77,7 +77,6 @@ static void nest(ictext_line *l, int *depth, int *comp, int *comps)
 {
 	gboolean begin = name_is(l, "BEGIN") && l->value_at;
 	gboolean end = name_is(l, "END") && l->value_at;
-
 	if (begin) {
 		(*depth)++;
 		if (*depth == 2)
@@ -197,6 +196,35 @@ ictext_line *ictext_find_in(ictext *t, const char *kind, const char *name, int n
 			return l;
 	}
 	return NULL;
+}
+
+int ictext_drop_nameless_vtimezones(ictext *t)
+{
+	int dropped = 0;
+
+	for (guint i = 0; i < t->lines->len; i++) {
+		ictext_line *l = t->lines->pdata[i];
+		gboolean named = FALSE;
+		guint end;
+
+		if (l->depth != 2 || !name_is(l, "BEGIN") || !l->value_at ||
+		    g_ascii_strcasecmp(l->text + l->value_at, "VTIMEZONE"))
+			continue;
+		for (end = i + 1; end < t->lines->len; end++) {
+			ictext_line *m = t->lines->pdata[end];
+
+			named |= m->depth == 2 && name_is(m, "TZID");
+			if (m->depth == 2 && name_is(m, "END"))
+				break;
+		}
+		if (named)
+			continue;
+		for (guint k = i; k <= end && k < t->lines->len; k++)
+			((ictext_line *)t->lines->pdata[k])->removed = TRUE;
+		dropped++;
+		i = end;
+	}
+	return dropped;
 }
 
 int ictext_n_items(ictext *t)
@@ -498,6 +526,8 @@ typedef struct {
 	guint cal;		/* the VCALENDAR it is in */
 	char *key;		/* VTIMEZONE: its TZID; item: its UID */
 	GPtrArray *tzids;	/* item: the TZIDs it uses (char*) */
+	GString *content;	/* item: the lines a UID is made from */
+	gboolean made;		/* item: key is a UID made here */
 } block;
 
 typedef struct {
@@ -513,6 +543,22 @@ static void block_clear(gpointer p)
 	g_free(b->key);
 	if (b->tzids)
 		g_ptr_array_unref(b->tzids);
+	if (b->content)
+		g_string_free(b->content, TRUE);
+}
+
+/* A UID for a component that has none (Exchange 2010 OWA, Outlook "Save
+ * as"): "calfs-" and a hash of its DTSTART, SUMMARY, ORGANIZER and
+ * RECURRENCE-ID lines, so that importing the same file again finds it.
+ * Newly allocated. */
+static char *content_uid(const GString *content)
+{
+	char *h = g_compute_checksum_for_data(G_CHECKSUM_SHA1, (const guchar *)content->str,
+					      content->len);
+	char *uid = g_strdup_printf("calfs-%.32s", h);
+
+	g_free(h);
+	return uid;
 }
 
 static void calendar_clear(gpointer p)
@@ -533,8 +579,22 @@ static void append_raw(GString *out, ictext *t, guint i)
 
 /* The blocks of t: VCALENDARs, and the VTIMEZONEs and item components
  * directly in them. */
-static gboolean find_blocks(ictext *t, GArray *cals, GArray *zones, GArray *items,
-			    char **why)
+/* The block cur, whose last line is last, to zones or items. */
+static void finish(block *cur, guint last, GArray *zones, GArray *items)
+{
+	cur->last = last;
+	if (!cur->tzids) {
+		g_array_append_val(zones, *cur);
+		return;
+	}
+	if (!cur->key) {
+		cur->key = content_uid(cur->content);
+		cur->made = TRUE;
+	}
+	g_array_append_val(items, *cur);
+}
+
+static void find_blocks(ictext *t, GArray *cals, GArray *zones, GArray *items)
 {
 	block *open = NULL;
 	block cur = { 0 };
@@ -559,19 +619,12 @@ static gboolean find_blocks(ictext *t, GArray *cals, GArray *zones, GArray *item
 			cur.first = i;
 			cur.cal = cals->len - 1;
 			open = !g_ascii_strcasecmp(v, "VTIMEZONE") || is_item_component(v) ? &cur : NULL;
-			if (open && is_item_component(v))
+			if (open && is_item_component(v)) {
 				cur.tzids = g_ptr_array_new_with_free_func(g_free);
-		} else if (open && l->depth == 2 && end) {
-			cur.last = i;
-			if (!cur.tzids) {
-				g_array_append_val(zones, cur);
-			} else if (!cur.key) {
-				*why = g_strdup_printf("%s without UID", v);
-				block_clear(&cur);
-				return FALSE;
-			} else {
-				g_array_append_val(items, cur);
+				cur.content = g_string_new(NULL);
 			}
+		} else if (open && l->depth == 2 && end) {
+			finish(&cur, i, zones, items);
 			open = NULL;
 		} else if (open && l->depth == 2 && !cur.key &&
 			   name_is(l, cur.tzids ? "UID" : "TZID") && *v) {
@@ -579,6 +632,9 @@ static gboolean find_blocks(ictext *t, GArray *cals, GArray *zones, GArray *item
 		} else if (open && cur.tzids) {
 			char *tz = ictext_line_param(l, "TZID");
 
+			if (l->depth == 2 && (name_is(l, "DTSTART") || name_is(l, "SUMMARY") ||
+					      name_is(l, "ORGANIZER") || name_is(l, "RECURRENCE-ID")))
+				g_string_append_printf(cur.content, "%s\n", l->text);
 			if (tz && !g_ptr_array_find_with_equal_func(cur.tzids, tz, g_str_equal, NULL))
 				g_ptr_array_add(cur.tzids, tz);
 			else
@@ -586,8 +642,8 @@ static gboolean find_blocks(ictext *t, GArray *cals, GArray *zones, GArray *item
 		}
 	}
 	if (open)
-		block_clear(&cur);	/* a component never ended: left out */
-	return TRUE;
+		block_clear(&cur);	/* a component never ended: left out
+					 * (mend_structure closes them first) */
 }
 
 /* The VTIMEZONE for tzid: the first in calendar cal, else the first
@@ -639,9 +695,18 @@ static ictext_part *build(ictext *t, GArray *cals, GArray *zones, GArray *items,
 	for (guint k = first; k < items->len; k++) {
 		block *o = &g_array_index(items, block, k);
 
-		if (!strcmp(o->key, b->key))
-			for (guint i = o->first; i <= o->last; i++)
-				append_raw(out, t, i);
+		if (strcmp(o->key, b->key))
+			continue;
+		for (guint i = o->first; i <= o->last; i++) {
+			ictext_line *l = t->lines->pdata[i];
+
+			/* an empty UID (Office 365) gives way to the made one */
+			if (o->made && l->depth == 2 && name_is(l, "UID"))
+				continue;
+			append_raw(out, t, i);
+			if (i == o->first && o->made)
+				g_string_append_printf(out, "UID:%s%s", o->key, t->eol);
+		}
 	}
 	if (c->end != G_MAXUINT)
 		append_raw(out, t, c->end);
@@ -649,6 +714,7 @@ static ictext_part *build(ictext *t, GArray *cals, GArray *zones, GArray *items,
 		g_string_append_printf(out, "END:VCALENDAR%s", t->eol);
 	g_ptr_array_unref(used);
 	p->uid = g_strdup(b->key);
+	p->made_uid = b->made;
 	p->data = g_string_free_to_bytes(out);
 	return p;
 }
@@ -666,12 +732,28 @@ GPtrArray *ictext_split(GBytes *data, char **why)
 	g_array_set_clear_func(zones, block_clear);
 	g_array_set_clear_func(items, block_clear);
 	*why = NULL;
-	if (!find_blocks(t, cals, zones, items, why))
-		goto out;
+	find_blocks(t, cals, zones, items);
 	if (!items->len) {
-		*why = g_strdup("no event, to-do or journal");
+		*why = g_strdup(g_strstr_len(g_bytes_get_data(data, NULL), g_bytes_get_size(data),
+					     "BEGIN:VFREEBUSY")
+				? "only free/busy time (VFREEBUSY): no event, to-do or journal"
+				: "no event, to-do or journal");
 		goto out;
 	}
+	/* two made UIDs alike are two events alike: the second is UID-2 */
+	for (guint k = 0; k < items->len; k++) {
+		block *b = &g_array_index(items, block, k);
+
+		for (int n = 2; b->made && g_hash_table_contains(done, b->key); n++) {
+			char *again = g_strdup_printf("%.38s-%d", b->key, n);
+
+			g_free(b->key);
+			b->key = again;
+		}
+		if (b->made)
+			g_hash_table_add(done, b->key);
+	}
+	g_hash_table_remove_all(done);
 	parts = g_ptr_array_new_with_free_func((GDestroyNotify)ictext_part_free);
 	for (guint k = 0; k < items->len; k++) {
 		block *b = &g_array_index(items, block, k);

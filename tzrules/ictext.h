@@ -40,6 +40,8 @@ void ictext_free(ictext *t);
 typedef struct {
 	char *uid;
 	GBytes *data;
+	gboolean made_uid;	/* its components had no UID: uid is made
+				 * from their content ("calfs-...") */
 } ictext_part;
 
 void ictext_part_free(ictext_part *p);
@@ -49,10 +51,12 @@ void ictext_part_free(ictext_part *p);
  * made of the lines it came with, byte for byte: its VCALENDAR's BEGIN
  * and property lines, the VTIMEZONEs its components use (the first one
  * of each TZID), its components, END:VCALENDAR (added when the file has
- * none).  A GPtrArray of ictext_part* (free with g_ptr_array_unref), or
- * NULL with *why set (newly allocated) when an item component has no
- * UID ("VEVENT without UID") or there is no item component at all.
- * The parts are not validated. */
+ * none).  A component without UID (Exchange 2010 OWA, Outlook "Save
+ * as") gets one made from its DTSTART, SUMMARY, ORGANIZER and
+ * RECURRENCE-ID ("calfs-" and their hash; "-2" on a second alike), its
+ * line put after its BEGIN.  A GPtrArray of ictext_part* (free with
+ * g_ptr_array_unref), or NULL with *why set (newly allocated) when there
+ * is no item component at all.  The parts are not validated. */
 GPtrArray *ictext_split(GBytes *data, char **why);
 
 /* ictext_unescape: a TEXT value without its escapes ("\," "\;" "\\"
@@ -76,6 +80,10 @@ ictext_line *ictext_find_at(ictext *t, int comp, int depth, const char *name,
  * component of kind kind ("VTIMEZONE") of the VCALENDAR, counted over
  * all such components in document order, or NULL.  Owned by t. */
 ictext_line *ictext_find_in(ictext *t, const char *kind, const char *name, int n);
+
+/* ictext_drop_nameless_vtimezones: remove every VTIMEZONE that has no
+ * TZID property (no item can name it); the number removed. */
+int ictext_drop_nameless_vtimezones(ictext *t);
 
 /* ictext_n_items: the number of item components (VEVENT, VTODO,
  * VJOURNAL directly in the VCALENDAR). */

@@ -4,10 +4,13 @@
  *
  *   libical_instants FILE...
  *
- * libical alone, not calfs's code: a master's occurrences come from
- * icalcomponent_foreach_recurrence (DTSTART, RRULE, RDATE, EXDATE, in the
- * file's own VTIMEZONEs), an override's from its DTSTART; date-times as
- * Unix time, dates as YYYY-MM-DD, floating times as null.
+ * libical alone, not calfs's code, used as Evolution uses it: a
+ * master's occurrences come from libical's recurrence iterator over
+ * DTSTART and RRULE, plus its RDATEs, less its EXDATEs, each in the zone
+ * its own TZID names among the file's VTIMEZONEs
+ * (icalcomponent_foreach_recurrence would take an RDATE's time as UTC
+ * whatever its TZID); an override's from its DTSTART; date-times as Unix
+ * time, dates as YYYY-MM-DD, floating times as null.
  */
 #include <libical/ical.h>
 #include <glib.h>
@@ -40,15 +43,85 @@ static void add_value(collect *c, struct icaltimetype t, time_t when)
 	c->first = FALSE;
 }
 
-static void on_occurrence(icalcomponent *comp, struct icaltime_span *span, void *data)
+/* The instant of t, in zone when it has no zone of its own. */
+static time_t instant(struct icaltimetype t, icaltimezone *zone)
 {
-	collect *c = data;
-	struct icaltimetype t = icaltime_from_timet_with_zone(span->start, c->date,
-							      icaltimezone_get_utc_timezone());
+	if (icaltime_is_utc(t))
+		return icaltime_as_timet(t);
+	return icaltime_as_timet_with_zone(t, t.zone ? (icaltimezone *)t.zone : zone);
+}
 
-	(void)comp;
-	if (span->start < HORIZON)
-		add_value(c, t, span->start);
+/* The zone of property p of comp: its TZID's VTIMEZONE, else fallback. */
+static icaltimezone *zone_of(icalcomponent *comp, icalproperty *p, icaltimezone *fallback)
+{
+	icalparameter *tz = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+	icalcomponent *cal = icalcomponent_get_parent(comp);
+
+	if (tz && cal)
+		return icalcomponent_get_timezone(cal, icalparameter_get_tzid(tz));
+	return fallback;
+}
+
+/* Every time of a date-time list property (RDATE, EXDATE) as instants;
+ * dates as "YYYY-MM-DD" keys. */
+static GHashTable *times_of(icalcomponent *comp, icalproperty_kind kind, icaltimezone *zone)
+{
+	GHashTable *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (icalproperty *p = icalcomponent_get_first_property(comp, kind); p;
+	     p = icalcomponent_get_next_property(comp, kind)) {
+		struct icaltimetype t = kind == ICAL_RDATE_PROPERTY ? icalproperty_get_rdate(p).time
+								      : icalproperty_get_exdate(p);
+		icaltimezone *z = zone_of(comp, p, zone);
+
+		if (icaltime_is_null_time(t))
+			continue;	/* a PERIOD */
+		g_hash_table_add(out, t.is_date ? g_strdup_printf("\"%04d-%02d-%02d\"", t.year,
+								   t.month, t.day)
+						: g_strdup_printf("%lld", (long long)instant(t, z)));
+	}
+	return out;
+}
+
+static void expand(collect *c, icalcomponent *comp, struct icaltimetype start)
+{
+	icalproperty *rr = icalcomponent_get_first_property(comp, ICAL_RRULE_PROPERTY);
+	icaltimezone *zone = (icaltimezone *)start.zone;
+	GHashTable *ex = times_of(comp, ICAL_EXDATE_PROPERTY, zone);
+	GHashTable *rdates = times_of(comp, ICAL_RDATE_PROPERTY, zone);
+	GHashTableIter it;
+	gpointer key;
+
+	/* the excluded go in as already seen */
+	g_hash_table_iter_init(&it, ex);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		g_hash_table_add(c->seen, g_strdup(key));
+	if (!rr) {
+		add_value(c, start, instant(start, zone));
+	} else {
+		icalrecur_iterator *ri = icalrecur_iterator_new(icalproperty_get_rrule(rr), start);
+
+		for (struct icaltimetype t = ri ? icalrecur_iterator_next(ri) : icaltime_null_time();
+		     !icaltime_is_null_time(t); t = icalrecur_iterator_next(ri)) {
+			time_t when = t.is_date ? 0 : instant(t, zone);
+
+			if (t.is_date ? t.year * 10000 + t.month * 100 + t.day >= 20371101
+				      : when >= HORIZON)
+				break;
+			add_value(c, t, when);
+		}
+		if (ri)
+			icalrecur_iterator_free(ri);
+	}
+	g_hash_table_iter_init(&it, rdates);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		if (!g_hash_table_contains(c->seen, key)) {
+			g_hash_table_add(c->seen, g_strdup(key));
+			g_string_append_printf(c->out, "%s%s", c->first ? "" : ",", (char *)key);
+			c->first = FALSE;
+		}
+	g_hash_table_destroy(ex);
+	g_hash_table_destroy(rdates);
 }
 
 static void item(GString *out, icalcomponent *comp)
@@ -73,12 +146,7 @@ static void item(GString *out, icalcomponent *comp)
 	    icalcomponent_get_first_property(comp, ICAL_RECURRENCEID_PROPERTY)) {
 		add_value(&c, start, icaltime_as_timet_with_zone(start, start.zone));
 	} else {
-		struct icaltimetype end = icaltime_from_timet_with_zone(HORIZON, 0,
-							icaltimezone_get_utc_timezone());
-
-		icalcomponent_foreach_recurrence(comp, icaltime_from_timet_with_zone(0, 0,
-						 icaltimezone_get_utc_timezone()),
-						 end, on_occurrence, &c);
+		expand(&c, comp, start);
 	}
 	g_string_append_c(out, ']');
 	g_hash_table_destroy(c.seen);

@@ -217,9 +217,55 @@ static void test_split_fold_boundary(void)
 	}
 }
 
+static void test_split_made_uid(void)
+{
+	const char *t = CAL(EV("a", "") "BEGIN:VEVENT\r\nDTSTART:20240101T100000Z\r\n"
+			    "SUMMARY:no uid\r\nEND:VEVENT\r\n");
+	GPtrArray *parts = item_split(t, strlen(t), NULL, NULL);
+	GPtrArray *again = item_split(t, strlen(t), NULL, NULL);
+
+	g_assert_nonnull(parts);
+	g_assert_cmpuint(parts->len, ==, 2);
+	item_part *a = parts->pdata[0], *b = parts->pdata[1];
+	g_assert_false(a->made_uid);
+	g_assert_true(b->made_uid);
+	g_assert_true(g_str_has_prefix(b->uid, "calfs-"));
+	g_assert_cmpuint(strlen(b->uid), ==, 6 + 32);
+	/* the same content makes the same UID: a re-import replaces */
+	g_assert_cmpstr(((item_part *)again->pdata[1])->uid, ==, b->uid);
+
+	gsize len;
+	const char *d = g_bytes_get_data(b->data, &len);
+	char *got = NULL;
+	g_assert_true(item_check(d, len, ITEM_CHECK_STRICT, &got, NULL, NULL));
+	g_assert_cmpstr(got, ==, b->uid);
+	g_free(got);
+	g_ptr_array_unref(again);
+	g_ptr_array_unref(parts);
+}
+
+static void test_split_made_uid_twins(void)
+{
+	const char *ev = "BEGIN:VEVENT\r\nDTSTART:20240101T100000Z\r\nSUMMARY:same\r\nEND:VEVENT\r\n";
+	char *t = g_strconcat("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n",
+			      ev, ev, "END:VCALENDAR\r\n", NULL);
+	GPtrArray *parts = item_split(t, strlen(t), NULL, NULL);
+
+	g_assert_nonnull(parts);
+	g_assert_cmpuint(parts->len, ==, 2);
+	const char *u0 = ((item_part *)parts->pdata[0])->uid;
+	const char *u1 = ((item_part *)parts->pdata[1])->uid;
+	g_assert_cmpstr(u0, !=, u1);
+	g_assert_true(g_str_has_prefix(u1, u0));
+	g_assert_true(g_str_has_suffix(u1, "-2"));
+	g_ptr_array_unref(parts);
+	g_free(t);
+}
+
 static void test_split_refuses(void)
 {
-	const char *t = CAL(EV("a", "") "BEGIN:VEVENT\r\nSUMMARY:no uid\r\nEND:VEVENT\r\n");
+	const char *t = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VFREEBUSY\r\n"
+			"DTSTART:20240101T000000Z\r\nEND:VFREEBUSY\r\nEND:VCALENDAR\r\n";
 	GError *err = NULL;
 
 	g_assert_null(item_split(t, strlen(t), NULL, &err));
@@ -238,6 +284,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/item/split/single", test_split_keeps_single);
 	g_test_add_func("/item/split/many", test_split_many);
 	g_test_add_func("/item/split/fold-boundary", test_split_fold_boundary);
+	g_test_add_func("/item/split/made-uid", test_split_made_uid);
+	g_test_add_func("/item/split/made-uid-twins", test_split_made_uid_twins);
 	g_test_add_func("/item/split/refuses", test_split_refuses);
 	return g_test_run();
 }

@@ -110,6 +110,247 @@ static void test_floating_exceptions(void)
 	g_free(out);
 }
 
+/* Exchange 2007: a fold that lost its space; a blank line */
+static void test_lost_fold(void)
+{
+	char *notes, *out = mend(HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+				 "DESCRIPTION:the first part of a long text that a writer broke at 75 oct\r\n"
+				 "ets and the rest of it\r\n"
+				 "\r\n"
+				 "COMMENT:short\r\nnot joined: the line before was not folded\r\n"
+				 "END:VEVENT\r\n" TAIL, &notes);
+
+	/* the space of a fold is not text: joined as unfolding would */
+	char **folds = g_strsplit(out, "\r\n ", -1);
+	char *unfolded = g_strjoinv("", folds);
+
+	g_assert_nonnull(strstr(unfolded, "DESCRIPTION:the first part of a long text that a writer"
+				" broke at 75 octets and the rest of it\r\n"));
+	g_free(unfolded);
+	g_strfreev(folds);
+	g_assert_nonnull(strstr(out, "\r\nCOMMENT:short\r\nnot joined: "));
+	g_assert_null(strstr(out, "\r\n\r\n"));
+	g_assert_nonnull(strstr(notes, "DESCRIPTION: a line break without the space of a fold"
+				" joined (rule L1)"));
+	g_assert_nonnull(strstr(notes, "a blank line dropped (rule L1)"));
+	g_free(notes);
+	g_free(out);
+}
+
+/* SOGo: GEO:12.34567\;12.34567 */
+static void test_geo(void)
+{
+	char *notes, *out = mend(HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+				 "GEO:12.34567\\;-1.5\r\nEND:VEVENT\r\n" TAIL, &notes);
+
+	g_assert_nonnull(strstr(out, "\r\nGEO:12.34567;-1.5\r\n"));
+	g_assert_cmpstr(notes, ==, "GEO: the separator of its two values unescaped (rule L5)");
+	g_free(notes);
+	g_free(out);
+}
+
+/* Google and Evolution: a date where a date-time is declared */
+static void test_date_as_time(void)
+{
+	char *notes, *out = mend(HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+				 "DTSTART;TZID=US/Pacific:20050606\r\n"
+				 "DTEND;TZID=US/Pacific:20050606T100000\r\n"
+				 "END:VEVENT\r\n"
+				 "BEGIN:VEVENT\r\nUID:b\r\nDTSTAMP:20200101T000000Z\r\n"
+				 "DTSTART;VALUE=DATE-TIME:20061007\r\n"
+				 "END:VEVENT\r\n" TAIL, &notes);
+
+	g_assert_nonnull(strstr(out, "DTSTART;TZID=US/Pacific:20050606T000000\r\n"));
+	g_assert_nonnull(strstr(out, "DTSTART;VALUE=DATE:20061007\r\n"));
+	g_assert_nonnull(strstr(notes, "DTSTART 20050606: a date where a date-time is declared:"
+				" midnight (rule L6)"));
+	g_assert_nonnull(strstr(notes, "DTSTART 20061007: a date written as a date-time: a date"
+				" (rule L6)"));
+	g_free(notes);
+	g_free(out);
+}
+
+/* Nextcloud: -P1W6DT15H */
+static void test_weeks_and_days(void)
+{
+	char *notes, *out = mend(HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+				 "DTSTART:20200101T100000Z\r\n"
+				 "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\n"
+				 "TRIGGER:-P1W6DT15H\r\nEND:VALARM\r\n"
+				 "END:VEVENT\r\n" TAIL, &notes);
+
+	g_assert_nonnull(strstr(out, "\r\nTRIGGER:-P13DT15H\r\n"));
+	g_assert_nonnull(strstr(notes, "(rule L7)"));
+	g_free(notes);
+	g_free(out);
+}
+
+/* Zimbra: a VTIMEZONE without TZID */
+static void test_nameless_vtimezone(void)
+{
+	char *notes, *out = mend(HEAD "BEGIN:VTIMEZONE\r\nX-INVALID-TIMEZONE:1\r\n"
+				 "BEGIN:STANDARD\r\nDTSTART:16010101T000000\r\nTZOFFSETFROM:+0100\r\n"
+				 "TZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+				 "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+				 "DTSTART:20200101T100000Z\r\nEND:VEVENT\r\n" TAIL, &notes);
+
+	g_assert_null(strstr(out, "VTIMEZONE"));
+	g_assert_cmpstr(notes, ==, "a VTIMEZONE without TZID, which no item can name, dropped"
+			" (vobject fails on it) (rule L8)");
+	g_free(notes);
+	g_free(out);
+}
+
+/* Exchange relaying Google: TZID="" on times, a nameless all-+0000 zone */
+static void test_empty_tzid(void)
+{
+	char *notes, *out = mend(HEAD "BEGIN:VTIMEZONE\r\nTZID:\r\n"
+				 "BEGIN:STANDARD\r\nDTSTART:16010101T000000\r\nTZOFFSETFROM:+0000\r\n"
+				 "TZOFFSETTO:+0000\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+				 "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+				 "DTSTART;TZID=\"\":20200101T100000\r\nEND:VEVENT\r\n" TAIL, &notes);
+
+	g_assert_nonnull(strstr(out, "\r\nDTSTART:20200101T100000Z\r\n"));
+	g_assert_null(strstr(out, "VTIMEZONE"));
+	g_assert_true(item_check(out, strlen(out), ITEM_CHECK_STRICT, NULL, NULL, NULL));
+	g_assert_nonnull(strstr(notes, "(rule L9)"));
+	g_free(notes);
+	g_free(out);
+}
+
+/* what a file is made of, as it arrives: a BOM, Windows-1252, UTF-16 */
+static void test_to_utf8(void)
+{
+	static const char bom[] = "\xef\xbb\xbf" "BEGIN:VCALENDAR\r\n";
+	static const char latin[] = "SUMMARY:R\xe9union \x80 5\r\n";
+	static const char u16[] = "\xff\xfe" "B\0E\0G\0I\0N\0:\0\xe9\0";
+	GBytes *in, *out;
+	char *what = NULL;
+
+	in = g_bytes_new_static(bom, sizeof bom - 1);
+	out = item_to_utf8(in, &what);
+	g_assert_cmpmem(g_bytes_get_data(out, NULL), g_bytes_get_size(out),
+			"BEGIN:VCALENDAR\r\n", 17);
+	g_assert_nonnull(what);
+	g_clear_pointer(&what, g_free);
+	g_bytes_unref(out);
+	g_bytes_unref(in);
+
+	in = g_bytes_new_static(latin, sizeof latin - 1);
+	out = item_to_utf8(in, &what);
+	g_assert_cmpmem(g_bytes_get_data(out, NULL), g_bytes_get_size(out),
+			"SUMMARY:R\xc3\xa9union \xe2\x82\xac 5\r\n", 24);
+	g_assert_nonnull(strstr(what, "1252"));
+	g_clear_pointer(&what, g_free);
+	g_bytes_unref(out);
+	g_bytes_unref(in);
+
+	in = g_bytes_new_static(u16, sizeof u16 - 1);
+	out = item_to_utf8(in, &what);
+	g_assert_cmpmem(g_bytes_get_data(out, NULL), g_bytes_get_size(out), "BEGIN:\xc3\xa9", 8);
+	g_assert_nonnull(strstr(what, "UTF-16"));
+	g_clear_pointer(&what, g_free);
+	g_bytes_unref(out);
+	g_bytes_unref(in);
+
+	in = g_bytes_new_static("plain", 5);
+	out = item_to_utf8(in, &what);
+	g_assert_true(out == in);
+	g_assert_null(what);
+	g_bytes_unref(out);
+	g_bytes_unref(in);
+}
+
+/* Office 365, December 2023: END:VEVENT only after the last event, no
+ * END:VCALENDAR */
+static void test_missing_ends(void)
+{
+	char *notes, *out = mend(HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+				 "DTSTART:20200101T100000Z\r\n"
+				 "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\nTRIGGER:-PT5M\r\n"
+				 "BEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID:20200108T100000Z\r\n"
+				 "DTSTAMP:20200101T000000Z\r\nDTSTART:20200108T110000Z\r\n"
+				 "END:VEVENT\r\n", &notes);
+
+	g_assert_cmpstr(out, ==, HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+			"DTSTART:20200101T100000Z\r\n"
+			"BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\nTRIGGER:-PT5M\r\n"
+			"END:VALARM\r\nEND:VEVENT\r\n"
+			"BEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID:20200108T100000Z\r\n"
+			"DTSTAMP:20200101T000000Z\r\nDTSTART:20200108T110000Z\r\n"
+			"END:VEVENT\r\nEND:VCALENDAR\r\n");
+	g_assert_cmpstr(notes, ==, "VALARM: its END line missing: added (rule L10)|"
+			"VEVENT: its END line missing: added (rule L10)|"
+			"VCALENDAR: its END line missing: added (rule L10)");
+	g_assert_true(item_check(out, strlen(out), ITEM_CHECK_STRICT, NULL, NULL, NULL));
+	g_free(notes);
+	g_free(out);
+
+	/* the last line without its line end */
+	out = mend(HEAD "BEGIN:VEVENT\r\nUID:b\r\nDTSTAMP:20200101T000000Z\r\nEND:VEVENT", &notes);
+	g_assert_true(g_str_has_suffix(out, "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"));
+	g_free(notes);
+	g_free(out);
+}
+
+/* a whole file: only the END lines are added, and only when its last
+ * line ends a component (else it was cut short) */
+static void test_structure(void)
+{
+	const char *t = HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+		"ATTENDEE;CN=x\r\n:mailto:x@example.com\r\n"
+		"BEGIN:VEVENT\r\nUID:b\r\nDTSTAMP:20200101T000000Z\r\n"
+		"BEGIN:VEVENT\r\nUID:c\r\nDTSTAMP:20200101T000000Z\r\nEND:VEVENT\r\n";
+	const char *cut = HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n";
+	GBytes *in = g_bytes_new_static(t, strlen(t)), *out;
+	char *what = NULL;
+	gsize len;
+	const char *d;
+	GPtrArray *parts;
+
+	out = mend_structure(in, &what);
+	d = g_bytes_get_data(out, &len);
+	g_assert_cmpstr(what, ==, "END lines the text left out added: END:VEVENT, END:VEVENT,"
+			" END:VCALENDAR (rule L10)");
+	/* the line damage stays, for the raw view */
+	g_assert_nonnull(g_strstr_len(d, len, "ATTENDEE;CN=x\r\n:mailto:x@example.com\r\n"
+				      "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:b"));
+	g_assert_cmpmem(d + len - 27, 27, "END:VEVENT\r\nEND:VCALENDAR\r\n", 27);
+	parts = item_split(d, len, NULL, NULL);
+	g_assert_nonnull(parts);
+	g_assert_cmpuint(parts->len, ==, 3);
+	g_ptr_array_unref(parts);
+	g_clear_pointer(&what, g_free);
+	g_bytes_unref(out);
+	g_bytes_unref(in);
+
+	in = g_bytes_new_static(cut, strlen(cut));
+	out = mend_structure(in, &what);
+	g_assert_true(out == in);
+	g_assert_null(what);
+	g_bytes_unref(out);
+	g_bytes_unref(in);
+}
+
+/* Outlook: DTEND before DTSTART */
+static void test_end_before_start(void)
+{
+	char *notes, *out = mend(HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+				 "DTEND;TZID=\"(UTC+01:00) Br\xc3\xbcssel\":20090401T150000\r\n"
+				 "DTSTART;TZID=\"(UTC+01:00) Br\xc3\xbcssel\":20090401T160000\r\n"
+				 "END:VEVENT\r\n"
+				 "BEGIN:VEVENT\r\nUID:b\r\nDTSTAMP:20200101T000000Z\r\n"
+				 "DTSTART:20090401T160000Z\r\nDTEND:20090401T160000Z\r\n"
+				 "END:VEVENT\r\n" TAIL, &notes);
+
+	g_assert_null(strstr(out, "DTEND;"));
+	g_assert_nonnull(strstr(out, "DTEND:20090401T160000Z"));	/* not before: kept */
+	g_assert_cmpstr(notes, ==, "DTEND 20090401T150000: before DTSTART 20090401T160000: removed"
+			" (rule L11)");
+	g_free(notes);
+	g_free(out);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -119,5 +360,15 @@ int main(int argc, char **argv)
 	g_test_add_func("/mend/tzid-quote", test_tzid_quote);
 	g_test_add_func("/mend/tzid-text", test_tzid_text);
 	g_test_add_func("/mend/floating-exceptions", test_floating_exceptions);
+	g_test_add_func("/mend/lost-fold", test_lost_fold);
+	g_test_add_func("/mend/geo", test_geo);
+	g_test_add_func("/mend/date-as-time", test_date_as_time);
+	g_test_add_func("/mend/weeks-and-days", test_weeks_and_days);
+	g_test_add_func("/mend/nameless-vtimezone", test_nameless_vtimezone);
+	g_test_add_func("/mend/empty-tzid", test_empty_tzid);
+	g_test_add_func("/mend/to-utf8", test_to_utf8);
+	g_test_add_func("/mend/missing-ends", test_missing_ends);
+	g_test_add_func("/mend/structure", test_structure);
+	g_test_add_func("/mend/end-before-start", test_end_before_start);
 	return g_test_run();
 }
