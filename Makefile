@@ -21,7 +21,7 @@ DEBIAN_PKGS := build-essential pkg-config fuse3 libfuse3-dev libical-dev \
 	libgmime-3.0-dev libglib2.0-dev libsqlite3-dev sqlite3 libpq-dev tzdata \
 	postgresql-15 python3-psycopg2 \
 	python3 python3-pytest python3-pytest-timeout python3-vobject khal radicale \
-	vdirsyncer vim attr inotify-tools
+	vdirsyncer vim attr inotify-tools libglib2.0-bin
 
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	-Wold-style-definition -Wformat=2 -Wno-format-nonliteral -Wshadow \

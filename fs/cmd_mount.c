@@ -129,6 +129,7 @@ static void fs_init_state(fs_ctx *fs, conf *c, double timeout)
 	/* inode -> version, both held in the pointers: no allocation */
 	fs->kept = g_hash_table_new(g_direct_hash, g_direct_equal);
 	fs->told = g_hash_table_new(g_direct_hash, g_direct_equal);
+	fs->trash_areas = g_hash_table_new(g_direct_hash, g_direct_equal);
 	fs->extracted = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					      view_extracted_free);
 	node_tables_init(fs);
@@ -143,6 +144,7 @@ static void fs_clear_state(fs_ctx *fs)
 	g_hash_table_destroy(fs->calendars);
 	g_hash_table_destroy(fs->kept);
 	g_hash_table_destroy(fs->told);
+	g_hash_table_destroy(fs->trash_areas);
 	g_hash_table_destroy(fs->extracted);
 	g_mutex_clear(&fs->cache_lock);
 	g_mutex_clear(&fs->ns_lock);

@@ -36,6 +36,8 @@ typedef struct {
 	GMutex nodes_lock;	/* guards the node tables and node contents */
 	GHashTable *nodes_by_ino;	/* fuse_ino_t* -> node* */
 	GHashTable *nodes_by_name;	/* "calendar-id/name" -> node* */
+	GHashTable *trash_areas;	/* the trash directories made
+					 * (trash.c: area + 1) */
 	gint64 next_node;
 
 	GMutex cache_lock;	/* guards the caches below */
@@ -81,6 +83,7 @@ typedef struct {
 	guint64 nlookup;	/* kernel references (INO_NODE inodes only) */
 	guint opens;
 	gboolean retired;	/* removed from the tables, freed at last close */
+	gboolean forgotten;	/* the kernel forgot its (uncounted) inode */
 	struct timespec mtime, ctime;
 	mode_t mode;
 	uid_t uid;
@@ -102,10 +105,10 @@ void node_rename(fs_ctx *fs, node *n, gint64 calendar_id, const char *name);
 void node_retire(fs_ctx *fs, node *n);
 /* node_release: free n when nothing refers to it any more. */
 void node_release(fs_ctx *fs, node *n);
-/* node_entries: the names of the nodes of calendar_id that a listing
- * shows (not new .ics files still being written), as (name, ino) pairs
- * in a GPtrArray of view_entry*. */
-GPtrArray *node_entries(fs_ctx *fs, gint64 calendar_id);
+/* node_entries: add the nodes of calendar_id that a listing shows (not
+ * new .ics files still being written) to out, a GPtrArray of
+ * view_entry*. */
+void node_entries(fs_ctx *fs, gint64 calendar_id, GPtrArray *out);
 
 /* ---- view.c: what the tree shows ---- */
 
@@ -116,6 +119,9 @@ typedef struct {
 } view_entry;
 
 void view_entry_free(view_entry *e);
+
+/* view_entry_add: append a new entry (name copied) to out. */
+void view_entry_add(GPtrArray *out, const char *name, fuse_ino_t ino, mode_t type);
 
 typedef struct {
 	gint64 mailbox_id;

@@ -19,7 +19,8 @@ typedef enum {
 	INO_META = 4,		/* id: calendar; sub: META_* */
 	INO_CTL = 5,		/* id: mailbox or 0; sub: CTL_* */
 	INO_RAW = 6,		/* id by sub: RAW_* */
-	INO_NODE = 7		/* id: in-memory node sequence */
+	INO_NODE = 7,		/* id: in-memory node sequence */
+	INO_TRASH = 8		/* sub: TRASH_* (trash.h) */
 } ino_kind;
 
 enum { META_DISPLAYNAME = 1, META_COLOR = 2 };

@@ -106,22 +106,24 @@ void node_release(fs_ctx *fs, node *n)
 			node_free(n);
 		return;
 	}
-	/* an unlinked file or an alias lives while the kernel knows it */
-	if (n->name || n->opens || (counted && n->nlookup))
+	/* an unlinked file or an alias lives while the kernel knows it: an
+	 * item's inode is not counted, and its alias (an item renamed to a
+	 * scratch file and back: the trash) lives until the kernel forgets
+	 * the inode (forget_one) */
+	if (n->name || n->opens || (counted && n->nlookup) ||
+	    (!counted && n->type == NODE_ALIAS && !n->forgotten))
 		return;
 	g_hash_table_remove(fs->nodes_by_ino, &n->ino);
 }
 
-GPtrArray *node_entries(fs_ctx *fs, gint64 calendar_id)
+void node_entries(fs_ctx *fs, gint64 calendar_id, GPtrArray *out)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)view_entry_free);
 	GHashTableIter it;
 	gpointer v;
 
 	g_hash_table_iter_init(&it, fs->nodes_by_ino);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		node *n = v;
-		view_entry *e;
 
 		/* a new .ics still being written is listed once it is an
 		 * item (closed): a reader that lists and opens never gets the
@@ -130,11 +132,6 @@ GPtrArray *node_entries(fs_ctx *fs, gint64 calendar_id)
 		if (!n->name || n->calendar_id != calendar_id ||
 		    n->type == NODE_PENDING)
 			continue;
-		e = g_new0(view_entry, 1);
-		e->name = g_strdup(n->name);
-		e->ino = n->ino;
-		e->type = S_IFREG;
-		g_ptr_array_add(out, e);
+		view_entry_add(out, n->name, n->ino, S_IFREG);
 	}
-	return out;
 }

@@ -4,6 +4,7 @@
 #include "errmap.h"
 #include "item.h"
 #include "log.h"
+#include "trash.h"
 
 #include <errno.h>
 #include <string.h>
@@ -78,11 +79,16 @@ static void forget_one(fs_ctx *fs, fuse_ino_t ino, uint64_t nlookup)
 {
 	node *n;
 
-	if (ino_kind_of(ino) != INO_NODE)
+	if (ino_kind_of(ino) != INO_NODE && ino_kind_of(ino) != INO_ITEM)
 		return;		/* store inodes need no bookkeeping */
 	g_mutex_lock(&fs->nodes_lock);
-	if ((n = node_get(fs, ino))) {
+	n = node_get(fs, ino);
+	if (n && ino_kind_of(ino) == INO_NODE) {
 		n->nlookup = n->nlookup > nlookup ? n->nlookup - nlookup : 0;
+		node_release(fs, n);
+	} else if (n && n->type == NODE_ALIAS) {
+		/* the kernel forgets an inode with all its lookups at once */
+		n->forgotten = TRUE;
 		node_release(fs, n);
 	}
 	g_mutex_unlock(&fs->nodes_lock);
@@ -146,7 +152,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fi->fh = (uint64_t)(uintptr_t)d;
 	/* the kernel may keep the listing: a change in the directory, here
 	 * or in the store (the notifier), invalidates it */
-	fi->cache_readdir = ino_kind_of(ino) != INO_CTL;
+	fi->cache_readdir = ino_kind_of(ino) != INO_CTL && ino_kind_of(ino) != INO_TRASH;
 	fi->keep_cache = fi->cache_readdir;
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		g_free(d);
@@ -234,6 +240,17 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_ino_t ino = 0;
 
 	(void)mode;
+	if (ino_kind_of(parent) == INO_TRASH ||
+	    (ino_kind_of(parent) == INO_ROOT && g_str_has_prefix(name, ".Trash-"))) {
+		g_mutex_lock(&fs->ns_lock);
+		ino = trash_mkdir(fs, parent, name, fuse_req_ctx(req)->uid, &err);
+		g_mutex_unlock(&fs->ns_lock);
+		if (!ino)
+			fs_reply_err(req, err);
+		else
+			reply_entry(req, fs, ino);
+		return;
+	}
 	if (name[0] == '.') {
 		fuse_reply_err(req, EINVAL);
 		return;
@@ -268,13 +285,15 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 static gboolean calendar_has_files(fs_ctx *fs, gint64 cal_id, GError **err)
 {
 	store_calendar *cal = store_calendar_get(fs->store, cal_id, err);
-	GPtrArray *nodes;
+	GPtrArray *nodes = g_ptr_array_new_with_free_func((GDestroyNotify)view_entry_free);
 	gboolean full;
 
-	if (!cal)
+	if (!cal) {
+		g_ptr_array_unref(nodes);
 		return TRUE;
+	}
 	g_mutex_lock(&fs->nodes_lock);
-	nodes = node_entries(fs, cal_id);
+	node_entries(fs, cal_id, nodes);
 	g_mutex_unlock(&fs->nodes_lock);
 	full = nodes->len || cal->displayname || cal->color;
 	g_ptr_array_unref(nodes);
@@ -331,6 +350,11 @@ static gboolean refuse_parent(fuse_req_t req, fuse_ino_t parent)
 	switch (ino_kind_of(parent)) {
 	case INO_CALENDAR:
 		return FALSE;
+	case INO_TRASH:
+		if (trash_dir_id(parent))
+			return FALSE;
+		fuse_reply_err(req, EPERM);
+		return TRUE;
 	case INO_RAW:
 		fuse_reply_err(req, EROFS);
 		return TRUE;
@@ -340,13 +364,22 @@ static gboolean refuse_parent(fuse_req_t req, fuse_ino_t parent)
 	}
 }
 
+/* The calendar id of a directory that holds files: a calendar's, or the
+ * one (below zero) of a trash's files/ or info/. */
+static gint64 dir_id(fuse_ino_t parent)
+{
+	gint64 trash = trash_dir_id(parent);
+
+	return trash ? trash : ino_id(parent);
+}
+
 static gboolean unlink_locked(fs_ctx *fs, gint64 cal, const char *name,
 			      GError **err)
 {
 	store_item *it;
 	node *n;
 
-	if (meta_key(name))
+	if (cal > 0 && meta_key(name))
 		return store_calendar_set_meta(fs->store, cal, name, NULL, err);
 	g_mutex_lock(&fs->nodes_lock);
 	n = node_find(fs, cal, name);
@@ -377,7 +410,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (refuse_parent(req, parent))
 		return;
 	g_mutex_lock(&fs->ns_lock);
-	ok = unlink_locked(fs, ino_id(parent), name, &err);
+	ok = unlink_locked(fs, dir_id(parent), name, &err);
 	g_mutex_unlock(&fs->ns_lock);
 	if (!ok) {
 		fs_reply_err(req, err);
@@ -403,8 +436,15 @@ static void drop_node_at(fs_ctx *fs, gint64 cal, const char *name)
 static gboolean target_exists(fs_ctx *fs, gint64 cal, const char *name)
 {
 	GError *err = NULL;
-	fuse_ino_t ino = view_lookup(fs, ino_make(INO_CALENDAR, 0, cal), name, &err);
+	fuse_ino_t ino;
 
+	if (cal < 0) {		/* a trash directory: only scratch files */
+		g_mutex_lock(&fs->nodes_lock);
+		ino = node_find(fs, cal, name) != NULL;
+		g_mutex_unlock(&fs->nodes_lock);
+		return ino;
+	}
+	ino = view_lookup(fs, ino_make(INO_CALENDAR, 0, cal), name, &err);
 	g_clear_error(&err);
 	return ino != 0;
 }
@@ -459,6 +499,8 @@ static gboolean item_to_scratch(fs_ctx *fs, gint64 id, gint64 newcal,
 	drop_node_at(fs, newcal, newname);
 	g_mutex_lock(&fs->nodes_lock);
 	n = node_new(fs, NODE_SCRATCH, ino_make(INO_ITEM, 0, id), newcal, newname);
+	if (newcal < 0)
+		n->uid = trash_owner(newcal);
 	g_byte_array_append(n->data, g_bytes_get_data(r->data, NULL),
 			    g_bytes_get_size(r->data));
 	g_mutex_unlock(&fs->nodes_lock);
@@ -466,16 +508,75 @@ static gboolean item_to_scratch(fs_ctx *fs, gint64 id, gint64 newcal,
 	return TRUE;
 }
 
+/* The scratch file name (or the scratch node n when name is NULL) sets
+ * newcal's displayname or color, as vdirsyncer and tempfile + os.replace
+ * write them: its text, without the white space around it.  A rename
+ * (keep FALSE) takes the scratch file's name away; a link keeps it, and
+ * refuses when the value is set already. */
+static gboolean scratch_to_meta(fs_ctx *fs, gint64 cal, const char *name, gint64 newcal,
+				const char *key, gboolean keep, GError **err)
+{
+	store_calendar *c;
+	char *v = NULL;
+	gboolean ok, set;
+	node *n;
+
+	g_mutex_lock(&fs->nodes_lock);
+	n = node_find(fs, cal, name);
+	if (n && n->type == NODE_SCRATCH)
+		v = g_strstrip(g_strndup((const char *)n->data->data, n->data->len));
+	g_mutex_unlock(&fs->nodes_lock);
+	if (!v) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED,
+			    "only a scratch file can become %s", key);
+		return FALSE;
+	}
+	if (keep) {
+		if (!(c = store_calendar_get(fs->store, newcal, err))) {
+			g_free(v);
+			return FALSE;
+		}
+		set = (meta_key(key) == META_COLOR ? c->color : c->displayname) != NULL;
+		store_calendar_free(c);
+		if (set) {
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS, "%s exists", key);
+			g_free(v);
+			return FALSE;
+		}
+	}
+	ok = store_calendar_set_meta(fs->store, newcal, key, v, err);
+	if (!ok || keep) {
+		g_free(v);
+		return ok;
+	}
+	/* the kernel reads the scratch inode as key until the notifier's
+	 * invalidation makes it look key up again: the same bytes */
+	g_mutex_lock(&fs->nodes_lock);
+	if (node_find(fs, cal, name) == n) {
+		g_byte_array_set_size(n->data, 0);
+		g_byte_array_append(n->data, (const guint8 *)v, strlen(v));
+		node_rename(fs, n, cal, NULL);
+		node_release(fs, n);
+	}
+	g_mutex_unlock(&fs->nodes_lock);
+	g_free(v);
+	notify_inval_entry(fs->notifier, ino_make(INO_CALENDAR, 0, newcal), key);
+	return TRUE;
+}
+
 static gboolean rename_locked(fs_ctx *fs, gint64 cal, const char *name,
 			      gint64 newcal, const char *newname,
 			      unsigned int flags, GError **err)
 {
-	gboolean to_item = item_name_is_item(newname);
+	/* into a trash's files/ an item becomes a scratch file */
+	gboolean to_item = newcal > 0 && item_name_is_item(newname);
 	store_item *it;
 	node *n;
 	node_type type = NODE_SCRATCH;
 
-	if (meta_key(name) || meta_key(newname)) {
+	if (newcal > 0 && meta_key(newname) && !(cal > 0 && meta_key(name)))
+		return scratch_to_meta(fs, cal, name, newcal, newname, FALSE, err);
+	if ((cal > 0 && meta_key(name)) || (newcal > 0 && meta_key(newname))) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED,
 			    "displayname and color cannot be renamed");
 		return FALSE;
@@ -546,7 +647,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	g_mutex_lock(&fs->ns_lock);
-	ok = rename_locked(fs, ino_id(parent), name, ino_id(newparent), newname,
+	ok = rename_locked(fs, dir_id(parent), name, dir_id(newparent), newname,
 			   flags, &err);
 	g_mutex_unlock(&fs->ns_lock);
 	if (!ok) {
@@ -555,6 +656,39 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	notify_kick(fs->notifier);
 	fuse_reply_err(req, 0);
+}
+
+/* link(scratch, displayname or color): sets it when it is not set. */
+static void link_meta(fuse_req_t req, fs_ctx *fs, fuse_ino_t ino, gint64 cal,
+		      const char *key)
+{
+	GError *err = NULL;
+	gboolean ok = FALSE;
+	node *n;
+	gint64 from = 0;
+	char *name = NULL;
+
+	g_mutex_lock(&fs->ns_lock);
+	g_mutex_lock(&fs->nodes_lock);
+	n = node_get(fs, ino);
+	if (n && n->type == NODE_SCRATCH && n->name) {
+		from = n->calendar_id;
+		name = g_strdup(n->name);
+	}
+	g_mutex_unlock(&fs->nodes_lock);
+	if (name)
+		ok = scratch_to_meta(fs, from, name, cal, key, TRUE, &err);
+	else
+		g_set_error(&err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED,
+			    "only a scratch file can become %s", key);
+	g_mutex_unlock(&fs->ns_lock);
+	g_free(name);
+	if (!ok) {
+		fs_reply_err(req, err);
+		return;
+	}
+	notify_kick(fs->notifier);
+	reply_entry(req, fs, ino_make(INO_META, meta_key(key), cal));
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
@@ -568,6 +702,10 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 
 	if (refuse_parent(req, newparent))
 		return;
+	if (meta_key(newname)) {
+		link_meta(req, fs, ino, ino_id(newparent), newname);
+		return;
+	}
 	if (!item_name_is_item(newname)) {
 		fuse_reply_err(req, EPERM);
 		return;

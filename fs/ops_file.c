@@ -7,6 +7,7 @@
  * bytes are written directly.
  */
 #include "fs.h"
+#include "trash.h"
 #include "error.h"
 #include "errmap.h"
 #include "item.h"
@@ -343,6 +344,41 @@ static void reply_create(fuse_req_t req, fs_ctx *fs, fuse_ino_t ino,
 	fuse_reply_create(req, &e, fi);
 }
 
+/* A file in a trash's files/ or info/ (the .trashinfo gio writes): a
+ * scratch file of the trash's user. */
+static void create_in_trash(fuse_req_t req, fs_ctx *fs, fuse_ino_t parent, const char *name,
+			    mode_t mode, struct fuse_file_info *fi)
+{
+	gint64 dir = trash_dir_id(parent);
+	fuse_ino_t ino;
+	node *n;
+
+	if (!item_name_is_valid(name)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	g_mutex_lock(&fs->ns_lock);
+	gboolean there;
+
+	g_mutex_lock(&fs->nodes_lock);
+	n = node_find(fs, dir, name);
+	there = n != NULL;
+	if (!n) {
+		n = node_new(fs, NODE_SCRATCH, 0, dir, name);
+		n->mode = mode & 07777;
+		n->uid = fuse_req_ctx(req)->uid;
+		n->gid = fuse_req_ctx(req)->gid;
+	}
+	ino = n->ino;
+	g_mutex_unlock(&fs->nodes_lock);
+	g_mutex_unlock(&fs->ns_lock);
+	if (there && (fi->flags & O_EXCL)) {
+		fuse_reply_err(req, EEXIST);
+		return;
+	}
+	reply_create(req, fs, ino, fi);
+}
+
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, struct fuse_file_info *fi)
 {
@@ -352,6 +388,10 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_ino_t ino;
 	node *n;
 
+	if (trash_dir_id(parent)) {
+		create_in_trash(req, fs, parent, name, mode, fi);
+		return;
+	}
 	if (ino_kind_of(parent) != INO_CALENDAR) {
 		fuse_reply_err(req, ino_kind_of(parent) == INO_RAW ? EROFS : EPERM);
 		return;
@@ -597,6 +637,36 @@ out:
 	return ok;
 }
 
+/* Whether process pid still has ino open for writing.  close() takes the
+ * descriptor out of the process's table before it flushes, so another one
+ * is there when the file was dup()ed: bash opens "> item.ics" with
+ * O_TRUNC, dup2()s it to 1 and closes the first descriptor before
+ * anything is written.  Our inode numbers carry their kind in the top
+ * byte, which no disk file system's have. */
+static gboolean another_writer(pid_t pid, fuse_ino_t ino)
+{
+	char *dir = g_strdup_printf("/proc/%d/fdinfo", (int)pid);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *fd;
+	gboolean found = FALSE;
+
+	while (d && !found && (fd = g_dir_read_name(d))) {
+		char *path = g_build_filename(dir, fd, NULL), *text = NULL;
+		const char *f, *i;
+
+		if (g_file_get_contents(path, &text, NULL, NULL) &&
+		    (f = strstr(text, "flags:")) && (i = strstr(text, "\nino:")))
+			found = (g_ascii_strtoull(f + 6, NULL, 8) & O_ACCMODE) != O_RDONLY &&
+				g_ascii_strtoull(i + 5, NULL, 10) == (guint64)ino;
+		g_free(text);
+		g_free(path);
+	}
+	if (d)
+		g_dir_close(d);
+	g_free(dir);
+	return found;
+}
+
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	fs_ctx *fs = FS(req);
@@ -604,10 +674,13 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	GError *err = NULL;
 	gboolean ok = TRUE;
 
-	(void)ino;
 	if (h->kind == FH_ITEM || h->kind == FH_META) {
 		g_mutex_lock(&h->lock);
-		ok = commit(fs, h, &err);
+		/* nothing written yet, and the file is still open for
+		 * writing: the next flush, or release, judges it */
+		if (!(h->kind == FH_ITEM && h->dirty && h->buf && !h->buf->len &&
+		      another_writer(fuse_req_ctx(req)->pid, ino)))
+			ok = commit(fs, h, &err);
 		g_mutex_unlock(&h->lock);
 	}
 	if (!ok) {

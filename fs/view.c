@@ -1,4 +1,5 @@
 #include "fs.h"
+#include "trash.h"
 #include "error.h"
 #include "ingest.h"
 #include "item.h"
@@ -497,7 +498,7 @@ static gboolean stat_node(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
 	g_mutex_unlock(&fs->nodes_lock);
 	if (alias)
 		return stat_item(fs, alias, st, err);
-	if (*handled && cal)
+	if (*handled && cal > 0)
 		return calendar_owner(fs, cal, st, NULL, err);
 	return TRUE;
 }
@@ -652,6 +653,9 @@ gboolean view_stat(fs_ctx *fs, fuse_ino_t ino, struct stat *st, GError **err)
 		return TRUE;
 	case INO_RAW:
 		return stat_raw(fs, ino, st, err);
+	case INO_TRASH:
+		trash_stat(fs, ino, st);
+		return TRUE;
 	}
 	g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND, "no such inode");
 	return FALSE;
@@ -735,7 +739,15 @@ fuse_ino_t view_lookup(fs_ctx *fs, fuse_ino_t parent, const char *name,
 			return ino_make(INO_CTL, CTL_DIR, 0);
 		if (!strcmp(name, ".raw"))
 			return ino_make(INO_RAW, RAW_ROOT, 0);
+		if (trash_lookup(fs, parent, name, &ino))
+			goto trash;
 		return found_mailbox(fs, INO_MAILBOX, 0, name, err);
+	case INO_TRASH:
+		trash_lookup(fs, parent, name, &ino);
+	trash:
+		if (!ino)
+			not_found(err, name);
+		return ino;
 	case INO_MAILBOX:
 		if (!strcmp(name, ".calfs"))
 			return ino_make(INO_CTL, CTL_DIR, ino_id(parent));
@@ -789,7 +801,7 @@ fuse_ino_t view_lookup(fs_ctx *fs, fuse_ino_t parent, const char *name,
 	return 0;
 }
 
-static void add_entry(GPtrArray *out, const char *name, fuse_ino_t ino,
+void view_entry_add(GPtrArray *out, const char *name, fuse_ino_t ino,
 		      mode_t type)
 {
 	view_entry *e = g_new0(view_entry, 1);
@@ -810,7 +822,7 @@ static gboolean list_mailboxes(fs_ctx *fs, GPtrArray *out, ino_kind kind,
 	for (guint i = 0; i < mbs->len; i++) {
 		store_mailbox *m = mbs->pdata[i];
 
-		add_entry(out, m->name, ino_make(kind, sub, m->id), S_IFDIR);
+		view_entry_add(out, m->name, ino_make(kind, sub, m->id), S_IFDIR);
 	}
 	g_ptr_array_unref(mbs);
 	return TRUE;
@@ -826,7 +838,7 @@ static gboolean list_calendars(fs_ctx *fs, GPtrArray *out, gint64 mailbox_id,
 	for (guint i = 0; i < cals->len; i++) {
 		store_calendar *c = cals->pdata[i];
 
-		add_entry(out, c->name, ino_make(kind, sub, c->id), S_IFDIR);
+		view_entry_add(out, c->name, ino_make(kind, sub, c->id), S_IFDIR);
 	}
 	g_ptr_array_unref(cals);
 	return TRUE;
@@ -842,7 +854,7 @@ static gboolean list_items(fs_ctx *fs, GPtrArray *out, gint64 cal_id,
 	for (guint i = 0; i < items->len; i++) {
 		store_item *it = items->pdata[i];
 
-		add_entry(out, it->name, ino_make(kind, sub, it->id), S_IFREG);
+		view_entry_add(out, it->name, ino_make(kind, sub, it->id), S_IFREG);
 	}
 	g_ptr_array_unref(items);
 	return TRUE;
@@ -852,23 +864,19 @@ static gboolean list_calendar(fs_ctx *fs, GPtrArray *out, gint64 cal_id,
 			      GError **err)
 {
 	store_calendar *cal = store_calendar_get(fs->store, cal_id, err);
-	GPtrArray *nodes;
 
 	if (!cal)
 		return FALSE;
 	if (cal->displayname)
-		add_entry(out, "displayname",
-			  ino_make(INO_META, META_DISPLAYNAME, cal_id), S_IFREG);
+		view_entry_add(out, "displayname",
+			       ino_make(INO_META, META_DISPLAYNAME, cal_id), S_IFREG);
 	if (cal->color)
-		add_entry(out, "color", ino_make(INO_META, META_COLOR, cal_id),
-			  S_IFREG);
+		view_entry_add(out, "color", ino_make(INO_META, META_COLOR, cal_id),
+			       S_IFREG);
 	store_calendar_free(cal);
 	g_mutex_lock(&fs->nodes_lock);
-	nodes = node_entries(fs, cal_id);
+	node_entries(fs, cal_id, out);
 	g_mutex_unlock(&fs->nodes_lock);
-	for (guint i = 0; i < nodes->len; i++)
-		g_ptr_array_add(out, g_steal_pointer(&nodes->pdata[i]));
-	g_ptr_array_unref(nodes);
 	return list_items(fs, out, cal_id, INO_ITEM, 0, err);
 }
 
@@ -880,12 +888,16 @@ GPtrArray *view_list(fs_ctx *fs, fuse_ino_t ino, GError **err)
 
 	switch (ino_kind_of(ino)) {
 	case INO_ROOT:
-		add_entry(out, ".calfs", ino_make(INO_CTL, CTL_DIR, 0), S_IFDIR);
-		add_entry(out, ".raw", ino_make(INO_RAW, RAW_ROOT, 0), S_IFDIR);
+		view_entry_add(out, ".calfs", ino_make(INO_CTL, CTL_DIR, 0), S_IFDIR);
+		view_entry_add(out, ".raw", ino_make(INO_RAW, RAW_ROOT, 0), S_IFDIR);
+		trash_list(fs, ino, out);
 		ok = list_mailboxes(fs, out, INO_MAILBOX, 0, err);
 		break;
+	case INO_TRASH:
+		trash_list(fs, ino, out);
+		break;
 	case INO_MAILBOX:
-		add_entry(out, ".calfs", ino_make(INO_CTL, CTL_DIR, id), S_IFDIR);
+		view_entry_add(out, ".calfs", ino_make(INO_CTL, CTL_DIR, id), S_IFDIR);
 		ok = list_calendars(fs, out, id, INO_CALENDAR, 0, err);
 		break;
 	case INO_CALENDAR:
@@ -895,18 +907,18 @@ GPtrArray *view_list(fs_ctx *fs, fuse_ino_t ino, GError **err)
 		if (ino_sub(ino) != CTL_DIR)
 			goto notdir;
 		if (!id)
-			add_entry(out, "status", ino_make(INO_CTL, CTL_STATUS, 0),
+			view_entry_add(out, "status", ino_make(INO_CTL, CTL_STATUS, 0),
 				  S_IFREG);
-		add_entry(out, "errors", ino_make(INO_CTL, CTL_ERRORS, id), S_IFREG);
+		view_entry_add(out, "errors", ino_make(INO_CTL, CTL_ERRORS, id), S_IFREG);
 		if (id) {
-			add_entry(out, "report", ino_make(INO_CTL, CTL_REPORT, id), S_IFREG);
-			add_entry(out, "timezone", ino_make(INO_CTL, CTL_TIMEZONE, id), S_IFREG);
-			add_entry(out, "log", ino_make(INO_CTL, CTL_LOG, id), S_IFREG);
+			view_entry_add(out, "report", ino_make(INO_CTL, CTL_REPORT, id), S_IFREG);
+			view_entry_add(out, "timezone", ino_make(INO_CTL, CTL_TIMEZONE, id), S_IFREG);
+			view_entry_add(out, "log", ino_make(INO_CTL, CTL_LOG, id), S_IFREG);
 		} else {
-			add_entry(out, "events", ino_make(INO_CTL, CTL_EVENTS, 0), S_IFREG);
-			add_entry(out, "timezones.tsv", ino_make(INO_CTL, CTL_TIMEZONES, 0), S_IFREG);
-			add_entry(out, "conflicts.txt", ino_make(INO_CTL, CTL_CONFLICTS, 0), S_IFREG);
-			add_entry(out, "nonexistent.txt", ino_make(INO_CTL, CTL_NONEXISTENT, 0),
+			view_entry_add(out, "events", ino_make(INO_CTL, CTL_EVENTS, 0), S_IFREG);
+			view_entry_add(out, "timezones.tsv", ino_make(INO_CTL, CTL_TIMEZONES, 0), S_IFREG);
+			view_entry_add(out, "conflicts.txt", ino_make(INO_CTL, CTL_CONFLICTS, 0), S_IFREG);
+			view_entry_add(out, "nonexistent.txt", ino_make(INO_CTL, CTL_NONEXISTENT, 0),
 				  S_IFREG);
 		}
 		break;
@@ -946,6 +958,9 @@ fuse_ino_t view_parent(fs_ctx *fs, fuse_ino_t ino)
 	case INO_CTL:
 		if (ino_id(ino))
 			p = ino_make(INO_MAILBOX, 0, ino_id(ino));
+		break;
+	case INO_TRASH:
+		p = trash_parent(ino);
 		break;
 	case INO_RAW:
 		if (ino_sub(ino) == RAW_MAILBOX)

@@ -278,3 +278,118 @@ def test_radicale_gets_repairs_and_rebases(calfs, tmp_path):
             assert word not in r.stdout + r.stderr, r.stdout + r.stderr
     finally:
         server.stop()
+
+
+# ---- calendar metadata (vdir displayname and color) ----
+
+METASYNC = """[general]
+status_path = "{tmp}/status/"
+
+[pair cal]
+a = "mounted"
+b = "other"
+collections = null
+metadata = ["color", "displayname"]
+conflict_resolution = "a wins"
+
+[storage mounted]
+type = "filesystem"
+path = "{mounted}"
+fileext = ".ics"
+
+{other}
+"""
+
+LOCAL_STORAGE = """[storage other]
+type = "filesystem"
+path = "{path}"
+fileext = ".ics"
+"""
+
+CALDAV_STORAGE = """[storage other]
+type = "caldav"
+url = "{url}"
+username = "alice"
+password = "alice"
+"""
+
+
+def metasync(conf, env):
+    """vdirsyncer metasync; what it copied (its "Copying" lines)."""
+    r = run(["vdirsyncer", "-c", conf, "metasync"], env)
+    return [l for l in (r.stdout + r.stderr).splitlines() if "Copying" in l]
+
+
+@pytest.mark.skipif(not shutil.which("vdirsyncer"), reason="vdirsyncer is not installed")
+def test_vdirsyncer_metasync_local(mounted, tmp_path):
+    """vdirsyncer writes displayname and color as a scratch file renamed
+    over them (atomicwrites): both ways, and a second run settles."""
+    calendar = mounted.path(MB, "Calendar")
+    local = tmp_path / "local"
+    local.mkdir()
+    conf = tmp_path / "vdirsyncer.conf"
+    conf.write_text(METASYNC.format(tmp=tmp_path, mounted=str(calendar) + "/",
+                                    other=LOCAL_STORAGE.format(path=local)))
+    env = client_env(tmp_path)
+    run(["vdirsyncer", "-c", conf, "discover"], env, input="y\n")
+
+    (local / "color").write_text("#ff8800")
+    (local / "displayname").write_text("Team calendar")
+    assert len(metasync(conf, env)) == 2
+    assert (calendar / "color").read_text() == "#ff8800"
+    assert (calendar / "displayname").read_text() == "Team calendar"
+    assert not [n for n in os.listdir(calendar) if n.startswith((".tmp", "tmp"))]
+
+    # changed in the mount: to the local vdir
+    (calendar / "displayname").write_text("Renamed in the mount")
+    copied = metasync(conf, env)
+    assert len(copied) == 1 and "displayname" in copied[0], copied
+    assert (local / "displayname").read_text() == "Renamed in the mount"
+    # changed locally again: back through a rename over the mount's file
+    (local / "color").write_text("#0000ff")
+    metasync(conf, env)
+    assert (calendar / "color").read_text() == "#0000ff"
+    assert metasync(conf, env) == []
+    assert mounted.path(".calfs", "errors").read_text() == ""
+
+
+@pytest.mark.skipif(not shutil.which("vdirsyncer") or not shutil.which("radicale"),
+                    reason="vdirsyncer or radicale is not installed")
+def test_vdirsyncer_metasync_radicale(mounted, tmp_path):
+    """The mount's displayname and color to a CalDAV collection and back."""
+    import xml.etree.ElementTree as ET
+    server = Radicale(tmp_path)
+    try:
+        server.request("MKCALENDAR", "/alice/cal/")
+        calendar = mounted.path(MB, "Calendar")
+        conf = tmp_path / "vdirsyncer.conf"
+        conf.write_text(METASYNC.format(
+            tmp=tmp_path, mounted=str(calendar) + "/",
+            other=CALDAV_STORAGE.format(url=server.url + "/alice/cal/")))
+        env = client_env(tmp_path)
+        run(["vdirsyncer", "-c", conf, "discover"], env, input="y\n")
+
+        (calendar / "displayname").write_text("Alice at work")
+        (calendar / "color").write_text("#112233")
+        assert len(metasync(conf, env)) == 2
+
+        def prop(name, ns):
+            body = ('<?xml version="1.0"?><propfind xmlns="DAV:"><prop><x:%s xmlns:x="%s"/>'
+                    '</prop></propfind>' % (name, ns)).encode()
+            tree = ET.fromstring(server.request("PROPFIND", "/alice/cal/", body))
+            found = tree.find(".//{%s}%s" % (ns, name))
+            return found.text if found is not None else None
+        assert prop("displayname", "DAV:") == "Alice at work"
+        assert prop("calendar-color", "http://apple.com/ns/ical/").startswith("#112233")
+
+        # changed on the server: to the mount, by a rename over its file
+        body = ('<?xml version="1.0"?><propertyupdate xmlns="DAV:"><set><prop>'
+                '<displayname>Alice, renamed on the server</displayname></prop></set>'
+                '</propertyupdate>').encode()
+        server.request("PROPPATCH", "/alice/cal/", body)
+        assert len(metasync(conf, env)) == 1
+        assert (calendar / "displayname").read_text() == "Alice, renamed on the server"
+        assert metasync(conf, env) == []
+        assert mounted.path(".calfs", "errors").read_text() == ""
+    finally:
+        server.stop()

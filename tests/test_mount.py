@@ -25,7 +25,7 @@ def sh(*cmd, check=True, **kw):
 
 def test_tree(mounted):
     top = sorted(os.listdir(mounted.mnt))
-    assert top == [".calfs", ".raw", MB]
+    assert top == [".Trash", ".calfs", ".raw", MB]
     assert sorted(os.listdir(mounted.path(MB))) == [".calfs", "Calendar"]
     assert sorted(os.listdir(cal(mounted))) == ["a.ics", "b.ics"]
     assert sorted(os.listdir(mounted.path(".raw", MB, "Calendar"))) == ["a.ics", "b.ics"]
@@ -376,3 +376,102 @@ def test_generated_organisation(calfs, tmp_path):
             assert data.startswith(b"BEGIN:VCALENDAR")
     assert "items: %d" % total in calfs.path(".calfs", "status").read_text()
     calfs.umount()
+
+
+# ---- what file managers and shells do ----
+
+def journal_counts(c):
+    """created, updated, deleted of the newest journal run."""
+    line = c.run("journal").stdout.splitlines()[1].split("\t")
+    return int(line[2]), int(line[3]), int(line[4])
+
+
+@pytest.mark.skipif(not shutil.which("gio"), reason="gio (libglib2.0-bin) is not installed")
+def test_gio_trash_restore_and_empty(mounted):
+    """gio trash moves an item to MNT/.Trash/UID (deleted from the store,
+    journaled); renamed back as a file manager restores it, it is stored
+    again; emptying the trash removes it from the trash only."""
+    env = dict(os.environ, GIO_USE_VFS="local")
+    sh("gio", "trash", cal(mounted, "a.ics"), env=env)
+    assert sorted(os.listdir(cal(mounted))) == ["b.ics"]
+    trash = mounted.path(".Trash", str(os.getuid()))
+    assert os.stat(mounted.path(".Trash")).st_mode & 0o1777 == 0o1777
+    assert os.listdir(trash / "files") == ["a.ics"]
+    info = (trash / "info" / "a.ics.trashinfo").read_text()
+    assert "Path=alice%40example.com/Calendar/a.ics" in info
+    assert b"Alpha" in (trash / "files" / "a.ics").read_bytes()
+    assert "a.ics" not in mounted.run("export", MB, check=False).stdout
+    wait_for(lambda: journal_counts(mounted)[2] == 1, 5, "the deletion in the journal")
+
+    # restore: the file back where its .trashinfo says, the info gone
+    os.rename(trash / "files" / "a.ics", cal(mounted, "a.ics"))
+    os.unlink(trash / "info" / "a.ics.trashinfo")
+    assert b"Alpha" in cal(mounted, "a.ics").read_bytes()
+    assert os.listdir(trash / "files") == [] and os.listdir(trash / "info") == []
+
+    # trash again and empty the trash: gone from the trash, nothing else
+    sh("gio", "trash", cal(mounted, "a.ics"), env=env)
+    for d in ("files", "info"):
+        for n in os.listdir(trash / d):
+            os.unlink(trash / d / n)
+    assert sorted(os.listdir(cal(mounted))) == ["b.ics"]
+    assert os.listdir(trash / "files") == []
+    assert b"Bravo" in cal(mounted, "b.ics").read_bytes()
+    assert mounted.path(".calfs", "errors").read_text() == ""
+
+    # the other place the spec gives: MNT/.Trash-UID, made by its user
+    dashed = mounted.path(".Trash-%d" % os.getuid())
+    os.mkdir(dashed)
+    assert sorted(os.listdir(dashed)) == ["files", "info"]
+    with pytest.raises(FileExistsError):
+        os.mkdir(dashed)
+    os.rename(cal(mounted, "b.ics"), dashed / "files" / "b.ics")
+    assert os.listdir(cal(mounted)) == []
+    os.rename(dashed / "files" / "b.ics", cal(mounted, "b.ics"))
+    assert b"Bravo" in cal(mounted, "b.ics").read_bytes()
+
+
+def test_bash_redirection(mounted, tmp_path):
+    """cat new > item.ics: bash opens with O_TRUNC, dup2()s and closes the
+    first descriptor before writing; that flush is no refusal.  A
+    redirection that leaves the item empty is."""
+    new = tmp_path / "new.ics"
+    new.write_bytes(ics("a", "Alpha by bash"))
+    sh("bash", "-c", 'cat "$1" > "$2"', "-", new, cal(mounted, "a.ics"))
+    assert b"Alpha by bash" in cal(mounted, "a.ics").read_bytes()
+    # the shell's own builtin, through a saved and restored stdout
+    (tmp_path / "b.ics").write_bytes(ics("b", "Bravo by bash"))
+    sh("bash", "-c", 'printf "%s\\n" "$(cat "$1")" > "$2"', "-", tmp_path / "b.ics",
+       cal(mounted, "b.ics"))
+    assert b"Bravo by bash" in cal(mounted, "b.ics").read_bytes()
+    assert mounted.path(".calfs", "errors").read_text() == ""
+
+    sh("bash", "-c", ': > "$1"', "-", cal(mounted, "a.ics"), check=False)
+    assert b"Alpha by bash" in cal(mounted, "a.ics").read_bytes()
+    wait_for(lambda: "a.ics: refused: empty" in mounted.path(".calfs", "errors").read_text(),
+             5, "the refusal in .calfs/errors")
+
+
+def test_meta_by_rename_and_link(mounted):
+    """displayname and color set by a scratch file renamed or linked over
+    them (vdirsyncer, tempfile + os.replace, atomicwrites without
+    overwrite)."""
+    c = cal(mounted)
+    (c / "tmp1").write_text("Team calendar\n")
+    os.replace(c / "tmp1", c / "displayname")
+    assert (c / "displayname").read_text() == "Team calendar"
+    assert "tmp1" not in os.listdir(c)
+    (c / "tmp2").write_text("#ff0000")
+    os.link(c / "tmp2", c / "color")
+    os.unlink(c / "tmp2")
+    assert (c / "color").read_text() == "#ff0000"
+    (c / "tmp3").write_text("#00ff00")
+    with pytest.raises(FileExistsError):
+        os.link(c / "tmp3", c / "color")
+    os.replace(c / "tmp3", c / "color")
+    assert (c / "color").read_text() == "#00ff00"
+    # an item is no colour
+    with pytest.raises(PermissionError):
+        os.replace(c / "a.ics", c / "color")
+    assert sorted(os.listdir(c)) == ["a.ics", "b.ics", "color", "displayname"]
+    assert mounted.path(".calfs", "errors").read_text() == ""

@@ -157,7 +157,7 @@ def test_mount_spanning_two_shards(pg_server, tmp_path):
         assert eu_db.execute("select name from mailboxes") == [("bob@eu.example.com",)]
 
         c.mount()
-        assert sorted(os.listdir(c.mnt)) == [".calfs", ".raw", "alice@example.com",
+        assert sorted(os.listdir(c.mnt)) == [".Trash", ".calfs", ".raw", "alice@example.com",
                                              "bob@eu.example.com"]
         for mb, name in ((MB, "m1.ics"), ("bob@eu.example.com", "m2.ics")):
             text = c.path(mb, "Calendar", name).read_text()
