@@ -2,11 +2,14 @@
 #
 #   make            build build/calfs
 #   make run        install what is missing, build, make a demo store, mount it at ./mnt
-#   make check      unit tests (GTest) and mount tests (pytest)
+#   make check      unit tests (GTest) and mount tests (pytest); names what is
+#                   missing, which make deps installs
 #   make deps       install the Debian packages calfs needs (apt-get, only what is missing)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=: calfs, mount.calfs, calfs(1),
+#                   the scripts, calfs@.service
 #   make SANITIZE=address,undefined check
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 600)
+#   make clean      what make, make run and make bench made
 #   make V=1        show the commands
 
 PREFIX ?= /usr/local
@@ -50,6 +53,13 @@ endif
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 
+# Changed flags rebuild everything (as Redis does): the flags of this
+# build are kept in $(BUILD)/.flags, rewritten only when they change.
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(SANITIZE)
+FLAGS_FILE := $(BUILD)/.flags
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = '$(FLAGS_NOW)' ] || \
+	echo '$(FLAGS_NOW)' > $(FLAGS_FILE); })
+
 LIB_SRC := $(wildcard backend/*.c tzrules/*.c)
 GEN_SRC := $(BUILD)/tzrules/names.c
 FS_SRC := $(wildcard fs/*.c)
@@ -64,10 +74,18 @@ REGRESS_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/regress_%)
 LIB := $(BUILD)/libcalfs.a
 BIN := $(BUILD)/calfs
 
-.PHONY: all check unit mount-tests deps run stop install uninstall clean bench fuzz fuzz-targets
+.PHONY: all check unit mount-tests deps deps-present libs-present run stop install uninstall \
+	clean bench fuzz fuzz-targets
 .DELETE_ON_ERROR:
 
 all: $(BIN)
+
+# A library that pkg-config does not know fails the build with its name
+# (else its flags would silently be empty, and the compiler say less).
+libs-present:
+	@missing=; for p in $(FS_PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] || { echo "make: pkg-config does not know:$$missing (make deps" \
+		"installs their -dev packages)" >&2; exit 1; }
 
 # backend/ and tzrules/ are compiled without libfuse's include path: they
 # must never include a FUSE header.
@@ -81,11 +99,11 @@ $(BUILD)/tzrules/names.c: tzrules/names.tsv tzrules/embed.awk
 	@mkdir -p $(@D)
 	$(Q)awk -F'\t' -f tzrules/embed.awk tzrules/names.tsv > $@
 
-$(BUILD)/tzrules/names.o: $(BUILD)/tzrules/names.c
+$(BUILD)/tzrules/names.o: $(BUILD)/tzrules/names.c $(FLAGS_FILE)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(FLAGS_FILE) | libs-present
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CFLAGS_EXTRA) -c -o $@ $<
@@ -134,12 +152,15 @@ $(BUILD)/tests/libical_instants: tests/conformance/libical_instants.c
 	$(Q)$(CC) $(ALL_CFLAGS) $(call pkg_cflags,libical glib-2.0) -o $@ $< \
 		$(ALL_LDFLAGS) $(call pkg_libs,libical glib-2.0)
 
+# The Debian packages of $(DEBIAN_PKGS) that are not installed.
+MISSING_DEBS = for p in $(DEBIAN_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done
+
 # Install the Debian packages that are missing (as root, or through sudo),
 # and ical.js.
 deps:
-	@missing=$$(for p in $(DEBIAN_PKGS); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
-	done); \
+	@missing=$$($(MISSING_DEBS)); \
 	if [ -n "$$missing" ]; then \
 		echo "make deps: installing" $$missing; \
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
@@ -150,7 +171,13 @@ deps:
 		npm install --silent --no-audit --no-fund --no-save --prefix build/node \
 			ical.js@$(ICALJS_VERSION); }
 
-check: deps
+# make check installs nothing: it names what is missing.
+deps-present:
+	@missing=$$($(MISSING_DEBS)); [ -f $(ICALJS) ] || missing="$$missing ical.js(npm)"; \
+	[ -z "$$missing" ] || { echo "make check: missing:" $$missing "(make deps installs them)" >&2; \
+		exit 1; }
+
+check: deps-present
 	@$(MAKE) --no-print-directory all-tests
 	CALFS_BUILD=$(BUILD) $(TEST_ENV) $(PYTEST) -q -ra tests
 
@@ -183,8 +210,10 @@ FUZZ_SECONDS ?= 600
 FUZZ_RUNS ?=
 FUZZ_SEED ?= 0
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_DIR := build/fuzz
+FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_SAN := address,undefined
+# clang for libFuzzer, unless CC was given
+FUZZ_CC := $(if $(filter command line environment,$(origin CC)),$(CC),clang-14)
 
 $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%): $(FUZZ_DIR)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
 	$(call say,LINK,$@)
@@ -195,7 +224,7 @@ fuzz-targets: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory deps DEBIAN_PKGS="$(FUZZ_PKGS)"
-	@$(MAKE) --no-print-directory -s BUILD=$(FUZZ_DIR) CC=clang-14 \
+	@$(MAKE) --no-print-directory -s BUILD=$(FUZZ_DIR) CC=$(FUZZ_CC) \
 		SANITIZE=fuzzer-no-link,$(FUZZ_SAN) fuzz-targets
 	@/usr/bin/python3 tests/fuzz/seeds.py $(FUZZ_DIR)/seeds
 	@mkdir -p $(FUZZ_DIR)/findings
@@ -220,15 +249,28 @@ run: deps
 stop:
 	@fusermount3 -u mnt 2>/dev/null || true
 
+SCRIPTS := scripts/calfs-batches scripts/calfs-find-broken scripts/calfs-fix-through-mount \
+	scripts/calfs-tz-report scripts/calfs-gen-org
+MANDIR ?= $(PREFIX)/share/man
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/calfs/scripts
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/calfs/scripts \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMDDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/calfs
-	install -m 644 mount.conf $(DESTDIR)$(PREFIX)/share/calfs/mount.conf
 	ln -sf calfs $(DESTDIR)$(PREFIX)/bin/mount.calfs
+	install -m 755 $(SCRIPTS) $(DESTDIR)$(PREFIX)/share/calfs/scripts/
+	install -m 644 mount.conf scripts/fstab.example $(DESTDIR)$(PREFIX)/share/calfs/
+	install -m 644 doc/calfs.1 $(DESTDIR)$(MANDIR)/man1/calfs.1
+	sed 's|/usr/local/bin/calfs|$(PREFIX)/bin/calfs|' scripts/calfs@.service \
+		> $(DESTDIR)$(SYSTEMDDIR)/calfs@.service
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/calfs $(DESTDIR)$(PREFIX)/bin/mount.calfs
+	rm -f $(DESTDIR)$(PREFIX)/bin/calfs $(DESTDIR)$(PREFIX)/bin/mount.calfs \
+		$(DESTDIR)$(MANDIR)/man1/calfs.1 $(DESTDIR)$(SYSTEMDDIR)/calfs@.service
 	rm -rf $(DESTDIR)$(PREFIX)/share/calfs
 
+# what make, make run and make bench made (the demo is unmounted first)
 clean:
-	rm -rf build
+	-@fusermount3 -u mnt 2>/dev/null; [ ! -d mnt ] || rmdir mnt
+	rm -rf build $(DEMO) bench-results.json

@@ -151,3 +151,30 @@ def test_two_daemons_one_store(calfs, tmp_path):
         other.umount()
         calfs.umount()
     assert not other.warnings()
+
+
+def test_man_page_renders_and_names_every_command(tmp_path):
+    """doc/calfs.1: man renders it without a warning, and it describes
+    every command calfs --help lists; make install puts it, the scripts
+    and calfs@.service in place."""
+    import re
+    import shutil
+    from calfs_util import ROOT
+    if not shutil.which("man"):
+        pytest.skip("man is not installed")
+    r = subprocess.run(["man", "--warnings", "-l", str(ROOT / "doc" / "calfs.1")],
+                       capture_output=True, text=True, env=dict(os.environ, MANWIDTH="80"))
+    assert r.returncode == 0 and not r.stderr, r.stderr
+    page = r.stdout
+    helped = subprocess.run([str(CALFS), "--help"], capture_output=True, text=True).stdout
+    commands = set(re.findall(r"^  ([a-z]+) ", helped, re.M))
+    assert {"init", "mount", "import", "export", "tz", "fix", "undo", "journal",
+            "check"} <= commands
+    for c in commands:
+        assert re.search(r"^       %s\b" % c, page, re.M), c
+    for section in ("EXIT STATUS", "MOUNT.CONF", "THE MOUNT", "EXAMPLES"):
+        assert section in page
+    dry = subprocess.run(["make", "-n", "-C", str(ROOT), "install", "DESTDIR=%s" % tmp_path],
+                         capture_output=True, text=True).stdout
+    for wanted in ("share/man/man1/calfs.1", "calfs-find-broken", "calfs@.service"):
+        assert wanted in dry, dry
