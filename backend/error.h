@@ -22,7 +22,10 @@ typedef enum {
 	CALFS_ERROR_IO,		/* the store or a file could not be read or written */
 	CALFS_ERROR_CONFIG,	/* a bad configuration file or option */
 	CALFS_ERROR_UNSUPPORTED,	/* an operation the object does not support */
-	CALFS_ERROR_CROSS	/* a move between two stores (shards) */
+	CALFS_ERROR_CROSS,	/* a move between two stores (shards) */
+	CALFS_ERROR_READONLY,	/* a view that cannot be written (the raw view) */
+	CALFS_ERROR_DENIED,	/* a file that is not written this way (a report) */
+	CALFS_ERROR_ISDIR	/* a directory opened as a file */
 } CalfsError;
 
 /* calfs_error_quark: the GQuark of the CALFS_ERROR domain. */

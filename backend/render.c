@@ -135,16 +135,6 @@ GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
 	return out;
 }
 
-gboolean render_changed(const render_log *l)
-{
-	if (l->mends->len || l->repairs->len)
-		return TRUE;
-	for (guint i = 0; i < l->rebases->len; i++)
-		if (((tz_fix *)l->rebases->pdata[i])->applied)
-			return TRUE;
-	return FALSE;
-}
-
 static char *describe(const render_log *l, gboolean changes_only)
 {
 	GString *s = g_string_new(NULL);

@@ -57,10 +57,6 @@ void render_log_clear(render_log *l);
  * that do not parse are returned as they are. */
 GBytes *render_item(GBytes *stored, const render_options *o, render_log *log);
 
-/* render_changed: whether the log holds a change that was made (not a
- * conflict, not a report-only note). */
-gboolean render_changed(const render_log *l);
-
 /* render_describe: the log as lines a person reads, joined with '\n' (for
  * user.calfs.fixes).  Newly allocated; "" when empty. */
 char *render_describe(const render_log *l);

@@ -112,12 +112,12 @@ char *pgstore_redact(const char *url)
 	return g_strdup_printf("%.*s:***%s", (int)(colon - url), url, at);
 }
 
-pgconn *pgconn_of(sqlstore *s)
+pgconn *pgstore_conn(sqlstore *s)
 {
 	return s->conn;
 }
 
-char *pg_conn_error(PGconn *conn)
+char *pgstore_conn_error(PGconn *conn)
 {
 	const char *m = conn ? PQerrorMessage(conn) : NULL;
 	const char *nl;
@@ -133,7 +133,7 @@ static void set_error(sqlstore *s, PGresult *r, GError **err, const char *what)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	char *m = msg ? g_strdup(msg) : pg_conn_error(pgconn_of(s)->conn);
+	char *m = msg ? g_strdup(msg) : pgstore_conn_error(pgstore_conn(s)->conn);
 	int code = CALFS_ERROR_IO;
 
 	if (state && !strcmp(state, "23505"))
@@ -156,14 +156,14 @@ static void quiet_notice(void *arg, const char *message)
  * be reached (once) and when it can again. */
 static gboolean reconnect(sqlstore *s)
 {
-	pgconn *c = pgconn_of(s);
+	pgconn *c = pgstore_conn(s);
 
 	if (PQstatus(c->conn) == CONNECTION_OK)
 		return TRUE;
 	PQreset(c->conn);
 	if (PQstatus(c->conn) != CONNECTION_OK) {
 		if (!c->lost_since) {
-			char *m = pg_conn_error(c->conn);
+			char *m = pgstore_conn_error(c->conn);
 
 			c->lost_since = g_get_monotonic_time();
 			log_warning("store %s: unreachable (%s); retrying on each request",
@@ -266,7 +266,7 @@ static gboolean pg_run(sqlstore *s, const char *sql, const sql_args *a,
 		       sql_each_fn each, gpointer data, const char *what,
 		       GError **err)
 {
-	pgconn *c = pgconn_of(s);
+	pgconn *c = pgstore_conn(s);
 	PGresult *r;
 	sql_row row = { &driver, NULL, 0 };
 
@@ -294,7 +294,7 @@ static gboolean pg_run(sqlstore *s, const char *sql, const sql_args *a,
 
 static gboolean pg_script(sqlstore *s, const char *sql, GError **err)
 {
-	PGresult *r = PQexec(pgconn_of(s)->conn, sql);
+	PGresult *r = PQexec(pgstore_conn(s)->conn, sql);
 	gboolean ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
 		      PQresultStatus(r) == PGRES_TUPLES_OK;
 
@@ -373,7 +373,7 @@ static gboolean pg_setup(sqlstore *s, gint64 version, GError **err)
 /* Whether the listener vouches that nothing after seq was logged. */
 static gboolean pg_nothing_after(sqlstore *s, gint64 seq)
 {
-	pglisten *l = __atomic_load_n(&pgconn_of(s)->listen, __ATOMIC_ACQUIRE);
+	pglisten *l = __atomic_load_n(&pgstore_conn(s)->listen, __ATOMIC_ACQUIRE);
 
 	return l && pglisten_healthy(l) &&
 	       seq >= __atomic_load_n(&s->known_last, __ATOMIC_ACQUIRE);
@@ -382,7 +382,7 @@ static gboolean pg_nothing_after(sqlstore *s, gint64 seq)
 /* This process follows the change log: listen from now on (s->lock held). */
 static void pg_following(sqlstore *s)
 {
-	pgconn *c = pgconn_of(s);
+	pgconn *c = pgstore_conn(s);
 	GError *e = NULL;
 	pglisten *l;
 
@@ -399,7 +399,7 @@ static void pg_following(sqlstore *s)
 
 static void pg_close(sqlstore *s)
 {
-	pgconn *c = pgconn_of(s);
+	pgconn *c = pgstore_conn(s);
 
 	if (!c)
 		return;
@@ -446,7 +446,7 @@ store *pgstore_open(const char *url, const char *origin, store_open_mode mode,
 	g_free(describe);
 	c->conn = PQconnectdb(url);
 	if (PQstatus(c->conn) != CONNECTION_OK) {
-		char *m = pg_conn_error(c->conn);
+		char *m = pgstore_conn_error(c->conn);
 
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO, "store %s: %s",
 			    s->describe, m);

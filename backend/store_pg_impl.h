@@ -18,11 +18,11 @@ typedef struct {
 	gboolean listen_failed;
 } pgconn;
 
-pgconn *pgconn_of(sqlstore *s);
+pgconn *pgstore_conn(sqlstore *s);
 
-/* pg_conn_error: the first line of conn's last error ("no connection"
+/* pgstore_conn_error: the first line of conn's last error ("no connection"
  * when there is none), newly allocated: libpq's go on for lines. */
-char *pg_conn_error(PGconn *conn);
+char *pgstore_conn_error(PGconn *conn);
 
 /* store_pg_listen.c: the LISTEN thread, started by the first follower of
  * the change log (after a daemon has forked: threads do not survive

@@ -55,7 +55,7 @@ static PGconn *connect_listen(pglisten *l, char **why)
 	PQclear(r);
 	return c;
 fail:
-	*why = pg_conn_error(c);
+	*why = pgstore_conn_error(c);
 	PQfinish(c);
 	return NULL;
 }
@@ -102,7 +102,7 @@ static gpointer run(gpointer data)
 		}
 		wait_for(l, PQsocket(l->conn), 1000);
 		if (!PQconsumeInput(l->conn)) {
-			char *why = pg_conn_error(l->conn);
+			char *why = pgstore_conn_error(l->conn);
 
 			g_atomic_int_set(&l->healthy, 0);
 			seen = __atomic_load_n(&s->known_last, __ATOMIC_ACQUIRE);

@@ -69,14 +69,14 @@ static guint by_name(shardstore *s, const char *name)
 	return 0;
 }
 
-static store_mailbox *fix_mailbox(guint k, store_mailbox *m)
+static store_mailbox *global_mailbox(guint k, store_mailbox *m)
 {
 	if (m)
 		m->id = gid(k, m->id);
 	return m;
 }
 
-static store_calendar *fix_calendar(guint k, store_calendar *c)
+static store_calendar *global_calendar(guint k, store_calendar *c)
 {
 	if (c) {
 		c->id = gid(k, c->id);
@@ -85,7 +85,7 @@ static store_calendar *fix_calendar(guint k, store_calendar *c)
 	return c;
 }
 
-static store_item *fix_item(guint k, store_item *i)
+static store_item *global_item(guint k, store_item *i)
 {
 	if (i) {
 		i->id = gid(k, i->id);
@@ -94,19 +94,19 @@ static store_item *fix_item(guint k, store_item *i)
 	return i;
 }
 
-typedef void (*fix_fn)(guint k, gpointer rec);
+typedef void (*global_fn)(guint k, gpointer rec);
 
-static void fix_calendar_rec(guint k, gpointer rec)
+static void global_calendar_rec(guint k, gpointer rec)
 {
-	fix_calendar(k, rec);
+	global_calendar(k, rec);
 }
 
-static void fix_item_rec(guint k, gpointer rec)
+static void global_item_rec(guint k, gpointer rec)
 {
-	fix_item(k, rec);
+	global_item(k, rec);
 }
 
-static GPtrArray *fix_all(guint k, GPtrArray *a, fix_fn fn)
+static GPtrArray *global_all(guint k, GPtrArray *a, global_fn fn)
 {
 	for (guint i = 0; a && i < a->len; i++)
 		fn(k, a->pdata[i]);
@@ -137,7 +137,7 @@ static GPtrArray *sh_mailbox_list(store *base, GError **err)
 			return NULL;
 		}
 		for (guint i = 0; i < a->len; i++)
-			g_ptr_array_add(all, fix_mailbox(k, g_steal_pointer(&a->pdata[i])));
+			g_ptr_array_add(all, global_mailbox(k, g_steal_pointer(&a->pdata[i])));
 		g_ptr_array_set_free_func(a, NULL);
 		g_ptr_array_unref(a);
 	}
@@ -149,7 +149,7 @@ static store_mailbox *sh_mailbox_get(store *base, gint64 id, GError **err)
 {
 	shard *sh = by_id(of(base), id, "mailbox", err);
 
-	return sh ? fix_mailbox(sh->index,
+	return sh ? global_mailbox(sh->index,
 				store_mailbox_get(sh->st, lid(id), err)) : NULL;
 }
 
@@ -158,7 +158,7 @@ static store_mailbox *sh_mailbox_find(store *base, const char *name, GError **er
 	guint k = by_name(of(base), name);
 	shard *sh = of(base)->shards->pdata[k];
 
-	return fix_mailbox(k, store_mailbox_find(sh->st, name, err));
+	return global_mailbox(k, store_mailbox_find(sh->st, name, err));
 }
 
 static store_mailbox *sh_mailbox_create(store *base, const char *name, GError **err)
@@ -166,7 +166,7 @@ static store_mailbox *sh_mailbox_create(store *base, const char *name, GError **
 	guint k = by_name(of(base), name);
 	shard *sh = of(base)->shards->pdata[k];
 
-	return fix_mailbox(k, store_mailbox_create(sh->st, name, err));
+	return global_mailbox(k, store_mailbox_create(sh->st, name, err));
 }
 
 static gboolean sh_mailbox_delete(store *base, gint64 id, GError **err)
@@ -200,16 +200,16 @@ static GPtrArray *sh_calendar_list(store *base, gint64 mailbox_id, GError **err)
 {
 	shard *sh = by_id(of(base), mailbox_id, "mailbox", err);
 
-	return sh ? fix_all(sh->index,
+	return sh ? global_all(sh->index,
 			    store_calendar_list(sh->st, lid(mailbox_id), err),
-			    fix_calendar_rec) : NULL;
+			    global_calendar_rec) : NULL;
 }
 
 static store_calendar *sh_calendar_get(store *base, gint64 id, GError **err)
 {
 	shard *sh = by_id(of(base), id, "calendar", err);
 
-	return sh ? fix_calendar(sh->index,
+	return sh ? global_calendar(sh->index,
 				 store_calendar_get(sh->st, lid(id), err)) : NULL;
 }
 
@@ -218,7 +218,7 @@ static store_calendar *sh_calendar_find(store *base, gint64 mailbox_id,
 {
 	shard *sh = by_id(of(base), mailbox_id, "mailbox", err);
 
-	return sh ? fix_calendar(sh->index,
+	return sh ? global_calendar(sh->index,
 				 store_calendar_find(sh->st, lid(mailbox_id), name,
 						     err)) : NULL;
 }
@@ -228,7 +228,7 @@ static store_calendar *sh_calendar_create(store *base, gint64 mailbox_id,
 {
 	shard *sh = by_id(of(base), mailbox_id, "mailbox", err);
 
-	return sh ? fix_calendar(sh->index,
+	return sh ? global_calendar(sh->index,
 				 store_calendar_create(sh->st, lid(mailbox_id), name,
 						       err)) : NULL;
 }
@@ -254,9 +254,9 @@ static GPtrArray *sh_item_list(store *base, gint64 calendar_id, GError **err)
 {
 	shard *sh = by_id(of(base), calendar_id, "calendar", err);
 
-	return sh ? fix_all(sh->index,
+	return sh ? global_all(sh->index,
 			    store_item_list(sh->st, lid(calendar_id), err),
-			    fix_item_rec) : NULL;
+			    global_item_rec) : NULL;
 }
 
 static store_item *sh_item_get(store *base, gint64 id, gboolean with_data,
@@ -264,7 +264,7 @@ static store_item *sh_item_get(store *base, gint64 id, gboolean with_data,
 {
 	shard *sh = by_id(of(base), id, "item", err);
 
-	return sh ? fix_item(sh->index,
+	return sh ? global_item(sh->index,
 			     store_item_get(sh->st, lid(id), with_data, err)) : NULL;
 }
 
@@ -273,7 +273,7 @@ static store_item *sh_item_find(store *base, gint64 calendar_id, const char *nam
 {
 	shard *sh = by_id(of(base), calendar_id, "calendar", err);
 
-	return sh ? fix_item(sh->index,
+	return sh ? global_item(sh->index,
 			     store_item_find(sh->st, lid(calendar_id), name,
 					     with_data, err)) : NULL;
 }
@@ -283,7 +283,7 @@ static store_item *sh_item_find_uid(store *base, gint64 calendar_id,
 {
 	shard *sh = by_id(of(base), calendar_id, "calendar", err);
 
-	return sh ? fix_item(sh->index,
+	return sh ? global_item(sh->index,
 			     store_item_find_uid(sh->st, lid(calendar_id), uid,
 						 err)) : NULL;
 }
@@ -310,7 +310,7 @@ static store_item *sh_item_put(store *base, const store_put *req,
 	local.reserved_id = (req->reserved_id >> SHARD_SHIFT) ==
 			    (req->calendar_id >> SHARD_SHIFT)
 			    ? lid(req->reserved_id) : 0;
-	return fix_item(sh->index,
+	return global_item(sh->index,
 			store_item_put(sh->st, &local, result, err));
 }
 
@@ -343,9 +343,9 @@ static GPtrArray *sh_item_scan(store *base, gint64 calendar_id,
 {
 	shard *sh = by_id(of(base), calendar_id, "calendar", err);
 
-	return sh ? fix_all(sh->index,
+	return sh ? global_all(sh->index,
 			    store_item_scan(sh->st, lid(calendar_id), contains, err),
-			    fix_item_rec) : NULL;
+			    global_item_rec) : NULL;
 }
 
 static gboolean sh_item_set_checked(store *base, gint64 id, gint64 version,
@@ -545,7 +545,7 @@ static void sh_run_begin(store *base, const char *command)
 		store_run_begin(((shard *)s->shards->pdata[k])->st, command);
 }
 
-static void fix_run(guint k, gpointer rec)
+static void global_run(guint k, gpointer rec)
 {
 	store_run *r = rec;
 
@@ -563,7 +563,7 @@ static gint by_started_desc(gconstpointer a, gconstpointer b)
 /* Every shard's list, its ids fixed, in one array sorted by cmp. */
 typedef GPtrArray *(*list_fn)(store *st, gpointer data, GError **err);
 
-static GPtrArray *merge(shardstore *s, list_fn list, gpointer data, fix_fn fix,
+static GPtrArray *merge(shardstore *s, list_fn list, gpointer data, global_fn fix,
 			GDestroyNotify free_fn, GCompareFunc cmp, GError **err)
 {
 	GPtrArray *all = g_ptr_array_new_with_free_func(free_fn);
@@ -594,11 +594,11 @@ static GPtrArray *list_runs(store *st, gpointer data, GError **err)
 
 static GPtrArray *sh_runs_list(store *base, GError **err)
 {
-	return merge(of(base), list_runs, NULL, fix_run,
+	return merge(of(base), list_runs, NULL, global_run,
 		     (GDestroyNotify)store_run_free, by_started_desc, err);
 }
 
-static void fix_entry(guint k, gpointer rec)
+static void global_entry(guint k, gpointer rec)
 {
 	store_journal_entry *e = rec;
 
@@ -630,7 +630,7 @@ static GPtrArray *sh_journal_list(store *base, gint64 run_id, gint64 calendar_id
 	GPtrArray *a;
 
 	if (!run_id && !calendar_id) {
-		a = merge(s, list_journal, GINT_TO_POINTER(limit), fix_entry,
+		a = merge(s, list_journal, GINT_TO_POINTER(limit), global_entry,
 			  (GDestroyNotify)store_journal_entry_free, by_time_desc, err);
 		if (a && (int)a->len > limit)
 			g_ptr_array_set_size(a, limit);
@@ -641,17 +641,17 @@ static GPtrArray *sh_journal_list(store *base, gint64 run_id, gint64 calendar_id
 		return NULL;
 	if (run_id && calendar_id && (run_id >> SHARD_SHIFT) != (calendar_id >> SHARD_SHIFT))
 		return g_ptr_array_new_with_free_func((GDestroyNotify)store_journal_entry_free);
-	return fix_all(sh->index,
+	return global_all(sh->index,
 		       store_journal_list(sh->st, lid(run_id), lid(calendar_id), limit,
-					  err), fix_entry);
+					  err), global_entry);
 }
 
 static GPtrArray *sh_journal_after(store *base, gint64 run_id, GError **err)
 {
 	shard *sh = by_id(of(base), run_id, "run", err);
 
-	return sh ? fix_all(sh->index, store_journal_after(sh->st, lid(run_id), err),
-			    fix_entry) : NULL;
+	return sh ? global_all(sh->index, store_journal_after(sh->st, lid(run_id), err),
+			    global_entry) : NULL;
 }
 
 /* ---- per mailbox ---- */

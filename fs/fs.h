@@ -65,6 +65,19 @@ typedef struct {
 	notifier *notifier;
 } fs_ctx;
 
+/* fs_meta_value: the value of META_* sub of calendar c (owned by c), or
+ * NULL when it is not set. */
+static inline const char *fs_meta_value(const store_calendar *c, unsigned sub)
+{
+	return sub == META_COLOR ? c->color : c->displayname;
+}
+
+/* FS: the mount a request is for. */
+static inline fs_ctx *FS(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
 /* ---- node.c: in-memory files ---- */
 
 typedef enum {
@@ -236,7 +249,6 @@ void notify_stop(notifier *n);
 void ops_dir_register(struct fuse_lowlevel_ops *ops);
 void ops_file_register(struct fuse_lowlevel_ops *ops);
 
-/* fs_reply_err: reply with the errno of err and free it. */
-void fs_reply_err(fuse_req_t req, GError *err);
+
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <fuse_lowlevel.h>
 #include <glib.h>
+#include <string.h>
 
 typedef enum {
 	INO_ROOT = 0,		/* only FUSE_ROOT_ID */
@@ -24,6 +25,23 @@ typedef enum {
 } ino_kind;
 
 enum { META_DISPLAYNAME = 1, META_COLOR = 2 };
+
+/* meta_of_name: META_* for a calendar's "displayname" or "color" (the
+ * vdir metadata files), else 0. */
+static inline unsigned meta_of_name(const char *name)
+{
+	if (!strcmp(name, "displayname"))
+		return META_DISPLAYNAME;
+	if (!strcmp(name, "color"))
+		return META_COLOR;
+	return 0;
+}
+
+/* meta_name: the file name of META_* sub. */
+static inline const char *meta_name(unsigned sub)
+{
+	return sub == META_COLOR ? "color" : "displayname";
+}
 
 enum {
 	CTL_DIR = 1,		/* MOUNT/.calfs (id 0) or MAILBOX/.calfs */

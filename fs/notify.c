@@ -15,6 +15,8 @@ struct notifier {
 	GThread *thread;
 	GAsyncQueue *queue;	/* msg* */
 	gint64 last_seq;
+	gint64 warned_us;	/* when a failed read of the change log was
+				 * last said (monotonic) */
 	gboolean stop;
 	guint polls;		/* since tzdata was last looked at */
 };
@@ -187,10 +189,25 @@ static void follow(notifier *n)
 	do {
 		changes = store_changes_since(n->fs->store, n->last_seq, 500, &err);
 		if (!changes) {
-			log_debug("change log: %s", err->message);
+			/* other processes' and hosts' changes arrive here: say
+			 * so, once a minute at most */
+			gint64 now = g_get_monotonic_time();
+
+			if (now - n->warned_us >= 60 * G_USEC_PER_SEC) {
+				log_warning("store %s: change log: cannot read after change %"
+					    G_GINT64_FORMAT ": %s (changes made elsewhere are not"
+					    " seen)", store_describe(n->fs->store), n->last_seq,
+					    err->message);
+				n->warned_us = now;
+			} else {
+				log_debug("change log: %s", err->message);
+			}
 			g_clear_error(&err);
 			return;
 		}
+		if (changes->len)
+			log_debug("change log: %u changes after %" G_GINT64_FORMAT,
+				  changes->len, n->last_seq);
 		for (guint i = 0; i < changes->len; i++) {
 			store_change *c = changes->pdata[i];
 

@@ -10,21 +10,6 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
-static fs_ctx *FS(fuse_req_t req)
-{
-	return fuse_req_userdata(req);
-}
-
-void fs_reply_err(fuse_req_t req, GError *err)
-{
-	int e = errmap_errno(err);
-
-	if (e == EIO)
-		log_error("%s", err ? err->message : "unknown error");
-	g_clear_error(&err);
-	fuse_reply_err(req, e ? e : EIO);
-}
-
 /* The kernel took one more reference to ino. */
 static void count_lookup(fs_ctx *fs, fuse_ino_t ino)
 {
@@ -44,7 +29,7 @@ static void reply_entry(fuse_req_t req, fs_ctx *fs, fuse_ino_t ino)
 	GError *err = NULL;
 
 	if (!view_entry_param(fs, ino, &e, &err)) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	count_lookup(fs, ino);
@@ -69,7 +54,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			fuse_reply_entry(req, &e);
 			return;
 		}
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	reply_entry(req, fs, ino);
@@ -169,7 +154,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 
 	(void)ino;
 	if (!d->entries && !(d->entries = listing(fs, d->ino, &err))) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	buf = g_malloc(size);
@@ -246,7 +231,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		ino = trash_mkdir(fs, parent, name, fuse_req_ctx(req)->uid, &err);
 		g_mutex_unlock(&fs->ns_lock);
 		if (!ino)
-			fs_reply_err(req, err);
+			errmap_reply(req, err);
 		else
 			reply_entry(req, fs, ino);
 		return;
@@ -275,7 +260,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	g_mutex_unlock(&fs->ns_lock);
 	if (!ino) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	notify_kick(fs->notifier);
@@ -312,7 +297,7 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	gboolean ok = FALSE;
 
 	if (!ino) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	g_mutex_lock(&fs->ns_lock);
@@ -326,7 +311,7 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 			    "only mailboxes and calendars can be removed");
 	g_mutex_unlock(&fs->ns_lock);
 	if (!ok) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	notify_kick(fs->notifier);
@@ -335,14 +320,6 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 /* ---- unlink, rename, link ---- */
 
-static int meta_key(const char *name)
-{
-	if (!strcmp(name, "displayname"))
-		return META_DISPLAYNAME;
-	if (!strcmp(name, "color"))
-		return META_COLOR;
-	return 0;
-}
 
 /* Reply EROFS/EPERM for parents that hold no user files; TRUE if replied. */
 static gboolean refuse_parent(fuse_req_t req, fuse_ino_t parent)
@@ -379,7 +356,7 @@ static gboolean unlink_locked(fs_ctx *fs, gint64 cal, const char *name,
 	store_item *it;
 	node *n;
 
-	if (cal > 0 && meta_key(name))
+	if (cal > 0 && meta_of_name(name))
 		return store_calendar_set_meta(fs->store, cal, name, NULL, err);
 	g_mutex_lock(&fs->nodes_lock);
 	n = node_find(fs, cal, name);
@@ -413,7 +390,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	ok = unlink_locked(fs, dir_id(parent), name, &err);
 	g_mutex_unlock(&fs->ns_lock);
 	if (!ok) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	notify_kick(fs->notifier);
@@ -536,7 +513,7 @@ static gboolean scratch_to_meta(fs_ctx *fs, gint64 cal, const char *name, gint64
 			g_free(v);
 			return FALSE;
 		}
-		set = (meta_key(key) == META_COLOR ? c->color : c->displayname) != NULL;
+		set = fs_meta_value(c, meta_of_name(key)) != NULL;
 		store_calendar_free(c);
 		if (set) {
 			g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS, "%s exists", key);
@@ -574,9 +551,9 @@ static gboolean rename_locked(fs_ctx *fs, gint64 cal, const char *name,
 	node *n;
 	node_type type = NODE_SCRATCH;
 
-	if (newcal > 0 && meta_key(newname) && !(cal > 0 && meta_key(name)))
+	if (newcal > 0 && meta_of_name(newname) && !(cal > 0 && meta_of_name(name)))
 		return scratch_to_meta(fs, cal, name, newcal, newname, FALSE, err);
-	if ((cal > 0 && meta_key(name)) || (newcal > 0 && meta_key(newname))) {
+	if ((cal > 0 && meta_of_name(name)) || (newcal > 0 && meta_of_name(newname))) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED,
 			    "displayname and color cannot be renamed");
 		return FALSE;
@@ -609,8 +586,7 @@ static gboolean rename_locked(fs_ctx *fs, gint64 cal, const char *name,
 	if (to_item) {
 		drop_node_at(fs, newcal, newname);
 		if (!store_item_rename(fs->store, it->id, newcal, newname, err)) {
-			if (g_error_matches(*err, CALFS_ERROR, CALFS_ERROR_EXISTS))
-				(*err)->code = CALFS_ERROR_INVALID;
+			errmap_refusal(*err);
 			store_item_free(it);
 			return FALSE;
 		}
@@ -651,7 +627,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 			   flags, &err);
 	g_mutex_unlock(&fs->ns_lock);
 	if (!ok) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	notify_kick(fs->notifier);
@@ -684,11 +660,11 @@ static void link_meta(fuse_req_t req, fs_ctx *fs, fuse_ino_t ino, gint64 cal,
 	g_mutex_unlock(&fs->ns_lock);
 	g_free(name);
 	if (!ok) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	notify_kick(fs->notifier);
-	reply_entry(req, fs, ino_make(INO_META, meta_key(key), cal));
+	reply_entry(req, fs, ino_make(INO_META, meta_of_name(key), cal));
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
@@ -702,7 +678,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 
 	if (refuse_parent(req, newparent))
 		return;
-	if (meta_key(newname)) {
+	if (meta_of_name(newname)) {
 		link_meta(req, fs, ino, ino_id(newparent), newname);
 		return;
 	}
@@ -730,7 +706,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	if (data)
 		g_bytes_unref(data);
 	if (!id) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	reply_entry(req, fs, ino_make(INO_ITEM, 0, id));

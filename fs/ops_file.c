@@ -40,11 +40,6 @@ typedef struct {
 	gboolean dirty;
 } fh;
 
-static fs_ctx *FS(fuse_req_t req)
-{
-	return fuse_req_userdata(req);
-}
-
 static fh *FH(struct fuse_file_info *fi)
 {
 	return (fh *)(uintptr_t)fi->fh;
@@ -81,7 +76,7 @@ static void reply_attr(fuse_req_t req, fs_ctx *fs, fuse_ino_t ino)
 	GError *err = NULL;
 
 	if (!view_stat(fs, ino, &st, &err)) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	fuse_reply_attr(req, &st, ino_kind_of(ino) == INO_CTL ? 0 : fs->timeout);
@@ -124,6 +119,9 @@ static void open_cached(fs_ctx *fs, fuse_ino_t ino, gint64 version,
 	fi->keep_cache = keep;
 	if (!told)
 		fi->direct_io = 1;
+	log_debug("open %#" G_GINT64_MODIFIER "x: %s", (guint64)ino,
+		  keep ? "the kernel's pages kept" : told ? "read through the page cache"
+		  : "read direct_io (its size not yet told)");
 }
 
 /* The node of ino if it has one, with type; aliases resolve to items. */
@@ -206,8 +204,8 @@ static fh *open_meta(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
 		return NULL;
 	h = fh_new(FH_META);
 	h->id = cal->id;
-	h->meta = ino_sub(ino) == META_COLOR ? "color" : "displayname";
-	v = ino_sub(ino) == META_COLOR ? cal->color : cal->displayname;
+	h->meta = meta_name(ino_sub(ino));
+	v = fs_meta_value(cal, ino_sub(ino));
 	if (!v)
 		v = "";
 	if (wants_write(fi->flags)) {
@@ -239,16 +237,14 @@ static fh *open_raw(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
 	return h;
 }
 
-/* Open ino; NULL with *eno set (and err, which may stay NULL). */
-static fh *open_ino(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
-		    int *eno, GError **err)
+/* Open ino; NULL with err set. */
+static fh *open_ino(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi, GError **err)
 {
 	gint64 alias;
 	node *n;
 	GBytes *b;
 	fh *h = NULL;
 
-	*eno = 0;
 	switch (ino_kind_of(ino)) {
 	case INO_ITEM:
 	case INO_NODE:
@@ -258,7 +254,8 @@ static fh *open_ino(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
 		if (alias || ino_kind_of(ino) == INO_ITEM)
 			h = open_item(fs, alias ? alias : ino_id(ino), ino, fi, err);
 		else
-			*eno = ENOENT;
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND,
+				    "a scratch file that is gone");
 		break;
 	case INO_META:
 		h = open_meta(fs, ino, fi, err);
@@ -272,7 +269,8 @@ static fh *open_ino(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
 			h->dirty = (fi->flags & O_TRUNC) != 0;
 			fi->direct_io = 1;
 		} else if (wants_write(fi->flags)) {
-			*eno = EACCES;
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_DENIED,
+				    "a report, which is not written");
 		} else if ((b = ctl_content(fs, ino, err))) {
 			h = fh_new(FH_SNAPSHOT);
 			h->snapshot = b;
@@ -283,16 +281,15 @@ static fh *open_ino(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
 		break;
 	case INO_RAW:
 		if (wants_write(fi->flags))
-			*eno = EROFS;
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_READONLY,
+				    "the raw view is read-only");
 		else
 			h = open_raw(fs, ino, fi, err);
 		break;
 	default:
-		*eno = EISDIR;
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_ISDIR, "a directory");
 		break;
 	}
-	if (!h && !*eno)
-		*eno = errmap_errno(*err);
 	return h;
 }
 
@@ -300,14 +297,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	fs_ctx *fs = FS(req);
 	GError *err = NULL;
-	int eno;
-	fh *h = open_ino(fs, ino, fi, &eno, &err);
+	fh *h = open_ino(fs, ino, fi, &err);
 
 	if (!h) {
-		if (eno == EIO && err)
-			log_error("%s", err->message);
-		g_clear_error(&err);
-		fuse_reply_err(req, eno);
+		errmap_reply(req, err);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
@@ -320,16 +313,14 @@ static void reply_create(fuse_req_t req, fs_ctx *fs, fuse_ino_t ino,
 {
 	struct fuse_entry_param e;
 	GError *err = NULL;
-	int eno;
 	fh *h;
 
 	if (!view_entry_param(fs, ino, &e, &err)) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
-	if (!(h = open_ino(fs, ino, fi, &eno, &err))) {
-		g_clear_error(&err);
-		fuse_reply_err(req, eno);
+	if (!(h = open_ino(fs, ino, fi, &err))) {
+		errmap_reply(req, err);
 		return;
 	}
 	if (ino_kind_of(ino) == INO_NODE) {
@@ -411,9 +402,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 			reply_create(req, fs, ino, fi);
 		return;
 	}
-	if (!strcmp(name, "displayname") || !strcmp(name, "color")) {
-		ino = ino_make(INO_META, strcmp(name, "color") ? META_DISPLAYNAME
-							       : META_COLOR, cal);
+	if (meta_of_name(name)) {
+		ino = ino_make(INO_META, meta_of_name(name), cal);
 		if (!store_calendar_set_meta(fs->store, cal, name, "", &err))
 			ino = 0;
 	} else if (item_name_is_item(name) &&
@@ -434,7 +424,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	g_mutex_unlock(&fs->ns_lock);
 	if (!ino) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	notify_kick(fs->notifier);
@@ -684,7 +674,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		g_mutex_unlock(&h->lock);
 	}
 	if (!ok) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	fuse_reply_err(req, 0);
@@ -792,9 +782,7 @@ static gboolean set_size(fs_ctx *fs, fuse_ino_t ino, off_t size,
 			return truncate_item(fs, alias, size, err);
 		if (!n && ino_kind_of(ino) == INO_META && size == 0)
 			return store_calendar_set_meta(fs->store, ino_id(ino),
-						       ino_sub(ino) == META_COLOR
-							       ? "color" : "displayname",
-						       "", err);
+						       meta_name(ino_sub(ino)), "", err);
 		if (!n) {
 			g_set_error(err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED,
 				    "cannot be truncated");
@@ -866,12 +854,12 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 
 	if ((to_set & FUSE_SET_ATTR_SIZE) &&
 	    !set_size(fs, ino, attr->st_size, fi, &err)) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	if ((to_set & owner) && ino_kind_of(ino) == INO_MAILBOX) {
 		if (!set_mailbox_owner(fs, ino, attr, to_set, &err)) {
-			fs_reply_err(req, err);
+			errmap_reply(req, err);
 			return;
 		}
 		notify_kick(fs->notifier);
@@ -926,7 +914,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		return;
 	}
 	if (!(r = view_render(fs, id, &err))) {
-		fs_reply_err(req, err);
+		errmap_reply(req, err);
 		return;
 	}
 	if (!strcmp(name, "user.calfs.uid"))

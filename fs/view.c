@@ -1,6 +1,7 @@
 #include "fs.h"
 #include "trash.h"
 #include "error.h"
+#include "errmap.h"
 #include "ingest.h"
 #include "item.h"
 #include "log.h"
@@ -284,6 +285,8 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	    ? rendered_copy(r) : NULL;
 	g_mutex_unlock(&fs->cache_lock);
 	if (r) {
+		log_debug("render %s/%s/%s: version %" G_GINT64_FORMAT " from the cache",
+			  ci->mailbox, ci->calendar, it->name, it->version);
 		store_item_free(it);
 		view_calinfo_free(ci);
 		g_free(zone);
@@ -339,6 +342,12 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	r->fixes = render_describe(&log);
 	for (guint i = 0; i < log.rebases->len; i++)
 		r->rebased |= ((tz_fix *)log.rebases->pdata[i])->applied;
+	log_debug("render %s/%s/%s: version %" G_GINT64_FORMAT ", %s, %" G_GSIZE_FORMAT
+		  " bytes, %u mended, %u repaired, %u rebase notes%s%s",
+		  ci->mailbox, ci->calendar, it->name, it->version,
+		  clean ? "known clean: served as stored" : "rendered",
+		  g_bytes_get_size(r->data), log.mends->len, log.repairs->len, log.rebases->len,
+		  zone ? ", zone " : "", zone ? zone : "");
 	render_log_clear(&log);
 	store_item_free(it);
 	view_calinfo_free(ci);
@@ -513,10 +522,10 @@ static gboolean stat_meta(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
 
 	if (!cal)
 		return FALSE;
-	v = ino_sub(ino) == META_COLOR ? cal->color : cal->displayname;
+	v = fs_meta_value(cal, ino_sub(ino));
 	if (!v) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND, "%s: not set",
-			    ino_sub(ino) == META_COLOR ? "color" : "displayname");
+			    meta_name(ino_sub(ino)));
 		store_calendar_free(cal);
 		return FALSE;
 	}
@@ -674,13 +683,11 @@ static fuse_ino_t lookup_calendar(fs_ctx *fs, gint64 cal_id, const char *name,
 	node *n;
 	fuse_ino_t ino = 0;
 
-	if (!strcmp(name, "displayname") || !strcmp(name, "color")) {
+	if (meta_of_name(name)) {
 		if (!(cal = store_calendar_get(fs->store, cal_id, err)))
 			return 0;
-		if (!strcmp(name, "color") ? cal->color != NULL
-					   : cal->displayname != NULL)
-			ino = ino_make(INO_META, strcmp(name, "color") ? META_DISPLAYNAME
-								       : META_COLOR, cal_id);
+		if (fs_meta_value(cal, meta_of_name(name)))
+			ino = ino_make(INO_META, meta_of_name(name), cal_id);
 		else
 			not_found(err, name);
 		store_calendar_free(cal);
@@ -868,11 +875,11 @@ static gboolean list_calendar(fs_ctx *fs, GPtrArray *out, gint64 cal_id,
 	if (!cal)
 		return FALSE;
 	if (cal->displayname)
-		view_entry_add(out, "displayname",
+		view_entry_add(out, meta_name(META_DISPLAYNAME),
 			       ino_make(INO_META, META_DISPLAYNAME, cal_id), S_IFREG);
 	if (cal->color)
-		view_entry_add(out, "color", ino_make(INO_META, META_COLOR, cal_id),
-			       S_IFREG);
+		view_entry_add(out, meta_name(META_COLOR),
+			       ino_make(INO_META, META_COLOR, cal_id), S_IFREG);
 	store_calendar_free(cal);
 	g_mutex_lock(&fs->nodes_lock);
 	node_entries(fs, cal_id, out);
@@ -1018,17 +1025,15 @@ gint64 view_store_item(fs_ctx *fs, gint64 calendar_id, const char *name,
 		view_forget_render(fs, id);
 		store_item_free(it);
 		notify_kick(fs->notifier);
-	} else if (e->domain == CALFS_ERROR &&
-		   (e->code == CALFS_ERROR_INVALID || e->code == CALFS_ERROR_EXISTS ||
-		    e->code == CALFS_ERROR_NAME)) {
+	} else if (errmap_refusal(e)) {
 		char *line = g_strdup_printf("%s/%s/%s: refused: %s", ci->mailbox,
 					     ci->calendar, name, e->message);
 
 		log_notice("%s", line);
 		ctl_refused(fs, ci->mailbox_id, line);
-		g_set_error_literal(err, CALFS_ERROR, CALFS_ERROR_INVALID, line);
+		g_prefix_error(&e, "%s/%s/%s: refused: ", ci->mailbox, ci->calendar, name);
+		g_propagate_error(err, e);
 		g_free(line);
-		g_error_free(e);
 	} else {
 		log_error("%s/%s/%s: %s", ci->mailbox, ci->calendar, name,
 			  e->message);

@@ -286,3 +286,30 @@ def test_a_mount_that_changes_nothing_leaves_no_run(tmp_path):
     c.path(MB, "Calendar", "a.ics").write_bytes(ics("a", "changed"))
     c.umount()
     assert runs(c)[0][-1] == "mount %s" % c.mnt
+
+
+def test_debug_shows_calfs_own_lines(tmp_path):
+    """calfs mount -f -d: libfuse's trace and calfs's own debug lines (the
+    render of the item a cat reads, how it was opened, the change log)."""
+    c = Calfs(tmp_path)
+    c.import_items("alice@example.com", {"a.ics": ics("a", "Alpha")})
+    c.mnt.mkdir()
+    log = open(tmp_path / "debug.log", "wb")
+    proc = subprocess.Popen([str(CALFS), "-c", str(c.conf), "mount", "-f", "-d", str(c.mnt)],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: os.path.ismount(c.mnt) or proc.poll() is not None, 10, "the mount")
+        subprocess.run(["cat", str(c.path("alice@example.com", "Calendar", "a.ics"))],
+                       check=True, capture_output=True, timeout=30)
+        c.import_items("alice@example.com", {"b.ics": ics("b", "Bravo")})
+        text = lambda: (tmp_path / "debug.log").read_text(errors="replace")
+        wait_for(lambda: "calfs: debug: render alice@example.com/Calendar/a.ics" in text(),
+                 5, "the render's debug line")
+        assert "calfs: debug: open " in text()
+        wait_for(lambda: "calfs: debug: change log: 1 changes after" in text(), 5,
+                 "the change log's step")
+        assert "opcode: OPEN" in text()         # libfuse's own trace
+    finally:
+        subprocess.run(["fusermount3", "-u", str(c.mnt)], capture_output=True)
+        proc.wait(timeout=20)
+        log.close()

@@ -137,11 +137,6 @@ ictext_line *ictext_find(ictext *t, int comp, const char *name,
 	return ictext_find_at(t, comp, comp < 0 ? 1 : 2, name, value, n);
 }
 
-gboolean ictext_line_name_is(ictext_line *l, const char *name)
-{
-	return name_is(l, name);
-}
-
 /* TEXT unescaped: \, \; \\ \n */
 char *ictext_unescape(const char *value)
 {

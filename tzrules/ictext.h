@@ -94,8 +94,6 @@ int ictext_n_items(ictext *t);
  * none, before the first item component.  FALSE when there is neither. */
 gboolean ictext_replace_vtimezone(ictext *t, const char *tzid, const char *block);
 
-/* ictext_line_name_is: whether the line's property name is name. */
-gboolean ictext_line_name_is(ictext_line *l, const char *name);
 
 /* ictext_line_value: the line's value, unfolded (owned by the line). */
 const char *ictext_line_value(ictext_line *l);
