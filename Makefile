@@ -182,7 +182,15 @@ check: deps-present
 	CALFS_BUILD=$(BUILD) $(TEST_ENV) $(PYTEST) -q -ra tests
 
 .PHONY: all-tests
-all-tests: $(BIN) $(UNIT_BIN) $(REGRESS_BIN) $(BUILD)/tests/libical_instants
+all-tests: $(BIN) $(UNIT_BIN) $(REGRESS_BIN) $(BUILD)/tests/libical_instants \
+	$(BUILD)/tests/parsecount.so
+
+# the LD_PRELOAD shim that counts libical parses (tests/test_parses.py);
+# not instrumented: the tests that use it skip sanitized builds
+$(BUILD)/tests/parsecount.so: tests/parsecount.c
+	$(call say,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -shared -fPIC $(call pkg_cflags,libical) -o $@ $< -ldl
 
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
@@ -217,6 +225,7 @@ FUZZ_CC := $(if $(filter command line environment,$(origin CC)),$(CC),clang-14)
 
 $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%): $(FUZZ_DIR)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
 	$(call say,LINK,$@)
+	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(call pkg_cflags,$(BACKEND_PKGS)) -fsanitize=fuzzer -o $@ $< \
 		$(LIB) $(ALL_LDFLAGS) -fsanitize=fuzzer $(call pkg_libs,$(BACKEND_PKGS))
 
@@ -224,7 +233,7 @@ fuzz-targets: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory deps DEBIAN_PKGS="$(FUZZ_PKGS)"
-	@$(MAKE) --no-print-directory -s BUILD=$(FUZZ_DIR) CC=$(FUZZ_CC) \
+	@$(MAKE) --no-print-directory -s BUILD=$(FUZZ_DIR) FUZZ_DIR=$(FUZZ_DIR) CC=$(FUZZ_CC) \
 		SANITIZE=fuzzer-no-link,$(FUZZ_SAN) fuzz-targets
 	@/usr/bin/python3 tests/fuzz/seeds.py $(FUZZ_DIR)/seeds
 	@mkdir -p $(FUZZ_DIR)/findings

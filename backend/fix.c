@@ -146,14 +146,6 @@ static void tell(run *r, box *b, const store_calendar *cal, const store_item *it
 	g_free(what);
 }
 
-static gboolean unapplied(const render_log *log)
-{
-	for (guint i = 0; i < log->rebases->len; i++)
-		if (!((tz_fix *)log->rebases->pdata[i])->applied)
-			return TRUE;
-	return FALSE;
-}
-
 /* Fix one listed item; FALSE only when the store fails. */
 static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li,
 			 GError **err)
@@ -204,7 +196,7 @@ static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li
 	/* what is stored now renders unchanged under this key; items that
 	 * keep a conflict or a report-only change are looked at every time,
 	 * so that the reports go on counting them */
-	if (ok && !r->o->dry_run && !unapplied(&log)) {
+	if (ok && !r->o->dry_run && !render_unapplied(&log)) {
 		check k = { .id = id, .version = version, .zone = log.zone_consulted };
 
 		g_array_append_val(b->checks, k);

@@ -1,7 +1,10 @@
 #include "ingest.h"
 #include "imip.h"
+#include "ictext.h"
 #include "error.h"
 #include "log.h"
+
+#include <string.h>
 
 static gboolean reply_time(gpointer data, const char *uid, const char *attendee,
 			   gint64 *when)
@@ -28,26 +31,23 @@ static gboolean rebased(const render_log *log)
 	return FALSE;
 }
 
-/* Whether the item's ORGANIZER is mailbox. */
+/* Whether the item's ORGANIZER is mailbox (read by lines: the item was
+ * parsed once already). */
 static gboolean organized_by(GBytes *item, const char *mailbox)
 {
-	icalcomponent *cal = item_parse(g_bytes_get_data(item, NULL), g_bytes_get_size(item));
-	icalcomponent *ev = cal ? icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT) : NULL;
-	icalproperty *org = ev ? icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY) : NULL;
-	const char *a = org ? icalproperty_get_organizer(org) : NULL;
+	ictext *t = ictext_parse(item);
+	ictext_line *org = ictext_find(t, 0, "ORGANIZER", NULL, 0);
+	const char *a = org ? ictext_line_value(org) : NULL;
 	gboolean yes;
 
 	if (a && !g_ascii_strncasecmp(a, "mailto:", 7))
 		a += 7;
 	yes = a && !g_ascii_strcasecmp(a, mailbox);
-	if (cal)
-		icalcomponent_free(cal);
+	ictext_free(t);
 	return yes;
 }
 
-/* Queue an update of item for its attendees; a failure is logged only:
- * the item is stored. */
-static void queue_update(const ingest_target *t, GBytes *item)
+void ingest_queue_update(const ingest_target *t, GBytes *item)
 {
 	GError *e = NULL;
 	GMimeMessage *msg = imip_build(item, IMIP_UPDATE, t->mailbox,
@@ -66,9 +66,10 @@ static void queue_update(const ingest_target *t, GBytes *item)
 		g_object_unref(msg);
 }
 
-store_item *ingest_rendered(store *s, const ingest_target *t, GBytes *final,
-			    const char *uid, const render_log *log,
-			    store_put_result *result, GError **err)
+/* Store final (rendered with log) as t says; *update: an iMIP update is due. */
+static store_item *put(store *s, const ingest_target *t, GBytes *final, const char *uid,
+		       const render_log *log, store_put_result *result, gboolean *update,
+		       GError **err)
 {
 	store_item *item;
 	store_put_result res = STORE_PUT_UNCHANGED;
@@ -76,19 +77,64 @@ store_item *ingest_rendered(store *s, const ingest_target *t, GBytes *final,
 	char *changes = render_describe_changes(log);
 	char *note = t->note && changes ? g_strconcat(t->note, "\n", changes, NULL)
 		   : g_strdup(t->note ? t->note : changes);
+	/* what a write stored renders unchanged: the next read serves it
+	 * without parsing it again */
+	char *clean = t->policy && (t->policy->repair || t->policy->rebase)
+		      ? render_clean_key(t->policy, log) : NULL;
 	store_put req = { .calendar_id = t->calendar_id, .name = t->name,
 			  .reserved_id = t->reserved_id, .uid = uid,
-			  .data = final, .note = note };
+			  .data = final, .note = note, .checked = clean };
 
 	item = store_item_put(s, &req, &res, err);
+	g_free(clean);
 	g_free(note);
 	g_free(changes);
-	if (item && res != STORE_PUT_UNCHANGED && t->outbox && t->mailbox &&
-	    rebased(log) && organized_by(final, t->mailbox))
-		queue_update(t, final);
+	*update = item && res != STORE_PUT_UNCHANGED && t->outbox && t->mailbox &&
+		  rebased(log) && organized_by(final, t->mailbox);
 	if (result)
 		*result = res;
 	return item;
+}
+
+store_item *ingest_rendered(store *s, const ingest_target *t, GBytes *final,
+			    const char *uid, const render_log *log,
+			    store_put_result *result, GError **err)
+{
+	gboolean update;
+	store_item *item = put(s, t, final, uid, log, result, &update, err);
+
+	if (update)
+		ingest_queue_update(t, final);
+	return item;
+}
+
+gboolean ingest_prepare(const ingest_target *t, GBytes *data, GPtrArray *warnings,
+			ingest_prepared *p, GError **err)
+{
+	gsize len;
+	const char *bytes = g_bytes_get_data(data, &len);
+	icalcomponent *parsed = NULL;
+
+	memset(p, 0, sizeof(*p));
+	/* parsed once: the check's parse is the rendering's */
+	if (!item_check_parsed(bytes, len, t->mode, &p->uid, warnings, &parsed, err))
+		return FALSE;
+	render_log_init(&p->log);
+	p->final = render_item_parsed(data, parsed, t->policy, &p->log);
+	return TRUE;
+}
+
+void ingest_prepared_clear(ingest_prepared *p)
+{
+	g_clear_pointer(&p->uid, g_free);
+	g_clear_pointer(&p->final, g_bytes_unref);
+	render_log_clear(&p->log);
+}
+
+store_item *ingest_store(store *s, const ingest_target *t, const ingest_prepared *p,
+			 store_put_result *result, gboolean *update, GError **err)
+{
+	return put(s, t, p->final, p->uid, &p->log, result, update, err);
 }
 
 store_item *ingest_checked(store *s, const ingest_target *t, GBytes *data,
@@ -111,14 +157,15 @@ store_item *ingest_item(store *s, const ingest_target *t, GBytes *data,
 			store_put_result *result, GPtrArray *warnings,
 			GError **err)
 {
-	char *uid = NULL;
+	ingest_prepared p;
+	gboolean update;
 	store_item *item;
-	gsize len;
-	const char *bytes = g_bytes_get_data(data, &len);
 
-	if (!item_check(bytes, len, t->mode, &uid, warnings, err))
+	if (!ingest_prepare(t, data, warnings, &p, err))
 		return NULL;
-	item = ingest_checked(s, t, data, uid, result, err);
-	g_free(uid);
+	item = ingest_store(s, t, &p, result, &update, err);
+	if (update)
+		ingest_queue_update(t, p.final);
+	ingest_prepared_clear(&p);
 	return item;
 }

@@ -59,4 +59,32 @@ store_item *ingest_rendered(store *s, const ingest_target *t, GBytes *final,
 			    const char *uid, const render_log *log,
 			    store_put_result *result, GError **err);
 
+/* A write validated and rendered, not yet stored: ingest_item in two
+ * halves, so that the mount parses and renders outside its locks. */
+typedef struct {
+	char *uid;
+	GBytes *final;		/* the bytes to store */
+	render_log log;		/* what rendering changed */
+} ingest_prepared;
+
+/* ingest_prepare: validate data as one item (t->mode) and render it under
+ * t->policy, parsing it once; the store is only read (rule T4's
+ * replies).  FALSE with err set as ingest_item's; on success clear p
+ * with ingest_prepared_clear. */
+gboolean ingest_prepare(const ingest_target *t, GBytes *data, GPtrArray *warnings,
+			ingest_prepared *p, GError **err);
+void ingest_prepared_clear(ingest_prepared *p);
+
+/* ingest_store: store what ingest_prepare made as t says (t->policy must
+ * be the one it was prepared with).  *update gets whether an iMIP update
+ * is due (a rebased meeting t->mailbox organizes, t->outbox set), which
+ * ingest_queue_update sends once the caller's locks are let go.  Returns
+ * and fails as ingest_item. */
+store_item *ingest_store(store *s, const ingest_target *t, const ingest_prepared *p,
+			 store_put_result *result, gboolean *update, GError **err);
+
+/* ingest_queue_update: queue an update of final for its attendees in
+ * t->outbox; a failure is logged only (the item is stored). */
+void ingest_queue_update(const ingest_target *t, GBytes *final);
+
 #endif

@@ -307,6 +307,13 @@ static const char *component_uid(icalcomponent *c, GError **err)
 gboolean item_check(const char *data, gsize len, item_check_mode mode,
 		    char **uid, GPtrArray *warnings, GError **err)
 {
+	return item_check_parsed(data, len, mode, uid, warnings, NULL, err);
+}
+
+gboolean item_check_parsed(const char *data, gsize len, item_check_mode mode,
+			   char **uid, GPtrArray *warnings, icalcomponent **parsed,
+			   GError **err)
+{
 	icalcomponent *cal = NULL, *s;
 	GPtrArray *uids = NULL;
 	gboolean ok = FALSE;
@@ -359,6 +366,8 @@ gboolean item_check(const char *data, gsize len, item_check_mode mode,
 	}
 	if (uid)
 		*uid = g_strdup(uids->pdata[0]);
+	if (parsed)
+		*parsed = g_steal_pointer(&cal);
 	ok = TRUE;
 out:
 	if (uids)

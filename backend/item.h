@@ -29,6 +29,13 @@ typedef enum {
 gboolean item_check(const char *data, gsize len, item_check_mode mode,
 		    char **uid, GPtrArray *warnings, GError **err);
 
+/* item_check_parsed: item_check, and on success *parsed gets the VCALENDAR
+ * libical parsed (as item_parse gives it; the caller frees it), so that a
+ * write is parsed once. */
+gboolean item_check_parsed(const char *data, gsize len, item_check_mode mode,
+			   char **uid, GPtrArray *warnings, icalcomponent **parsed,
+			   GError **err);
+
 /* item_parse: parse data into a VCALENDAR component, or NULL when libical
  * cannot.  Free the result with icalcomponent_free(). */
 icalcomponent *item_parse(const char *data, gsize len);

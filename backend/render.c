@@ -89,7 +89,39 @@ static gboolean made_uid(const char *data, gsize len)
 	return n == 32;
 }
 
+#define MADE_UID_NOTE "UID: made by calfs from DTSTART, SUMMARY, ORGANIZER and" \
+	" RECURRENCE-ID when it was imported: the export gave none"
+
+char *render_notes(GBytes *stored)
+{
+	gsize len;
+	const char *data = g_bytes_get_data(stored, &len);
+
+	return data && made_uid(data, len) ? g_strdup(MADE_UID_NOTE) : NULL;
+}
+
+gboolean render_unapplied(const render_log *l)
+{
+	for (guint i = 0; i < l->rebases->len; i++)
+		if (!((tz_fix *)l->rebases->pdata[i])->applied)
+			return TRUE;
+	return FALSE;
+}
+
+char *render_clean_key(const render_options *o, const render_log *l)
+{
+	if (render_unapplied(l) || (l->zone_consulted && !o->tz.mailbox_zone))
+		return NULL;
+	return render_key(o, l->zone_consulted ? o->tz.mailbox_zone : NULL);
+}
+
 GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
+{
+	return render_item_parsed(stored, NULL, o, log);
+}
+
+GBytes *render_item_parsed(GBytes *stored, icalcomponent *parsed, const render_options *o,
+			   render_log *log)
 {
 	/* the damage of real exports first: libical cannot read it */
 	GBytes *mended = o->repair ? mend_text(stored, log ? log->mends : NULL)
@@ -99,15 +131,20 @@ GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
 	gboolean repair = o->repair && repair_may_apply(data, len);
 
 	if (log && data && made_uid(data, len))
-		g_ptr_array_add(log->notes, g_strdup("UID: made by calfs from DTSTART, SUMMARY,"
-						     " ORGANIZER and RECURRENCE-ID when it was"
-						     " imported: the export gave none"));
+		g_ptr_array_add(log->notes, g_strdup(MADE_UID_NOTE));
+	if (parsed && mended != stored)
+		g_clear_pointer(&parsed, icalcomponent_free);	/* not these bytes */
 	gboolean rebase = o->rebase && tz_may_apply(data, len);
 	GPtrArray *fixes = NULL, *moves = NULL;
 	icalcomponent *cal;
 	GBytes *out, *step;
 
-	if ((!repair && !rebase) || !(cal = item_parse(data, len)))
+	if (!repair && !rebase) {
+		if (parsed)
+			icalcomponent_free(parsed);
+		return mended;
+	}
+	if (!(cal = parsed ? parsed : item_parse(data, len)))
 		return mended;
 	stored = mended;
 	if (repair)

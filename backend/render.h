@@ -57,6 +57,28 @@ void render_log_clear(render_log *l);
  * that do not parse are returned as they are. */
 GBytes *render_item(GBytes *stored, const render_options *o, render_log *log);
 
+/* render_item_parsed: render_item with stored already parsed by libical
+ * (parsed: from item_check_parsed, taken and freed here; NULL to parse
+ * when needed), so that a write is parsed once. */
+GBytes *render_item_parsed(GBytes *stored, icalcomponent *parsed, const render_options *o,
+			   render_log *log);
+
+/* render_unapplied: whether log holds a change rendering did not make (a
+ * rebase conflict, or one only reported): such an item is rendered every
+ * time, so that reports go on counting it. */
+gboolean render_unapplied(const render_log *l);
+
+/* render_clean_key: the render key under which the output of a rendering
+ * with o that wrote l renders unchanged (store_item_set_checked), or NULL
+ * when there is none: a change left unapplied, or a zone consulted that
+ * o does not name.  Newly allocated. */
+char *render_clean_key(const render_options *o, const render_log *l);
+
+/* render_notes: what is worth saying of stored bytes that renders
+ * unchanged (a UID calfs made), one per line, or NULL.  Newly
+ * allocated. */
+char *render_notes(GBytes *stored);
+
 /* render_describe: the log as lines a person reads, joined with '\n' (for
  * user.calfs.fixes).  Newly allocated; "" when empty. */
 char *render_describe(const render_log *l);

@@ -114,6 +114,9 @@ typedef struct {
 	GBytes *data;
 	gint64 reserved_id;	/* id from item_reserve_id for a new item, or 0 */
 	const char *note;	/* what the write repaired (journaled), or NULL */
+	const char *checked;	/* the render key under which data renders
+				 * unchanged (see store_item_set_checked), or
+				 * NULL */
 } store_put;
 
 typedef enum {

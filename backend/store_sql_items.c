@@ -236,9 +236,10 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 		sql_arg_blob(&a, bytes, len);
 		sql_arg_i64(&a, sqlstore_now_ns());
 		sql_arg_i64(&a, id);
+		sql_arg_text(&a, req->checked);
 		ok = sqlstore_exec(s, "UPDATE items SET uid = ?1, data = ?2,"
 			     " version = version + 1, mtime_ns = CASE WHEN ?3 > mtime_ns"
-			     " THEN ?3 ELSE mtime_ns + 1 END, checked = NULL WHERE id = ?4", &a,
+			     " THEN ?3 ELSE mtime_ns + 1 END, checked = ?5 WHERE id = ?4", &a,
 			     "write item", err);
 		j.op = "update";
 		j.uid = old->uid;	/* undo puts the old bytes back with it */
@@ -256,8 +257,9 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 		sql_arg_text(&a, req->uid);
 		sql_arg_blob(&a, bytes, len);
 		sql_arg_i64(&a, sqlstore_now_ns());
+		sql_arg_text(&a, req->checked);
 		ok = sqlstore_exec(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
-			     " version, mtime_ns) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6)",
+			     " version, mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)",
 			     &a, "write item", err);
 		j.op = "create";
 		j.new_version = 1;

@@ -38,10 +38,16 @@ static void count(GHashTable *t, const char *zone)
 /* The TZIDs of an item and the zone of each, as rebasing decides them. */
 static void scan_item(tzscan_mailbox *m, const char *path, GBytes *data)
 {
-	icalcomponent *cal = item_parse(g_bytes_get_data(data, NULL), g_bytes_get_size(data));
+	gsize len;
+	const char *text = g_bytes_get_data(data, &len);
+	icalcomponent *cal;
 	GPtrArray *usages;
 
-	if (!cal)
+	/* an item without a TZID (all in UTC, or all-day) tells no zone:
+	 * not parsed */
+	if (!text || !g_strstr_len(text, len, "TZID"))
+		return;
+	if (!(cal = item_parse(text, len)))
 		return;
 	usages = tz_identify(cal, m->configured);
 	for (guint i = 0; i < usages->len; i++) {

@@ -21,6 +21,11 @@
  */
 #include "cmd.h"
 #include "fs.h"
+#include "ctl.h"
+#include "node.h"
+#include "notify.h"
+#include "ops.h"
+#include "view.h"
 #include "log.h"
 #include "store_pg.h"
 #include "store_shard.h"
@@ -120,33 +125,18 @@ static void fs_init_state(fs_ctx *fs, conf *c, double timeout)
 	fs->gid = getgid();
 	clock_gettime(CLOCK_REALTIME, &fs->started);
 	g_mutex_init(&fs->ns_lock);
-	g_mutex_init(&fs->cache_lock);
-	/* keyed by the item id inside each rendering */
-	fs->renders = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
-					    (GDestroyNotify)rendered_free);
-	fs->calendars = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-					      (GDestroyNotify)view_calinfo_free);
-	/* inode -> version, both held in the pointers: no allocation */
-	fs->kept = g_hash_table_new(g_direct_hash, g_direct_equal);
-	fs->told = g_hash_table_new(g_direct_hash, g_direct_equal);
 	fs->trash_areas = g_hash_table_new(g_direct_hash, g_direct_equal);
-	fs->extracted = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-					      view_extracted_free);
 	node_tables_init(fs);
+	view_init(fs);
 	ctl_init(fs);
 }
 
 static void fs_clear_state(fs_ctx *fs)
 {
 	ctl_clear(fs);
+	view_clear(fs);
 	node_tables_clear(fs);
-	g_hash_table_destroy(fs->renders);
-	g_hash_table_destroy(fs->calendars);
-	g_hash_table_destroy(fs->kept);
-	g_hash_table_destroy(fs->told);
 	g_hash_table_destroy(fs->trash_areas);
-	g_hash_table_destroy(fs->extracted);
-	g_mutex_clear(&fs->cache_lock);
 	g_mutex_clear(&fs->ns_lock);
 }
 
@@ -495,7 +485,7 @@ static int run(const cmd_globals *g, const char *store_arg,
 	command = g_strdup_printf("mount %s", mountpoint);
 	store_run_begin(fs.store, command);
 	/* .calfs/events shows the last changes before the mount, then all */
-	fs.events_from = MAX(0, store_last_change(fs.store, NULL) - 100);
+	ctl_events_from(&fs, MAX(0, store_last_change(fs.store, NULL) - 100));
 	if (!(fs.notifier = notify_start(&fs, &err))) {
 		why = g_strdup(err->message);
 		g_clear_error(&err);

@@ -1,4 +1,5 @@
-#include "fs.h"
+#include "ctl.h"
+#include "view.h"
 #include "error.h"
 #include "report.h"
 #include "tzscan.h"
@@ -26,24 +27,48 @@ static void cached_report_free(gpointer p)
 	g_free(r);
 }
 
+struct ctl_state {
+	GMutex lock;		/* guards everything below */
+	GHashTable *reports;	/* mailbox id (0: all) -> cached_report* */
+	GHashTable *run_commands;	/* run id -> command, as of change */
+	gint64 run_commands_seq;
+	GQueue *errors;		/* char* lines, newest last */
+	GHashTable *mailbox_errors;	/* mailbox id -> GQueue* */
+	guint refused;
+	gint64 events_from;	/* .calfs/events starts after this change
+				 * (set before requests are served) */
+};
+
 void ctl_init(fs_ctx *fs)
 {
-	g_mutex_init(&fs->ctl_lock);
-	fs->reports = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-					    cached_report_free);
-	fs->errors = g_queue_new();
-	fs->mailbox_errors = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-						   g_free, queue_free);
+	ctl_state *c = fs->ctl = g_new0(ctl_state, 1);
+
+	g_mutex_init(&c->lock);
+	c->reports = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+					   cached_report_free);
+	c->errors = g_queue_new();
+	c->mailbox_errors = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+						  g_free, queue_free);
 }
 
 void ctl_clear(fs_ctx *fs)
 {
-	g_queue_free_full(fs->errors, g_free);
-	g_hash_table_destroy(fs->mailbox_errors);
-	g_hash_table_destroy(fs->reports);
-	if (fs->run_commands)
-		g_hash_table_unref(fs->run_commands);
-	g_mutex_clear(&fs->ctl_lock);
+	ctl_state *c = fs->ctl;
+
+	g_queue_free_full(c->errors, g_free);
+	g_hash_table_destroy(c->mailbox_errors);
+	g_hash_table_destroy(c->reports);
+	if (c->run_commands)
+		g_hash_table_unref(c->run_commands);
+	g_mutex_clear(&c->lock);
+	g_clear_pointer(&fs->ctl, g_free);
+}
+
+void ctl_events_from(fs_ctx *fs, gint64 seq)
+{
+	g_mutex_lock(&fs->ctl->lock);
+	fs->ctl->events_from = seq;
+	g_mutex_unlock(&fs->ctl->lock);
 }
 
 static void push(GQueue *q, const char *line)
@@ -60,21 +85,21 @@ void ctl_refused(fs_ctx *fs, gint64 mailbox_id, const char *what)
 	char *line = g_strdup_printf("%s %s", stamp, what);
 	GQueue *q;
 
-	g_mutex_lock(&fs->ctl_lock);
-	fs->refused++;
-	push(fs->errors, line);
+	g_mutex_lock(&fs->ctl->lock);
+	fs->ctl->refused++;
+	push(fs->ctl->errors, line);
 	if (mailbox_id) {
-		q = g_hash_table_lookup(fs->mailbox_errors, &mailbox_id);
+		q = g_hash_table_lookup(fs->ctl->mailbox_errors, &mailbox_id);
 		if (!q) {
 			gint64 *key = g_new(gint64, 1);
 
 			*key = mailbox_id;
 			q = g_queue_new();
-			g_hash_table_insert(fs->mailbox_errors, key, q);
+			g_hash_table_insert(fs->ctl->mailbox_errors, key, q);
 		}
 		push(q, line);
 	}
-	g_mutex_unlock(&fs->ctl_lock);
+	g_mutex_unlock(&fs->ctl->lock);
 	g_free(line);
 	g_free(stamp);
 	g_date_time_unref(now);
@@ -85,12 +110,12 @@ static GBytes *errors_text(fs_ctx *fs, gint64 mailbox_id)
 	GString *s = g_string_new(NULL);
 	GQueue *q;
 
-	g_mutex_lock(&fs->ctl_lock);
-	q = mailbox_id ? g_hash_table_lookup(fs->mailbox_errors, &mailbox_id)
-		       : fs->errors;
+	g_mutex_lock(&fs->ctl->lock);
+	q = mailbox_id ? g_hash_table_lookup(fs->ctl->mailbox_errors, &mailbox_id)
+		       : fs->ctl->errors;
 	for (GList *l = q ? q->head : NULL; l; l = l->next)
 		g_string_append_printf(s, "%s\n", (char *)l->data);
-	g_mutex_unlock(&fs->ctl_lock);
+	g_mutex_unlock(&fs->ctl->lock);
 	return g_string_free_to_bytes(s);
 }
 
@@ -104,10 +129,10 @@ static char *cached_report_text(fs_ctx *fs, gint64 mailbox_id, GError **err)
 
 	if (seq < 0)
 		return NULL;
-	g_mutex_lock(&fs->ctl_lock);
-	r = g_hash_table_lookup(fs->reports, &mailbox_id);
+	g_mutex_lock(&fs->ctl->lock);
+	r = g_hash_table_lookup(fs->ctl->reports, &mailbox_id);
 	text = r && r->seq == seq ? g_strdup(r->text) : NULL;
-	g_mutex_unlock(&fs->ctl_lock);
+	g_mutex_unlock(&fs->ctl->lock);
 	if (text)
 		return text;
 	if (!(text = report_text(fs->store, fs->conf, mailbox_id, err)))
@@ -115,14 +140,14 @@ static char *cached_report_text(fs_ctx *fs, gint64 mailbox_id, GError **err)
 	r = g_new0(cached_report, 1);
 	r->seq = seq;
 	r->text = g_strdup(text);
-	g_mutex_lock(&fs->ctl_lock);
+	g_mutex_lock(&fs->ctl->lock);
 	{
 		gint64 *key = g_new(gint64, 1);
 
 		*key = mailbox_id;
-		g_hash_table_replace(fs->reports, key, r);
+		g_hash_table_replace(fs->ctl->reports, key, r);
 	}
-	g_mutex_unlock(&fs->ctl_lock);
+	g_mutex_unlock(&fs->ctl->lock);
 	return text;
 }
 
@@ -165,10 +190,10 @@ static char *zones_text(fs_ctx *fs, unsigned which, GError **err)
 
 	if (seq < 0)
 		return NULL;
-	g_mutex_lock(&fs->ctl_lock);
-	r = g_hash_table_lookup(fs->reports, &key);
+	g_mutex_lock(&fs->ctl->lock);
+	r = g_hash_table_lookup(fs->ctl->reports, &key);
 	text = r && r->seq == seq ? g_strdup(r->text) : NULL;
-	g_mutex_unlock(&fs->ctl_lock);
+	g_mutex_unlock(&fs->ctl->lock);
 	if (text)
 		return text;
 	if (!(scans = tzscan_all(fs->store, fs->conf, err)))
@@ -183,9 +208,9 @@ static char *zones_text(fs_ctx *fs, unsigned which, GError **err)
 		r->seq = seq;
 		r->text = g_strdup(t);
 		*k = -(gint64)w;
-		g_mutex_lock(&fs->ctl_lock);
-		g_hash_table_replace(fs->reports, k, r);
-		g_mutex_unlock(&fs->ctl_lock);
+		g_mutex_lock(&fs->ctl->lock);
+		g_hash_table_replace(fs->ctl->reports, k, r);
+		g_mutex_unlock(&fs->ctl->lock);
 		if (w == which)
 			text = t;
 		else
@@ -252,11 +277,11 @@ static const char *change_kind(store_change_kind k)
 	return "change";
 }
 
-/* The change log from fs->events_from on, one change a line: it only ever
+/* The change log from fs->ctl->events_from on, one change a line: it only ever
  * grows while mounted, so tail -f follows it. */
 static GBytes *events_text(fs_ctx *fs, GError **err)
 {
-	GPtrArray *ch = store_changes_since(fs->store, fs->events_from, 100000, err);
+	GPtrArray *ch = store_changes_since(fs->store, fs->ctl->events_from, 100000, err);
 	GString *s;
 
 	if (!ch)
@@ -308,10 +333,10 @@ static GHashTable *run_commands(fs_ctx *fs, GError **err)
 
 	if (seq < 0)
 		return NULL;
-	g_mutex_lock(&fs->ctl_lock);
-	if (fs->run_commands && fs->run_commands_seq == seq)
-		commands = g_hash_table_ref(fs->run_commands);
-	g_mutex_unlock(&fs->ctl_lock);
+	g_mutex_lock(&fs->ctl->lock);
+	if (fs->ctl->run_commands && fs->ctl->run_commands_seq == seq)
+		commands = g_hash_table_ref(fs->ctl->run_commands);
+	g_mutex_unlock(&fs->ctl->lock);
 	if (commands)
 		return commands;
 	if (!(runs = store_runs_list(fs->store, err)))
@@ -324,12 +349,12 @@ static GHashTable *run_commands(fs_ctx *fs, GError **err)
 				    g_strdup(r->command));
 	}
 	g_ptr_array_unref(runs);
-	g_mutex_lock(&fs->ctl_lock);
-	if (fs->run_commands)
-		g_hash_table_unref(fs->run_commands);
-	fs->run_commands = g_hash_table_ref(commands);
-	fs->run_commands_seq = seq;
-	g_mutex_unlock(&fs->ctl_lock);
+	g_mutex_lock(&fs->ctl->lock);
+	if (fs->ctl->run_commands)
+		g_hash_table_unref(fs->ctl->run_commands);
+	fs->ctl->run_commands = g_hash_table_ref(commands);
+	fs->ctl->run_commands_seq = seq;
+	g_mutex_unlock(&fs->ctl->lock);
 	return commands;
 }
 
@@ -398,9 +423,9 @@ static GBytes *status_text(fs_ctx *fs, GError **err)
 	if (!store_stats_get(fs->store, &st, err) ||
 	    !(report = cached_report_text(fs, 0, err)))
 		return NULL;
-	g_mutex_lock(&fs->ctl_lock);
-	refused = fs->refused;
-	g_mutex_unlock(&fs->ctl_lock);
+	g_mutex_lock(&fs->ctl->lock);
+	refused = fs->ctl->refused;
+	g_mutex_unlock(&fs->ctl->lock);
 	s = g_string_new(NULL);
 	g_string_append_printf(s, "store: %s\n", store_describe(fs->store));
 	g_string_append_printf(s, "config: %s\n",

@@ -1,4 +1,5 @@
-#include "fs.h"
+#include "node.h"
+#include "view.h"
 
 #include <string.h>
 #include <time.h>
@@ -16,20 +17,28 @@ static void node_free(node *n)
 	g_free(n);
 }
 
+struct node_tables {
+	GHashTable *by_ino;	/* fuse_ino_t* -> node* */
+	GHashTable *by_name;	/* "calendar-id/name" -> node* */
+	gint64 next;		/* the next INO_NODE number */
+};
+
 void node_tables_init(fs_ctx *fs)
 {
 	g_mutex_init(&fs->nodes_lock);
-	fs->nodes_by_ino = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-						 NULL, (GDestroyNotify)node_free);
-	fs->nodes_by_name = g_hash_table_new_full(g_str_hash, g_str_equal,
-						  g_free, NULL);
-	fs->next_node = 1;
+	fs->nodes = g_new0(node_tables, 1);
+	fs->nodes->by_ino = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+						  NULL, (GDestroyNotify)node_free);
+	fs->nodes->by_name = g_hash_table_new_full(g_str_hash, g_str_equal,
+						   g_free, NULL);
+	fs->nodes->next = 1;
 }
 
 void node_tables_clear(fs_ctx *fs)
 {
-	g_hash_table_destroy(fs->nodes_by_name);
-	g_hash_table_destroy(fs->nodes_by_ino);
+	g_hash_table_destroy(fs->nodes->by_name);
+	g_hash_table_destroy(fs->nodes->by_ino);
+	g_clear_pointer(&fs->nodes, g_free);
 	g_mutex_clear(&fs->nodes_lock);
 }
 
@@ -37,13 +46,13 @@ node *node_get(fs_ctx *fs, fuse_ino_t ino)
 {
 	gint64 key = (gint64)ino;
 
-	return g_hash_table_lookup(fs->nodes_by_ino, &key);
+	return g_hash_table_lookup(fs->nodes->by_ino, &key);
 }
 
 node *node_find(fs_ctx *fs, gint64 calendar_id, const char *name)
 {
 	char *key = name_key(calendar_id, name);
-	node *n = g_hash_table_lookup(fs->nodes_by_name, key);
+	node *n = g_hash_table_lookup(fs->nodes->by_name, key);
 
 	g_free(key);
 	return n;
@@ -54,7 +63,7 @@ node *node_new(fs_ctx *fs, node_type type, fuse_ino_t ino, gint64 calendar_id,
 {
 	node *n = g_new0(node, 1);
 
-	n->ino = ino ? ino : ino_make(INO_NODE, 0, fs->next_node++);
+	n->ino = ino ? ino : ino_make(INO_NODE, 0, fs->nodes->next++);
 	n->type = type;
 	n->data = g_byte_array_new();
 	n->mode = 0644;
@@ -62,7 +71,7 @@ node *node_new(fs_ctx *fs, node_type type, fuse_ino_t ino, gint64 calendar_id,
 	n->gid = fs->gid;
 	clock_gettime(CLOCK_REALTIME, &n->mtime);
 	n->ctime = n->mtime;
-	g_hash_table_insert(fs->nodes_by_ino, &n->ino, n);
+	g_hash_table_insert(fs->nodes->by_ino, &n->ino, n);
 	node_rename(fs, n, calendar_id, name);
 	return n;
 }
@@ -72,15 +81,15 @@ void node_rename(fs_ctx *fs, node *n, gint64 calendar_id, const char *name)
 	if (n->name) {
 		char *old = name_key(n->calendar_id, n->name);
 
-		if (g_hash_table_lookup(fs->nodes_by_name, old) == n)
-			g_hash_table_remove(fs->nodes_by_name, old);
+		if (g_hash_table_lookup(fs->nodes->by_name, old) == n)
+			g_hash_table_remove(fs->nodes->by_name, old);
 		g_free(old);
 		g_clear_pointer(&n->name, g_free);
 	}
 	n->calendar_id = calendar_id;
 	if (name) {
 		n->name = g_strdup(name);
-		g_hash_table_replace(fs->nodes_by_name,
+		g_hash_table_replace(fs->nodes->by_name,
 				     name_key(calendar_id, name), n);
 	}
 	clock_gettime(CLOCK_REALTIME, &n->ctime);
@@ -92,7 +101,7 @@ void node_retire(fs_ctx *fs, node *n)
 		return;
 	node_rename(fs, n, n->calendar_id, NULL);
 	n->retired = TRUE;
-	g_hash_table_steal(fs->nodes_by_ino, &n->ino);
+	g_hash_table_steal(fs->nodes->by_ino, &n->ino);
 	if (!n->opens)
 		node_free(n);
 }
@@ -113,7 +122,7 @@ void node_release(fs_ctx *fs, node *n)
 	if (n->name || n->opens || (counted && n->nlookup) ||
 	    (!counted && n->type == NODE_ALIAS && !n->forgotten))
 		return;
-	g_hash_table_remove(fs->nodes_by_ino, &n->ino);
+	g_hash_table_remove(fs->nodes->by_ino, &n->ino);
 }
 
 void node_entries(fs_ctx *fs, gint64 calendar_id, GPtrArray *out)
@@ -121,7 +130,7 @@ void node_entries(fs_ctx *fs, gint64 calendar_id, GPtrArray *out)
 	GHashTableIter it;
 	gpointer v;
 
-	g_hash_table_iter_init(&it, fs->nodes_by_ino);
+	g_hash_table_iter_init(&it, fs->nodes->by_ino);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		node *n = v;
 

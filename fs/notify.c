@@ -1,4 +1,5 @@
-#include "fs.h"
+#include "notify.h"
+#include "view.h"
 #include "log.h"
 #include "tzinfo.h"
 

@@ -1,5 +1,9 @@
 /* ops_dir.c - lookup, readdir, mkdir, rmdir, unlink, rename, link */
-#include "fs.h"
+#include "ops.h"
+#include "node.h"
+#include "notify.h"
+#include "view.h"
+#include "write.h"
 #include "error.h"
 #include "errmap.h"
 #include "item.h"
@@ -426,9 +430,18 @@ static gboolean target_exists(fs_ctx *fs, gint64 cal, const char *name)
 	return ino != 0;
 }
 
+/* A scratch file's bytes made ready to become an item before fs->ns_lock
+ * is taken (write_prepare), so that the rename holds the lock only to
+ * store them. */
+typedef struct {
+	node *src;		/* the scratch node (compared, never followed) */
+	GBytes *data;		/* its bytes then */
+	write_job *job;
+} prepared;
+
 /* A scratch file becomes the item newname: validate and store its bytes. */
 static gboolean scratch_to_item(fs_ctx *fs, node *src, gint64 newcal,
-				const char *newname, GError **err)
+				const char *newname, const prepared *pre, GError **err)
 {
 	GBytes *data;
 	node *pending;
@@ -440,7 +453,11 @@ static gboolean scratch_to_item(fs_ctx *fs, node *src, gint64 newcal,
 	if (pending && pending->type == NODE_PENDING)
 		reserved = pending->item_id;
 	g_mutex_unlock(&fs->nodes_lock);
-	id = view_store_item(fs, newcal, newname, reserved, data, err);
+	/* prepared before the lock was taken, unless written since */
+	if (pre && pre->job && pre->src == src && g_bytes_equal(pre->data, data))
+		id = write_store(fs, pre->job, newcal, newname, reserved, err);
+	else
+		id = write_item(fs, newcal, newname, reserved, data, err);
 	g_bytes_unref(data);
 	if (!id)
 		return FALSE;
@@ -543,7 +560,7 @@ static gboolean scratch_to_meta(fs_ctx *fs, gint64 cal, const char *name, gint64
 
 static gboolean rename_locked(fs_ctx *fs, gint64 cal, const char *name,
 			      gint64 newcal, const char *newname,
-			      unsigned int flags, GError **err)
+			      unsigned int flags, const prepared *pre, GError **err)
 {
 	/* into a trash's files/ an item becomes a scratch file */
 	gboolean to_item = newcal > 0 && item_name_is_item(newname);
@@ -570,7 +587,7 @@ static gboolean rename_locked(fs_ctx *fs, gint64 cal, const char *name,
 	g_mutex_unlock(&fs->nodes_lock);
 
 	if (n && type == NODE_SCRATCH && to_item)
-		return scratch_to_item(fs, n, newcal, newname, err);
+		return scratch_to_item(fs, n, newcal, newname, pre, err);
 	if (n) {
 		/* scratch to scratch, or an item still being written */
 		drop_node_at(fs, newcal, newname);
@@ -605,6 +622,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	fs_ctx *fs = FS(req);
 	GError *err = NULL;
+	prepared pre;
 	gboolean ok;
 
 	if (ino_kind_of(parent) == INO_ROOT || ino_kind_of(parent) == INO_MAILBOX) {
@@ -622,10 +640,32 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
+	/* a scratch file becoming an item (sed -i, vim, tempfile): parsed
+	 * and rendered before the lock is taken */
+	memset(&pre, 0, sizeof(pre));
+	if (dir_id(newparent) > 0 && item_name_is_item(newname)) {
+		node *n;
+
+		g_mutex_lock(&fs->nodes_lock);
+		if ((n = node_find(fs, dir_id(parent), name)) && n->type == NODE_SCRATCH) {
+			pre.src = n;
+			pre.data = g_bytes_new(n->data->data, n->data->len);
+		}
+		g_mutex_unlock(&fs->nodes_lock);
+		if (pre.data && !(pre.job = write_prepare(fs, dir_id(newparent), newname,
+							  pre.data, &err))) {
+			g_bytes_unref(pre.data);
+			errmap_reply(req, err);
+			return;
+		}
+	}
 	g_mutex_lock(&fs->ns_lock);
 	ok = rename_locked(fs, dir_id(parent), name, dir_id(newparent), newname,
-			   flags, &err);
+			   flags, &pre, &err);
 	g_mutex_unlock(&fs->ns_lock);
+	write_finish(pre.job);
+	if (pre.data)
+		g_bytes_unref(pre.data);
 	if (!ok) {
 		errmap_reply(req, err);
 		return;
@@ -671,25 +711,24 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		    const char *newname)
 {
 	fs_ctx *fs = FS(req);
+	gint64 cal = ino_id(newparent), id = 0;
 	GError *err = NULL;
 	GBytes *data = NULL;
+	write_job *job;
 	node *n;
-	gint64 id = 0;
 
 	if (refuse_parent(req, newparent))
 		return;
+	if (trash_dir_id(newparent)) {
+		fuse_reply_err(req, EPERM);	/* the trash takes moves only */
+		return;
+	}
 	if (meta_of_name(newname)) {
-		link_meta(req, fs, ino, ino_id(newparent), newname);
+		link_meta(req, fs, ino, cal, newname);
 		return;
 	}
 	if (!item_name_is_item(newname)) {
 		fuse_reply_err(req, EPERM);
-		return;
-	}
-	g_mutex_lock(&fs->ns_lock);
-	if (target_exists(fs, ino_id(newparent), newname)) {
-		g_mutex_unlock(&fs->ns_lock);
-		fuse_reply_err(req, EEXIST);
 		return;
 	}
 	g_mutex_lock(&fs->nodes_lock);
@@ -697,14 +736,31 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	if (n && n->type == NODE_SCRATCH)
 		data = g_bytes_new(n->data->data, n->data->len);
 	g_mutex_unlock(&fs->nodes_lock);
-	if (data)
-		id = view_store_item(fs, ino_id(newparent), newname, 0, data, &err);
-	else
+	if (!data) {
 		g_set_error(&err, CALFS_ERROR, CALFS_ERROR_UNSUPPORTED,
 			    "only scratch files can be linked");
-	g_mutex_unlock(&fs->ns_lock);
-	if (data)
+		errmap_reply(req, err);
+		return;
+	}
+	if (target_exists(fs, cal, newname)) {
 		g_bytes_unref(data);
+		fuse_reply_err(req, EEXIST);
+		return;
+	}
+	/* parsed and rendered before the lock is taken */
+	job = write_prepare(fs, cal, newname, data, &err);
+	g_bytes_unref(data);
+	if (!job) {
+		errmap_reply(req, err);
+		return;
+	}
+	g_mutex_lock(&fs->ns_lock);
+	if (target_exists(fs, cal, newname))
+		g_set_error(&err, CALFS_ERROR, CALFS_ERROR_EXISTS, "%s exists", newname);
+	else
+		id = write_store(fs, job, cal, newname, 0, &err);
+	g_mutex_unlock(&fs->ns_lock);
+	write_finish(job);
 	if (!id) {
 		errmap_reply(req, err);
 		return;

@@ -6,7 +6,12 @@
  * scratch file (a name that is not an item name) is an in-memory node whose
  * bytes are written directly.
  */
-#include "fs.h"
+#include "ops.h"
+#include "ctl.h"
+#include "node.h"
+#include "notify.h"
+#include "view.h"
+#include "write.h"
 #include "trash.h"
 #include "error.h"
 #include "errmap.h"
@@ -88,41 +93,6 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	reply_attr(req, FS(req), ino);
 }
 
-/* How to open ino at this version, by what the kernel may have of it.
- * A read through the page cache stops at the size the kernel was last
- * told, so unless that was this version's the file is read direct_io
- * (else an item changed since the kernel's last lookup or getattr is read
- * short: a torn read of an item renamed over, make check), until the
- * notifier's invalidation makes the kernel ask again.  Pages of this very
- * version are kept (keep_cache); pages of another are dropped. */
-static void open_cached(fs_ctx *fs, fuse_ino_t ino, gint64 version,
-			struct fuse_file_info *fi)
-{
-	gpointer old, size_of;
-	gboolean told, keep;
-
-	G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(fuse_ino_t));
-	g_mutex_lock(&fs->cache_lock);
-	told = g_hash_table_lookup_extended(fs->told, GSIZE_TO_POINTER(ino), NULL,
-					    &size_of) &&
-	       GPOINTER_TO_SIZE(size_of) == (gsize)version;
-	keep = told && g_hash_table_lookup_extended(fs->kept, GSIZE_TO_POINTER(ino),
-						    NULL, &old) &&
-	       GPOINTER_TO_SIZE(old) == (gsize)version;
-	if (told && !keep) {
-		if (g_hash_table_size(fs->kept) >= KEPT_MAX)
-			g_hash_table_remove_all(fs->kept);
-		g_hash_table_replace(fs->kept, GSIZE_TO_POINTER(ino),
-				     GSIZE_TO_POINTER((gsize)version));
-	}
-	g_mutex_unlock(&fs->cache_lock);
-	fi->keep_cache = keep;
-	if (!told)
-		fi->direct_io = 1;
-	log_debug("open %#" G_GINT64_MODIFIER "x: %s", (guint64)ino,
-		  keep ? "the kernel's pages kept" : told ? "read through the page cache"
-		  : "read direct_io (its size not yet told)");
-}
 
 /* The node of ino if it has one, with type; aliases resolve to items. */
 static node *node_of(fs_ctx *fs, fuse_ino_t ino, gint64 *alias_item)
@@ -167,10 +137,25 @@ static fh *open_node(fs_ctx *fs, node *n, int flags)
 static fh *open_item(fs_ctx *fs, gint64 id, fuse_ino_t ino,
 		     struct fuse_file_info *fi, GError **err)
 {
-	rendered *r = view_render(fs, id, err);
+	rendered *r;
 	fh *h;
 
-	if (!r)
+	if (wants_write(fi->flags) && (fi->flags & O_TRUNC)) {
+		/* to be written anew: where it is, not what it renders to */
+		store_item *it = store_item_get(fs->store, id, FALSE, err);
+
+		if (!it)
+			return NULL;
+		h = fh_new(FH_ITEM);
+		h->id = id;
+		h->calendar_id = it->calendar_id;
+		h->name = g_strdup(it->name);
+		h->buf = g_byte_array_new();
+		h->dirty = TRUE;
+		store_item_free(it);
+		return h;
+	}
+	if (!(r = view_render(fs, id, err)))
 		return NULL;
 	h = fh_new(FH_ITEM);
 	h->id = id;
@@ -187,7 +172,7 @@ static fh *open_item(fs_ctx *fs, gint64 id, fuse_ino_t ino,
 		h->snapshot = g_bytes_ref(r->data);
 		/* the zone is part of what the kernel cached: it changes the
 		 * rendering without changing the version */
-		open_cached(fs, ino, view_render_key(r), fi);
+		view_open_cached(fs, ino, view_render_key(r), fi);
 	}
 	rendered_free(r);
 	return h;
@@ -232,7 +217,7 @@ static fh *open_raw(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
 		return NULL;
 	h = fh_new(FH_SNAPSHOT);
 	h->snapshot = g_bytes_ref(it->data);
-	open_cached(fs, ino, it->version, fi);
+	view_open_cached(fs, ino, it->version, fi);
 	store_item_free(it);
 	return h;
 }
@@ -544,13 +529,50 @@ static gboolean set_timezone(fs_ctx *fs, gint64 mailbox_id, const char *zone,
 }
 
 /* Store what h holds.  h->lock is held. */
+/* Where h's bytes go now, into *cal, *name (replaced) and *reserved:
+ * FALSE when to no item (unlinked while open, or renamed to a scratch
+ * name, whose node then takes them).  Called with fs->ns_lock held. */
+static gboolean target(fs_ctx *fs, fh *h, gint64 *cal, char **name, gint64 *reserved)
+{
+	gboolean item = TRUE;
+	store_item *it;
+
+	*reserved = 0;
+	if (h->node) {
+		g_mutex_lock(&fs->nodes_lock);
+		if (h->node->retired || !h->node->name) {
+			item = FALSE;	/* unlinked while open: nothing to keep */
+		} else if (h->node->type == NODE_SCRATCH) {
+			/* renamed to a scratch name while open */
+			g_byte_array_set_size(h->node->data, 0);
+			g_byte_array_append(h->node->data, h->buf->data, h->buf->len);
+			item = FALSE;
+		} else {
+			*cal = h->node->calendar_id;
+			g_free(*name);
+			*name = g_strdup(h->node->name);
+			*reserved = h->node->item_id;
+		}
+		g_mutex_unlock(&fs->nodes_lock);
+	} else if ((it = store_item_get(fs->store, h->id, FALSE, NULL))) {
+		/* follow a rename made while the file was open */
+		*cal = it->calendar_id;
+		g_free(*name);
+		*name = g_strdup(it->name);
+		store_item_free(it);
+	}
+	return item;
+}
+
+/* Store what h wrote (called with h->lock held): parsed and rendered
+ * with no lock, stored under fs->ns_lock. */
 static gboolean commit(fs_ctx *fs, fh *h, GError **err)
 {
-	GBytes *data;
-	gint64 cal = h->calendar_id, reserved = 0, id;
+	gint64 cal = h->calendar_id, reserved, id;
 	char *name = g_strdup(h->name);
-	store_item *it;
-	gboolean ok = TRUE;
+	write_job *job;
+	GBytes *data;
+	gboolean ok = TRUE, going;
 
 	if (!h->dirty) {
 		g_free(name);
@@ -573,37 +595,28 @@ static gboolean commit(fs_ctx *fs, fh *h, GError **err)
 		return ok;
 	}
 	g_mutex_lock(&fs->ns_lock);
-	if (h->node) {
-		g_mutex_lock(&fs->nodes_lock);
-		if (h->node->retired || !h->node->name) {
-			/* unlinked while open: nothing to keep */
-			g_mutex_unlock(&fs->nodes_lock);
-			goto out;
-		}
-		if (h->node->type == NODE_SCRATCH) {
-			/* renamed to a scratch name while open */
-			g_byte_array_set_size(h->node->data, 0);
-			g_byte_array_append(h->node->data, h->buf->data, h->buf->len);
-			g_mutex_unlock(&fs->nodes_lock);
-			goto out;
-		}
-		cal = h->node->calendar_id;
+	going = target(fs, h, &cal, &name, &reserved);
+	g_mutex_unlock(&fs->ns_lock);
+	if (!going) {
 		g_free(name);
-		name = g_strdup(h->node->name);
-		reserved = h->node->item_id;
-		g_mutex_unlock(&fs->nodes_lock);
-	} else if ((it = store_item_get(fs->store, h->id, FALSE, NULL))) {
-		/* follow a rename made while the file was open */
-		cal = it->calendar_id;
-		g_free(name);
-		name = g_strdup(it->name);
-		store_item_free(it);
+		return TRUE;
 	}
 	data = g_bytes_new(h->buf->data, h->buf->len);
-	id = view_store_item(fs, cal, name, reserved, data, err);
+	job = write_prepare(fs, cal, name, data, err);
 	g_bytes_unref(data);
-	ok = id != 0;
-	if (ok && h->node) {
+	if (!job) {
+		g_free(name);
+		return FALSE;
+	}
+	g_mutex_lock(&fs->ns_lock);
+	/* again: a rename may have moved it while it was prepared */
+	if (target(fs, h, &cal, &name, &reserved)) {
+		id = write_store(fs, job, cal, name, reserved, err);
+		ok = id != 0;
+	} else {
+		id = 0;
+	}
+	if (id && h->node) {
 		g_mutex_lock(&fs->nodes_lock);
 		if (id != reserved) {
 			h->node->type = NODE_ALIAS;
@@ -616,13 +629,15 @@ static gboolean commit(fs_ctx *fs, fh *h, GError **err)
 		h->held = h->node;
 		h->node = NULL;
 		g_mutex_unlock(&fs->nodes_lock);
+	}
+	if (id) {
 		h->id = id;
 		h->calendar_id = cal;
 		g_free(h->name);
 		h->name = g_strdup(name);
 	}
-out:
 	g_mutex_unlock(&fs->ns_lock);
+	write_finish(job);
 	g_free(name);
 	return ok;
 }
@@ -738,6 +753,7 @@ static gboolean truncate_item(fs_ctx *fs, gint64 id, off_t size, GError **err)
 	rendered *r = view_render(fs, id, err);
 	GByteArray *a;
 	GBytes *b;
+	write_job *job;
 	gboolean ok;
 
 	if (!r)
@@ -751,9 +767,15 @@ static gboolean truncate_item(fs_ctx *fs, gint64 id, off_t size, GError **err)
 			    MIN((gsize)size, g_bytes_get_size(r->data)));
 	g_byte_array_set_size(a, size);
 	b = g_byte_array_free_to_bytes(a);
-	g_mutex_lock(&fs->ns_lock);
-	ok = view_store_item(fs, r->calendar_id, r->name, 0, b, err) != 0;
-	g_mutex_unlock(&fs->ns_lock);
+	/* parsed and rendered with no lock; stored under ns_lock */
+	if ((job = write_prepare(fs, r->calendar_id, r->name, b, err))) {
+		g_mutex_lock(&fs->ns_lock);
+		ok = write_store(fs, job, r->calendar_id, r->name, 0, err) != 0;
+		g_mutex_unlock(&fs->ns_lock);
+		write_finish(job);
+	} else {
+		ok = FALSE;
+	}
 	g_bytes_unref(b);
 	rendered_free(r);
 	return ok;

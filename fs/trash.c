@@ -1,4 +1,6 @@
 #include "trash.h"
+#include "node.h"
+#include "view.h"
 #include "error.h"
 
 #include <stdlib.h>

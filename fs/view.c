@@ -1,10 +1,12 @@
-#include "fs.h"
-#include "trash.h"
-#include "error.h"
-#include "errmap.h"
+#include "view.h"
+#include "ctl.h"
 #include "ingest.h"
+#include "notify.h"
+#include "error.h"
 #include "item.h"
 #include "log.h"
+#include "node.h"
+#include "trash.h"
 #include "tzscan.h"
 
 #include <errno.h>
@@ -12,6 +14,25 @@
 
 /* Renderings kept in memory, in bytes; the cache is emptied when full. */
 #define RENDER_CACHE_BYTES (8 * 1024 * 1024)
+
+/* At most this many inodes remember versions (kept, told). */
+#define KEPT_MAX 65536
+
+struct view_cache {
+	GMutex lock;		/* guards everything below; a leaf */
+	GHashTable *renders;	/* item id -> rendered* */
+	gsize render_bytes;
+	GHashTable *calendars;	/* calendar id -> calinfo* */
+	GHashTable *kept;	/* inode -> version the kernel has pages of
+				 * (GSIZE_TO_POINTER both) */
+	GHashTable *told;	/* inode -> version whose size the kernel was
+				 * last told (attribute replies) */
+	GHashTable *extracted;	/* mailbox id -> extracted* zone */
+	gint64 tz_changed_ns;	/* when a new tzdata was taken while
+				 * mounted, or 0 */
+};
+
+static void extracted_free(gpointer p);
 
 void view_entry_free(view_entry *e)
 {
@@ -30,6 +51,36 @@ void view_calinfo_free(calinfo *ci)
 	g_free(ci);
 }
 
+void view_init(fs_ctx *fs)
+{
+	view_cache *c = fs->cache = g_new0(view_cache, 1);
+
+	g_mutex_init(&c->lock);
+	/* keyed by the item id inside each rendering */
+	c->renders = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+					   (GDestroyNotify)rendered_free);
+	c->calendars = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+					     (GDestroyNotify)view_calinfo_free);
+	/* inode -> version, both held in the pointers: no allocation */
+	c->kept = g_hash_table_new(g_direct_hash, g_direct_equal);
+	c->told = g_hash_table_new(g_direct_hash, g_direct_equal);
+	c->extracted = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+					     extracted_free);
+}
+
+void view_clear(fs_ctx *fs)
+{
+	view_cache *c = fs->cache;
+
+	g_hash_table_destroy(c->renders);
+	g_hash_table_destroy(c->calendars);
+	g_hash_table_destroy(c->kept);
+	g_hash_table_destroy(c->told);
+	g_hash_table_destroy(c->extracted);
+	g_mutex_clear(&c->lock);
+	g_clear_pointer(&fs->cache, g_free);
+}
+
 static calinfo *calinfo_copy(const calinfo *ci)
 {
 	calinfo *c = g_new0(calinfo, 1);
@@ -46,10 +97,10 @@ calinfo *view_calinfo(fs_ctx *fs, gint64 calendar_id, GError **err)
 	store_calendar *cal;
 	store_mailbox *mb;
 
-	g_mutex_lock(&fs->cache_lock);
-	ci = g_hash_table_lookup(fs->calendars, &calendar_id);
+	g_mutex_lock(&fs->cache->lock);
+	ci = g_hash_table_lookup(fs->cache->calendars, &calendar_id);
 	ci = ci ? calinfo_copy(ci) : NULL;
-	g_mutex_unlock(&fs->cache_lock);
+	g_mutex_unlock(&fs->cache->lock);
 	if (ci)
 		return ci;
 	if (!(cal = store_calendar_get(fs->store, calendar_id, err)))
@@ -62,14 +113,14 @@ calinfo *view_calinfo(fs_ctx *fs, gint64 calendar_id, GError **err)
 	ci->mailbox_id = mb->id;
 	ci->mailbox = g_strdup(mb->name);
 	ci->calendar = g_strdup(cal->name);
-	g_mutex_lock(&fs->cache_lock);
+	g_mutex_lock(&fs->cache->lock);
 	{
 		gint64 *key = g_new(gint64, 1);
 
 		*key = calendar_id;
-		g_hash_table_replace(fs->calendars, key, calinfo_copy(ci));
+		g_hash_table_replace(fs->cache->calendars, key, calinfo_copy(ci));
 	}
-	g_mutex_unlock(&fs->cache_lock);
+	g_mutex_unlock(&fs->cache->lock);
 	store_calendar_free(cal);
 	store_mailbox_free(mb);
 	return ci;
@@ -120,28 +171,28 @@ static void cache_put(fs_ctx *fs, rendered *r)
 {
 	rendered *old;
 
-	g_mutex_lock(&fs->cache_lock);
-	old = g_hash_table_lookup(fs->renders, &r->item_id);
+	g_mutex_lock(&fs->cache->lock);
+	old = g_hash_table_lookup(fs->cache->renders, &r->item_id);
 	if (old)
-		fs->render_bytes -= cost(old);
-	if (fs->render_bytes + cost(r) > RENDER_CACHE_BYTES) {
-		g_hash_table_remove_all(fs->renders);
-		fs->render_bytes = 0;
+		fs->cache->render_bytes -= cost(old);
+	if (fs->cache->render_bytes + cost(r) > RENDER_CACHE_BYTES) {
+		g_hash_table_remove_all(fs->cache->renders);
+		fs->cache->render_bytes = 0;
 	}
 	/* replace: the key, inside the rendering, is replaced with it */
-	g_hash_table_replace(fs->renders, &r->item_id, r);
-	fs->render_bytes += cost(r);
-	g_mutex_unlock(&fs->cache_lock);
+	g_hash_table_replace(fs->cache->renders, &r->item_id, r);
+	fs->cache->render_bytes += cost(r);
+	g_mutex_unlock(&fs->cache->lock);
 }
 
 void view_tzdata_changed(fs_ctx *fs)
 {
-	g_mutex_lock(&fs->cache_lock);
-	g_hash_table_remove_all(fs->renders);
-	fs->render_bytes = 0;
-	g_hash_table_remove_all(fs->extracted);
-	fs->tz_changed_ns = g_get_real_time() * 1000;
-	g_mutex_unlock(&fs->cache_lock);
+	g_mutex_lock(&fs->cache->lock);
+	g_hash_table_remove_all(fs->cache->renders);
+	fs->cache->render_bytes = 0;
+	g_hash_table_remove_all(fs->cache->extracted);
+	fs->cache->tz_changed_ns = g_get_real_time() * 1000;
+	g_mutex_unlock(&fs->cache->lock);
 }
 
 /* ns, or the time tzdata changed while mounted when later (cache_lock not
@@ -150,9 +201,9 @@ static gint64 after_tzdata(fs_ctx *fs, gint64 ns)
 {
 	gint64 t;
 
-	g_mutex_lock(&fs->cache_lock);
-	t = fs->tz_changed_ns;
-	g_mutex_unlock(&fs->cache_lock);
+	g_mutex_lock(&fs->cache->lock);
+	t = fs->cache->tz_changed_ns;
+	g_mutex_unlock(&fs->cache->lock);
 	return MAX(ns, t);
 }
 
@@ -160,13 +211,13 @@ void view_forget_render(fs_ctx *fs, gint64 item_id)
 {
 	rendered *old;
 
-	g_mutex_lock(&fs->cache_lock);
-	old = g_hash_table_lookup(fs->renders, &item_id);
+	g_mutex_lock(&fs->cache->lock);
+	old = g_hash_table_lookup(fs->cache->renders, &item_id);
 	if (old) {
-		fs->render_bytes -= cost(old);
-		g_hash_table_remove(fs->renders, &item_id);
+		fs->cache->render_bytes -= cost(old);
+		g_hash_table_remove(fs->cache->renders, &item_id);
 	}
-	g_mutex_unlock(&fs->cache_lock);
+	g_mutex_unlock(&fs->cache->lock);
 }
 
 /* A mailbox's extracted zone is made again at most this often (seconds),
@@ -179,7 +230,7 @@ typedef struct {
 	char *zone;		/* resolved when the status was ok, else NULL */
 } extracted;
 
-void view_extracted_free(gpointer p)
+static void extracted_free(gpointer p)
 {
 	extracted *e = p;
 
@@ -195,37 +246,37 @@ static char *extracted_zone(fs_ctx *fs, store_mailbox *mb)
 	extracted *e;
 	char *zone;
 
-	g_mutex_lock(&fs->cache_lock);
-	e = g_hash_table_lookup(fs->extracted, &mb->id);
+	g_mutex_lock(&fs->cache->lock);
+	e = g_hash_table_lookup(fs->cache->extracted, &mb->id);
 	if (e && (e->seq == seq || now - e->when < EXTRACT_EVERY)) {
 		zone = g_strdup(e->zone);
-		g_mutex_unlock(&fs->cache_lock);
+		g_mutex_unlock(&fs->cache->lock);
 		return zone;
 	}
-	g_mutex_unlock(&fs->cache_lock);
+	g_mutex_unlock(&fs->cache->lock);
 	e = g_new0(extracted, 1);
 	e->seq = seq;
 	e->when = now;
 	(void)tzscan_mailbox_zone(fs->store, fs->conf, mb, &e->zone, NULL);
 	zone = g_strdup(e->zone);
-	g_mutex_lock(&fs->cache_lock);
+	g_mutex_lock(&fs->cache->lock);
 	{
-		extracted *old = g_hash_table_lookup(fs->extracted, &mb->id);
+		extracted *old = g_hash_table_lookup(fs->cache->extracted, &mb->id);
 		gint64 *key = g_new(gint64, 1);
 
 		/* the kernel keeps the items read under the old zone */
 		if (old && g_strcmp0(old->zone, e->zone))
 			notify_mailbox_items(fs->notifier, mb->id);
 		*key = mb->id;
-		g_hash_table_replace(fs->extracted, key, e);
+		g_hash_table_replace(fs->cache->extracted, key, e);
 	}
-	g_mutex_unlock(&fs->cache_lock);
+	g_mutex_unlock(&fs->cache->lock);
 	return zone;
 }
 
 /* The mailbox's zone short of mount.conf (which render_options puts
  * first): the one set through .calfs/timezone.  Newly allocated, or NULL. */
-static char *stored_zone(fs_ctx *fs, gint64 mailbox_id)
+char *view_stored_zone(fs_ctx *fs, gint64 mailbox_id)
 {
 	store_mailbox *mb = store_mailbox_get(fs->store, mailbox_id, NULL);
 	char *z = mb ? g_strdup(mb->timezone) : NULL;
@@ -277,13 +328,13 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 		store_item_free(it);
 		return NULL;
 	}
-	zone = stored_zone(fs, ci->mailbox_id);
-	g_mutex_lock(&fs->cache_lock);
-	r = g_hash_table_lookup(fs->renders, &item_id);
+	zone = view_stored_zone(fs, ci->mailbox_id);
+	g_mutex_lock(&fs->cache->lock);
+	r = g_hash_table_lookup(fs->cache->renders, &item_id);
 	r = r && r->version == it->version && !strcmp(r->name, it->name) &&
 	    !g_strcmp0(r->stored, zone) && r->tzdata == tz_tzdata_version()
 	    ? rendered_copy(r) : NULL;
-	g_mutex_unlock(&fs->cache_lock);
+	g_mutex_unlock(&fs->cache->lock);
 	if (r) {
 		log_debug("render %s/%s/%s: version %" G_GINT64_FORMAT " from the cache",
 			  ci->mailbox, ci->calendar, it->name, it->version);
@@ -340,6 +391,12 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	}
 	r->zone = zone;
 	r->fixes = render_describe(&log);
+	if (clean && !*r->fixes) {
+		g_free(r->fixes);
+		r->fixes = render_notes(r->data);
+		if (!r->fixes)
+			r->fixes = g_strdup("");
+	}
 	for (guint i = 0; i < log.rebases->len; i++)
 		r->rebased |= ((tz_fix *)log.rebases->pdata[i])->applied;
 	log_debug("render %s/%s/%s: version %" G_GINT64_FORMAT ", %s, %" G_GSIZE_FORMAT
@@ -446,19 +503,19 @@ void view_told(fs_ctx *fs, fuse_ino_t ino, gint64 key)
 {
 	gpointer was;
 
-	g_mutex_lock(&fs->cache_lock);
-	if (g_hash_table_size(fs->told) >= KEPT_MAX)
-		g_hash_table_remove_all(fs->told);
+	g_mutex_lock(&fs->cache->lock);
+	if (g_hash_table_size(fs->cache->told) >= KEPT_MAX)
+		g_hash_table_remove_all(fs->cache->told);
 	/* Replies to requests that raced reach the kernel in any order, and
 	 * it keeps the first it takes: after a change the first reply leaves
 	 * the size unsure (opens read direct_io), the next one settles it. */
-	if (g_hash_table_lookup_extended(fs->told, GSIZE_TO_POINTER(ino), NULL, &was) &&
+	if (g_hash_table_lookup_extended(fs->cache->told, GSIZE_TO_POINTER(ino), NULL, &was) &&
 	    GPOINTER_TO_SIZE(was) != (gsize)key)
-		g_hash_table_remove(fs->told, GSIZE_TO_POINTER(ino));
+		g_hash_table_remove(fs->cache->told, GSIZE_TO_POINTER(ino));
 	else
-		g_hash_table_replace(fs->told, GSIZE_TO_POINTER(ino),
+		g_hash_table_replace(fs->cache->told, GSIZE_TO_POINTER(ino),
 				     GSIZE_TO_POINTER((gsize)key));
-	g_mutex_unlock(&fs->cache_lock);
+	g_mutex_unlock(&fs->cache->lock);
 }
 
 static gboolean stat_item(fs_ctx *fs, gint64 item_id, struct stat *st,
@@ -997,50 +1054,38 @@ gboolean view_entry_param(fs_ctx *fs, fuse_ino_t ino,
 	return TRUE;
 }
 
-gint64 view_store_item(fs_ctx *fs, gint64 calendar_id, const char *name,
-		       gint64 reserved_id, GBytes *data, GError **err)
+/* How to open ino at this version, by what the kernel may have of it.
+ * A read through the page cache stops at the size the kernel was last
+ * told, so unless that was this version's the file is read direct_io
+ * (else an item changed since the kernel's last lookup or getattr is read
+ * short: a torn read of an item renamed over, make check), until the
+ * notifier's invalidation makes the kernel ask again.  Pages of this very
+ * version are kept (keep_cache); pages of another are dropped. */
+void view_open_cached(fs_ctx *fs, fuse_ino_t ino, gint64 version,
+		      struct fuse_file_info *fi)
 {
-	calinfo *ci = view_calinfo(fs, calendar_id, err);
-	render_options policy;
-	ingest_replies replies;
-	char *zone, *outbox = NULL;
-	ingest_target t = { .calendar_id = calendar_id, .name = name,
-			    .reserved_id = reserved_id,
-			    .mode = ITEM_CHECK_STRICT, .policy = &policy };
-	GError *e = NULL;
-	store_item *it;
-	gint64 id = 0;
+	gpointer old, size_of;
+	gboolean told, keep;
 
-	if (!ci)
-		return 0;
-	zone = stored_zone(fs, ci->mailbox_id);
-	policy = render_options_write(fs->conf, ci->mailbox, zone);
-	ingest_replies_init(&replies, fs->store, ci->mailbox_id);
-	policy.ctx = &replies.ctx;
-	t.mailbox = ci->mailbox;
-	t.outbox = outbox = conf_outbox(fs->conf, ci->mailbox);
-	it = ingest_item(fs->store, &t, data, NULL, NULL, &e);
-	if (it) {
-		id = it->id;
-		view_forget_render(fs, id);
-		store_item_free(it);
-		notify_kick(fs->notifier);
-	} else if (errmap_refusal(e)) {
-		char *line = g_strdup_printf("%s/%s/%s: refused: %s", ci->mailbox,
-					     ci->calendar, name, e->message);
-
-		log_notice("%s", line);
-		ctl_refused(fs, ci->mailbox_id, line);
-		g_prefix_error(&e, "%s/%s/%s: refused: ", ci->mailbox, ci->calendar, name);
-		g_propagate_error(err, e);
-		g_free(line);
-	} else {
-		log_error("%s/%s/%s: %s", ci->mailbox, ci->calendar, name,
-			  e->message);
-		g_propagate_error(err, e);
+	G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(fuse_ino_t));
+	g_mutex_lock(&fs->cache->lock);
+	told = g_hash_table_lookup_extended(fs->cache->told, GSIZE_TO_POINTER(ino), NULL,
+					    &size_of) &&
+	       GPOINTER_TO_SIZE(size_of) == (gsize)version;
+	keep = told && g_hash_table_lookup_extended(fs->cache->kept, GSIZE_TO_POINTER(ino),
+						    NULL, &old) &&
+	       GPOINTER_TO_SIZE(old) == (gsize)version;
+	if (told && !keep) {
+		if (g_hash_table_size(fs->cache->kept) >= KEPT_MAX)
+			g_hash_table_remove_all(fs->cache->kept);
+		g_hash_table_replace(fs->cache->kept, GSIZE_TO_POINTER(ino),
+				     GSIZE_TO_POINTER((gsize)version));
 	}
-	view_calinfo_free(ci);
-	g_free(zone);
-	g_free(outbox);
-	return id;
+	g_mutex_unlock(&fs->cache->lock);
+	fi->keep_cache = keep;
+	if (!told)
+		fi->direct_io = 1;
+	log_debug("open %#" G_GINT64_MODIFIER "x: %s", (guint64)ino,
+		  keep ? "the kernel's pages kept" : told ? "read through the page cache"
+		  : "read direct_io (its size not yet told)");
 }

@@ -7,7 +7,7 @@ from calfs_util import CALFS, Calfs
 # The mount test suite runs on each store backend, with the daemon in
 # the background (the fstab form) and in the foreground (-f).
 MOUNT_SUITE = {"test_mount", "test_clients", "test_command", "test_repair", "test_rebase",
-               "test_admin", "test_hardening", "test_permissions"}
+               "test_admin", "test_hardening", "test_permissions", "test_parses"}
 BACKENDS = ["sqlite", "postgresql"]
 
 

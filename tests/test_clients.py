@@ -263,7 +263,7 @@ def test_radicale_gets_repairs_and_rebases(calfs, tmp_path):
         run(["vdirsyncer", "-c", conf, "sync"], env)
         assert len(items(cal)) == len(damaged)
         r = calfs.run("fix")
-        assert "0 items" not in r.stderr
+        assert not re.search(r"\b0 items\b", r.stderr), r.stderr
         run(["vdirsyncer", "-c", conf, "sync"], env)
         served = {n: server.request("GET", "/alice/cal/" + n).decode() for n in damaged}
         assert not broken_times(served["m1.ics"])

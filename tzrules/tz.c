@@ -289,10 +289,10 @@ static char *generate(icaltimezone *zone, const char *tzid, GArray *at, int cdo)
 		from = MIN(from, t);
 		to = MAX(to, t);
 	}
-	if (!(text = tzgen_vtimezone(zone, tzid, from, to)))
+	if (!(text = tzgen_vtimezone(zone, tzid, from, to, &vtz)))
 		return NULL;
-	/* checked as the item's own VTIMEZONE is: with libical */
-	vtz = icalcomponent_new_from_string(text);
+	/* checked as the item's own VTIMEZONE is, with libical, on the
+	 * component the text was written from: not parsed again */
 	if (!vtz || !vtz_agrees(vtz, zone, at, NULL, NULL)) {
 		if (vtz)
 			icalcomponent_free(vtz);

@@ -83,7 +83,8 @@ static int rule_since(icaltimezone *z, const tzinfo_rule *r, int end, int lowest
 	return y;
 }
 
-char *tzgen_vtimezone(icaltimezone *z, const char *tzid, gint64 from, gint64 to)
+char *tzgen_vtimezone(icaltimezone *z, const char *tzid, gint64 from, gint64 to,
+		      icalcomponent **built)
 {
 	GArray *tr = tzinfo_transitions(z, from - 2 * YEAR, to + YEAR);
 	icalcomponent *vtz = icalcomponent_new_vtimezone();
@@ -147,11 +148,19 @@ char *tzgen_vtimezone(icaltimezone *z, const char *tzid, gint64 from, gint64 to)
 		add_each(vtz, tr, first, tr->len);
 	}
 	text = ictext_write_component(vtz);
-	icalcomponent_free(vtz);
 	g_array_unref(tr);
+	if (built)
+		*built = NULL;
 	if (!text || !g_str_has_prefix(text, "BEGIN:VTIMEZONE\r\n")) {
+		icalcomponent_free(vtz);
 		free(text);
 		return NULL;
+	}
+	if (built) {
+		icalcomponent_add_property(vtz, icalproperty_new_tzid(tzid));
+		*built = vtz;
+	} else {
+		icalcomponent_free(vtz);
 	}
 	/* The TZID as the items' TZID parameters have it, not TEXT-escaped
 	 * as libical would write it: vobject matches the two byte for byte,

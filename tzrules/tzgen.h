@@ -31,7 +31,11 @@
  * property, as items name it) for tzdata zone z, right at every instant
  * of [from, to] (Unix times: the item's first and last).  Newly allocated
  * text with CRLF line ends, from BEGIN:VTIMEZONE to END:VTIMEZONE; NULL
- * when libical cannot write it (a TZID it cannot carry). */
-char *tzgen_vtimezone(icaltimezone *z, const char *tzid, gint64 from, gint64 to);
+ * when libical cannot write it (a TZID it cannot carry).  When built is
+ * not NULL, *built gets the component the text was written from (with
+ * its TZID), to check without parsing the text again; the caller frees
+ * it (icalcomponent_free), and it is NULL when the text is. */
+char *tzgen_vtimezone(icaltimezone *z, const char *tzid, gint64 from, gint64 to,
+		      icalcomponent **built);
 
 #endif
