@@ -6,12 +6,31 @@
 
 #include <string.h>
 
+/* Changes are committed in groups: a commit for each item was a fifth of
+ * a run.  A group ends after GROUP_ITEMS changes or GROUP_USEC, so that
+ * other processes wait for the store no longer than that; the updates
+ * for attendees go out once their change is committed. */
+#define GROUP_ITEMS 256
+#define GROUP_USEC (250 * 1000)
+
+/* An update for a rebased meeting, queued once its group commits. */
+typedef struct {
+	char *mailbox, *name, *outbox;
+	GBytes *item;
+} update;
+
 typedef struct {
 	store *s;
 	const conf *c;
 	const fix_options *o;
 	fix_stats *st;
 	GMutex lock;		/* guards st and the progress calls */
+	/* group_lock guards these; taken before the store's own lock */
+	GMutex group_lock;
+	gboolean group_open;	/* a store batch is open */
+	guint group_items;	/* changes in it */
+	gint64 group_since;	/* monotonic time it was opened */
+	GArray *updates;	/* update: due when it commits */
 } run;
 
 void fix_stats_clear(fix_stats *st)
@@ -146,6 +165,74 @@ static void tell(run *r, box *b, const store_calendar *cal, const store_item *it
 	g_free(what);
 }
 
+static void update_clear(gpointer data)
+{
+	update *u = data;
+
+	g_free(u->mailbox);
+	g_free(u->name);
+	g_free(u->outbox);
+	g_bytes_unref(u->item);
+}
+
+static void group_open(run *r)
+{
+	GError *e = NULL;
+
+	r->group_items = 0;
+	r->group_since = g_get_monotonic_time();
+	if (!(r->group_open = store_batch_begin(r->s, &e))) {
+		/* each change then commits alone */
+		failed(r, "(store)", e->message);
+		g_error_free(e);
+	}
+}
+
+/* Commit the open group, then queue its updates (dropped with it when
+ * the commit fails).  Under group_lock. */
+static void group_commit(run *r)
+{
+	GError *e = NULL;
+	gboolean ok = !r->group_open || store_batch_end(r->s, &e);
+
+	r->group_open = FALSE;
+	if (!ok) {
+		failed(r, "(store)", e->message);
+		g_error_free(e);
+	}
+	for (guint i = 0; ok && i < r->updates->len; i++) {
+		update *u = &g_array_index(r->updates, update, i);
+		ingest_target t = { .mailbox = u->mailbox, .name = u->name, .outbox = u->outbox };
+
+		ingest_queue_update(&t, u->item);
+	}
+	g_array_set_size(r->updates, 0);
+}
+
+/* Before a change: a group open to take it. */
+static void group_enter(run *r)
+{
+	g_mutex_lock(&r->group_lock);
+	if (!r->group_open)
+		group_open(r);
+	g_mutex_unlock(&r->group_lock);
+}
+
+/* After each item (changed, with u its update, taken, or NULL): commit
+ * the group when it is full or old; the next change opens another, so
+ * that a run over clean items holds no transaction. */
+static void group_leave(run *r, gboolean changed, update *u)
+{
+	g_mutex_lock(&r->group_lock);
+	if (u)
+		g_array_append_val(r->updates, *u);
+	r->group_items += changed;
+	if (r->group_open && (r->group_items >= GROUP_ITEMS ||
+			      g_get_monotonic_time() - r->group_since >= GROUP_USEC))
+		group_commit(r);
+	g_mutex_unlock(&r->group_lock);
+}
+
 /* Fix one listed item; FALSE only when the store fails. */
 static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li,
 			 GError **err)
@@ -159,6 +246,7 @@ static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li
 
 	if (known_clean(b, li)) {	/* the skip path: not even read */
 		count(r, NULL, FALSE);
+		group_leave(r, FALSE, NULL);
 		return TRUE;
 	}
 	if (!(it = store_item_get(r->s, li->id, TRUE, NULL)))
@@ -183,16 +271,28 @@ static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li
 				    .mailbox = b->mb->name, .outbox = outbox };
 		/* out is what ingesting it->data would store: the read view
 		 * under the write policy, which is b->o */
-		store_item *done = ingest_rendered(r->s, &t, out, it->uid, &log, NULL, err);
+		gboolean due = FALSE;
+		store_item *done;
 
+		group_enter(r);
+		done = ingest_rendered(r->s, &t, out, it->uid, &log, NULL, &due, err);
 		ok = done != NULL;
 		if (done) {
+			update u = { .mailbox = g_strdup(b->mb->name), .name = g_strdup(it->name),
+				     .outbox = outbox, .item = g_bytes_ref(out) };
+
 			id = done->id;
 			version = done->version;
+			group_leave(r, TRUE, due ? &u : NULL);
+			if (!due)
+				update_clear(&u);
+		} else {
+			group_leave(r, FALSE, NULL);
+			g_free(outbox);
 		}
 		store_item_free(done);
-		g_free(outbox);
-	}
+	} else
+		group_leave(r, FALSE, NULL);
 	/* what is stored now renders unchanged under this key; items that
 	 * keep a conflict or a report-only change are looked at every time,
 	 * so that the reports go on counting them */
@@ -363,11 +463,17 @@ gboolean fix_run(store *s, const conf *c, const fix_options *o, fix_stats *st,
 		g_mutex_clear(&r.lock);
 		return FALSE;
 	}
+	g_mutex_init(&r.group_lock);
+	r.updates = g_array_new(FALSE, FALSE, sizeof(update));
+	g_array_set_clear_func(r.updates, update_clear);
 	/* the pool takes each mailbox and frees it */
 	g_ptr_array_set_free_func(mbs, NULL);
 	for (guint i = 0; i < mbs->len; i++)
 		g_thread_pool_push(pool, mbs->pdata[i], NULL);
 	g_thread_pool_free(pool, FALSE, TRUE);
+	group_commit(&r);
+	g_array_unref(r.updates);
+	g_mutex_clear(&r.group_lock);
 	g_ptr_array_unref(mbs);
 	g_mutex_clear(&r.lock);
 	return TRUE;

@@ -98,12 +98,14 @@ static store_item *put(store *s, const ingest_target *t, GBytes *final, const ch
 
 store_item *ingest_rendered(store *s, const ingest_target *t, GBytes *final,
 			    const char *uid, const render_log *log,
-			    store_put_result *result, GError **err)
+			    store_put_result *result, gboolean *update, GError **err)
 {
-	gboolean update;
-	store_item *item = put(s, t, final, uid, log, result, &update, err);
+	gboolean due;
+	store_item *item = put(s, t, final, uid, log, result, &due, err);
 
 	if (update)
+		*update = due;
+	else if (due)
 		ingest_queue_update(t, final);
 	return item;
 }
@@ -147,7 +149,7 @@ store_item *ingest_checked(store *s, const ingest_target *t, GBytes *data,
 
 	render_log_init(&log);
 	final = render_item(data, t->policy, &log);
-	item = ingest_rendered(s, t, final, uid, &log, result, err);
+	item = ingest_rendered(s, t, final, uid, &log, result, NULL, err);
 	render_log_clear(&log);
 	g_bytes_unref(final);
 	return item;

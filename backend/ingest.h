@@ -54,10 +54,13 @@ store_item *ingest_checked(store *s, const ingest_target *t, GBytes *data,
 
 /* ingest_rendered: the second half of ingest_item, for bytes the caller
  * has rendered under t->policy already (log is that render's), with the
- * item's uid: store them, and queue the update.  t->mode is not used. */
+ * item's uid: store them, and queue the update - or, when update is not
+ * NULL, set *update to whether one is due and leave the queueing to the
+ * caller (ingest_queue_update, once its transaction is committed).
+ * t->mode is not used. */
 store_item *ingest_rendered(store *s, const ingest_target *t, GBytes *final,
 			    const char *uid, const render_log *log,
-			    store_put_result *result, GError **err);
+			    store_put_result *result, gboolean *update, GError **err);
 
 /* A write validated and rendered, not yet stored: ingest_item in two
  * halves, so that the mount parses and renders outside its locks. */

@@ -929,8 +929,14 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	rendered *r;
 	char *v = NULL;
 
-	/* ls -l asks every file for security.selinux and the POSIX ACLs:
-	 * answered before anything is looked up */
+	/* ls -l asks every file for security.selinux and the POSIX ACLs.
+	 * calfs has neither: "not supported" (not "no such attribute"), and
+	 * ls asks no other file of this file system (coreutils remembers
+	 * the device) - one round trip per ls -l, not two per file */
+	if (!g_str_has_prefix(name, "user.")) {
+		fuse_reply_err(req, ENOTSUP);
+		return;
+	}
 	if (!g_str_has_prefix(name, "user.calfs.") || !(id = xattr_item(fs, ino))) {
 		fuse_reply_err(req, ENODATA);
 		return;

@@ -1,4 +1,5 @@
 #include "tz.h"
+#include "recur.h"
 #include "tzinfo.h"
 #include "zoneid.h"
 #include "ictext.h"
@@ -156,14 +157,12 @@ static void collect_times(icalcomponent *c, const char *tzid, times *tm)
 	}
 	{
 		struct icalrecurrencetype rule = icalproperty_get_rrule(rr);
-		icalrecur_iterator *it = icalrecur_iterator_new(rule, start);
-		struct icaltimetype t;
-		guint n = 0;
+		GArray *occ = g_array_new(FALSE, FALSE, sizeof(struct icaltimetype));
 
-		while (it && n++ < MAX_OCCURRENCES) {
-			t = icalrecur_iterator_next(it);
-			if (icaltime_is_null_time(t) || t.year > LAST_YEAR)
-				break;
+		recur_occurrences(&rule, start, MAX_OCCURRENCES, LAST_YEAR, occ);
+		for (guint i = 0; i < occ->len; i++) {
+			struct icaltimetype t = g_array_index(occ, struct icaltimetype, i);
+
 			if (excluded(c, t, tm->overridden))
 				continue;
 			add_time(tm->starts, t);
@@ -171,8 +170,7 @@ static void collect_times(icalcomponent *c, const char *tzid, times *tm)
 			if (!icaldurationtype_is_null_duration(dur))
 				add_time(tm->all, icaltime_add(t, dur));
 		}
-		if (it)
-			icalrecur_iterator_free(it);
+		g_array_unref(occ);
 	}
 }
 

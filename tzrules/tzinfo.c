@@ -286,6 +286,32 @@ static gboolean observances_sane(icalcomponent *vtz)
 	return TRUE;
 }
 
+/* Observances that start before 1900 (Outlook and Exchange write 1601)
+ * with an open yearly rule start in 1900 instead: the same changes from
+ * then on, and libical, which expands every year from the DTSTART with
+ * ICU's calendar arithmetic, has 300 fewer years to go through. */
+static void from_1900(icalcomponent *vtz)
+{
+	for (icalcomponent *o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+		icalproperty *ds = icalcomponent_get_first_property(o, ICAL_DTSTART_PROPERTY);
+		icalproperty *rr = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY);
+		struct icaltimetype t;
+		struct icalrecurrencetype r;
+
+		if (!ds || !rr || icalcomponent_get_next_property(o, ICAL_RRULE_PROPERTY) ||
+		    icalcomponent_get_first_property(o, ICAL_RDATE_PROPERTY))
+			continue;
+		t = icalproperty_get_dtstart(ds);
+		r = icalproperty_get_rrule(rr);
+		if (t.year >= 1900 || r.freq != ICAL_YEARLY_RECURRENCE || r.interval != 1 ||
+		    r.count || !icaltime_is_null_time(r.until))
+			continue;
+		t.year = 1900;
+		icalproperty_set_dtstart(ds, t);
+	}
+}
+
 icaltimezone *tzinfo_vtimezone(icalcomponent *vtz)
 {
 	char *text;
@@ -305,6 +331,8 @@ icaltimezone *tzinfo_vtimezone(icalcomponent *vtz)
 	if (!e) {
 		icaltimezone *z = icaltimezone_new();
 		icalcomponent *copy = icalcomponent_new_clone(vtz);
+
+		from_1900(copy);
 
 		/* libical takes the component only when it succeeds (a
 		 * VTIMEZONE without a TZID fails) */
