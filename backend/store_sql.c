@@ -251,12 +251,36 @@ gboolean sqlstore_begin(sqlstore *s, GError **err)
 	return TRUE;
 }
 
+/* Move the mtime of each calendar whose items the transaction wrote or
+ * deleted, once each: a batch of an import touched the same calendar
+ * for every item. */
+static gboolean touch_calendars(sqlstore *s, GError **err)
+{
+	GHashTable *done = g_hash_table_new(g_int64_hash, g_int64_equal);
+	gboolean ok = TRUE;
+
+	for (guint i = 0; ok && i < s->pending->len; i++) {
+		sql_pending *c = &g_array_index(s->pending, sql_pending, i);
+
+		if ((c->kind != STORE_CHANGE_ITEM_CREATE && c->kind != STORE_CHANGE_ITEM_UPDATE &&
+		     c->kind != STORE_CHANGE_ITEM_DELETE) || !c->calendar ||
+		    g_hash_table_contains(done, &c->calendar))
+			continue;
+		g_hash_table_add(done, &c->calendar);
+		ok = sqlstore_touch(s, SQL_TOUCH_CALENDAR, c->calendar, err);
+	}
+	g_hash_table_destroy(done);
+	return ok;
+}
+
 /* Write the transaction's changes to the log; their seqs in *last. */
 static gboolean flush_changes(sqlstore *s, gint64 *last, GError **err)
 {
 	*last = 0;
 	if (s->pending->len == 0)
 		return TRUE;
+	if (!touch_calendars(s, err))
+		return FALSE;
 	if (s->drv->lock_changes &&
 	    !sqlstore_exec(s, s->drv->lock_changes, NULL, "lock change log", err))
 		return FALSE;

@@ -202,7 +202,6 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 	sql_journal_entry j = { .calendar_id = req->calendar_id, .name = req->name,
 			    .uid = req->uid, .note = req->note };
 	gint64 id = 0;
-	gboolean ok;
 
 	if (!item_name_is_valid(req->name)) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
@@ -237,10 +236,11 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 		sql_arg_i64(&a, sqlstore_now_ns());
 		sql_arg_i64(&a, id);
 		sql_arg_text(&a, req->checked);
-		ok = sqlstore_exec(s, "UPDATE items SET uid = ?1, data = ?2,"
+		/* the row as stored comes back with the write: no read after it */
+		item = sqlstore_one(s, "UPDATE items SET uid = ?1, data = ?2,"
 			     " version = version + 1, mtime_ns = CASE WHEN ?3 > mtime_ns"
-			     " THEN ?3 ELSE mtime_ns + 1 END, checked = ?5 WHERE id = ?4", &a,
-			     "write item", err);
+			     " THEN ?3 ELSE mtime_ns + 1 END, checked = ?5 WHERE id = ?4"
+			     " RETURNING " ITEM_COLS, &a, row_item, "write item", err);
 		j.op = "update";
 		j.uid = old->uid;	/* undo puts the old bytes back with it */
 		j.old_data = g_bytes_get_data(old->data, &j.old_len);
@@ -258,19 +258,19 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 		sql_arg_blob(&a, bytes, len);
 		sql_arg_i64(&a, sqlstore_now_ns());
 		sql_arg_text(&a, req->checked);
-		ok = sqlstore_exec(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
-			     " version, mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)",
-			     &a, "write item", err);
+		item = sqlstore_one(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
+			     " version, mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)"
+			     " RETURNING " ITEM_COLS, &a, row_item, "write item", err);
 		j.op = "create";
 		j.new_version = 1;
 	}
-	if (!ok)
+	if (!item)
 		goto fail;
 	j.item_id = id;
 	sqlstore_log_change(s, old ? STORE_CHANGE_ITEM_UPDATE : STORE_CHANGE_ITEM_CREATE,
 		   cal->mailbox_id, req->calendar_id, id, req->name, 0, NULL);
-	if (!sqlstore_journal(s, &j, err) || !sqlstore_touch(s, SQL_TOUCH_CALENDAR, req->calendar_id, err) ||
-	    !(item = item_get_locked(s, id, FALSE, err)) || !sqlstore_commit(s, err))
+	/* the calendar's mtime moves at the commit (store_sql.c) */
+	if (!sqlstore_journal(s, &j, err) || !sqlstore_commit(s, err))
 		goto fail;
 	if (result)
 		*result = old ? STORE_PUT_UPDATED : STORE_PUT_CREATED;
@@ -300,7 +300,7 @@ static gboolean delete_locked(sqlstore *s, store_item *i, gint64 mailbox_id,
 	sqlstore_log_change(s, STORE_CHANGE_ITEM_DELETE, mailbox_id, i->calendar_id, i->id,
 		   i->name, 0, NULL);
 	return sqlstore_exec(s, "DELETE FROM items WHERE id = ?1", &a, "delete item", err) &&
-	       sqlstore_journal(s, &j, err) && sqlstore_touch(s, SQL_TOUCH_CALENDAR, i->calendar_id, err);
+	       sqlstore_journal(s, &j, err);
 }
 
 /* Lock the calendars of item id (and target, when not 0) in id order, so

@@ -55,8 +55,9 @@ static const char schema[] =
 	" old_version INTEGER,"
 	" new_version INTEGER,"
 	" note TEXT);"	/* what a write repaired (repair_on_write) */
-	"CREATE INDEX IF NOT EXISTS journal_by_run ON journal(run_id);"
-	/* covers the counts of calfs journal and of each .calfs/log */
+	/* covers the counts of calfs journal and of each .calfs/log, and
+	 * the lookups by run (journal_by_run, (run_id) alone, which stores
+	 * made before 2026-12 have, was one index more to write per item) */
 	"CREATE INDEX IF NOT EXISTS journal_by_run_op ON journal(run_id, op);"
 	"CREATE INDEX IF NOT EXISTS journal_by_calendar ON journal(calendar_id);"
 	"CREATE INDEX IF NOT EXISTS journal_by_old_calendar ON journal(old_calendar_id);"
