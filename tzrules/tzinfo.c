@@ -214,14 +214,19 @@ icaltimezone *tzinfo_zone(const char *name)
 /* 2200-01-01T00:00:00Z */
 #define FAR_SECONDS G_GINT64_CONSTANT(7258118400)
 
+/* Defined with the kept transitions, below. */
+static gboolean kept_offset_local(icaltimezone *z, struct icaltimetype local, int *offset);
+
 int tzinfo_offset_local(icaltimezone *z, struct icaltimetype local)
 {
-	int dst = 0;
+	int dst = 0, offset;
 
 	local.zone = NULL;
 	local.is_date = 0;
 	if (local.year > FAR_YEAR)
 		local.year -= CYCLE_YEARS * ((local.year - FAR_YEAR + CYCLE_YEARS - 1) / CYCLE_YEARS);
+	if (kept_offset_local(z, local, &offset))
+		return offset;
 	return icaltimezone_get_utc_offset(z, &local, &dst);
 }
 
@@ -505,6 +510,82 @@ static GArray *kept_transitions(icaltimezone *z)
 	}
 	g_mutex_unlock(&kept_lock);
 	return tr;
+}
+
+/* The kept transitions a thread looked at last: a fix asks for the same
+ * few zones (an item's VTIMEZONE and its tzdata zone, in turns) many
+ * times in a row, and kept_transitions() takes two locks.  A zone handed
+ * out is never freed (tzinfo.h), nor are its kept transitions. */
+#define LAST_KEPT 4
+
+typedef struct {
+	icaltimezone *z[LAST_KEPT];
+	GArray *tr[LAST_KEPT];	/* NULL: not a tzdata zone */
+	guint next;		/* the slot to replace */
+} last_kept;
+
+static GPrivate last_kept_key = G_PRIVATE_INIT(g_free);
+
+static GArray *kept_of(icaltimezone *z)
+{
+	last_kept *m = g_private_get(&last_kept_key);
+	guint i;
+
+	if (!m) {
+		m = g_new0(last_kept, 1);
+		g_private_set(&last_kept_key, m);
+	}
+	for (i = 0; i < LAST_KEPT; i++)
+		if (m->z[i] == z)
+			return m->tr[i];
+	i = m->next;
+	m->next = (m->next + 1) % LAST_KEPT;
+	m->tr[i] = kept_transitions(z);
+	m->z[i] = z;
+	return m->tr[i];
+}
+
+/* How far from a change a wall-clock time must be for its offset to be
+ * the one in force, whatever the reading of skipped or repeated times. */
+#define CLEAR_OF_CHANGES (2 * 86400)
+
+/* The offset of tzdata zone z at wall-clock time local, from the kept
+ * transitions and without libical (whose offset lookups all take one
+ * lock: the waits of two fix jobs), when local is well clear of every
+ * change; FALSE leaves it to libical.  tests/unit/test_tz.c holds it to
+ * libical's answers. */
+static gboolean kept_offset_local(icaltimezone *z, struct icaltimetype local, int *offset)
+{
+	GArray *tr = kept_of(z);
+	gint64 at;
+	guint lo = 0, hi;
+
+	if (!tr || !tr->len)
+		return FALSE;
+	at = (gint64)icaltime_as_timet(local);
+	if (at < KEPT_FROM + CLEAR_OF_CHANGES || at >= KEPT_TO - CLEAR_OF_CHANGES)
+		return FALSE;
+	/* lo: the number of changes whose wall-clock time is before local */
+	hi = tr->len;
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+		tzinfo_transition *t = &g_array_index(tr, tzinfo_transition, mid);
+
+		if (t->at + t->before <= at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (guint i = lo >= 2 ? lo - 2 : 0; i < tr->len && i < lo + 2; i++) {
+		tzinfo_transition *t = &g_array_index(tr, tzinfo_transition, i);
+
+		if (at >= t->at + MIN(t->before, t->after) - CLEAR_OF_CHANGES &&
+		    at < t->at + MAX(t->before, t->after) + CLEAR_OF_CHANGES)
+			return FALSE;
+	}
+	*offset = lo ? g_array_index(tr, tzinfo_transition, lo - 1).after
+		     : g_array_index(tr, tzinfo_transition, 0).before;
+	return TRUE;
 }
 
 GArray *tzinfo_transitions(icaltimezone *z, gint64 from, gint64 to)

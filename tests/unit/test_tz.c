@@ -567,6 +567,43 @@ static void test_far_future(void)
 			==, -5 * 3600);
 }
 
+/* The offsets of tzdata zones at wall-clock times are read from their
+ * kept transitions away from changes: they must be libical's, near the
+ * changes too, in zones with odd rules (half-hour DST, southern, DST
+ * suspended, abolished). */
+static void test_offsets_as_libical(void)
+{
+	static const char *const zones[] = {
+		"America/New_York", "Europe/London", "Australia/Sydney", "Pacific/Auckland",
+		"America/Sao_Paulo", "Europe/Moscow", "America/Mexico_City", "Asia/Tokyo",
+		"America/Phoenix", "Asia/Tehran", "Africa/Casablanca", "America/Santiago",
+		"Pacific/Chatham", "Australia/Lord_Howe", "Europe/Dublin", "Asia/Kolkata",
+	};
+	GRand *rand = g_rand_new_with_seed(14);
+
+	for (guint i = 0; i < G_N_ELEMENTS(zones); i++) {
+		icaltimezone *z = tzinfo_zone(zones[i]);
+
+		g_assert_nonnull(z);
+		for (int n = 0; n < 5000; n++) {
+			struct icaltimetype t = icaltime_null_time();
+			int dst = 0, theirs;
+
+			t.year = g_rand_int_range(rand, 1958, 2063);
+			t.month = g_rand_int_range(rand, 1, 13);
+			t.day = g_rand_int_range(rand, 1, icaltime_days_in_month(t.month, t.year) + 1);
+			t.hour = g_rand_int_range(rand, 0, 24);
+			t.minute = 15 * g_rand_int_range(rand, 0, 4);
+			/* libical's own answer, asked directly */
+			theirs = icaltimezone_get_utc_offset(z, &t, &dst);
+			if (tzinfo_offset_local(z, t) != theirs)
+				g_error("%s at %s: %d, libical %d", zones[i], icaltime_as_ical_string(t),
+					tzinfo_offset_local(z, t), theirs);
+		}
+	}
+	g_rand_free(rand);
+}
+
 static void test_report_only(void)
 {
 	tz_options o = { .report_only = TRUE };
@@ -692,5 +729,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/tz/missing-vtimezones", test_missing_vtimezones);
 	g_test_add_func("/tz/far-future", test_far_future);
 	g_test_add_func("/tz/report-only", test_report_only);
+	g_test_add_func("/tz/offsets-as-libical", test_offsets_as_libical);
 	return g_test_run();
 }
