@@ -1,51 +1,45 @@
 /* recur.c - the occurrences of the common recurrence rules (recur.h) */
 #include "recur.h"
 
-#include <string.h>
+#include <stdlib.h>
 
 #define NONE ICAL_RECURRENCE_ARRAY_MAX
 
-/* ---- day numbers (days since 1970-01-01, proleptic Gregorian) ---- */
+/* ---- day numbers: GLib's Julian days (1 is January 1st of year 1) ---- */
 
 static gint64 day_number(int y, int m, int d)
 {
-	gint64 era;
-	int yoe, doy;
+	GDate g;
 
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (int)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+	g_date_clear(&g, 1);
+	g_date_set_dmy(&g, (GDateDay)d, (GDateMonth)m, (GDateYear)y);
+	return g_date_get_julian(&g);
 }
 
 static void civil(gint64 z, int *y, int *m, int *d)
 {
-	gint64 era;
-	int doe, yoe, doy, mp;
+	GDate g;
 
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (int)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int)(yoe + era * 400) + (*m <= 2);
+	g_date_clear(&g, 1);
+	g_date_set_julian(&g, (guint32)z);
+	*y = g_date_get_year(&g);
+	*m = g_date_get_month(&g);
+	*d = g_date_get_day(&g);
 }
 
-/* libical's numbering: Sunday 1 ... Saturday 7 */
+/* libical's numbering: Sunday 1 ... Saturday 7 (GLib's: Monday 1 ...) */
 static int weekday(gint64 z)
 {
-	return (int)(((z % 7) + 11) % 7) + 1;
+	GDate g;
+
+	g_date_clear(&g, 1);
+	g_date_set_julian(&g, (guint32)z);
+	return g_date_get_weekday(&g) % 7 + 1;
 }
 
 static int month_days(int y, int m)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	return m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : days[m - 1];
+	return g_date_get_days_in_month((GDateMonth)m, (GDateYear)y);
 }
 
 /* ---- which rules ---- */
@@ -87,7 +81,8 @@ gboolean recur_handles(const struct icalrecurrencetype *r, struct icaltimetype s
 {
 	gboolean by_day = !empty(r->by_day), by_month_day = !empty(r->by_month_day);
 
-	if (start.is_date || icaltime_is_null_time(start) || r->interval < 1)
+	if (start.is_date || r->interval < 1 || start.year < 1 || start.year > 9999 ||
+	    !g_date_valid_dmy((GDateDay)start.day, (GDateMonth)start.month, (GDateYear)start.year))
 		return FALSE;
 	if (r->rscale && *r->rscale && g_ascii_strcasecmp(r->rscale, "GREGORIAN"))
 		return FALSE;
