@@ -249,7 +249,10 @@ static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li
 		group_leave(r, FALSE, NULL);
 		return TRUE;
 	}
-	if (!(it = store_item_get(r->s, li->id, TRUE, NULL)))
+	/* committed reads: they do not wait while another worker writes,
+	 * and nothing this run has not committed is an item it has yet to
+	 * read (each is read once, before its own change) */
+	if (!(it = store_item_get_committed(r->s, li->id, NULL)))
 		return TRUE;	/* gone since the listing */
 	render_log_init(&log);
 	out = render_item(it->data, &b->o, &log);
@@ -346,7 +349,7 @@ static void fix_mailbox(gpointer data, gpointer user)
 
 		if (r->o->calendar && strcmp(cal->name, r->o->calendar))
 			continue;
-		if (!(items = store_item_list(r->s, cal->id, &e)))
+		if (!(items = store_item_list_committed(r->s, cal->id, &e)))
 			break;
 		for (guint k = 0; k < items->len && !e; k++)
 			fix_item(&b, cal, items->pdata[k], &e);

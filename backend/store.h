@@ -155,6 +155,9 @@ typedef struct {
 	GPtrArray *(*item_list)(store *s, gint64 calendar_id, GError **err);
 	store_item *(*item_get)(store *s, gint64 id, gboolean with_data,
 				GError **err);
+	/* may be NULL: then item_list and item_get (see below) */
+	GPtrArray *(*item_list_committed)(store *s, gint64 calendar_id, GError **err);
+	store_item *(*item_get_committed)(store *s, gint64 id, GError **err);
 	store_item *(*item_find)(store *s, gint64 calendar_id, const char *name,
 				 gboolean with_data, GError **err);
 	store_item *(*item_find_uid)(store *s, gint64 calendar_id,
@@ -355,6 +358,27 @@ static inline store_item *store_item_get(store *s, gint64 id, gboolean with_data
 					 GError **err)
 {
 	return s->ops->item_get(s, id, with_data, err);
+}
+
+/* store_item_list_committed, store_item_get_committed: store_item_list and
+ * store_item_get (with the bytes) for a reader that runs beside this
+ * process's own writes, such as calfs fix's workers.  On a store that can
+ * (SQLite), they read on a read-only connection of their own, taken from
+ * a pool, so that they do not wait for the store's lock while another
+ * thread writes; they then see what is committed, not the changes of a
+ * batch this process has open.  Elsewhere they are the plain calls.  The
+ * results are the caller's, as above. */
+static inline GPtrArray *store_item_list_committed(store *s, gint64 calendar_id,
+						   GError **err)
+{
+	return s->ops->item_list_committed ? s->ops->item_list_committed(s, calendar_id, err)
+					   : s->ops->item_list(s, calendar_id, err);
+}
+
+static inline store_item *store_item_get_committed(store *s, gint64 id, GError **err)
+{
+	return s->ops->item_get_committed ? s->ops->item_get_committed(s, id, err)
+					  : s->ops->item_get(s, id, TRUE, err);
 }
 
 static inline store_item *store_item_find(store *s, gint64 calendar_id,

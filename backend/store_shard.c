@@ -268,6 +268,23 @@ static store_item *sh_item_get(store *base, gint64 id, gboolean with_data,
 			     store_item_get(sh->st, lid(id), with_data, err)) : NULL;
 }
 
+static GPtrArray *sh_item_list_committed(store *base, gint64 calendar_id, GError **err)
+{
+	shard *sh = by_id(of(base), calendar_id, "calendar", err);
+
+	return sh ? global_all(sh->index,
+			    store_item_list_committed(sh->st, lid(calendar_id), err),
+			    global_item_rec) : NULL;
+}
+
+static store_item *sh_item_get_committed(store *base, gint64 id, GError **err)
+{
+	shard *sh = by_id(of(base), id, "item", err);
+
+	return sh ? global_item(sh->index, store_item_get_committed(sh->st, lid(id), err))
+		  : NULL;
+}
+
 static store_item *sh_item_find(store *base, gint64 calendar_id, const char *name,
 				gboolean with_data, GError **err)
 {
@@ -753,6 +770,8 @@ static const store_ops shard_ops = {
 	.calendar_set_meta = sh_calendar_set_meta,
 	.item_list = sh_item_list,
 	.item_get = sh_item_get,
+	.item_list_committed = sh_item_list_committed,
+	.item_get_committed = sh_item_get_committed,
 	.item_find = sh_item_find,
 	.item_find_uid = sh_item_find_uid,
 	.item_reserve_id = sh_item_reserve_id,

@@ -972,6 +972,8 @@ static const store_ops sql_ops = {
 	.calendar_set_meta = op_calendar_set_meta,
 	.item_list = sqlstore_item_list,
 	.item_get = sqlstore_item_get,
+	.item_list_committed = sqlstore_item_list_committed,
+	.item_get_committed = sqlstore_item_get_committed,
 	.item_find = sqlstore_item_find,
 	.item_find_uid = sqlstore_item_find_uid,
 	.item_reserve_id = sqlstore_item_reserve_id,
@@ -1014,6 +1016,8 @@ sqlstore *sqlstore_new(const sql_driver *drv, gpointer conn, const char *describ
 							 (GDestroyNotify)store_calendar_free);
 	s->cache[SQL_CACHE_ITEM] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 						     (GDestroyNotify)store_item_free);
+	g_mutex_init(&s->readers_lock);
+	s->readers = g_ptr_array_new_with_free_func((GDestroyNotify)sqlstore_free);
 	s->describe = g_strdup(describe);
 	s->origin = origin ? g_strdup(origin)
 			   : g_strdup_printf("pid:%d", (int)getpid());
@@ -1024,6 +1028,8 @@ void sqlstore_free(sqlstore *s)
 {
 	if (!s)
 		return;
+	g_ptr_array_unref(s->readers);
+	g_mutex_clear(&s->readers_lock);
 	s->drv->close(s);
 	pending_clear(s->pending, 0);
 	g_array_unref(s->pending);
@@ -1034,6 +1040,34 @@ void sqlstore_free(sqlstore *s)
 	g_free(s->origin);
 	g_free(s->run_command);
 	g_free(s);
+}
+
+sqlstore *sqlstore_reader_take(sqlstore *s)
+{
+	sqlstore *r = NULL;
+	GError *e = NULL;
+
+	if (!s->drv->reader)
+		return NULL;
+	g_mutex_lock(&s->readers_lock);
+	if (s->readers->len)
+		r = g_ptr_array_steal_index_fast(s->readers, s->readers->len - 1);
+	g_mutex_unlock(&s->readers_lock);
+	if (!r && !(r = s->drv->reader(s, &e))) {
+		/* the store's own connection still reads */
+		g_debug("%s: no reader: %s", s->describe, e->message);
+		g_error_free(e);
+	}
+	return r;
+}
+
+void sqlstore_reader_give(sqlstore *s, sqlstore *reader)
+{
+	if (!reader)
+		return;
+	g_mutex_lock(&s->readers_lock);
+	g_ptr_array_add(s->readers, reader);
+	g_mutex_unlock(&s->readers_lock);
 }
 
 gboolean sqlstore_setup(sqlstore *s, store_open_mode mode, GError **err)

@@ -105,6 +105,10 @@ struct sql_driver {
 	/* nothing_after: whether the driver knows, without a query, that no
 	 * change after seq was logged (may be NULL; takes no lock). */
 	gboolean (*nothing_after)(sqlstore *s, gint64 seq);
+	/* reader: a new store on a connection of its own to the same
+	 * database that only reads (may be NULL: no readers); NULL with err
+	 * set when it cannot be opened. */
+	sqlstore *(*reader)(sqlstore *s, GError **err);
 	/* following: this process reads the change log (may be NULL). */
 	void (*following)(sqlstore *s);
 	void (*close)(sqlstore *s);	/* the connection; s is freed after */
@@ -134,6 +138,11 @@ struct sqlstore {
 	gint64 known_last;	/* newest change seq this process knows (atomic) */
 	GHashTable *cache[3];	/* rows read while nothing changed: id -> record */
 	gint64 cache_seq;	/* known_last when the cache was emptied */
+	/* readers_lock (a leaf) protects readers: the idle read-only stores
+	 * (drv->reader) of the *_committed operations, each used by one
+	 * thread at a time and closed with s */
+	GMutex readers_lock;
+	GPtrArray *readers;
 };
 
 /* Pick the statement of the dialect: SQLite's, else PostgreSQL's. */
@@ -168,6 +177,11 @@ gint64 sqlstore_scalar(sqlstore *s, const char *sql, const sql_args *a,
  * costs nothing (drv->relaxed). */
 gboolean sqlstore_exec_relaxed(sqlstore *s, const char *sql, const sql_args *a,
 			       const char *what, GError **err);
+/* sqlstore_reader_take: an idle reader of s, or a new one, or NULL when
+ * the driver has none or it cannot be opened (then read on s); give it
+ * back with sqlstore_reader_give.  Takes readers_lock, not s->lock. */
+sqlstore *sqlstore_reader_take(sqlstore *s);
+void sqlstore_reader_give(sqlstore *s, sqlstore *reader);
 /* sqlstore_note_seq: raise s->known_last to seq (atomic, no lock). */
 void sqlstore_note_seq(sqlstore *s, gint64 seq);
 
@@ -233,6 +247,8 @@ void sqlstore_cache_put(sqlstore *s, sql_cache_kind k, gint64 id, gpointer rec);
 GPtrArray *sqlstore_item_list(store *base, gint64 calendar_id, GError **err);
 store_item *sqlstore_item_get(store *base, gint64 id, gboolean with_data,
 			      GError **err);
+GPtrArray *sqlstore_item_list_committed(store *base, gint64 calendar_id, GError **err);
+store_item *sqlstore_item_get_committed(store *base, gint64 id, GError **err);
 store_item *sqlstore_item_find(store *base, gint64 calendar_id, const char *name,
 			       gboolean with_data, GError **err);
 store_item *sqlstore_item_find_uid(store *base, gint64 calendar_id,

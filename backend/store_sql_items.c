@@ -10,6 +10,7 @@
 
 #define ITEM_COLS "id, calendar_id, name, uid, length(data), version, mtime_ns, checked"
 #define ITEM_COLS_DATA ITEM_COLS ", data"
+#define SQL_ITEM_LIST "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1 ORDER BY id"
 
 static gpointer row_item(sql_row *r)
 {
@@ -44,8 +45,8 @@ GPtrArray *sqlstore_item_list(store *base, gint64 calendar_id, GError **err)
 	sql_arg_i64(&a, calendar_id);
 	g_mutex_lock(&s->lock);
 	cached = sqlstore_cache_usable(s);
-	r = sqlstore_collect(s, "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1"
-		       " ORDER BY id", &a, row_item, (GDestroyNotify)store_item_free, err);
+	r = sqlstore_collect(s, SQL_ITEM_LIST, &a, row_item, (GDestroyNotify)store_item_free,
+			     err);
 	/* a listing comes before the files are opened: keep their rows */
 	for (guint i = 0; cached && r && i < r->len; i++)
 		sqlstore_cache_put(s, SQL_CACHE_ITEM, ((store_item *)r->pdata[i])->id,
@@ -89,6 +90,41 @@ store_item *sqlstore_item_get(store *base, gint64 id, gboolean with_data,
 	else if ((i = item_get_locked(s, id, with_data, err)) && cached)
 		sqlstore_cache_put(s, SQL_CACHE_ITEM, id, item_copy_bare(i));
 	g_mutex_unlock(&s->lock);
+	return i;
+}
+
+/* The *_committed reads: on a reader of s when there is one (its lock is
+ * uncontended: the reader is this thread's until given back), else on s. */
+GPtrArray *sqlstore_item_list_committed(store *base, gint64 calendar_id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sqlstore *r = sqlstore_reader_take(s);
+	sql_args a = { 0 };
+	GPtrArray *out;
+
+	if (!r)
+		return sqlstore_item_list(base, calendar_id, err);
+	sql_arg_i64(&a, calendar_id);
+	g_mutex_lock(&r->lock);
+	out = sqlstore_collect(r, SQL_ITEM_LIST, &a, row_item, (GDestroyNotify)store_item_free,
+			       err);
+	g_mutex_unlock(&r->lock);
+	sqlstore_reader_give(s, r);
+	return out;
+}
+
+store_item *sqlstore_item_get_committed(store *base, gint64 id, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sqlstore *r = sqlstore_reader_take(s);
+	store_item *i;
+
+	if (!r)
+		return sqlstore_item_get(base, id, TRUE, err);
+	g_mutex_lock(&r->lock);
+	i = item_get_locked(r, id, TRUE, err);
+	g_mutex_unlock(&r->lock);
+	sqlstore_reader_give(s, r);
 	return i;
 }
 

@@ -251,6 +251,35 @@ static void lite_close(sqlstore *s)
 	g_free(l);
 }
 
+static lite *lite_new(const char *path)
+{
+	lite *l = g_new0(lite, 1);
+
+	l->path = g_strdup(path);
+	l->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					 finalize_stmt);
+	return l;
+}
+
+/* A read-only connection: in WAL mode it reads while the writer writes. */
+static sqlstore *lite_reader(sqlstore *s, GError **err)
+{
+	lite *l = lite_new(conn_of(s)->path);
+	sqlstore *r = sqlstore_new(s->drv, l, s->describe, s->origin);
+	int rc = sqlite3_open_v2(l->path, &l->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+				 NULL);
+
+	if (rc != SQLITE_OK) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO, "store %s: reader: %s", l->path,
+			    l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
+		sqlstore_free(r);
+		return NULL;
+	}
+	sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(l->db, 1);
+	return r;
+}
+
 static const sql_driver driver = {
 	.postgresql = FALSE,
 	.row_locks = FALSE,
@@ -265,20 +294,36 @@ static const sql_driver driver = {
 	.setup = lite_setup,
 	.schema_version = lite_schema_version,
 	.lock_wait = lite_lock_wait,
+	.reader = lite_reader,
 	.close = lite_close,
 };
+
+/* SQLite counts the memory it takes under one global mutex, which the
+ * connections of fix's workers then wait for; calfs never asks for the
+ * count.  Set once, before SQLite initialises (it refuses afterwards,
+ * harmlessly). */
+static void lite_init_once(void)
+{
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		sqlite3_initialize();
+		g_once_init_leave(&done, 1);
+	}
+}
 
 store *litestore_open(const char *path, const char *origin, store_open_mode mode,
 		      GError **err)
 {
-	lite *l = g_new0(lite, 1);
-	char *describe = g_strdup_printf("sqlite %s", path);
+	lite *l;
+	char *describe;
 	sqlstore *s;
 	int rc;
 
-	l->path = g_strdup(path);
-	l->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-					 finalize_stmt);
+	lite_init_once();
+	l = lite_new(path);
+	describe = g_strdup_printf("sqlite %s", path);
 	s = sqlstore_new(&driver, l, describe, origin);
 	g_free(describe);
 	if (mode != STORE_CREATE && !g_file_test(path, G_FILE_TEST_EXISTS)) {

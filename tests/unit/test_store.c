@@ -366,6 +366,52 @@ static void test_batch(fixture *f, gconstpointer data)
 	g_assert_true(store_batch_end(f->s, NULL));
 }
 
+/* Committed reads give the rows and bytes the plain reads give; on SQLite
+ * they read on their own connection, which does not see an open batch and
+ * does not wait for the store's writer. */
+static gboolean holds(GBytes *b, const char *text)
+{
+	gsize len;
+	const char *d = g_bytes_get_data(b, &len);
+
+	return len == strlen(text) && !memcmp(d, text, len);
+}
+
+static void test_committed(fixture *f, gconstpointer data)
+{
+	store_item *a = put(f, "a.ics", "a", item_a, NULL, NULL);
+	store_item *got;
+	GPtrArray *list;
+
+	(void)data;
+	got = store_item_get_committed(f->s, a->id, NULL);
+	g_assert_true(holds(got->data, item_a));
+	g_assert_cmpint(got->version, ==, 1);
+	store_item_free(got);
+	g_assert_true(store_batch_begin(f->s, NULL));
+	store_item_free(put(f, "a.ics", "a", item_a2, NULL, NULL));
+	store_item_free(put(f, "b.ics", "b", item_b, NULL, NULL));
+	got = store_item_get_committed(f->s, a->id, NULL);
+	list = store_item_list_committed(f->s, f->cal, NULL);
+	if (!pg_url) {	/* PostgreSQL reads on the batch's connection */
+		g_assert_true(holds(got->data, item_a));
+		g_assert_cmpuint(list->len, ==, 1);
+	}
+	store_item_free(got);
+	g_ptr_array_unref(list);
+	g_assert_true(store_batch_end(f->s, NULL));
+	got = store_item_get_committed(f->s, a->id, NULL);
+	g_assert_true(holds(got->data, item_a2));
+	g_assert_cmpint(got->version, ==, 2);
+	store_item_free(got);
+	list = store_item_list_committed(f->s, f->cal, NULL);
+	g_assert_cmpuint(list->len, ==, 2);
+	g_assert_cmpstr(((store_item *)list->pdata[1])->name, ==, "b.ics");
+	g_assert_null(((store_item *)list->pdata[1])->data);
+	g_ptr_array_unref(list);
+	store_item_free(a);
+}
+
 static void test_meta(fixture *f, gconstpointer data)
 {
 	store_calendar *c;
@@ -469,6 +515,7 @@ int main(int argc, char **argv)
 	T("/store/second-process", test_second_process);
 	T("/store/calendar-meta", test_meta);
 	T("/store/batch", test_batch);
+	T("/store/committed-reads", test_committed);
 	T("/store/zone-scan", test_zone_scan);
 	return g_test_run();
 }
