@@ -344,6 +344,10 @@ store *litestore_open(const char *path, const char *origin, store_open_mode mode
 	sqlite3_extended_result_codes(l->db, 1);
 	if (!lite_script(s, "PRAGMA journal_mode=WAL", err) ||
 	    !lite_script(s, "PRAGMA synchronous=NORMAL", err) ||
+	    /* every operation of a batch is a savepoint, which copies each
+	     * page it changes first to a statement journal: in a file that
+	     * was 150 MB of writes for an import of 12,525 items */
+	    !lite_script(s, "PRAGMA temp_store=MEMORY", err) ||
 	    !lite_script(s, "PRAGMA foreign_keys=ON", err) ||
 	    !sqlstore_setup(s, mode, err))
 		goto fail;

@@ -3,6 +3,11 @@
  * to do.  Whatever calfs spends above it is calfs's own.
  *
  * usage: floorfs SOURCE-DIR MOUNTPOINT [-f] [-o OPTS]
+ *
+ * With FLOORFS_NO_OPEN=1 in the environment it answers open with ENOSYS
+ * and has no flush (FUSE_CAP_NO_OPEN_SUPPORT): the kernel then serves
+ * cached pages without asking it anything, the floor of a file system
+ * that keeps no per-open state.
  */
 #define FUSE_USE_VERSION 312
 #include <fuse.h>
@@ -82,10 +87,22 @@ static int fl_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	return 0;
 }
 
+static gboolean no_open;
+
+static void *fl_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	(void)cfg;
+	if (no_open)
+		conn->want |= conn->capable & FUSE_CAP_NO_OPEN_SUPPORT;
+	return NULL;
+}
+
 static int fl_open(const char *path, struct fuse_file_info *fi)
 {
 	entry *e = g_hash_table_lookup(tree, path);
 
+	if (no_open)
+		return -ENOSYS;
 	if (!e || e->dir)
 		return -ENOENT;
 	fi->keep_cache = 1;
@@ -111,6 +128,7 @@ static int fl_read(const char *path, char *buf, size_t size, off_t off,
 }
 
 static const struct fuse_operations ops = {
+	.init = fl_init,
 	.getattr = fl_getattr,
 	.readdir = fl_readdir,
 	.open = fl_open,
@@ -123,6 +141,7 @@ int main(int argc, char **argv)
 		g_printerr("usage: floorfs SOURCE-DIR MOUNTPOINT [-f] [-o OPTS]\n");
 		return 2;
 	}
+	no_open = !g_strcmp0(g_getenv("FLOORFS_NO_OPEN"), "1");
 	tree = g_hash_table_new(g_str_hash, g_str_equal);
 	load(argv[1], "/");
 	/* drop SOURCE-DIR: the rest is fuse_main's */

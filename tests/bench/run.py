@@ -268,9 +268,36 @@ class Bench:
         self.note("ratio_grep_warm_floor",
                   res[("calfs", "grep", "warm")] / res[("floor", "grep", "warm")])
         umount(floor_mnt, floor)
+        self.floor_without_open(native, floor_mnt, ops["cat"], res)
+        # what of grep is the reports of .calfs/, which the floor has not
+        items_only = "grep -rl --exclude-dir=.calfs 'SUMMARY:Budget' %s/*/ > /dev/null" % mnt
+        sh(items_only)
+        med, lo, hi = timed(lambda: sh(items_only), self.a.repeat)
+        self.note("grep_warm_calfs_items_only_s", med, (lo, hi), "s")
+        self.note("ratio_grep_warm_items_only_floor", med / res[("floor", "grep", "warm")])
         umount(mnt, calfs)
         self.native = native
         self.read_cold = res
+
+    def floor_without_open(self, native, floor_mnt, cat, res):
+        """What a warm cat costs when the kernel never asks the file system:
+        the floor answering open with ENOSYS (FUSE_CAP_NO_OPEN_SUPPORT), so
+        that it keeps no per-open state, against the floor as it is, which
+        is asked for every open (as calfs must be: its writes are judged
+        per open, and the switch is one for the whole mount).  Its names
+        and attributes are kept 10 s, as calfs's are."""
+        floor = subprocess.Popen([self.floorfs, str(native), str(floor_mnt), "-f",
+                                  "-o", "entry_timeout=10,attr_timeout=10"],
+                                 stderr=subprocess.DEVNULL,
+                                 env=dict(os.environ, FLOORFS_NO_OPEN="1"))
+        wait_mounted(floor_mnt, floor)
+        sh(cat % floor_mnt)
+        med, lo, hi = timed(lambda: sh(cat % floor_mnt), self.a.repeat)
+        self.note("cat_warm_floor_no_open_s", med, (lo, hi), "s")
+        self.note("ratio_cat_warm_floor_native",
+                  res[("floor", "cat", "warm")] / res[("native", "cat", "warm")])
+        self.note("ratio_cat_warm_floor_no_open_native", med / res[("native", "cat", "warm")])
+        umount(floor_mnt, floor)
 
     # ---- what the readers see ----
 
