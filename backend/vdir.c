@@ -62,7 +62,8 @@ typedef struct {
 	itip sched;
 	itip_stats *st;
 	GError **err;		/* where a message callback leaves a store failure */
-	guint in_batch;		/* files or messages in the open batch */
+	guint *in_batch;	/* files or messages in the open batch, which
+				 * may be a whole tree's */
 	gboolean verbose;	/* say what each file gave */
 } importer;
 
@@ -73,9 +74,9 @@ typedef struct {
  * FALSE only when the store fails. */
 static gboolean batched(importer *im, GError **err)
 {
-	if (++im->in_batch < BATCH)
+	if (++*im->in_batch < BATCH)
 		return TRUE;
-	im->in_batch = 0;
+	*im->in_batch = 0;
 	return store_batch_end(im->s, err) && store_batch_begin(im->s, err);
 }
 
@@ -225,14 +226,16 @@ static gboolean import_dir(importer *im, const char *path, GError **err)
 	       import_meta(im, path, "color", err);
 }
 
-gboolean vdir_import(store *s, const conf *c, const char *target,
-		     char **paths, gboolean verbose, itip_stats *st, GError **err)
+/* Import paths into target inside the open batch, which holds *in_batch
+ * files or messages (see batched). */
+static gboolean import_batched(store *s, const char *target, char **paths,
+			       gboolean verbose, itip_stats *st, guint *in_batch,
+			       GError **err)
 {
-	importer im = { .s = s, .st = st, .verbose = verbose };
+	importer im = { .s = s, .st = st, .verbose = verbose, .in_batch = in_batch };
 	char *mailbox = NULL, *calendar = NULL;
 	gboolean ok = TRUE;
 
-	(void)c;
 	if (!vdir_split_target(target, &mailbox, &calendar)) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
 			    "'%s': not MAILBOX or MAILBOX/CALENDAR", target);
@@ -247,10 +250,6 @@ gboolean vdir_import(store *s, const conf *c, const char *target,
 	/* imports keep the bytes as the mail server had them: the raw view
 	 * shows the damage, the read view and calfs fix repair it */
 	itip_init(&im.sched, s, mailbox, im.cal, st);
-	if (!store_batch_begin(s, err)) {
-		ok = FALSE;
-		goto out;
-	}
 	for (int i = 0; ok && paths[i]; i++) {
 		const char *p = paths[i];
 
@@ -261,14 +260,25 @@ gboolean vdir_import(store *s, const conf *c, const char *target,
 		else
 			ok = import_file(&im, p, err);
 	}
-	/* what was imported stays, even when the store failed later on */
-	if (!store_batch_end(s, ok ? err : NULL))
-		ok = FALSE;
 out:
 	store_calendar_free(im.cal);
 	g_free(mailbox);
 	g_free(calendar);
 	return ok;
+}
+
+gboolean vdir_import(store *s, const conf *c, const char *target,
+		     char **paths, gboolean verbose, itip_stats *st, GError **err)
+{
+	guint in_batch = 0;
+	gboolean ok;
+
+	(void)c;
+	if (!store_batch_begin(s, err))
+		return FALSE;
+	ok = import_batched(s, target, paths, verbose, st, &in_batch, err);
+	/* what was imported stays, even when the store failed later on */
+	return store_batch_end(s, ok ? err : NULL) && ok;
 }
 
 static gboolean write_file(const char *dir, const char *name, const void *data,
@@ -430,7 +440,16 @@ gboolean vdir_import_tree(store *s, const conf *c, const char *dir, gboolean ver
 {
 	GPtrArray *boxes = sorted_names(dir, not_hidden, err);
 	gboolean ok = boxes != NULL;
+	guint in_batch = 0;
 
+	(void)c;
+	/* one batch for the tree, committed every BATCH files: a batch for
+	 * each calendar, with its mailbox and calendar made outside it, was
+	 * four commits for a mailbox of 25 items */
+	if (ok && !store_batch_begin(s, err)) {
+		g_ptr_array_unref(boxes);
+		return FALSE;
+	}
 	for (guint i = 0; ok && i < boxes->len; i++) {
 		const char *mb = boxes->pdata[i];
 		char *mbdir = g_build_filename(dir, mb, NULL);
@@ -453,7 +472,7 @@ gboolean vdir_import_tree(store *s, const conf *c, const char *dir, gboolean ver
 					    !mail_is_maildir(path);
 			char *target = calendar ? g_strdup_printf("%s/%s", mb, kid) : g_strdup(mb);
 
-			ok = vdir_import(s, c, target, paths, verbose, st, err);
+			ok = import_batched(s, target, paths, verbose, st, &in_batch, err);
 			g_free(target);
 			g_free(path);
 		}
@@ -461,7 +480,10 @@ gboolean vdir_import_tree(store *s, const conf *c, const char *dir, gboolean ver
 			g_ptr_array_unref(kids);
 		g_free(mbdir);
 	}
-	if (boxes)
+	if (boxes) {
 		g_ptr_array_unref(boxes);
+		/* what was imported stays, even when the store failed later on */
+		ok = store_batch_end(s, ok ? err : NULL) && ok;
+	}
 	return ok;
 }
