@@ -226,11 +226,12 @@ static gboolean import_dir(importer *im, const char *path, GError **err)
 	       import_meta(im, path, "color", err);
 }
 
-/* Import paths into target inside the open batch, which holds *in_batch
- * files or messages (see batched). */
+/* Import paths into target in a batch that holds *in_batch files or
+ * messages (see batched): its own, begun once the mailbox and calendar
+ * are made (and committed), when own; else the caller's, open. */
 static gboolean import_batched(store *s, const char *target, char **paths,
 			       gboolean verbose, itip_stats *st, guint *in_batch,
-			       GError **err)
+			       gboolean own, GError **err)
 {
 	importer im = { .s = s, .st = st, .verbose = verbose, .in_batch = in_batch };
 	char *mailbox = NULL, *calendar = NULL;
@@ -250,6 +251,10 @@ static gboolean import_batched(store *s, const char *target, char **paths,
 	/* imports keep the bytes as the mail server had them: the raw view
 	 * shows the damage, the read view and calfs fix repair it */
 	itip_init(&im.sched, s, mailbox, im.cal, st);
+	if (own && !store_batch_begin(s, err)) {
+		ok = FALSE;
+		goto out;
+	}
 	for (int i = 0; ok && paths[i]; i++) {
 		const char *p = paths[i];
 
@@ -260,6 +265,9 @@ static gboolean import_batched(store *s, const char *target, char **paths,
 		else
 			ok = import_file(&im, p, err);
 	}
+	/* what was imported stays, even when the store failed later on */
+	if (own && !store_batch_end(s, ok ? err : NULL))
+		ok = FALSE;
 out:
 	store_calendar_free(im.cal);
 	g_free(mailbox);
@@ -271,14 +279,9 @@ gboolean vdir_import(store *s, const conf *c, const char *target,
 		     char **paths, gboolean verbose, itip_stats *st, GError **err)
 {
 	guint in_batch = 0;
-	gboolean ok;
 
 	(void)c;
-	if (!store_batch_begin(s, err))
-		return FALSE;
-	ok = import_batched(s, target, paths, verbose, st, &in_batch, err);
-	/* what was imported stays, even when the store failed later on */
-	return store_batch_end(s, ok ? err : NULL) && ok;
+	return import_batched(s, target, paths, verbose, st, &in_batch, TRUE, err);
 }
 
 static gboolean write_file(const char *dir, const char *name, const void *data,
@@ -472,7 +475,8 @@ gboolean vdir_import_tree(store *s, const conf *c, const char *dir, gboolean ver
 					    !mail_is_maildir(path);
 			char *target = calendar ? g_strdup_printf("%s/%s", mb, kid) : g_strdup(mb);
 
-			ok = import_batched(s, target, paths, verbose, st, &in_batch, err);
+			ok = import_batched(s, target, paths, verbose, st, &in_batch, FALSE,
+					    err);
 			g_free(target);
 			g_free(path);
 		}
