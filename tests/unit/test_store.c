@@ -366,17 +366,12 @@ static void test_batch(fixture *f, gconstpointer data)
 	g_assert_true(store_batch_end(f->s, NULL));
 }
 
+#define assert_holds(b, text) \
+	g_assert_cmpmem(g_bytes_get_data(b, NULL), g_bytes_get_size(b), text, strlen(text))
+
 /* Committed reads give the rows and bytes the plain reads give; on SQLite
  * they read on their own connection, which does not see an open batch and
  * does not wait for the store's writer. */
-static gboolean holds(GBytes *b, const char *text)
-{
-	gsize len;
-	const char *d = g_bytes_get_data(b, &len);
-
-	return len == strlen(text) && !memcmp(d, text, len);
-}
-
 static void test_committed(fixture *f, gconstpointer data)
 {
 	store_item *a = put(f, "a.ics", "a", item_a, NULL, NULL);
@@ -385,7 +380,7 @@ static void test_committed(fixture *f, gconstpointer data)
 
 	(void)data;
 	got = store_item_get_committed(f->s, a->id, NULL);
-	g_assert_true(holds(got->data, item_a));
+	assert_holds(got->data, item_a);
 	g_assert_cmpint(got->version, ==, 1);
 	store_item_free(got);
 	g_assert_true(store_batch_begin(f->s, NULL));
@@ -394,14 +389,14 @@ static void test_committed(fixture *f, gconstpointer data)
 	got = store_item_get_committed(f->s, a->id, NULL);
 	list = store_item_list_committed(f->s, f->cal, NULL);
 	if (!pg_url) {	/* PostgreSQL reads on the batch's connection */
-		g_assert_true(holds(got->data, item_a));
+		assert_holds(got->data, item_a);
 		g_assert_cmpuint(list->len, ==, 1);
 	}
 	store_item_free(got);
 	g_ptr_array_unref(list);
 	g_assert_true(store_batch_end(f->s, NULL));
 	got = store_item_get_committed(f->s, a->id, NULL);
-	g_assert_true(holds(got->data, item_a2));
+	assert_holds(got->data, item_a2);
 	g_assert_cmpint(got->version, ==, 2);
 	store_item_free(got);
 	list = store_item_list_committed(f->s, f->cal, NULL);
