@@ -128,20 +128,26 @@ char *pgstore_conn_error(PGconn *conn)
 	return g_strndup(m, nl ? (gsize)(nl - m) : strlen(m));
 }
 
+/* The error code of failed result r. */
+static int error_code(PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	if (state && !strcmp(state, "23505"))
+		return CALFS_ERROR_EXISTS;
+	if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01") ||
+		      !strcmp(state, "55P03")))
+		return CALFS_ERROR_BUSY;
+	return CALFS_ERROR_IO;
+}
+
 /* Turn a failed result (or a dead connection) into a CALFS_ERROR. */
 static void set_error(sqlstore *s, PGresult *r, GError **err, const char *what)
 {
-	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	char *m = msg ? g_strdup(msg) : pgstore_conn_error(pgstore_conn(s)->conn);
-	int code = CALFS_ERROR_IO;
 
-	if (state && !strcmp(state, "23505"))
-		code = CALFS_ERROR_EXISTS;
-	else if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01") ||
-			   !strcmp(state, "55P03")))
-		code = CALFS_ERROR_BUSY;
-	g_set_error(err, CALFS_ERROR, code, "store %s: %s: %s", s->describe, what, m);
+	g_set_error(err, CALFS_ERROR, error_code(r), "store %s: %s: %s", s->describe, what, m);
 	g_free(m);
 }
 
@@ -227,18 +233,11 @@ static const char *prepared(pgconn *c, const char *sql, const sql_args *a,
 	return n;
 }
 
-static PGresult *run_once(pgconn *c, const char *sql, const sql_args *a)
+/* a's values as libpq takes them (nums holds the integers' text). */
+static void args_values(const sql_args *a, const char **values, int *lengths, int *formats,
+			char (*nums)[24])
 {
-	const char *values[SQL_MAX_ARGS];
-	int lengths[SQL_MAX_ARGS], formats[SQL_MAX_ARGS];
-	char nums[SQL_MAX_ARGS][24];
-	PGresult *fail;
-	const char *name = prepared(c, sql, a, &fail);
-	int n = a ? a->n : 0;
-
-	if (!name)
-		return fail;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; a && i < a->n; i++) {
 		formats[i] = a->v[i].type == SQL_BLOB;	/* bytes in binary */
 		lengths[i] = (int)a->v[i].len;
 		if (a->v[i].null) {
@@ -250,7 +249,20 @@ static PGresult *run_once(pgconn *c, const char *sql, const sql_args *a)
 			values[i] = a->v[i].p;
 		}
 	}
-	return PQexecPrepared(c->conn, name, n, values, lengths, formats, 1);
+}
+
+static PGresult *run_once(pgconn *c, const char *sql, const sql_args *a)
+{
+	const char *values[SQL_MAX_ARGS];
+	int lengths[SQL_MAX_ARGS], formats[SQL_MAX_ARGS];
+	char nums[SQL_MAX_ARGS][24];
+	PGresult *fail;
+	const char *name = prepared(c, sql, a, &fail);
+
+	if (!name)
+		return fail;
+	args_values(a, values, lengths, formats, nums);
+	return PQexecPrepared(c->conn, name, a ? a->n : 0, values, lengths, formats, 1);
 }
 
 static gboolean result_ok(PGresult *r)
@@ -258,6 +270,112 @@ static gboolean result_ok(PGresult *r)
 	ExecStatusType st = PQresultStatus(r);
 
 	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+/* ---- statements sent without waiting (libpq's pipeline mode) ---- */
+
+/* Statements sent before their results are read: a transaction's few
+ * rows of journal and savepoints, whose results are a few bytes each, so
+ * that neither side's buffers fill. */
+#define MAX_SENT 256
+
+/* Note the first failure of a sent statement: what it did, and why. */
+static void sent_failed(pgconn *c, const char *what, PGresult *r)
+{
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char *m = msg ? g_strdup(msg) : pgstore_conn_error(c->conn);
+
+	if (!c->failed) {
+		c->failed = g_strdup_printf("%s: %s", what, m);
+		c->failed_code = error_code(r);
+	}
+	g_free(m);
+}
+
+/* Read the results of the statements sent, and leave pipeline mode.  A
+ * failure among them is kept in c->failed, except that of the last one
+ * when it is wanted: its result is returned (NULL when it gave none). */
+static PGresult *read_sent(pgconn *c, gboolean want_last)
+{
+	guint done = 0, nulls = 0, n = c->sent->len;
+	PGresult *last = NULL;
+
+	if (!n)
+		return NULL;
+	if (!PQpipelineSync(c->conn)) {
+		sent_failed(c, c->sent->pdata[0], NULL);
+		goto out;
+	}
+	/* each statement's result, then NULL; then the sync's */
+	for (;;) {
+		PGresult *r = PQgetResult(c->conn);
+		ExecStatusType st;
+
+		if (!r) {
+			/* one NULL ends each statement; more mean a lost
+			 * connection, which gives no sync */
+			if (++nulls > n + 1 || PQstatus(c->conn) != CONNECTION_OK) {
+				if (!want_last || done + 1 < n)
+					sent_failed(c, c->sent->pdata[MIN(done, n - 1)], NULL);
+				break;
+			}
+			continue;
+		}
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (want_last && done + 1 == n && !last) {
+			last = r;
+			done++;
+			continue;
+		}
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_PIPELINE_ABORTED)
+			sent_failed(c, c->sent->pdata[MIN(done, n - 1)], r);
+		done++;
+		PQclear(r);
+	}
+out:
+	g_ptr_array_set_size(c->sent, 0);
+	(void)PQexitPipelineMode(c->conn);
+	return last;
+}
+
+/* Send prepared statement name with a in pipeline mode (entered when
+ * nothing was sent yet); FALSE when libpq refuses. */
+static gboolean send_prepared(pgconn *c, const char *name, const sql_args *a, const char *what)
+{
+	const char *values[SQL_MAX_ARGS];
+	int lengths[SQL_MAX_ARGS], formats[SQL_MAX_ARGS];
+	char nums[SQL_MAX_ARGS][24];
+
+	if (!c->sent->len && !PQenterPipelineMode(c->conn))
+		return FALSE;
+	args_values(a, values, lengths, formats, nums);
+	g_ptr_array_add(c->sent, (gpointer)what);
+	if (PQsendQueryPrepared(c->conn, name, a ? a->n : 0, values, lengths, formats, 1))
+		return TRUE;
+	sent_failed(c, what, NULL);
+	return FALSE;
+}
+
+/* Whether statement sql may run: the results of those sent are read
+ * first, and after a failure among them only the ROLLBACK runs (which
+ * forgets it); FALSE with err set. */
+static gboolean may_run(sqlstore *s, const char *sql, GError **err)
+{
+	pgconn *c = pgstore_conn(s);
+
+	(void)read_sent(c, FALSE);
+	if (!c->failed)
+		return TRUE;
+	if (!strcmp(sql, "ROLLBACK")) {
+		g_clear_pointer(&c->failed, g_free);
+		return TRUE;
+	}
+	g_set_error(err, CALFS_ERROR, c->failed_code, "store %s: %s", s->describe, c->failed);
+	return FALSE;
 }
 
 static const sql_driver driver;
@@ -269,12 +387,25 @@ static gboolean pg_run(sqlstore *s, const char *sql, const sql_args *a,
 	pgconn *c = pgstore_conn(s);
 	PGresult *r;
 	sql_row row = { &driver, NULL, 0 };
+	const char *name = c->sent->len && !c->failed ? g_hash_table_lookup(c->prepared, sql)
+						      : NULL;
 
-	if (!s->in_txn && !reconnect(s)) {
-		set_error(s, NULL, err, what);
-		return FALSE;
+	if (name && send_prepared(c, name, a, what)) {
+		/* after those sent, in the same round trip */
+		r = read_sent(c, TRUE);
+		if (c->failed) {
+			PQclear(r);
+			return may_run(s, sql, err);
+		}
+	} else {
+		if (!may_run(s, sql, err))
+			return FALSE;
+		if (!s->in_txn && !reconnect(s)) {
+			set_error(s, NULL, err, what);
+			return FALSE;
+		}
+		r = run_once(c, sql, a);
 	}
-	r = run_once(c, sql, a);
 	if (!result_ok(r) && !s->in_txn && PQstatus(c->conn) != CONNECTION_OK) {
 		/* the server went away between two operations: once more */
 		PQclear(r);
@@ -292,9 +423,29 @@ static gboolean pg_run(sqlstore *s, const char *sql, const sql_args *a,
 	return TRUE;
 }
 
+/* driver.send: in pipeline mode, once sql is prepared. */
+static gboolean pg_send(sqlstore *s, const char *sql, const sql_args *a,
+			const char *what, GError **err)
+{
+	pgconn *c = pgstore_conn(s);
+	const char *name = g_hash_table_lookup(c->prepared, sql);
+
+	if (!name || c->failed || c->sent->len >= MAX_SENT)
+		return pg_run(s, sql, a, NULL, NULL, what, err);
+	if (send_prepared(c, name, a, what))
+		return TRUE;
+	if (!c->sent->len)	/* not in pipeline mode: run it */
+		return pg_run(s, sql, a, NULL, NULL, what, err);
+	return may_run(s, sql, err);
+}
+
 static gboolean pg_script(sqlstore *s, const char *sql, GError **err)
 {
-	PGresult *r = PQexec(pgstore_conn(s)->conn, sql);
+	PGresult *r;
+
+	if (!may_run(s, sql, err))
+		return FALSE;
+	r = PQexec(pgstore_conn(s)->conn, sql);
 	gboolean ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
 		      PQresultStatus(r) == PGRES_TUPLES_OK;
 
@@ -406,8 +557,10 @@ static void pg_close(sqlstore *s)
 	if (c->listen)
 		pglisten_stop(c->listen);
 	if (c->conn)
-		PQfinish(c->conn);
+		PQfinish(c->conn);	/* what was sent and not committed is lost */
 	g_hash_table_destroy(c->prepared);
+	g_ptr_array_unref(c->sent);
+	g_free(c->failed);
 	g_free(c->url);
 	g_free(c);
 }
@@ -419,6 +572,7 @@ static const sql_driver driver = {
 	.lock_changes = LOCK_CHANGES,
 	.relaxed = "SET LOCAL synchronous_commit = off",
 	.run = pg_run,
+	.send = pg_send,
 	.script = pg_script,
 	.col_i64 = pg_i64,
 	.col_text = pg_text,
@@ -441,6 +595,7 @@ store *pgstore_open(const char *url, const char *origin, store_open_mode mode,
 
 	c->url = g_strdup(url);
 	c->prepared = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	c->sent = g_ptr_array_new();
 	s = sqlstore_new(&driver, c, describe, origin);
 	g_free(redacted);
 	g_free(describe);

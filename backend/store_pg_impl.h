@@ -12,6 +12,12 @@ typedef struct pglisten pglisten;
 typedef struct {
 	PGconn *conn;
 	GHashTable *prepared;	/* const char *sql -> statement name */
+	/* statements sent in pipeline mode (driver.send) whose results are
+	 * not read yet, what each does (static strings), and the first
+	 * failure found among them, which fails the transaction */
+	GPtrArray *sent;
+	char *failed;		/* "what: message", or NULL */
+	int failed_code;	/* its CALFS_ERROR_* */
 	char *url;		/* as given (may hold a password) */
 	gint64 lost_since;	/* monotonic us it became unreachable, or 0 */
 	pglisten *listen;	/* started by the first follower of the log */

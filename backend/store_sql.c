@@ -84,6 +84,13 @@ gboolean sqlstore_exec(sqlstore *s, const char *sql, const sql_args *a,
 	return s->drv->run(s, sql, a, NULL, NULL, what, err);
 }
 
+gboolean sqlstore_send(sqlstore *s, const char *sql, const sql_args *a,
+		       const char *what, GError **err)
+{
+	if (!s->in_txn || !s->drv->send)
+		return sqlstore_exec(s, sql, a, what, err);
+	return s->drv->send(s, sql, a, what, err);
+}
 
 gboolean sqlstore_exec_relaxed(sqlstore *s, const char *sql, const sql_args *a,
 			       const char *what, GError **err)
@@ -242,7 +249,7 @@ gboolean sqlstore_begin(sqlstore *s, GError **err)
 	if (s->batch) {
 		s->op_mark = s->pending->len;
 		s->op_run = s->run_id;
-		return sqlstore_exec(s, "SAVEPOINT op", NULL, "begin", err);
+		return sqlstore_send(s, "SAVEPOINT op", NULL, "begin", err);
 	}
 	if (!sqlstore_exec(s, s->drv->begin, NULL, "begin", err))
 		return FALSE;
@@ -273,7 +280,12 @@ static gboolean touch_calendars(sqlstore *s, GError **err)
 	return ok;
 }
 
-/* Write the transaction's changes to the log; their seqs in *last. */
+#define SQL_LOG_CHANGE "INSERT INTO changes(time_ns, kind, mailbox_id, calendar_id," \
+	" item_id, name, old_calendar_id, old_name, origin)" \
+	" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) RETURNING seq"
+
+/* Write the transaction's changes to the log; the last one's seq in
+ * *last. */
 static gboolean flush_changes(sqlstore *s, gint64 *last, GError **err)
 {
 	*last = 0;
@@ -297,10 +309,13 @@ static gboolean flush_changes(sqlstore *s, gint64 *last, GError **err)
 		sql_arg_i64(&a, c->old_calendar);
 		sql_arg_text(&a, c->old_name);
 		sql_arg_text(&a, s->origin);
-		*last = sqlstore_scalar(s, "INSERT INTO changes(time_ns, kind, mailbox_id,"
-					" calendar_id, item_id, name, old_calendar_id,"
-					" old_name, origin) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
-					" RETURNING seq", &a, err);
+		/* only the last one's seq is wanted */
+		if (i + 1 < s->pending->len) {
+			if (!sqlstore_send(s, SQL_LOG_CHANGE, &a, "change log", err))
+				return FALSE;
+			continue;
+		}
+		*last = sqlstore_scalar(s, SQL_LOG_CHANGE, &a, err);
 		if (*last < 0)
 			return FALSE;
 	}
@@ -312,6 +327,7 @@ static void end_txn(sqlstore *s, gboolean committed)
 {
 	s->in_txn = FALSE;
 	pending_clear(s->pending, 0);
+	g_hash_table_remove_all(s->locked);
 	if (s->run_id < 0)
 		s->run_id = committed ? -s->run_id : 0;
 }
@@ -334,7 +350,7 @@ static gboolean commit_txn(sqlstore *s, GError **err)
 gboolean sqlstore_commit(sqlstore *s, GError **err)
 {
 	if (s->batch) {
-		if (sqlstore_exec(s, "RELEASE SAVEPOINT op", NULL, "commit", err))
+		if (sqlstore_send(s, "RELEASE SAVEPOINT op", NULL, "commit", err))
 			return TRUE;
 		sqlstore_rollback(s);
 		return FALSE;
@@ -348,6 +364,7 @@ void sqlstore_rollback(sqlstore *s)
 		quietly(s, "ROLLBACK TO SAVEPOINT op");
 		quietly(s, "RELEASE SAVEPOINT op");
 		pending_clear(s->pending, s->op_mark);
+		g_hash_table_remove_all(s->locked);
 		if (!s->op_run)
 			s->run_id = 0;	/* the run was made by this operation */
 	} else if (s->in_txn) {
@@ -436,7 +453,7 @@ gboolean sqlstore_journal(sqlstore *s, const sql_journal_entry *j, GError **err)
 	sql_arg_i64(&a, j->old_version);
 	sql_arg_i64(&a, j->new_version);
 	sql_arg_text(&a, j->note);
-	return sqlstore_exec(s, "INSERT INTO journal(run_id, time_ns, op, item_id,"
+	return sqlstore_send(s, "INSERT INTO journal(run_id, time_ns, op, item_id,"
 		       " calendar_id, name, uid, old_calendar_id, old_name, old_data,"
 		       " old_version, new_version, note)"
 		       " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
@@ -450,7 +467,7 @@ gboolean sqlstore_touch(sqlstore *s, const char *sql, gint64 id, GError **err)
 
 	sql_arg_i64(&a, sqlstore_now_ns());
 	sql_arg_i64(&a, id);
-	return sqlstore_exec(s, sql, &a, "touch", err);
+	return sqlstore_send(s, sql, &a, "touch", err);
 }
 
 static gboolean touch_root(sqlstore *s, GError **err)
@@ -766,6 +783,23 @@ store_calendar *sqlstore_calendar_get_locked(sqlstore *s, gint64 id,
 		      &a, row_calendar, "calendar", err);
 }
 
+gint64 sqlstore_calendar_lock(sqlstore *s, gint64 id, GError **err)
+{
+	gpointer mailbox;
+	store_calendar *c;
+	gint64 m;
+
+	if (g_hash_table_lookup_extended(s->locked, GSIZE_TO_POINTER(id), NULL, &mailbox))
+		return (gint64)GPOINTER_TO_SIZE(mailbox);
+	if (!(c = sqlstore_calendar_get_locked(s, id, TRUE, err)))
+		return -1;
+	m = c->mailbox_id;
+	store_calendar_free(c);
+	if (s->in_txn)
+		g_hash_table_insert(s->locked, GSIZE_TO_POINTER(id), GSIZE_TO_POINTER(m));
+	return m;
+}
+
 static store_calendar *op_calendar_get(store *base, gint64 id, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
@@ -851,6 +885,7 @@ static gboolean op_calendar_delete(store *base, gint64 id, GError **err)
 		goto fail;
 	sql_arg_i64(&a, id);
 	sqlstore_log_change(s, STORE_CHANGE_CALENDAR, c->mailbox_id, id, 0, NULL, 0, c->name);
+	g_hash_table_remove(s->locked, GSIZE_TO_POINTER(id));
 	if (!sqlstore_exec(s, "DELETE FROM calendars WHERE id = ?1", &a, "delete calendar",
 		     err) || !sqlstore_touch(s, SQL_TOUCH_MAILBOX, c->mailbox_id, err) ||
 	    !sqlstore_commit(s, err))
@@ -1010,6 +1045,7 @@ sqlstore *sqlstore_new(const sql_driver *drv, gpointer conn, const char *describ
 	s->conn = conn;
 	g_mutex_init(&s->lock);
 	s->pending = g_array_new(FALSE, FALSE, sizeof(sql_pending));
+	s->locked = g_hash_table_new(g_direct_hash, g_direct_equal);
 	s->cache[SQL_CACHE_MAILBOX] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 							(GDestroyNotify)store_mailbox_free);
 	s->cache[SQL_CACHE_CALENDAR] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
@@ -1033,6 +1069,7 @@ void sqlstore_free(sqlstore *s)
 	s->drv->close(s);
 	pending_clear(s->pending, 0);
 	g_array_unref(s->pending);
+	g_hash_table_destroy(s->locked);
 	for (guint k = 0; k < G_N_ELEMENTS(s->cache); k++)
 		g_hash_table_destroy(s->cache[k]);
 	g_mutex_clear(&s->lock);

@@ -88,6 +88,14 @@ struct sql_driver {
 	gboolean (*run)(sqlstore *s, const char *sql, const sql_args *a,
 			sql_each_fn each, gpointer data, const char *what,
 			GError **err);
+	/* send: run sql, whose rows are not wanted and which can fail only
+	 * when the transaction cannot go on (a savepoint, a journal row),
+	 * without waiting for it where the driver can; may be NULL (run).
+	 * Called only inside a transaction.  A failure found later is
+	 * reported by the next statement run, and fails every statement of
+	 * the transaction up to its ROLLBACK. */
+	gboolean (*send)(sqlstore *s, const char *sql, const sql_args *a,
+			 const char *what, GError **err);
 	/* script: run several statements without parameters (the schema). */
 	gboolean (*script)(sqlstore *s, const char *sql, GError **err);
 	gint64 (*col_i64)(sql_row *r, int col);
@@ -134,6 +142,10 @@ struct sqlstore {
 	guint batch;		/* open store_batch_begin()s */
 	gboolean in_txn;
 	GArray *pending;	/* sql_pending */
+	/* calendar id -> mailbox id (GSIZE_TO_POINTER): the calendars whose
+	 * rows the open transaction locked; emptied when it ends, and when
+	 * an operation of a batch rolls back (which may drop its locks) */
+	GHashTable *locked;
 	guint op_mark;		/* pending->len when the operation began */
 	gint64 known_last;	/* newest change seq this process knows (atomic) */
 	GHashTable *cache[3];	/* rows read while nothing changed: id -> record */
@@ -163,6 +175,11 @@ gboolean sqlstore_setup(sqlstore *s, store_open_mode mode, GError **err);
 void sqlstore_free(sqlstore *s);
 
 gboolean sqlstore_exec(sqlstore *s, const char *sql, const sql_args *a,
+		       const char *what, GError **err);
+/* sqlstore_send: sqlstore_exec for a statement that can fail only when
+ * the transaction cannot go on, inside one: drv->send, whose failure may
+ * be reported by a later statement and then fails the transaction. */
+gboolean sqlstore_send(sqlstore *s, const char *sql, const sql_args *a,
 		       const char *what, GError **err);
 GPtrArray *sqlstore_collect(sqlstore *s, const char *sql, const sql_args *a,
 			    sql_row_fn fn, GDestroyNotify free_fn, GError **err);
@@ -224,9 +241,14 @@ typedef struct {
 } sql_journal_entry;
 
 /* sqlstore_journal: journal j under the current run (started on first
- * use inside the transaction). */
+ * use inside the transaction); the row is sent (sqlstore_send). */
 gboolean sqlstore_journal(sqlstore *s, const sql_journal_entry *j, GError **err);
-/* sqlstore_touch: bump the mtime of row id with SQL_TOUCH_*. */
+/* sqlstore_calendar_lock: the mailbox of calendar id, whose row is
+ * locked until the transaction ends: read (SQL_LOCKING) once per
+ * transaction.  -1 with err set (NOTFOUND: no such calendar). */
+gint64 sqlstore_calendar_lock(sqlstore *s, gint64 id, GError **err);
+/* sqlstore_touch: bump the mtime of row id with SQL_TOUCH_* (sent:
+ * sqlstore_send). */
 gboolean sqlstore_touch(sqlstore *s, const char *sql, gint64 id, GError **err);
 /* sqlstore_calendar_get_locked: the calendar, its row locked until the
  * transaction ends when for_update (on a driver with row locks). */

@@ -206,22 +206,33 @@ gint64 sqlstore_item_reserve_id(store *base, gint64 calendar_id, GError **err)
 	return MAX(id, 0);
 }
 
-static gboolean refuse_uid(sqlstore *s, const store_put *req, gint64 except,
-			   GError **err)
+/* The item called req->name (*old, with its data, or NULL) and another
+ * with req->uid (*taken, or NULL), in one query: a write asks both. */
+static gboolean find_for_put(sqlstore *s, const store_put *req, store_item **old,
+			     store_item **taken, GError **err)
 {
-	GError *e = NULL;
-	store_item *other = uid_taken(s, req->calendar_id, req->uid, except, 0, &e);
+	sql_args a = { 0 };
+	GPtrArray *rows;
 
-	if (e) {
-		g_propagate_error(err, e);
+	sql_arg_i64(&a, req->calendar_id);
+	sql_arg_text(&a, req->name);
+	sql_arg_text(&a, req->uid);
+	rows = sqlstore_collect(s, "SELECT " ITEM_COLS_DATA " FROM items"
+				" WHERE calendar_id = ?1 AND name = ?2 UNION ALL"
+				" SELECT " ITEM_COLS ", NULL FROM items"
+				" WHERE calendar_id = ?1 AND uid = ?3 AND name != ?2",
+				&a, row_item_data, (GDestroyNotify)store_item_free, err);
+	*old = *taken = NULL;
+	if (!rows)
 		return FALSE;
+	for (guint i = 0; i < rows->len; i++) {
+		store_item *it = rows->pdata[i];
+		store_item **to = !strcmp(it->name, req->name) ? old : taken;
+
+		if (!*to)
+			*to = g_steal_pointer(&rows->pdata[i]);
 	}
-	if (other) {
-		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
-			    "UID %s is already used by %s", req->uid, other->name);
-		store_item_free(other);
-		return FALSE;
-	}
+	g_ptr_array_unref(rows);
 	return TRUE;
 }
 
@@ -229,10 +240,9 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 			       store_put_result *result, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
-	store_item *old = NULL, *item = NULL;
-	store_calendar *cal = NULL;
+	store_item *old = NULL, *item = NULL, *other = NULL;
+	gint64 mailbox_id;
 	sql_args a = { 0 };
-	GError *e = NULL;
 	gsize len;
 	const void *bytes = g_bytes_get_data(req->data, &len);
 	sql_journal_entry j = { .calendar_id = req->calendar_id, .name = req->name,
@@ -247,16 +257,14 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 	g_mutex_lock(&s->lock);
 	if (!sqlstore_begin(s, err))
 		goto out;
-	if (!(cal = sqlstore_calendar_get_locked(s, req->calendar_id, TRUE, err)))
+	if ((mailbox_id = sqlstore_calendar_lock(s, req->calendar_id, err)) < 0 ||
+	    !find_for_put(s, req, &old, &other, err))
 		goto fail;
-	old = item_find_locked(s, req->calendar_id, req->name, TRUE, &e);
-	if (e && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
-		g_propagate_error(err, g_steal_pointer(&e));
+	if (other) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
+			    "UID %s is already used by %s", req->uid, other->name);
 		goto fail;
 	}
-	g_clear_error(&e);
-	if (!refuse_uid(s, req, old ? old->id : 0, err))
-		goto fail;
 	if (old && g_bytes_equal(old->data, req->data) && !strcmp(old->uid, req->uid)) {
 		if (result)
 			*result = STORE_PUT_UNCHANGED;
@@ -283,9 +291,10 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 		j.old_version = old->version;
 		j.new_version = old->version + 1;
 	} else {
+		/* PostgreSQL takes a new id in the INSERT: one round trip */
 		id = req->reserved_id;
-		if (!id && (id = sqlstore_scalar(s, SQL_NEW_ITEM_ID(s), NULL,
-					   err)) <= 0)
+		if (!id && !s->drv->postgresql &&
+		    (id = sqlstore_scalar(s, SQL_NEW_ITEM_ID(s), NULL, err)) <= 0)
 			goto fail;
 		sql_arg_i64(&a, id);
 		sql_arg_i64(&a, req->calendar_id);
@@ -294,9 +303,14 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 		sql_arg_blob(&a, bytes, len);
 		sql_arg_i64(&a, sqlstore_now_ns());
 		sql_arg_text(&a, req->checked);
-		item = sqlstore_one(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
-			     " version, mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)"
-			     " RETURNING " ITEM_COLS, &a, row_item, "write item", err);
+		item = sqlstore_one(s, SQL_DIALECT(s, "INSERT INTO items(id, calendar_id, name, uid,"
+			     " data, version, mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)"
+			     " RETURNING " ITEM_COLS, "INSERT INTO items(id, calendar_id, name, uid,"
+			     " data, version, mtime_ns, checked) VALUES(CASE WHEN ?1 > 0 THEN ?1"
+			     " ELSE nextval('item_ids') END, ?2, ?3, ?4, ?5, 1, ?6, ?7)"
+			     " RETURNING " ITEM_COLS), &a, row_item, "write item", err);
+		if (item)
+			id = item->id;
 		j.op = "create";
 		j.new_version = 1;
 	}
@@ -304,7 +318,7 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 		goto fail;
 	j.item_id = id;
 	sqlstore_log_change(s, old ? STORE_CHANGE_ITEM_UPDATE : STORE_CHANGE_ITEM_CREATE,
-		   cal->mailbox_id, req->calendar_id, id, req->name, 0, NULL);
+		   mailbox_id, req->calendar_id, id, req->name, 0, NULL);
 	/* the calendar's mtime moves at the commit (store_sql.c) */
 	if (!sqlstore_journal(s, &j, err) || !sqlstore_commit(s, err))
 		goto fail;
@@ -318,7 +332,7 @@ fail:
 out:
 	g_mutex_unlock(&s->lock);
 	store_item_free(old);
-	store_calendar_free(cal);
+	store_item_free(other);
 	return item;
 }
 
@@ -500,6 +514,8 @@ out:
 	return ok;
 }
 
+#define SQL_SET_CHECKED "UPDATE items SET checked = ?1 WHERE id = ?2 AND version = ?3"
+
 gboolean sqlstore_item_set_checked(store *base, gint64 id, gint64 version,
 				    const char *key, GError **err)
 {
@@ -511,8 +527,10 @@ gboolean sqlstore_item_set_checked(store *base, gint64 id, gint64 version,
 	sql_arg_i64(&a, id);
 	sql_arg_i64(&a, version);
 	g_mutex_lock(&s->lock);
-	ok = sqlstore_exec_relaxed(s, "UPDATE items SET checked = ?1 WHERE id = ?2"
-				   " AND version = ?3", &a, "mark item checked", err);
+	/* in a batch (fix records a mailbox's verdicts in one), sent: a
+	 * verdict lost with its batch only costs a check next time */
+	ok = s->in_txn ? sqlstore_send(s, SQL_SET_CHECKED, &a, "mark item checked", err)
+		       : sqlstore_exec_relaxed(s, SQL_SET_CHECKED, &a, "mark item checked", err);
 	/* not a change: the cache would not hear of it */
 	g_hash_table_remove(s->cache[SQL_CACHE_ITEM], GSIZE_TO_POINTER(id));
 	g_mutex_unlock(&s->lock);

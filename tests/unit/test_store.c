@@ -130,6 +130,26 @@ static char *query(fixture *f, const char *sql)
 	return r;
 }
 
+/* Run a statement that returns no rows on the store through a second
+ * connection. */
+static void exec_sql(fixture *f, const char *sql)
+{
+	sqlite3 *db;
+
+	if (pg_url) {
+		PGconn *c = PQconnectdb(f->path);
+		PGresult *res = PQexec(c, sql);
+
+		g_assert_cmpint(PQresultStatus(res), ==, PGRES_COMMAND_OK);
+		PQclear(res);
+		PQfinish(c);
+		return;
+	}
+	g_assert_cmpint(sqlite3_open(f->path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+}
+
 static void test_mailboxes(fixture *f, gconstpointer data)
 {
 	GError *err = NULL;
@@ -407,6 +427,55 @@ static void test_committed(fixture *f, gconstpointer data)
 	store_item_free(a);
 }
 
+/* A write whose journal row fails.  PostgreSQL sends journal rows and
+ * savepoints without waiting (pipeline mode), so the failure is found by
+ * a later write, and fails the whole batch; SQLite refuses the write
+ * alone.  Either way nothing is stored without its journal row, what a
+ * committed batch said it stored is there, and the store goes on. */
+static void test_failed_journal_row(fixture *f, gconstpointer data)
+{
+	static const char *const names[] = { "a.ics", "poison.ics", "c.ics" };
+	gboolean said[G_N_ELEMENTS(names)], committed;
+	store_item *it;
+	GError *err = NULL;
+
+	(void)data;
+	exec_sql(f, pg_url ? "ALTER TABLE journal ADD CONSTRAINT poison"
+			     " CHECK (name IS DISTINCT FROM 'poison.ics')"
+			   : "CREATE TRIGGER poison BEFORE INSERT ON journal"
+			     " WHEN NEW.name = 'poison.ics' BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+	g_assert_true(store_batch_begin(f->s, NULL));
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		char uid[2] = { names[i][0], 0 };
+
+		it = put(f, names[i], uid, item_a, NULL, NULL);
+		said[i] = it != NULL;
+		store_item_free(it);
+	}
+	committed = store_batch_end(f->s, &err);
+	g_assert_true(committed || err);
+	g_clear_error(&err);
+	g_assert_false(said[1] && committed);
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		char *q = g_strdup_printf("SELECT count(*) FROM items WHERE name = '%s'", names[i]);
+		char *j = g_strdup_printf("SELECT count(*) FROM journal WHERE name = '%s'", names[i]);
+		char *items = query(f, q), *rows = query(f, j);
+
+		g_assert_cmpstr(items, ==, rows);
+		g_assert_cmpstr(items, ==, committed && said[i] ? "1" : "0");
+		g_free(items);
+		g_free(rows);
+		g_free(q);
+		g_free(j);
+	}
+	it = put(f, "d.ics", "d", item_b, NULL, &err);
+	g_assert_no_error(err);
+	store_item_free(it);
+	it = put(f, "a.ics", "a", item_a, NULL, &err);
+	g_assert_no_error(err);
+	store_item_free(it);
+}
+
 static void test_meta(fixture *f, gconstpointer data)
 {
 	store_calendar *c;
@@ -511,6 +580,7 @@ int main(int argc, char **argv)
 	T("/store/calendar-meta", test_meta);
 	T("/store/batch", test_batch);
 	T("/store/committed-reads", test_committed);
+	T("/store/failed-journal-row", test_failed_journal_row);
 	T("/store/zone-scan", test_zone_scan);
 	return g_test_run();
 }
