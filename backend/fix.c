@@ -58,7 +58,12 @@ typedef struct {
 	char *base_key;		/* render key of items that need no zone */
 	char *zone_key;		/* and of those that do, once zone_known */
 	GArray *checks;		/* check: verdicts to record at the end */
+	GHashTable *ahead;	/* item id -> store_item*: read ahead */
 } box;
+
+/* Items read in one query when several in a row need reading: on
+ * PostgreSQL each read is a round trip. */
+#define READ_AHEAD 64
 
 /* An item found to render unchanged under a key. */
 typedef struct {
@@ -90,6 +95,8 @@ static void box_init(box *b, run *r, store_mailbox *mb)
 	b->r = r;
 	b->mb = mb;
 	b->checks = g_array_new(FALSE, FALSE, sizeof(check));
+	b->ahead = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					 (GDestroyNotify)store_item_free);
 	ingest_replies_init(&b->replies, r->s, mb->id);
 	b->o = render_options_read(r->c, mb->name, NULL);
 	b->o.repair = r->o->repair;
@@ -105,6 +112,7 @@ static void box_init(box *b, run *r, store_mailbox *mb)
 static void box_clear(box *b)
 {
 	g_array_unref(b->checks);
+	g_hash_table_destroy(b->ahead);
 	g_free(b->zone);
 	g_free(b->base_key);
 	g_free(b->zone_key);
@@ -119,6 +127,58 @@ static gboolean known_clean(box *b, const store_item *li)
 		return TRUE;
 	ensure_zone(b);
 	return !strcmp(li->checked, b->zone_key);
+}
+
+/* Whether listed item li may need reading: known_clean() without the
+ * zone scan it may start. */
+static gboolean may_need(box *b, const store_item *li)
+{
+	if (!li->checked)
+		return TRUE;
+	if (!strcmp(li->checked, b->base_key))
+		return FALSE;
+	return !b->zone_known || !b->zone_key || strcmp(li->checked, b->zone_key);
+}
+
+/* Read the items from items[k] on that may need reading, up to
+ * READ_AHEAD of them (and past at most as many clean ones), in one
+ * query, when there are several. */
+static void read_ahead(box *b, gint64 calendar_id, GPtrArray *items, guint k)
+{
+	guint need = 0, clean = 0, last = k;
+	GPtrArray *got;
+
+	for (guint i = k; i < items->len && need < READ_AHEAD && clean < READ_AHEAD; i++) {
+		if (may_need(b, items->pdata[i])) {
+			need++;
+			last = i;
+		} else {
+			clean++;
+		}
+	}
+	if (need < 2)
+		return;
+	got = store_item_range_committed(b->r->s, calendar_id,
+					 ((store_item *)items->pdata[k])->id,
+					 ((store_item *)items->pdata[last])->id, 0, NULL);
+	for (guint i = 0; got && i < got->len; i++) {
+		store_item *it = g_steal_pointer(&got->pdata[i]);
+
+		g_hash_table_replace(b->ahead, GSIZE_TO_POINTER(it->id), it);
+	}
+	if (got)
+		g_ptr_array_unref(got);
+}
+
+/* Listed item li with its bytes: read ahead, else read now; NULL when it
+ * is gone since the listing. */
+static store_item *read_item(box *b, const store_item *li)
+{
+	gpointer it;
+
+	if (g_hash_table_steal_extended(b->ahead, GSIZE_TO_POINTER(li->id), NULL, &it))
+		return it;
+	return store_item_get_committed(b->r->s, li->id, NULL);
 }
 
 static void count(run *r, const render_log *log, gboolean changed)
@@ -252,7 +312,7 @@ static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li
 	/* committed reads: they do not wait while another worker writes,
 	 * and nothing this run has not committed is an item it has yet to
 	 * read (each is read once, before its own change) */
-	if (!(it = store_item_get_committed(r->s, li->id, NULL)))
+	if (!(it = read_item(b, li)))
 		return TRUE;	/* gone since the listing */
 	render_log_init(&log);
 	out = render_item(it->data, &b->o, &log);
@@ -351,8 +411,17 @@ static void fix_mailbox(gpointer data, gpointer user)
 			continue;
 		if (!(items = store_item_list_committed(r->s, cal->id, &e)))
 			break;
-		for (guint k = 0; k < items->len && !e; k++)
-			fix_item(&b, cal, items->pdata[k], &e);
+		for (guint k = 0; k < items->len && !e; k++) {
+			store_item *li = items->pdata[k];
+
+			if (may_need(&b, li) &&
+			    !g_hash_table_contains(b.ahead, GSIZE_TO_POINTER(li->id))) {
+				g_hash_table_remove_all(b.ahead);
+				read_ahead(&b, cal->id, items, k);
+			}
+			fix_item(&b, cal, li, &e);
+		}
+		g_hash_table_remove_all(b.ahead);
 		g_ptr_array_unref(items);
 	}
 	record_checks(&b);

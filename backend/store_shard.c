@@ -285,6 +285,18 @@ static store_item *sh_item_get_committed(store *base, gint64 id, GError **err)
 		  : NULL;
 }
 
+static GPtrArray *sh_item_range_committed(store *base, gint64 calendar_id, gint64 first,
+					  gint64 last, guint limit, GError **err)
+{
+	shard *sh = by_id(of(base), calendar_id, "calendar", err);
+
+	/* a calendar's items are in its shard, their local ids in order */
+	return sh ? global_all(sh->index,
+			    store_item_range_committed(sh->st, lid(calendar_id), lid(first),
+							lid(last), limit, err),
+			    global_item_rec) : NULL;
+}
+
 static store_item *sh_item_find(store *base, gint64 calendar_id, const char *name,
 				gboolean with_data, GError **err)
 {
@@ -772,6 +784,7 @@ static const store_ops shard_ops = {
 	.item_get = sh_item_get,
 	.item_list_committed = sh_item_list_committed,
 	.item_get_committed = sh_item_get_committed,
+	.item_range_committed = sh_item_range_committed,
 	.item_find = sh_item_find,
 	.item_find_uid = sh_item_find_uid,
 	.item_reserve_id = sh_item_reserve_id,

@@ -1009,6 +1009,7 @@ static const store_ops sql_ops = {
 	.item_get = sqlstore_item_get,
 	.item_list_committed = sqlstore_item_list_committed,
 	.item_get_committed = sqlstore_item_get_committed,
+	.item_range_committed = sqlstore_item_range_committed,
 	.item_find = sqlstore_item_find,
 	.item_find_uid = sqlstore_item_find_uid,
 	.item_reserve_id = sqlstore_item_reserve_id,

@@ -271,6 +271,8 @@ store_item *sqlstore_item_get(store *base, gint64 id, gboolean with_data,
 			      GError **err);
 GPtrArray *sqlstore_item_list_committed(store *base, gint64 calendar_id, GError **err);
 store_item *sqlstore_item_get_committed(store *base, gint64 id, GError **err);
+GPtrArray *sqlstore_item_range_committed(store *base, gint64 calendar_id, gint64 first,
+					 gint64 last, guint limit, GError **err);
 store_item *sqlstore_item_find(store *base, gint64 calendar_id, const char *name,
 			       gboolean with_data, GError **err);
 store_item *sqlstore_item_find_uid(store *base, gint64 calendar_id,

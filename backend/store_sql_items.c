@@ -206,6 +206,31 @@ gint64 sqlstore_item_reserve_id(store *base, gint64 calendar_id, GError **err)
 	return MAX(id, 0);
 }
 
+GPtrArray *sqlstore_item_range_committed(store *base, gint64 calendar_id, gint64 first,
+					 gint64 last, guint limit, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sqlstore *r = sqlstore_reader_take(s);
+	sql_args a = { 0 };
+	GPtrArray *out;
+
+	sql_arg_i64(&a, calendar_id);
+	sql_arg_i64(&a, first);
+	sql_arg_i64(&a, last);
+	sql_arg_i64(&a, limit ? (gint64)limit : G_MAXINT64);
+	g_mutex_lock(&(r ? r : s)->lock);
+	/* +id: the calendar's index, never a walk of the items' ids from
+	 * first to last (which both planners chose, for LIMIT, or for
+	 * PostgreSQL's plan of unknown bounds) */
+	out = sqlstore_collect(r ? r : s, "SELECT " ITEM_COLS_DATA " FROM items WHERE"
+			       " calendar_id = ?1 AND +id BETWEEN ?2 AND ?3 ORDER BY +id LIMIT ?4",
+			       &a, row_item_data, (GDestroyNotify)store_item_free, err);
+	g_mutex_unlock(&(r ? r : s)->lock);
+	if (r)
+		sqlstore_reader_give(s, r);
+	return out;
+}
+
 /* The item called req->name (*old, with its data, or NULL) and another
  * with req->uid (*taken, or NULL), in one query: a write asks both. */
 static gboolean find_for_put(sqlstore *s, const store_put *req, store_item **old,
