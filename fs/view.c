@@ -28,6 +28,10 @@ struct view_cache {
 	GHashTable *told;	/* inode -> version whose size the kernel was
 				 * last told (attribute replies) */
 	GHashTable *extracted;	/* mailbox id -> extracted* zone */
+	GHashTable *ahead;	/* item id -> store_item* with its bytes, read
+				 * ahead with the one a render needed */
+	gsize ahead_bytes;
+	gint64 ahead_calendar;	/* the calendar read ahead last */
 	gint64 tz_changed_ns;	/* when a new tzdata was taken while
 				 * mounted, or 0 */
 };
@@ -66,6 +70,8 @@ void view_init(fs_ctx *fs)
 	c->told = g_hash_table_new(g_direct_hash, g_direct_equal);
 	c->extracted = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					     extracted_free);
+	c->ahead = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					 (GDestroyNotify)store_item_free);
 }
 
 void view_clear(fs_ctx *fs)
@@ -77,6 +83,7 @@ void view_clear(fs_ctx *fs)
 	g_hash_table_destroy(c->kept);
 	g_hash_table_destroy(c->told);
 	g_hash_table_destroy(c->extracted);
+	g_hash_table_destroy(c->ahead);
 	g_mutex_clear(&c->lock);
 	g_clear_pointer(&fs->cache, g_free);
 }
@@ -183,6 +190,83 @@ static void cache_put(fs_ctx *fs, rendered *r)
 	g_hash_table_replace(fs->cache->renders, &r->item_id, r);
 	fs->cache->render_bytes += cost(r);
 	g_mutex_unlock(&fs->cache->lock);
+}
+
+/* ---- items read ahead ---- */
+
+/* Items read in one query when a render needs an item's bytes: a reader
+ * of every file (cat, grep -r, rsync) then makes one query for many; on
+ * PostgreSQL each is a round trip.  Their bytes are kept, at most
+ * AHEAD_BYTES of them, until taken. */
+#define AHEAD_ITEMS 64
+#define AHEAD_BYTES (2 << 20)
+
+/* The bytes of item bare (listed: id, name and version) as read ahead,
+ * taken from the cache: a store_item with data, or NULL when none of
+ * that version and name was read. */
+static store_item *ahead_take(fs_ctx *fs, const store_item *bare)
+{
+	gpointer p;
+	store_item *it = NULL;
+
+	g_mutex_lock(&fs->cache->lock);
+	if (g_hash_table_steal_extended(fs->cache->ahead, GSIZE_TO_POINTER(bare->id), NULL, &p)) {
+		it = p;
+		fs->cache->ahead_bytes -= g_bytes_get_size(it->data);
+	}
+	g_mutex_unlock(&fs->cache->lock);
+	if (it && (it->version != bare->version || strcmp(it->name, bare->name)))
+		g_clear_pointer(&it, store_item_free);
+	return it;
+}
+
+/* Read ahead the items of bare's calendar: from its first item when
+ * another calendar was read ahead last (a reader in name order goes
+ * through a calendar), else from bare on; up to AHEAD_ITEMS. */
+static void ahead_read(fs_ctx *fs, const store_item *bare)
+{
+	gint64 from;
+	GPtrArray *got;
+
+	g_mutex_lock(&fs->cache->lock);
+	from = fs->cache->ahead_calendar == bare->calendar_id ? bare->id : 0;
+	fs->cache->ahead_calendar = bare->calendar_id;
+	g_mutex_unlock(&fs->cache->lock);
+	if (!(got = store_item_range_committed(fs->store, bare->calendar_id, from, G_MAXINT64,
+					       AHEAD_ITEMS, NULL)))
+		return;
+	log_debug("read ahead: %u items of calendar %" G_GINT64_FORMAT " from item %"
+		  G_GINT64_FORMAT, got->len, bare->calendar_id, from);
+	g_mutex_lock(&fs->cache->lock);
+	for (guint i = 0; i < got->len; i++) {
+		store_item *it = got->pdata[i];
+		gsize n = g_bytes_get_size(it->data);
+
+		if (fs->cache->ahead_bytes + n > AHEAD_BYTES) {
+			g_hash_table_remove_all(fs->cache->ahead);
+			fs->cache->ahead_bytes = 0;
+		}
+		if (g_hash_table_lookup(fs->cache->ahead, GSIZE_TO_POINTER(it->id)))
+			continue;
+		g_hash_table_insert(fs->cache->ahead, GSIZE_TO_POINTER(it->id),
+				    g_steal_pointer(&got->pdata[i]));
+		fs->cache->ahead_bytes += n;
+	}
+	g_mutex_unlock(&fs->cache->lock);
+	g_ptr_array_unref(got);
+}
+
+/* The item bare (listed) with its bytes: read ahead, else read now with
+ * the items after it.  NULL with err set. */
+static store_item *item_bytes(fs_ctx *fs, const store_item *bare, GError **err)
+{
+	store_item *it = ahead_take(fs, bare);
+
+	if (!it) {
+		ahead_read(fs, bare);
+		it = ahead_take(fs, bare);
+	}
+	return it ? it : store_item_get(fs->store, bare->id, TRUE, err);
 }
 
 void view_tzdata_changed(fs_ctx *fs)
@@ -355,8 +439,13 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 		if (!clean)
 			g_clear_pointer(&items_zone, g_free);
 	}
-	store_item_free(it);
-	if (!(it = store_item_get(fs->store, item_id, TRUE, err))) {
+	{
+		store_item *bare = it;
+
+		it = item_bytes(fs, bare, err);
+		store_item_free(bare);
+	}
+	if (!it) {
 		view_calinfo_free(ci);
 		g_free(items_zone);
 		g_free(zone);

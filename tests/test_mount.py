@@ -358,6 +358,22 @@ def test_import_in_second_process_seen_within_a_second(mounted):
     assert cal(mounted, "b.ics").read_bytes() == ics("b", "Bravo updated elsewhere")
 
 
+def test_read_ahead_never_serves_old_bytes(mounted):
+    """Reading one item reads the items of its calendar ahead, in one
+    query; one of them changed afterwards by another process is read as it
+    is now, not as it was read ahead."""
+    new = ics("d", "Delta changed after the read-ahead")
+    mounted.import_items(MB, {"c.ics": ics("c", "Charlie"), "d.ics": ics("d", "Delta")})
+    wait_for(cal(mounted, "c.ics").exists, 1.0, "the imported items")
+    assert cal(mounted, "c.ics").read_bytes() == ics("c", "Charlie")   # reads d ahead
+    mounted.import_items(MB, {"d.ics": new})
+    # d was never looked up: its first lookup asks the mount, which reads
+    # the store anew (a rendering of the bytes read ahead would be the
+    # size of the old ones)
+    assert os.stat(cal(mounted, "d.ics")).st_size == len(new)
+    assert cal(mounted, "d.ics").read_bytes() == new
+
+
 def test_inodes_stable_across_remount(mounted):
     before = {n: os.stat(cal(mounted, n)).st_ino for n in ("a.ics", "b.ics")}
     mounted.umount()
