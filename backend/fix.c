@@ -129,15 +129,18 @@ static gboolean known_clean(box *b, const store_item *li)
 	return !strcmp(li->checked, b->zone_key);
 }
 
-/* Whether listed item li may need reading: known_clean() without the
- * zone scan it may start. */
+/* Whether listed item li is worth reading ahead: never checked, or
+ * checked under neither of the mailbox's keys.  Without the zone scan
+ * known_clean() may start: an item checked under another key before the
+ * mailbox's zone is known is not (a clean run's zone-dependent verdicts,
+ * 30% of them, would all be read). */
 static gboolean may_need(box *b, const store_item *li)
 {
 	if (!li->checked)
 		return TRUE;
-	if (!strcmp(li->checked, b->base_key))
+	if (!strcmp(li->checked, b->base_key) || !b->zone_known || !b->zone_key)
 		return FALSE;
-	return !b->zone_known || !b->zone_key || strcmp(li->checked, b->zone_key);
+	return strcmp(li->checked, b->zone_key) != 0;
 }
 
 /* Read the items from items[k] on that may need reading, up to
