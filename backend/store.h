@@ -368,10 +368,10 @@ static inline store_item *store_item_get(store *s, gint64 id, gboolean with_data
  * (SQLite), they read on a read-only connection of their own, taken from
  * a pool, so that they do not wait for the store's lock while another
  * thread writes; they then see what is committed, not the changes of a
- * batch this process has open.  Elsewhere they are the plain calls (on
- * PostgreSQL a reader's connection of its own measured no faster: the
- * server shares the machine's cores).  The results are the caller's, as
- * above. */
+ * batch this process has open.  Elsewhere they read on the store's own
+ * connection, as the plain calls do, without their cache (on PostgreSQL
+ * a reader's connection of its own measured no faster: the server shares
+ * the machine's cores).  The results are the caller's, as above. */
 static inline GPtrArray *store_item_list_committed(store *s, gint64 calendar_id,
 						   GError **err)
 {

@@ -191,7 +191,7 @@ gpointer sqlstore_one(sqlstore *s, const char *sql, const sql_args *a,
 gint64 sqlstore_scalar(sqlstore *s, const char *sql, const sql_args *a,
 		       GError **err);
 /* sqlstore_exec_relaxed: sqlstore_exec for a write whose loss in a crash
- * costs nothing (drv->relaxed). */
+ * costs nothing (drv->relaxed); inside a transaction, sqlstore_send. */
 gboolean sqlstore_exec_relaxed(sqlstore *s, const char *sql, const sql_args *a,
 			       const char *what, GError **err);
 /* sqlstore_reader_take: an idle reader of s, or a new one, or NULL when

@@ -93,38 +93,45 @@ store_item *sqlstore_item_get(store *base, gint64 id, gboolean with_data,
 	return i;
 }
 
-/* The *_committed reads: on a reader of s when there is one (its lock is
- * uncontended: the reader is this thread's until given back), else on s. */
+/* The *_committed reads run on a reader of s when there is one (its lock
+ * is uncontended: the reader is this thread's until given back), else on
+ * s itself.  committed_begin: the store to read on, locked;
+ * committed_end: unlock it, and give a reader back. */
+static sqlstore *committed_begin(sqlstore *s)
+{
+	sqlstore *r = sqlstore_reader_take(s);
+	sqlstore *on = r ? r : s;
+
+	g_mutex_lock(&on->lock);
+	return on;
+}
+
+static void committed_end(sqlstore *s, sqlstore *on)
+{
+	g_mutex_unlock(&on->lock);
+	if (on != s)
+		sqlstore_reader_give(s, on);
+}
+
 GPtrArray *sqlstore_item_list_committed(store *base, gint64 calendar_id, GError **err)
 {
-	sqlstore *s = sqlstore_of(base);
-	sqlstore *r = sqlstore_reader_take(s);
+	sqlstore *s = sqlstore_of(base), *on = committed_begin(s);
 	sql_args a = { 0 };
 	GPtrArray *out;
 
-	if (!r)
-		return sqlstore_item_list(base, calendar_id, err);
 	sql_arg_i64(&a, calendar_id);
-	g_mutex_lock(&r->lock);
-	out = sqlstore_collect(r, SQL_ITEM_LIST, &a, row_item, (GDestroyNotify)store_item_free,
+	out = sqlstore_collect(on, SQL_ITEM_LIST, &a, row_item, (GDestroyNotify)store_item_free,
 			       err);
-	g_mutex_unlock(&r->lock);
-	sqlstore_reader_give(s, r);
+	committed_end(s, on);
 	return out;
 }
 
 store_item *sqlstore_item_get_committed(store *base, gint64 id, GError **err)
 {
-	sqlstore *s = sqlstore_of(base);
-	sqlstore *r = sqlstore_reader_take(s);
-	store_item *i;
+	sqlstore *s = sqlstore_of(base), *on = committed_begin(s);
+	store_item *i = item_get_locked(on, id, TRUE, err);
 
-	if (!r)
-		return sqlstore_item_get(base, id, TRUE, err);
-	g_mutex_lock(&r->lock);
-	i = item_get_locked(r, id, TRUE, err);
-	g_mutex_unlock(&r->lock);
-	sqlstore_reader_give(s, r);
+	committed_end(s, on);
 	return i;
 }
 
@@ -209,8 +216,7 @@ gint64 sqlstore_item_reserve_id(store *base, gint64 calendar_id, GError **err)
 GPtrArray *sqlstore_item_range_committed(store *base, gint64 calendar_id, gint64 first,
 					 gint64 last, guint limit, GError **err)
 {
-	sqlstore *s = sqlstore_of(base);
-	sqlstore *r = sqlstore_reader_take(s);
+	sqlstore *s = sqlstore_of(base), *on = committed_begin(s);
 	sql_args a = { 0 };
 	GPtrArray *out;
 
@@ -218,16 +224,13 @@ GPtrArray *sqlstore_item_range_committed(store *base, gint64 calendar_id, gint64
 	sql_arg_i64(&a, first);
 	sql_arg_i64(&a, last);
 	sql_arg_i64(&a, limit ? (gint64)limit : G_MAXINT64);
-	g_mutex_lock(&(r ? r : s)->lock);
 	/* +id: the calendar's index, never a walk of the items' ids from
 	 * first to last (which both planners chose, for LIMIT, or for
 	 * PostgreSQL's plan of unknown bounds) */
-	out = sqlstore_collect(r ? r : s, "SELECT " ITEM_COLS_DATA " FROM items WHERE"
+	out = sqlstore_collect(on, "SELECT " ITEM_COLS_DATA " FROM items WHERE"
 			       " calendar_id = ?1 AND +id BETWEEN ?2 AND ?3 ORDER BY +id LIMIT ?4",
 			       &a, row_item_data, (GDestroyNotify)store_item_free, err);
-	g_mutex_unlock(&(r ? r : s)->lock);
-	if (r)
-		sqlstore_reader_give(s, r);
+	committed_end(s, on);
 	return out;
 }
 
@@ -539,8 +542,6 @@ out:
 	return ok;
 }
 
-#define SQL_SET_CHECKED "UPDATE items SET checked = ?1 WHERE id = ?2 AND version = ?3"
-
 gboolean sqlstore_item_set_checked(store *base, gint64 id, gint64 version,
 				    const char *key, GError **err)
 {
@@ -552,10 +553,8 @@ gboolean sqlstore_item_set_checked(store *base, gint64 id, gint64 version,
 	sql_arg_i64(&a, id);
 	sql_arg_i64(&a, version);
 	g_mutex_lock(&s->lock);
-	/* in a batch (fix records a mailbox's verdicts in one), sent: a
-	 * verdict lost with its batch only costs a check next time */
-	ok = s->in_txn ? sqlstore_send(s, SQL_SET_CHECKED, &a, "mark item checked", err)
-		       : sqlstore_exec_relaxed(s, SQL_SET_CHECKED, &a, "mark item checked", err);
+	ok = sqlstore_exec_relaxed(s, "UPDATE items SET checked = ?1 WHERE id = ?2"
+				   " AND version = ?3", &a, "mark item checked", err);
 	/* not a change: the cache would not hear of it */
 	g_hash_table_remove(s->cache[SQL_CACHE_ITEM], GSIZE_TO_POINTER(id));
 	g_mutex_unlock(&s->lock);
