@@ -496,83 +496,116 @@ static gboolean each_event(itip *sc, icalcomponent *cal, gboolean reply,
 	return TRUE;
 }
 
-static gboolean process(itip *sc, GBytes *text, const char *sender,
-			const char *source, GError **err);
-
-gboolean itip_process(itip *sc, GBytes *text, const char *sender,
-		       const char *source, GError **err)
-{
-	const char *note = sc->note;
-	char *closed = NULL, *both = NULL;
-	/* END lines left out (Office 365, Teams): added, said, journaled */
-	GBytes *whole = mend_structure(text, &closed);
-	gboolean ok;
-
-	if (closed) {
-		log_notice("%s: %s", source, closed);
-		sc->note = both = note ? g_strconcat(note, "\n", closed, NULL) : g_strdup(closed);
-	}
-	ok = process(sc, whole, sender, source, err);
-	sc->note = note;
-	g_free(both);
-	g_free(closed);
-	g_bytes_unref(whole);
-	return ok;
-}
-
-static gboolean process(itip *sc, GBytes *text, const char *sender,
-			const char *source, GError **err)
-{
-	gsize len;
-	const char *data = g_bytes_get_data(text, &len);
-	GPtrArray *parts, *warnings = g_ptr_array_new_with_free_func(g_free);
-	icalcomponent *cal = NULL;
+struct itip_object {
+	char *closed;		/* what mend_structure added, or NULL */
+	GPtrArray *parts;	/* item_part*, or NULL when refused */
+	GError *refused;	/* why item_split refused the text */
+	GPtrArray *warnings;	/* item_split's tolerated parse errors */
 	icalproperty_method method;
-	GError *e = NULL;
-	gboolean ok = TRUE;
+	icalcomponent *cal;	/* parsed, for a REPLY or a CANCEL */
+};
+
+itip_object *itip_prepare(GBytes *text)
+{
+	itip_object *o = g_new0(itip_object, 1);
+	/* END lines left out (Office 365, Teams): added, said, journaled */
+	GBytes *whole = mend_structure(text, &o->closed);
+	gsize len;
+	const char *data = g_bytes_get_data(whole, &len);
 	ictext *t;
 	ictext_line *m;
 
-	parts = item_split(data, len, warnings, &e);
-	if (!parts) {
-		skip(sc, source, NULL, e->message);
-		g_error_free(e);
-		g_ptr_array_unref(warnings);
-		return TRUE;
-	}
+	o->warnings = g_ptr_array_new_with_free_func(g_free);
+	o->parts = item_split(data, len, o->warnings, &o->refused);
+	if (!o->parts)
+		goto out;
 	/* the METHOD from the text: libical parses only replies and
 	 * cancellations (a file of items was parsed three times more) */
-	t = ictext_parse(text);
+	t = ictext_parse(whole);
 	m = ictext_find(t, -1, "METHOD", NULL, 0);
-	method = m ? icalproperty_string_to_method(ictext_line_value(m)) : ICAL_METHOD_NONE;
+	o->method = m ? icalproperty_string_to_method(ictext_line_value(m)) : ICAL_METHOD_NONE;
 	ictext_free(t);
-	if (method == ICAL_METHOD_REPLY || method == ICAL_METHOD_CANCEL) {
-		cal = item_parse(data, len);
-		if (!cal || icalcomponent_isa(cal) != ICAL_VCALENDAR_COMPONENT)
-			method = ICAL_METHOD_NONE;
+	if (o->method == ICAL_METHOD_REPLY || o->method == ICAL_METHOD_CANCEL) {
+		o->cal = item_parse(data, len);
+		if (!o->cal || icalcomponent_isa(o->cal) != ICAL_VCALENDAR_COMPONENT)
+			o->method = ICAL_METHOD_NONE;
+	}
+out:
+	g_bytes_unref(whole);
+	return o;
+}
+
+void itip_object_free(itip_object *o)
+{
+	if (!o)
+		return;
+	if (o->cal)
+		icalcomponent_free(o->cal);
+	if (o->parts)
+		g_ptr_array_unref(o->parts);
+	if (o->refused)
+		g_error_free(o->refused);
+	g_ptr_array_unref(o->warnings);
+	g_free(o->closed);
+	g_free(o);
+}
+
+static gboolean apply(itip *sc, itip_object *o, const char *sender,
+		      const char *source, GError **err)
+{
+	icalproperty_method method = o->method;
+	gboolean ok = TRUE;
+
+	if (!o->parts) {
+		skip(sc, source, NULL, o->refused->message);
+		return TRUE;
 	}
 	if ((method == ICAL_METHOD_REPLY || method == ICAL_METHOD_CANCEL) &&
-	    !icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT)) {
+	    !icalcomponent_get_first_component(o->cal, ICAL_VEVENT_COMPONENT)) {
 		/* free/busy time or a to-do answered: nothing calfs keeps */
 		skip(sc, source, NULL, method == ICAL_METHOD_REPLY
 		     ? "a REPLY without a VEVENT (free/busy time?): nothing to apply"
 		     : "a CANCEL without a VEVENT: nothing to cancel");
 	} else switch (method) {
 	case ICAL_METHOD_REPLY:
-		ok = each_event(sc, cal, TRUE, sender, source, err);
+		ok = each_event(sc, o->cal, TRUE, sender, source, err);
 		break;
 	case ICAL_METHOD_CANCEL:
-		ok = each_event(sc, cal, FALSE, sender, source, err);
+		ok = each_event(sc, o->cal, FALSE, sender, source, err);
 		break;
 	default:
-		for (guint i = 0; ok && i < parts->len; i++)
-			ok = store_part(sc, source, parts->pdata[i], warnings,
+		for (guint i = 0; ok && i < o->parts->len; i++)
+			ok = store_part(sc, source, o->parts->pdata[i], o->warnings,
 					method == ICAL_METHOD_REQUEST, err);
 		break;
 	}
-	if (cal)
-		icalcomponent_free(cal);
-	g_ptr_array_unref(parts);
-	g_ptr_array_unref(warnings);
+	return ok;
+}
+
+gboolean itip_apply(itip *sc, itip_object *o, const char *sender,
+		    const char *source, GError **err)
+{
+	const char *note = sc->note;
+	char *both = NULL;
+	gboolean ok;
+
+	if (o->closed) {
+		log_notice("%s: %s", source, o->closed);
+		sc->note = both = note ? g_strconcat(note, "\n", o->closed, NULL)
+				       : g_strdup(o->closed);
+	}
+	ok = apply(sc, o, sender, source, err);
+	sc->note = note;
+	g_free(both);
+	return ok;
+}
+
+gboolean itip_process(itip *sc, GBytes *text, const char *sender,
+		       const char *source, GError **err)
+{
+	itip_object *o = itip_prepare(text);
+	gboolean ok = itip_apply(sc, o, sender, source, err);
+
+	itip_object_free(o);
 	return ok;
 }

@@ -48,4 +48,20 @@ void itip_init(itip *sc, store *s, const char *mailbox, store_calendar *cal,
 gboolean itip_process(itip *sc, GBytes *text, const char *sender,
 		       const char *source, GError **err);
 
+/* An iCalendar object read and split, not yet applied: itip_process in
+ * two halves, so that an import reads and parses on one thread while
+ * another writes the store. */
+typedef struct itip_object itip_object;
+
+/* itip_prepare: mend, split and classify text by its METHOD.  Uses
+ * neither a scheduler nor the store, reports nothing (itip_apply does),
+ * and may run on any thread.  Never NULL; free with itip_object_free. */
+itip_object *itip_prepare(GBytes *text);
+
+/* itip_apply: the rest of itip_process for an object itip_prepare made:
+ * report what it found, and store.  Returns as itip_process. */
+gboolean itip_apply(itip *sc, itip_object *o, const char *sender,
+		    const char *source, GError **err);
+void itip_object_free(itip_object *o);
+
 #endif

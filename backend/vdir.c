@@ -56,121 +56,224 @@ static store_calendar *open_calendar(store *s, const char *mbname,
 	return cal;
 }
 
+/* An import runs on two threads.  The reader walks the paths, reads each
+ * file or message and splits its calendar objects (itip_prepare); the
+ * writer, the calling thread, takes what it read in order and alone uses
+ * the store and speaks: what the reader found is said by the writer, in
+ * order, so that the output is what one thread would have said. */
+
+/* What the reader hands the writer. */
+typedef enum {
+	UNIT_TARGET,		/* what follows goes to name, a target */
+	UNIT_OBJECTS,		/* a file or message read: its objects, notes
+				 * and counts */
+	UNIT_META,		/* name, a vdir metadata file, has value */
+} unit_kind;
+
 typedef struct {
-	store *s;
-	store_calendar *cal;
-	itip sched;
-	itip_stats *st;
-	GError **err;		/* where a message callback leaves a store failure */
-	guint *in_batch;	/* files or messages in the open batch, which
-				 * may be a whole tree's */
-	gboolean verbose;	/* say what each file gave */
-} importer;
+	unit_kind kind;
+	char *name;		/* the target, the source of the objects, or
+				 * the metadata key */
+	char *value;		/* the metadata value (NULL: empty), or the
+				 * message's sender */
+	char *converted;	/* what item_to_utf8 did to a file, or NULL */
+	GPtrArray *notes;	/* said before the objects are applied */
+	GPtrArray *objects;	/* itip_object* */
+	guint files, messages, skipped;
+	gboolean batched;	/* counts as a file or message of the batch */
+	gboolean report;	/* a file: say its counts when verbose */
+} unit;
 
-/* Changes are committed this many files or messages at a time. */
-#define BATCH 256
-
-/* Count one file or message into the current batch; commit it when full.
- * FALSE only when the store fails. */
-static gboolean batched(importer *im, GError **err)
+static unit *unit_new(unit_kind kind, const char *name)
 {
-	if (++*im->in_batch < BATCH)
-		return TRUE;
-	*im->in_batch = 0;
-	return store_batch_end(im->s, err) && store_batch_begin(im->s, err);
+	unit *u = g_new0(unit, 1);
+
+	u->kind = kind;
+	u->name = g_strdup(name);
+	u->notes = g_ptr_array_new_with_free_func(g_free);
+	u->objects = g_ptr_array_new_with_free_func((GDestroyNotify)itip_object_free);
+	return u;
 }
 
-static gboolean import_file(importer *im, const char *path, GError **err)
+static void unit_free(gpointer p)
 {
-	char *data = NULL, *what = NULL;
+	unit *u = p;
+
+	g_ptr_array_unref(u->notes);
+	g_ptr_array_unref(u->objects);
+	g_free(u->converted);
+	g_free(u->value);
+	g_free(u->name);
+	g_free(u);
+}
+
+/* Units read ahead of the writer, at most this many. */
+#define DEPTH 64
+
+typedef struct {
+	GMutex lock;
+	GCond ready;		/* for the writer: a unit was put, or done */
+	GCond room;		/* for the reader: the queue is half empty, or
+				 * stop was set */
+	GQueue units;		/* lock: read, not yet taken */
+	gboolean stop;		/* lock: the writer gave up */
+	gboolean done;		/* lock: the reader put its last unit */
+	gboolean full;		/* lock: the reader waits for room */
+	gboolean hungry;	/* lock: the writer waits for units */
+	/* the walk, read only */
+	const char *target;	/* paths go to target; NULL: a tree */
+	char **paths;
+	const char *dir;	/* the tree */
+	GPtrArray *boxes;	/* the tree's mailboxes */
+} feed;
+
+/* Hand u to the writer; FALSE (u freed) once the writer gave up. */
+static gboolean put(feed *f, unit *u)
+{
+	gboolean go;
+
+	g_mutex_lock(&f->lock);
+	while (f->units.length >= DEPTH && !f->stop) {
+		f->full = TRUE;
+		g_cond_wait(&f->room, &f->lock);
+	}
+	go = !f->stop;
+	if (go)
+		g_queue_push_tail(&f->units, u);
+	/* the writer, too, is woken for a quarter of the queue, not for
+	 * each unit */
+	if (f->hungry && f->units.length >= DEPTH / 4) {
+		f->hungry = FALSE;
+		g_cond_signal(&f->ready);
+	}
+	g_mutex_unlock(&f->lock);
+	if (!go)
+		unit_free(u);
+	return go;
+}
+
+/* The next unit read, or NULL when the reader has put its last. */
+static unit *take(feed *f)
+{
+	unit *u;
+
+	g_mutex_lock(&f->lock);
+	while (!f->units.length && !f->done) {
+		f->hungry = TRUE;
+		g_cond_wait(&f->ready, &f->lock);
+	}
+	u = g_queue_pop_head(&f->units);
+	/* the reader goes on when half the queue is free, not at each unit:
+	 * a wake-up for each was as dear as the unit */
+	if (f->full && f->units.length <= DEPTH / 2) {
+		f->full = FALSE;
+		g_cond_signal(&f->room);
+	}
+	g_mutex_unlock(&f->lock);
+	return u;
+}
+
+/* A unit that only says something and counts. */
+static gboolean put_note(feed *f, guint skipped, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static gboolean put_note(feed *f, guint skipped, const char *fmt, ...)
+{
+	unit *u = unit_new(UNIT_OBJECTS, NULL);
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_ptr_array_add(u->notes, g_strdup_vprintf(fmt, ap));
+	va_end(ap);
+	u->skipped = skipped;
+	return put(f, u);
+}
+
+static gboolean read_file(feed *f, const char *path)
+{
+	unit *u = unit_new(UNIT_OBJECTS, path);
+	char *data = NULL;
 	gsize len;
 	GError *e = NULL;
 	GBytes *raw, *text;
-	itip_stats before = *im->st;
-	gboolean ok;
 
-	im->st->files++;
+	u->files = 1;
 	if (!g_file_get_contents(path, &data, &len, &e)) {
-		log_notice("%s: skipped: %s", path, e->message);
+		g_ptr_array_add(u->notes, g_strdup_printf("%s: skipped: %s", path, e->message));
 		g_error_free(e);
-		im->st->skipped++;
-		return TRUE;
+		u->skipped = 1;
+		return put(f, u);
 	}
 	raw = g_bytes_new_take(data, len);
 	/* a byte-order mark, Windows-1252, UTF-16: said, and journaled */
-	text = item_to_utf8(raw, &what);
-	if (what)
-		log_notice("%s: %s", path, what);
-	im->sched.note = what;
-	ok = itip_process(&im->sched, text, NULL, path, err) && batched(im, err);
-	im->sched.note = NULL;
-	if (im->verbose)
-		log_notice("%s: %u created, %u updated, %u unchanged, %u skipped", path,
-			   im->st->created - before.created, im->st->updated - before.updated,
-			   im->st->unchanged - before.unchanged, im->st->skipped - before.skipped);
-	g_free(what);
+	text = item_to_utf8(raw, &u->converted);
+	if (u->converted)
+		g_ptr_array_add(u->notes, g_strdup_printf("%s: %s", path, u->converted));
+	g_ptr_array_add(u->objects, itip_prepare(text));
+	u->batched = u->report = TRUE;
 	g_bytes_unref(text);
 	g_bytes_unref(raw);
-	return ok;
+	return put(f, u);
 }
 
-static gboolean on_message(GMimeMessage *msg, const char *where, const char *why,
-			   gpointer data)
+static gboolean read_message(GMimeMessage *msg, const char *where, const char *why,
+			     gpointer data)
 {
-	importer *im = data;
+	unit *u = unit_new(UNIT_OBJECTS, where);
 	GPtrArray *parts;
-	char *sender;
-	gboolean ok = TRUE;
 
-	im->st->messages++;
+	u->messages = 1;
 	if (!msg) {
-		log_notice("%s: skipped: %s", where, why);
-		im->st->skipped++;
-		return TRUE;
+		g_ptr_array_add(u->notes, g_strdup_printf("%s: skipped: %s", where, why));
+		u->skipped = 1;
+		return put(data, u);
 	}
 	parts = mail_calendar_parts(msg);
-	sender = mail_sender(msg);
-	for (guint i = 0; ok && i < parts->len; i++)
-		ok = itip_process(&im->sched, parts->pdata[i], sender, where, im->err);
-	ok = ok && batched(im, im->err);
-	g_free(sender);
+	u->value = mail_sender(msg);
+	for (guint i = 0; i < parts->len; i++)
+		g_ptr_array_add(u->objects, itip_prepare(parts->pdata[i]));
 	g_ptr_array_unref(parts);
-	return ok;
+	u->batched = TRUE;
+	return put(data, u);
 }
 
-static gboolean import_mail(importer *im, const char *path, GError **err)
+static gboolean read_mail(feed *f, const char *path)
 {
+	unit *u = unit_new(UNIT_OBJECTS, path);
 	GError *e = NULL;
+	gboolean stopped;
 
-	im->st->files++;
-	im->err = err;
-	if (mail_foreach(path, on_message, im, &e))
-		return TRUE;
-	if (err && *err) {		/* the store failed: stop */
+	u->files = 1;
+	if (!mail_foreach(path, read_message, f, &e)) {
+		g_mutex_lock(&f->lock);
+		stopped = f->stop;
+		g_mutex_unlock(&f->lock);
+		if (stopped) {
+			g_error_free(e);
+			unit_free(u);
+			return FALSE;
+		}
+		g_ptr_array_add(u->notes, g_strdup_printf("%s: skipped: %s", path, e->message));
+		u->skipped = 1;
 		g_error_free(e);
-		return FALSE;
 	}
-	log_notice("%s: skipped: %s", path, e->message);
-	g_error_free(e);
-	im->st->skipped++;
-	return TRUE;
+	return put(f, u);
 }
 
-static gboolean import_meta(importer *im, const char *dir, const char *key,
-			    GError **err)
+static gboolean read_meta(feed *f, const char *dir, const char *key)
 {
 	char *path = g_build_filename(dir, key, NULL);
 	char *value = NULL;
-	gboolean ok = TRUE;
+	gboolean go = TRUE;
 
 	if (g_file_get_contents(path, &value, NULL, NULL)) {
+		unit *u = unit_new(UNIT_META, key);
+
 		g_strchomp(value);
-		ok = store_calendar_set_meta(im->s, im->cal->id, key,
-					     *value ? value : NULL, err);
+		u->value = *value ? g_strdup(value) : NULL;
+		go = put(f, u);
 	}
 	g_free(value);
 	g_free(path);
-	return ok;
+	return go;
 }
 
 static gint compare_names(gconstpointer a, gconstpointer b)
@@ -203,85 +306,231 @@ static gboolean not_hidden(const char *name)
 	return name[0] != '.';
 }
 
-static gboolean import_dir(importer *im, const char *path, GError **err)
+static gboolean read_dir(feed *f, const char *path)
 {
 	GError *e = NULL;
 	GPtrArray *names = sorted_names(path, item_name_is_item, &e);
-	gboolean ok = TRUE;
+	gboolean go = TRUE;
 
 	if (!names) {
-		log_notice("%s: skipped: %s", path, e->message);
+		go = put_note(f, 1, "%s: skipped: %s", path, e->message);
 		g_error_free(e);
-		im->st->skipped++;
-		return TRUE;
+		return go;
 	}
-	for (guint i = 0; ok && i < names->len; i++) {
-		char *f = g_build_filename(path, names->pdata[i], NULL);
+	for (guint i = 0; go && i < names->len; i++) {
+		char *file = g_build_filename(path, names->pdata[i], NULL);
 
-		ok = import_file(im, f, err);
-		g_free(f);
+		go = read_file(f, file);
+		g_free(file);
 	}
 	g_ptr_array_unref(names);
-	return ok && import_meta(im, path, "displayname", err) &&
-	       import_meta(im, path, "color", err);
+	return go && read_meta(f, path, "displayname") && read_meta(f, path, "color");
 }
 
-/* Import paths into target in a batch that holds *in_batch files or
- * messages (see batched): its own, begun once the mailbox and calendar
- * are made (and committed), when own; else the caller's, open. */
-static gboolean import_batched(store *s, const char *target, char **paths,
-			       gboolean verbose, itip_stats *st, guint *in_batch,
-			       gboolean own, GError **err)
+static gboolean read_paths(feed *f, const char *target, char **paths)
 {
-	importer im = { .s = s, .st = st, .verbose = verbose, .in_batch = in_batch };
-	char *mailbox = NULL, *calendar = NULL;
-	gboolean ok = TRUE;
+	gboolean go = put(f, unit_new(UNIT_TARGET, target));
 
-	if (!vdir_split_target(target, &mailbox, &calendar)) {
+	for (int i = 0; go && paths[i]; i++) {
+		const char *p = paths[i];
+
+		if (mail_is_maildir(p) || mail_is_mbox(p) || mail_is_message(p))
+			go = read_mail(f, p);
+		else if (g_file_test(p, G_FILE_TEST_IS_DIR))
+			go = read_dir(f, p);
+		else
+			go = read_file(f, p);
+	}
+	return go;
+}
+
+/* Each DIR/MAILBOX/NAME to MAILBOX/NAME when NAME is a directory other
+ * than a Maildir, else to MAILBOX. */
+static void read_tree(feed *f)
+{
+	gboolean go = TRUE;
+
+	for (guint i = 0; go && i < f->boxes->len; i++) {
+		const char *mb = f->boxes->pdata[i];
+		char *mbdir = g_build_filename(f->dir, mb, NULL);
+		GError *why = NULL;
+		GPtrArray *kids = NULL;
+
+		if (g_file_test(mbdir, G_FILE_TEST_IS_DIR))
+			kids = sorted_names(mbdir, not_hidden, &why);
+		else
+			go = put_note(f, 0, "import: %s: skipped: not a directory", mbdir);
+		if (why) {
+			go = put_note(f, 0, "import: skipped: %s", why->message);
+			g_error_free(why);
+		}
+		for (guint k = 0; go && kids && k < kids->len; k++) {
+			const char *kid = kids->pdata[k];
+			char *path = g_build_filename(mbdir, kid, NULL);
+			char *paths[] = { path, NULL };
+			gboolean calendar = g_file_test(path, G_FILE_TEST_IS_DIR) &&
+					    !mail_is_maildir(path);
+			char *target = calendar ? g_strdup_printf("%s/%s", mb, kid) : g_strdup(mb);
+
+			go = read_paths(f, target, paths);
+			g_free(target);
+			g_free(path);
+		}
+		if (kids)
+			g_ptr_array_unref(kids);
+		g_free(mbdir);
+	}
+}
+
+static gpointer reader(gpointer data)
+{
+	feed *f = data;
+
+	if (f->target)
+		read_paths(f, f->target, f->paths);
+	else
+		read_tree(f);
+	g_mutex_lock(&f->lock);
+	f->done = TRUE;
+	g_cond_signal(&f->ready);
+	g_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+typedef struct {
+	store *s;
+	itip_stats *st;
+	gboolean verbose;
+	gboolean own;		/* a batch for the target, begun once its
+				 * mailbox and calendar are made */
+	gboolean begun;		/* own, and begun */
+	guint in_batch;		/* files or messages in the open batch */
+	char *mailbox;
+	store_calendar *cal;	/* where the objects go */
+	itip sched;
+} writer;
+
+/* Changes are committed this many files or messages at a time. */
+#define BATCH 256
+
+/* Count one file or message into the current batch; commit it when full.
+ * FALSE only when the store fails. */
+static gboolean batched(writer *w, GError **err)
+{
+	if (++w->in_batch < BATCH)
+		return TRUE;
+	w->in_batch = 0;
+	return store_batch_end(w->s, err) && store_batch_begin(w->s, err);
+}
+
+static void writer_close(writer *w)
+{
+	g_clear_pointer(&w->cal, store_calendar_free);
+	g_clear_pointer(&w->mailbox, g_free);
+}
+
+static gboolean write_target(writer *w, const char *target, GError **err)
+{
+	char *calendar = NULL;
+	gboolean ok;
+
+	writer_close(w);
+	if (!vdir_split_target(target, &w->mailbox, &calendar)) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
 			    "'%s': not MAILBOX or MAILBOX/CALENDAR", target);
 		return FALSE;
 	}
-	im.cal = open_calendar(s, mailbox, calendar ? calendar : VDIR_DEFAULT_CALENDAR,
+	w->cal = open_calendar(w->s, w->mailbox, calendar ? calendar : VDIR_DEFAULT_CALENDAR,
 			       TRUE, err);
-	if (!im.cal) {
-		ok = FALSE;
-		goto out;
-	}
+	g_free(calendar);
+	if (!w->cal)
+		return FALSE;
 	/* imports keep the bytes as the mail server had them: the raw view
 	 * shows the damage, the read view and calfs fix repair it */
-	itip_init(&im.sched, s, mailbox, im.cal, st);
-	if (own && !store_batch_begin(s, err)) {
-		ok = FALSE;
-		goto out;
-	}
-	for (int i = 0; ok && paths[i]; i++) {
-		const char *p = paths[i];
+	itip_init(&w->sched, w->s, w->mailbox, w->cal, w->st);
+	ok = !w->own || store_batch_begin(w->s, err);
+	w->begun = w->own && ok;
+	return ok;
+}
 
-		if (mail_is_maildir(p) || mail_is_mbox(p) || mail_is_message(p))
-			ok = import_mail(&im, p, err);
-		else if (g_file_test(p, G_FILE_TEST_IS_DIR))
-			ok = import_dir(&im, p, err);
-		else
-			ok = import_file(&im, p, err);
+static gboolean write_objects(writer *w, unit *u, GError **err)
+{
+	itip_stats before = *w->st;
+	gboolean ok = TRUE;
+
+	for (guint i = 0; i < u->notes->len; i++)
+		log_notice("%s", (char *)u->notes->pdata[i]);
+	w->st->files += u->files;
+	w->st->messages += u->messages;
+	w->st->skipped += u->skipped;
+	w->sched.note = u->converted;
+	for (guint i = 0; ok && i < u->objects->len; i++)
+		ok = itip_apply(&w->sched, u->objects->pdata[i], u->value, u->name, err);
+	w->sched.note = NULL;
+	ok = ok && (!u->batched || batched(w, err));
+	if (ok && u->report && w->verbose)
+		log_notice("%s: %u created, %u updated, %u unchanged, %u skipped", u->name,
+			   w->st->created - before.created, w->st->updated - before.updated,
+			   w->st->unchanged - before.unchanged,
+			   w->st->skipped - before.skipped);
+	return ok;
+}
+
+static gboolean write_unit(writer *w, unit *u, GError **err)
+{
+	switch (u->kind) {
+	case UNIT_TARGET:
+		return write_target(w, u->name, err);
+	case UNIT_META:
+		return store_calendar_set_meta(w->s, w->cal->id, u->name, u->value, err);
+	case UNIT_OBJECTS:
+		break;
 	}
+	return write_objects(w, u, err);
+}
+
+/* Read f on a thread of its own and write what it reads to the store. */
+static gboolean import_feed(feed *f, writer *w, GError **err)
+{
+	GThread *t;
+	unit *u;
+	gboolean ok = TRUE;
+
+	g_mutex_init(&f->lock);
+	g_cond_init(&f->ready);
+	g_cond_init(&f->room);
+	g_queue_init(&f->units);
+	t = g_thread_new("calfs-import", reader, f);
+	while (ok && (u = take(f))) {
+		ok = write_unit(w, u, err);
+		unit_free(u);
+	}
+	if (!ok) {
+		g_mutex_lock(&f->lock);
+		f->stop = TRUE;
+		g_cond_signal(&f->room);
+		g_mutex_unlock(&f->lock);
+	}
+	g_thread_join(t);
+	g_queue_clear_full(&f->units, unit_free);
 	/* what was imported stays, even when the store failed later on */
-	if (own && !store_batch_end(s, ok ? err : NULL))
+	if (w->begun && !store_batch_end(w->s, ok ? err : NULL))
 		ok = FALSE;
-out:
-	store_calendar_free(im.cal);
-	g_free(mailbox);
-	g_free(calendar);
+	writer_close(w);
+	g_cond_clear(&f->room);
+	g_cond_clear(&f->ready);
+	g_mutex_clear(&f->lock);
 	return ok;
 }
 
 gboolean vdir_import(store *s, const conf *c, const char *target,
 		     char **paths, gboolean verbose, itip_stats *st, GError **err)
 {
-	guint in_batch = 0;
+	feed f = { .target = target, .paths = paths };
+	writer w = { .s = s, .st = st, .verbose = verbose, .own = TRUE };
 
 	(void)c;
-	return import_batched(s, target, paths, verbose, st, &in_batch, TRUE, err);
+	return import_feed(&f, &w, err);
 }
 
 static gboolean write_file(const char *dir, const char *name, const void *data,
@@ -441,53 +690,22 @@ out:
 gboolean vdir_import_tree(store *s, const conf *c, const char *dir, gboolean verbose,
 			  itip_stats *st, GError **err)
 {
-	GPtrArray *boxes = sorted_names(dir, not_hidden, err);
-	gboolean ok = boxes != NULL;
-	guint in_batch = 0;
+	feed f = { .dir = dir };
+	writer w = { .s = s, .st = st, .verbose = verbose };
+	gboolean ok;
 
 	(void)c;
+	if (!(f.boxes = sorted_names(dir, not_hidden, err)))
+		return FALSE;
 	/* one batch for the tree, committed every BATCH files: a batch for
 	 * each calendar, with its mailbox and calendar made outside it, was
 	 * four commits for a mailbox of 25 items */
-	if (ok && !store_batch_begin(s, err)) {
-		g_ptr_array_unref(boxes);
-		return FALSE;
-	}
-	for (guint i = 0; ok && i < boxes->len; i++) {
-		const char *mb = boxes->pdata[i];
-		char *mbdir = g_build_filename(dir, mb, NULL);
-		GError *why = NULL;
-		GPtrArray *kids = NULL;
-
-		if (g_file_test(mbdir, G_FILE_TEST_IS_DIR))
-			kids = sorted_names(mbdir, not_hidden, &why);
-		else
-			log_notice("import: %s: skipped: not a directory", mbdir);
-		if (why) {
-			log_notice("import: skipped: %s", why->message);
-			g_error_free(why);
-		}
-		for (guint k = 0; ok && kids && k < kids->len; k++) {
-			const char *kid = kids->pdata[k];
-			char *path = g_build_filename(mbdir, kid, NULL);
-			char *paths[] = { path, NULL };
-			gboolean calendar = g_file_test(path, G_FILE_TEST_IS_DIR) &&
-					    !mail_is_maildir(path);
-			char *target = calendar ? g_strdup_printf("%s/%s", mb, kid) : g_strdup(mb);
-
-			ok = import_batched(s, target, paths, verbose, st, &in_batch, FALSE,
-					    err);
-			g_free(target);
-			g_free(path);
-		}
-		if (kids)
-			g_ptr_array_unref(kids);
-		g_free(mbdir);
-	}
-	if (boxes) {
-		g_ptr_array_unref(boxes);
+	ok = store_batch_begin(s, err);
+	if (ok) {
+		ok = import_feed(&f, &w, err);
 		/* what was imported stays, even when the store failed later on */
 		ok = store_batch_end(s, ok ? err : NULL) && ok;
 	}
+	g_ptr_array_unref(f.boxes);
 	return ok;
 }

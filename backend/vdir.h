@@ -23,7 +23,9 @@
  * Each refused file, message or item is reported on standard error with
  * its reason and skipped; with verbose, each file's counts too.  Returns
  * FALSE with err set only when the store fails or the target is not
- * valid; the counts go to *st. */
+ * valid; the counts go to *st.  Files are read and split on a thread of
+ * the import's own, ahead of the calling thread, which alone uses s and
+ * reports (in the order of the files). */
 gboolean vdir_import(store *s, const conf *c, const char *target,
 		     char **paths, gboolean verbose, itip_stats *st, GError **err);
 
