@@ -83,7 +83,8 @@ static store_item *put(store *s, const ingest_target *t, GBytes *final, const ch
 		      ? render_clean_key(t->policy, log) : NULL;
 	store_put req = { .calendar_id = t->calendar_id, .name = t->name,
 			  .reserved_id = t->reserved_id, .uid = uid,
-			  .data = final, .note = note, .checked = clean };
+			  .data = final, .note = note, .checked = clean,
+			  .by_uid = t->by_uid };
 
 	item = store_item_put(s, &req, &res, err);
 	g_free(clean);

@@ -31,6 +31,8 @@ typedef struct {
 	const char *outbox;	/* Maildir to queue iMIP updates in, or NULL */
 	const char *note;	/* what was done to the text before (converted,
 				 * a UID made), for the journal, or NULL */
+	gboolean by_uid;	/* replace the calendar's item of the UID
+				 * under its own name, if any (store_put) */
 } ingest_target;
 
 /* ingest_item: validate data as one item, apply the write policy, and store

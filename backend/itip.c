@@ -124,10 +124,11 @@ static store_item *find_item(itip *sc, const char *uid, GError **err)
  * it is STORE_PUT_UNCHANGED also when the content was refused (reported
  * and counted as skipped), and *stored says whether it was stored.  FALSE
  * only when the store fails. */
-/* Store data as name; checked: the parse warnings of data, which
- * item_split accepted already (it is not checked again), or NULL. */
+/* Store data as name (by_uid: as the item of uid, else name);
+ * checked: the parse warnings of data, which item_split accepted already
+ * (it is not checked again), or NULL. */
 static gboolean put(itip *sc, const char *source, const char *uid,
-		    gint64 calendar_id, const char *name, GBytes *data,
+		    gint64 calendar_id, const char *name, gboolean by_uid, GBytes *data,
 		    GPtrArray *checked, const char *note, store_put_result *res,
 		    gboolean *stored, GError **err)
 {
@@ -135,7 +136,7 @@ static gboolean put(itip *sc, const char *source, const char *uid,
 				      : g_ptr_array_new_with_free_func(g_free);
 	ingest_target t = { .calendar_id = calendar_id, .name = name,
 			    .mode = ITEM_CHECK_LENIENT, .policy = &sc->policy,
-			    .note = note };
+			    .note = note, .by_uid = by_uid };
 	GError *e = NULL;
 	store_item *item = checked ? ingest_checked(sc->s, &t, data, uid, res, &e)
 				   : ingest_item(sc->s, &t, data, res, warnings, &e);
@@ -177,13 +178,17 @@ static gboolean store_part(itip *sc, const char *source, item_part *p,
 			   GPtrArray *warnings, gboolean request, GError **err)
 {
 	GError *e = NULL;
-	store_item *old = store_item_find_uid(sc->s, sc->cal->id, p->uid, &e);
+	/* a request is compared with the item it updates; other items are
+	 * stored by UID, the name of the item of the UID found in the same
+	 * round trip as the write */
+	store_item *old = request ? store_item_find_uid(sc->s, sc->cal->id, p->uid, &e)
+				  : NULL;
 	GBytes *data = g_bytes_ref(p->data);
 	store_put_result res = STORE_PUT_UNCHANGED;
 	gboolean ok, stored;
 	char *name, *made = NULL, *note;
 
-	if (!old && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+	if (request && !old && !g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
 		g_propagate_error(err, e);
 		g_bytes_unref(data);
 		return FALSE;
@@ -234,7 +239,7 @@ static gboolean store_part(itip *sc, const char *source, item_part *p,
 	     : g_strdup(sc->note ? sc->note : made);
 	/* a part item_check accepted as it is (less the METHOD a request
 	 * loses) is not checked again; one built from several parts is */
-	ok = put(sc, source, p->uid, sc->cal->id, name, data,
+	ok = put(sc, source, p->uid, sc->cal->id, name, !request, data,
 		 p->checked ? warnings : NULL, note, &res, &stored, err);
 	g_free(made);
 	g_free(note);
@@ -313,6 +318,16 @@ static icalproperty *attendee_in(icalcomponent *ev, const char *who)
 	return NULL;
 }
 
+/* Whether s is a word of letters, digits and dashes (a PARTSTAT that
+ * cannot change how its line parses); NULL is. */
+static gboolean plain_word(const char *s)
+{
+	for (; s && *s; s++)
+		if (!g_ascii_isalnum(*s) && *s != '-')
+			return FALSE;
+	return TRUE;
+}
+
 /* Rule T6: a REPLY updates the replying attendee in the organizer's item. */
 static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 			    const char *source, GError **err)
@@ -322,6 +337,7 @@ static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 	const char *who, *partstat;
 	gint64 when = 0, last = 0;
 	GError *e = NULL;
+	GPtrArray *none = NULL;	/* no warnings: the item was checked */
 	target t;
 	gboolean ok = TRUE;
 
@@ -381,6 +397,7 @@ static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 		goto out;
 	}
 	partstat = icalproperty_get_parameter_as_string(from, "PARTSTAT");
+	none = g_ptr_array_new();
 	{
 		ictext *tx = ictext_parse(t.item->data);
 		ictext_line *l = ictext_find(tx, t.ordinal, "ATTENDEE",
@@ -395,8 +412,12 @@ static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 			ictext_set_param(l, "X-REPLYTIME", stamp);
 		}
 		data = ictext_serialize(tx);
-		ok = put(sc, source, uid, t.item->calendar_id, t.item->name, data,
-			 NULL, NULL, &res, &stored, err) &&
+		/* the stored item, parsed above, with two parameters of one
+		 * line set: checked again only when the PARTSTAT is not a
+		 * plain word (a parse of the whole item was a quarter of a
+		 * Maildir import) */
+		ok = put(sc, source, uid, t.item->calendar_id, t.item->name, FALSE, data,
+			 plain_word(partstat) ? none : NULL, NULL, &res, &stored, err) &&
 		     (!stored || store_reply_put(sc->s, sc->cal->mailbox_id, uid, who,
 						 when, sequence_of(rev), err));
 		if (ok && stored)
@@ -406,6 +427,8 @@ static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 		ictext_free(tx);
 	}
 out:
+	if (none)
+		g_ptr_array_unref(none);
 	target_clear(&t);
 	return ok;
 }
@@ -473,8 +496,8 @@ static gboolean apply_cancel(itip *sc, icalcomponent *cev, const char *source,
 		g_free(line);
 	}
 	data = ictext_serialize(tx);
-	ok = put(sc, source, uid, t.item->calendar_id, t.item->name, data, NULL,
-		 NULL, &res, &stored, err);
+	ok = put(sc, source, uid, t.item->calendar_id, t.item->name, FALSE, data,
+		 NULL, NULL, &res, &stored, err);
 	if (ok && stored)
 		*(res == STORE_PUT_UNCHANGED ? &sc->st->unchanged : &sc->st->cancelled) += 1;
 	g_bytes_unref(data);

@@ -117,6 +117,10 @@ typedef struct {
 	const char *checked;	/* the render key under which data renders
 				 * unchanged (see store_item_set_checked), or
 				 * NULL */
+	gboolean by_uid;	/* replace the item of the calendar with uid,
+				 * under its name, when there is one; name is
+				 * for a new item (an import: one round trip
+				 * less than finding it first) */
 } store_put;
 
 typedef enum {

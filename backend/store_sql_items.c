@@ -245,10 +245,17 @@ static gboolean find_for_put(sqlstore *s, const store_put *req, store_item **old
 	sql_arg_i64(&a, req->calendar_id);
 	sql_arg_text(&a, req->name);
 	sql_arg_text(&a, req->uid);
-	rows = sqlstore_collect(s, "SELECT " ITEM_COLS_DATA " FROM items"
-				" WHERE calendar_id = ?1 AND name = ?2 UNION ALL"
-				" SELECT " ITEM_COLS ", NULL FROM items"
-				" WHERE calendar_id = ?1 AND uid = ?3 AND name != ?2",
+	/* by UID, the item of the UID is replaced whatever its name: its
+	 * bytes are wanted too */
+	rows = sqlstore_collect(s, req->by_uid
+				? "SELECT " ITEM_COLS_DATA " FROM items"
+				  " WHERE calendar_id = ?1 AND name = ?2 UNION ALL"
+				  " SELECT " ITEM_COLS_DATA " FROM items"
+				  " WHERE calendar_id = ?1 AND uid = ?3 AND name != ?2"
+				: "SELECT " ITEM_COLS_DATA " FROM items"
+				  " WHERE calendar_id = ?1 AND name = ?2 UNION ALL"
+				  " SELECT " ITEM_COLS ", NULL FROM items"
+				  " WHERE calendar_id = ?1 AND uid = ?3 AND name != ?2",
 				&a, row_item_data, (GDestroyNotify)store_item_free, err);
 	*old = *taken = NULL;
 	if (!rows)
@@ -261,6 +268,11 @@ static gboolean find_for_put(sqlstore *s, const store_put *req, store_item **old
 			*to = g_steal_pointer(&rows->pdata[i]);
 	}
 	g_ptr_array_unref(rows);
+	/* the item of the UID, under another name, is the one replaced */
+	if (req->by_uid && *taken) {
+		store_item_free(*old);
+		*old = g_steal_pointer(taken);
+	}
 	return TRUE;
 }
 
@@ -275,6 +287,7 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 	const void *bytes = g_bytes_get_data(req->data, &len);
 	sql_journal_entry j = { .calendar_id = req->calendar_id, .name = req->name,
 			    .uid = req->uid, .note = req->note };
+	const char *name = req->name;	/* by UID: the name of the item replaced */
 	gint64 id = 0;
 
 	if (!item_name_is_valid(req->name)) {
@@ -303,6 +316,7 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 	}
 	if (old) {
 		id = old->id;
+		name = j.name = old->name;
 		sql_arg_text(&a, req->uid);
 		sql_arg_blob(&a, bytes, len);
 		sql_arg_i64(&a, sqlstore_now_ns());
@@ -346,7 +360,7 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 		goto fail;
 	j.item_id = id;
 	sqlstore_log_change(s, old ? STORE_CHANGE_ITEM_UPDATE : STORE_CHANGE_ITEM_CREATE,
-		   mailbox_id, req->calendar_id, id, req->name, 0, NULL);
+		   mailbox_id, req->calendar_id, id, name, 0, NULL);
 	/* the calendar's mtime moves at the commit (store_sql.c) */
 	if (!sqlstore_journal(s, &j, err) || !sqlstore_commit(s, err))
 		goto fail;

@@ -241,6 +241,45 @@ static void test_uid_unique(fixture *f, gconstpointer data)
 	store_item_free(it);
 }
 
+/* A put by UID replaces the item of the UID under its own name, journaled
+ * under that name; with no such item, it is a put by name. */
+static void test_put_by_uid(fixture *f, gconstpointer data)
+{
+	GBytes *b = g_bytes_new_static(item_a2, strlen(item_a2));
+	store_put req = { .calendar_id = f->cal, .name = "a.ics", .uid = "a",
+			  .data = b, .by_uid = TRUE };
+	store_put_result res;
+	store_item *it;
+	char *n;
+
+	(void)data;
+	store_item_free(put(f, "client.ics", "a", item_a, NULL, NULL));
+	it = store_item_put(f->s, &req, &res, NULL);
+	g_assert_nonnull(it);
+	g_assert_cmpint(res, ==, STORE_PUT_UPDATED);
+	g_assert_cmpstr(it->name, ==, "client.ics");
+	store_item_free(it);
+	g_assert_null(store_item_find(f->s, f->cal, "a.ics", FALSE, NULL));
+	n = query(f, "SELECT name FROM journal WHERE op = 'update'");
+	g_assert_cmpstr(n, ==, "client.ics");
+	g_free(n);
+	/* the same bytes again: unchanged */
+	it = store_item_put(f->s, &req, &res, NULL);
+	g_assert_cmpint(res, ==, STORE_PUT_UNCHANGED);
+	store_item_free(it);
+	g_bytes_unref(b);
+	/* no item of the UID: created under the name given */
+	b = g_bytes_new_static(item_b, strlen(item_b));
+	req.name = "b.ics";
+	req.uid = "b";
+	req.data = b;
+	it = store_item_put(f->s, &req, &res, NULL);
+	g_assert_cmpint(res, ==, STORE_PUT_CREATED);
+	g_assert_cmpstr(it->name, ==, "b.ics");
+	store_item_free(it);
+	g_bytes_unref(b);
+}
+
 static void test_delete_rename(fixture *f, gconstpointer data)
 {
 	store_item *a = put(f, "a.ics", "a", item_a, NULL, NULL);
@@ -573,6 +612,7 @@ int main(int argc, char **argv)
 	T("/store/mailboxes", test_mailboxes);
 	T("/store/put-replace-journal", test_put_replace);
 	T("/store/uid-unique", test_uid_unique);
+	T("/store/put-by-uid", test_put_by_uid);
 	T("/store/delete-rename-journal", test_delete_rename);
 	T("/store/reserve-id", test_reserve);
 	T("/store/change-log", test_changes);
