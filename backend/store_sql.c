@@ -211,7 +211,21 @@ void sqlstore_note_seq(sqlstore *s, gint64 seq)
  * since it was filled). */
 gboolean sqlstore_cache_usable(sqlstore *s)
 {
-	if (!s->drv->nothing_after || s->in_txn)
+	int same;
+
+	if (s->in_txn)
+		return FALSE;
+	if (s->drv->unchanged) {
+		/* nothing committed since the rows were read: they are the
+		 * store's, with no query (SQLite: a look at its WAL index) */
+		if ((same = s->drv->unchanged(s, s->cache_mark)) == 1)
+			return TRUE;
+		for (guint k = 0; k < G_N_ELEMENTS(s->cache); k++)
+			g_hash_table_remove_all(s->cache[k]);
+		/* rows read from now on are at least as new as the mark */
+		return same == 0;
+	}
+	if (!s->drv->nothing_after)
 		return FALSE;
 	if (s->drv->nothing_after(s, s->cache_seq))
 		return TRUE;
@@ -1051,6 +1065,7 @@ sqlstore *sqlstore_new(const sql_driver *drv, gpointer conn, const char *describ
 	g_mutex_init(&s->lock);
 	s->pending = g_array_new(FALSE, FALSE, sizeof(sql_pending));
 	s->locked = g_hash_table_new(g_direct_hash, g_direct_equal);
+	s->last_change = -1;
 	s->cache[SQL_CACHE_MAILBOX] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 							(GDestroyNotify)store_mailbox_free);
 	s->cache[SQL_CACHE_CALENDAR] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,

@@ -55,6 +55,9 @@ void sql_arg_text(sql_args *a, const char *v);
 void sql_arg_blob(sql_args *a, const void *data, gsize len);
 
 typedef struct sqlstore sqlstore;
+
+/* What drv->unchanged compares: the state of a store at a moment. */
+#define SQL_MARK_SIZE 96
 typedef struct sql_driver sql_driver;
 
 /* One row of a result, read with sql_i64() and friends. */
@@ -113,6 +116,12 @@ struct sql_driver {
 	/* nothing_after: whether the driver knows, without a query, that no
 	 * change after seq was logged (may be NULL; takes no lock). */
 	gboolean (*nothing_after)(sqlstore *s, gint64 seq);
+	/* unchanged: whether no process committed a transaction to the
+	 * store since mark was taken (1), or some did (0, when the committed
+	 * rows are already what a read sees), with a new mark taken in both
+	 * cases; -1 when it cannot tell without a query.  May be NULL;
+	 * called with s->lock held, outside a transaction. */
+	int (*unchanged)(sqlstore *s, guint8 mark[SQL_MARK_SIZE]);
 	/* reader: a new store on a connection of its own to the same
 	 * database that only reads (may be NULL: no readers); NULL with err
 	 * set when it cannot be opened. */
@@ -150,6 +159,9 @@ struct sqlstore {
 	gint64 known_last;	/* newest change seq this process knows (atomic) */
 	GHashTable *cache[3];	/* rows read while nothing changed: id -> record */
 	gint64 cache_seq;	/* known_last when the cache was emptied */
+	guint8 cache_mark[SQL_MARK_SIZE];	/* drv->unchanged's, then */
+	gint64 last_change;	/* the change log's last seq, read when */
+	guint8 last_change_mark[SQL_MARK_SIZE];	/* ...this was taken; -1: none */
 	/* readers_lock (a leaf) protects readers: the idle read-only stores
 	 * (drv->reader) of the *_committed operations, each used by one
 	 * thread at a time and closed with s */

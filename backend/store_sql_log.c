@@ -207,7 +207,19 @@ gint64 sqlstore_last_change(store *base, GError **err)
 	if (nothing_after(s, known))
 		return known;
 	g_mutex_lock(&s->lock);
-	v = sqlstore_scalar(s, "SELECT coalesce(max(seq), 0) FROM changes", NULL, err);
+	/* nothing committed since it was read: it is still the last
+	 * (SQLite: a look at its WAL index, for each report a grep opens) */
+	if (s->last_change >= 0 && !s->in_txn &&
+	    s->drv->unchanged && s->drv->unchanged(s, s->last_change_mark) == 1) {
+		v = s->last_change;
+	} else {
+		/* marked before the query: a commit after it is seen next time */
+		gboolean marked = !s->in_txn && s->drv->unchanged &&
+				  s->drv->unchanged(s, s->last_change_mark) >= 0;
+
+		v = sqlstore_scalar(s, "SELECT coalesce(max(seq), 0) FROM changes", NULL, err);
+		s->last_change = marked ? v : -1;
+	}
 	g_mutex_unlock(&s->lock);
 	return v;
 }

@@ -239,6 +239,36 @@ static void finalize_stmt(gpointer p)
 	sqlite3_finalize(p);
 }
 
+/* The WAL index's header, its two copies (sqlite.org/walformat.html):
+ * each commit changes it as it makes the commit visible to readers, and
+ * every process that opens the store maps the same bytes, which keep
+ * their layout across SQLite versions because they share them. */
+#define WAL_HEADER 96
+
+static int lite_unchanged(sqlstore *s, guint8 mark[SQL_MARK_SIZE])
+{
+	lite *l = conn_of(s);
+	sqlite3_file *f = NULL;
+	void volatile *shm = NULL;
+	guint8 now[WAL_HEADER];
+	int same;
+
+	G_STATIC_ASSERT(WAL_HEADER <= SQL_MARK_SIZE);
+	/* SQLite's own mapping of the first region (32 KiB, as it maps
+	 * them), which its connection keeps while it is open; none (NULL)
+	 * before the connection read in WAL mode */
+	if (sqlite3_file_control(l->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
+	    !f || !f->pMethods || f->pMethods->iVersion < 2 || !f->pMethods->xShmMap ||
+	    f->pMethods->xShmMap(f, 0, 32 * 1024, 0, &shm) != SQLITE_OK || !shm)
+		return -1;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	memcpy(now, (const void *)shm, WAL_HEADER);
+	same = !memcmp(now, mark, WAL_HEADER);
+	if (!same)
+		memcpy(mark, now, WAL_HEADER);
+	return same;
+}
+
 static void lite_close(sqlstore *s)
 {
 	lite *l = conn_of(s);
@@ -294,6 +324,7 @@ static const sql_driver driver = {
 	.setup = lite_setup,
 	.schema_version = lite_schema_version,
 	.lock_wait = lite_lock_wait,
+	.unchanged = lite_unchanged,
 	.reader = lite_reader,
 	.close = lite_close,
 };

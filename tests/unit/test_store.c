@@ -395,6 +395,57 @@ static void test_second_process(fixture *f, gconstpointer data)
 	}
 }
 
+/* Rows kept while nothing changed are never read after another
+ * connection changed them: items, mailboxes, calendars and the change
+ * log's last seq, each read into the cache, then changed by a second
+ * store, then read again. */
+static void test_cache_sees_others(fixture *f, gconstpointer data)
+{
+	store *s2 = store_open(f->path, "second", STORE_EXISTING, NULL);
+	store_item *a = put(f, "a.ics", "a", item_a, NULL, NULL), *it;
+	GBytes *b = g_bytes_new_static(item_a2, strlen(item_a2));
+	store_put req = { .calendar_id = f->cal, .name = "a.ics", .uid = "a", .data = b };
+	store_mailbox *m;
+	store_calendar *c;
+	gint64 last = -1;
+
+	(void)data;
+	g_assert_nonnull(s2);
+	for (int round = 0; round < 3; round++) {
+		gint64 now = store_last_change(f->s, NULL);
+
+		g_assert_cmpint(now, >, last);
+		g_assert_cmpint(store_last_change(f->s, NULL), ==, now);
+		last = now;
+		/* read twice: the second read is the cache's, where it has one */
+		for (int i = 0; i < 2; i++) {
+			it = store_item_get(f->s, a->id, FALSE, NULL);
+			g_assert_cmpint(it->version, ==, 1 + round);
+			store_item_free(it);
+		}
+		m = store_mailbox_get(f->s, 1, NULL);
+		g_assert_cmpstr(m->timezone, ==, round ? "Europe/Paris" : NULL);
+		store_mailbox_free(m);
+		c = store_calendar_get(f->s, f->cal, NULL);
+		g_assert_cmpstr(c->displayname, ==, round ? "Work" : NULL);
+		store_calendar_free(c);
+		req.data = b;
+		if (round % 2) {
+			g_bytes_unref(b);
+			b = g_bytes_new_static(item_a, strlen(item_a));
+			req.data = b;
+		}
+		it = store_item_put(s2, &req, NULL, NULL);
+		g_assert_nonnull(it);
+		store_item_free(it);
+		g_assert_true(store_mailbox_set_timezone(s2, 1, "Europe/Paris", NULL));
+		g_assert_true(store_calendar_set_meta(s2, f->cal, "displayname", "Work", NULL));
+	}
+	store_close(s2);
+	store_item_free(a);
+	g_bytes_unref(b);
+}
+
 /* A batch: each operation still fails alone, nothing is seen by others
  * before the outermost end, everything after. */
 static void test_batch(fixture *f, gconstpointer data)
@@ -617,6 +668,7 @@ int main(int argc, char **argv)
 	T("/store/reserve-id", test_reserve);
 	T("/store/change-log", test_changes);
 	T("/store/second-process", test_second_process);
+	T("/store/cache-sees-others", test_cache_sees_others);
 	T("/store/calendar-meta", test_meta);
 	T("/store/batch", test_batch);
 	T("/store/committed-reads", test_committed);
