@@ -234,6 +234,10 @@ GPtrArray *sqlstore_item_range_committed(store *base, gint64 calendar_id, gint64
 	return out;
 }
 
+/* No item of calendar ?2 is called ?3 or has UID ?4 (each an index's). */
+#define ITEM_NONE_LIKE "NOT EXISTS (SELECT 1 FROM items WHERE calendar_id = ?2 AND" \
+	" name = ?3) AND NOT EXISTS (SELECT 1 FROM items WHERE calendar_id = ?2 AND uid = ?4)"
+
 /* The item called req->name (*old, with its data, or NULL) and another
  * with req->uid (*taken, or NULL), in one query: a write asks both. */
 static gboolean find_for_put(sqlstore *s, const store_put *req, store_item **old,
@@ -276,6 +280,45 @@ static gboolean find_for_put(sqlstore *s, const store_put *req, store_item **old
 	return TRUE;
 }
 
+/* Insert req's item as new (only_new: unless an item of the calendar has
+ * its name or UID; NOTFOUND then).  The item as stored, or NULL with err
+ * set. */
+static store_item *insert_item(sqlstore *s, const store_put *req, gboolean only_new,
+			       GError **err)
+{
+	sql_args a = { 0 };
+	gsize len;
+	const void *bytes = g_bytes_get_data(req->data, &len);
+	/* PostgreSQL takes a new id in the INSERT: one round trip */
+	gint64 id = req->reserved_id;
+
+	if (!id && !s->drv->postgresql &&
+	    (id = sqlstore_scalar(s, SQL_NEW_ITEM_ID(s), NULL, err)) <= 0)
+		return NULL;
+	sql_arg_i64(&a, id);
+	sql_arg_i64(&a, req->calendar_id);
+	sql_arg_text(&a, req->name);
+	sql_arg_text(&a, req->uid);
+	sql_arg_blob(&a, bytes, len);
+	sql_arg_i64(&a, sqlstore_now_ns());
+	sql_arg_text(&a, req->checked);
+	if (only_new)
+		return sqlstore_one(s, SQL_DIALECT(s, "INSERT INTO items(id, calendar_id, name,"
+			     " uid, data, version, mtime_ns, checked) SELECT ?1, ?2, ?3, ?4, ?5, 1,"
+			     " ?6, ?7 WHERE " ITEM_NONE_LIKE " RETURNING " ITEM_COLS,
+			     /* nextval only for the row inserted */
+			     "INSERT INTO items(id, calendar_id, name, uid, data, version, mtime_ns,"
+			     " checked) SELECT CASE WHEN ?1 > 0 THEN ?1 ELSE nextval('item_ids') END,"
+			     " ?2, ?3, ?4, ?5, 1, ?6, ?7 WHERE " ITEM_NONE_LIKE
+			     " RETURNING " ITEM_COLS), &a, row_item, "write item", err);
+	return sqlstore_one(s, SQL_DIALECT(s, "INSERT INTO items(id, calendar_id, name, uid,"
+		     " data, version, mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)"
+		     " RETURNING " ITEM_COLS, "INSERT INTO items(id, calendar_id, name, uid,"
+		     " data, version, mtime_ns, checked) VALUES(CASE WHEN ?1 > 0 THEN ?1"
+		     " ELSE nextval('item_ids') END, ?2, ?3, ?4, ?5, 1, ?6, ?7)"
+		     " RETURNING " ITEM_COLS), &a, row_item, "write item", err);
+}
+
 store_item *sqlstore_item_put(store *base, const store_put *req,
 			       store_put_result *result, GError **err)
 {
@@ -298,8 +341,25 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 	g_mutex_lock(&s->lock);
 	if (!sqlstore_begin(s, err))
 		goto out;
-	if ((mailbox_id = sqlstore_calendar_lock(s, req->calendar_id, err)) < 0 ||
-	    !find_for_put(s, req, &old, &other, err))
+	if ((mailbox_id = sqlstore_calendar_lock(s, req->calendar_id, err)) < 0)
+		goto fail;
+	if (req->by_uid && !req->reserved_id && s->drv->postgresql) {
+		/* an import's item is mostly new: written by the query that
+		 * makes sure no item of the calendar has its name or UID, in
+		 * one round trip; else looked for as any other.  (Not on
+		 * SQLite, where a query is no round trip: an id would be
+		 * taken for each item imported again.) */
+		GError *e = NULL;
+
+		if ((item = insert_item(s, req, TRUE, &e)))
+			goto written;
+		if (!g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+			g_propagate_error(err, e);
+			goto fail;
+		}
+		g_error_free(e);
+	}
+	if (!find_for_put(s, req, &old, &other, err))
 		goto fail;
 	if (other) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,
@@ -333,31 +393,16 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 		j.old_version = old->version;
 		j.new_version = old->version + 1;
 	} else {
-		/* PostgreSQL takes a new id in the INSERT: one round trip */
-		id = req->reserved_id;
-		if (!id && !s->drv->postgresql &&
-		    (id = sqlstore_scalar(s, SQL_NEW_ITEM_ID(s), NULL, err)) <= 0)
-			goto fail;
-		sql_arg_i64(&a, id);
-		sql_arg_i64(&a, req->calendar_id);
-		sql_arg_text(&a, req->name);
-		sql_arg_text(&a, req->uid);
-		sql_arg_blob(&a, bytes, len);
-		sql_arg_i64(&a, sqlstore_now_ns());
-		sql_arg_text(&a, req->checked);
-		item = sqlstore_one(s, SQL_DIALECT(s, "INSERT INTO items(id, calendar_id, name, uid,"
-			     " data, version, mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)"
-			     " RETURNING " ITEM_COLS, "INSERT INTO items(id, calendar_id, name, uid,"
-			     " data, version, mtime_ns, checked) VALUES(CASE WHEN ?1 > 0 THEN ?1"
-			     " ELSE nextval('item_ids') END, ?2, ?3, ?4, ?5, 1, ?6, ?7)"
-			     " RETURNING " ITEM_COLS), &a, row_item, "write item", err);
-		if (item)
-			id = item->id;
+		item = insert_item(s, req, FALSE, err);
+	}
+written:
+	if (!item)
+		goto fail;
+	if (!old) {
+		id = item->id;
 		j.op = "create";
 		j.new_version = 1;
 	}
-	if (!item)
-		goto fail;
 	j.item_id = id;
 	sqlstore_log_change(s, old ? STORE_CHANGE_ITEM_UPDATE : STORE_CHANGE_ITEM_CREATE,
 		   mailbox_id, req->calendar_id, id, name, 0, NULL);
