@@ -29,7 +29,7 @@ static void cached_report_free(gpointer p)
 
 struct ctl_state {
 	GMutex lock;		/* guards everything below */
-	GHashTable *reports;	/* mailbox id (0: all) -> cached_report* */
+	GHashTable *reports;	/* kept_key() -> cached_report* */
 	GHashTable *run_commands;	/* run id -> command, as of change */
 	gint64 run_commands_seq;
 	GQueue *errors;		/* char* lines, newest last */
@@ -119,39 +119,76 @@ static GBytes *errors_text(fs_ctx *fs, gint64 mailbox_id)
 	return g_string_free_to_bytes(s);
 }
 
-/* The track-status report of mailbox_id (0: all), made again only when
- * the store changed since.  Newly allocated. */
-static char *cached_report_text(fs_ctx *fs, gint64 mailbox_id, GError **err)
+/* The reports made from the store alone are kept until it changes: a
+ * grep of the mount opens every mailbox's. */
+
+/* Where the text of what (a CTL_ file, or KEPT_REPORT) of id (a
+ * mailbox, 0: the store, or CTL_ for the zone reports) is kept. */
+#define KEPT_REPORT 63		/* report_text(), which status shows too */
+static gint64 kept_key(unsigned what, gint64 id)
 {
-	gint64 seq = store_last_change(fs->store, err);
+	return id * 64 + what;
+}
+
+/* The text kept under key when the store's last change was seq, or NULL.
+ * Newly allocated. */
+static char *kept_get(fs_ctx *fs, gint64 key, gint64 seq)
+{
 	cached_report *r;
 	char *text;
 
-	if (seq < 0)
-		return NULL;
 	g_mutex_lock(&fs->ctl->lock);
-	r = g_hash_table_lookup(fs->ctl->reports, &mailbox_id);
+	r = g_hash_table_lookup(fs->ctl->reports, &key);
 	text = r && r->seq == seq ? g_strdup(r->text) : NULL;
-	g_mutex_unlock(&fs->ctl->lock);
-	if (text)
-		return text;
-	if (!(text = report_text(fs->store, fs->conf, mailbox_id, err)))
-		return NULL;
-	r = g_new0(cached_report, 1);
-	r->seq = seq;
-	r->text = g_strdup(text);
-	g_mutex_lock(&fs->ctl->lock);
-	{
-		gint64 *key = g_new(gint64, 1);
-
-		*key = mailbox_id;
-		g_hash_table_replace(fs->ctl->reports, key, r);
-	}
 	g_mutex_unlock(&fs->ctl->lock);
 	return text;
 }
 
-static GBytes *mailbox_report(fs_ctx *fs, gint64 mailbox_id, GError **err)
+/* Keep a copy of text under key, made when the last change was seq. */
+static void kept_put(fs_ctx *fs, gint64 key, gint64 seq, const char *text)
+{
+	cached_report *r = g_new0(cached_report, 1);
+	gint64 *k = g_new(gint64, 1);
+
+	r->seq = seq;
+	r->text = g_strdup(text);
+	*k = key;
+	g_mutex_lock(&fs->ctl->lock);
+	g_hash_table_replace(fs->ctl->reports, k, r);
+	g_mutex_unlock(&fs->ctl->lock);
+}
+
+typedef char *(*make_fn)(fs_ctx *fs, gint64 id, GError **err);
+
+/* The text of what of id, kept or made by make.  Newly allocated. */
+static char *kept(fs_ctx *fs, unsigned what, gint64 id, make_fn make, GError **err)
+{
+	gint64 seq = store_last_change(fs->store, err), key = kept_key(what, id);
+	char *text;
+
+	if (seq < 0)
+		return NULL;
+	if ((text = kept_get(fs, key, seq)))
+		return text;
+	if ((text = make(fs, id, err)))
+		kept_put(fs, key, seq, text);
+	return text;
+}
+
+static GBytes *kept_bytes(fs_ctx *fs, unsigned what, gint64 id, make_fn make, GError **err)
+{
+	char *t = kept(fs, what, id, make, err);
+
+	return t ? g_bytes_new_take(t, strlen(t)) : NULL;
+}
+
+/* The track-status report of mailbox_id (0: all). */
+static char *make_report_text(fs_ctx *fs, gint64 mailbox_id, GError **err)
+{
+	return report_text(fs->store, fs->conf, mailbox_id, err);
+}
+
+static char *make_mailbox_report(fs_ctx *fs, gint64 mailbox_id, GError **err)
 {
 	store_mailbox *mb = store_mailbox_get(fs->store, mailbox_id, err);
 	GPtrArray *cals;
@@ -161,7 +198,7 @@ static GBytes *mailbox_report(fs_ctx *fs, gint64 mailbox_id, GError **err)
 	if (!mb)
 		return NULL;
 	if (!(cals = store_calendar_list(fs->store, mailbox_id, err)) ||
-	    !(text = cached_report_text(fs, mailbox_id, err))) {
+	    !(text = kept(fs, KEPT_REPORT, mailbox_id, make_report_text, err))) {
 		if (cals)
 			g_ptr_array_unref(cals);
 		store_mailbox_free(mb);
@@ -174,27 +211,21 @@ static GBytes *mailbox_report(fs_ctx *fs, gint64 mailbox_id, GError **err)
 	g_free(text);
 	g_ptr_array_unref(cals);
 	store_mailbox_free(mb);
-	return g_string_free_to_bytes(s);
+	return g_string_free(s, FALSE);
 }
 
 /* The time-zone extraction of every mailbox, made again only when the
  * store changed since; which part: CTL_TIMEZONES, _CONFLICTS or
- * _NONEXISTENT.  Newly allocated. */
+ * _NONEXISTENT (all three are kept at once).  Newly allocated. */
 static char *zones_text(fs_ctx *fs, unsigned which, GError **err)
 {
 	gint64 seq = store_last_change(fs->store, err);
-	gint64 key = -(gint64)which;	/* beside the reports, by mailbox id */
-	cached_report *r;
 	GPtrArray *scans;
 	char *text = NULL;
 
 	if (seq < 0)
 		return NULL;
-	g_mutex_lock(&fs->ctl->lock);
-	r = g_hash_table_lookup(fs->ctl->reports, &key);
-	text = r && r->seq == seq ? g_strdup(r->text) : NULL;
-	g_mutex_unlock(&fs->ctl->lock);
-	if (text)
+	if ((text = kept_get(fs, kept_key(which, 0), seq)))
 		return text;
 	if (!(scans = tzscan_all(fs->store, fs->conf, err)))
 		return NULL;
@@ -202,15 +233,8 @@ static char *zones_text(fs_ctx *fs, unsigned which, GError **err)
 		char *t = w == CTL_TIMEZONES ? tzscan_format_tsv(scans)
 			: w == CTL_CONFLICTS ? tzscan_format_conflicts(scans)
 					     : tzscan_format_nonexistent(scans);
-		gint64 *k = g_new(gint64, 1);
 
-		r = g_new0(cached_report, 1);
-		r->seq = seq;
-		r->text = g_strdup(t);
-		*k = -(gint64)w;
-		g_mutex_lock(&fs->ctl->lock);
-		g_hash_table_replace(fs->ctl->reports, k, r);
-		g_mutex_unlock(&fs->ctl->lock);
+		kept_put(fs, kept_key(w, 0), seq, t);
 		if (w == which)
 			text = t;
 		else
@@ -359,7 +383,7 @@ static GHashTable *run_commands(fs_ctx *fs, GError **err)
 }
 
 /* A mailbox's journal: what each run changed in it, oldest first. */
-static GBytes *log_text(fs_ctx *fs, gint64 mailbox_id, GError **err)
+static char *make_log(fs_ctx *fs, gint64 mailbox_id, GError **err)
 {
 	GPtrArray *cals = store_calendar_list(fs->store, mailbox_id, err), *all;
 	GHashTable *commands;
@@ -405,7 +429,7 @@ static GBytes *log_text(fs_ctx *fs, gint64 mailbox_id, GError **err)
 	g_ptr_array_unref(all);
 	g_hash_table_unref(commands);
 	g_ptr_array_unref(cals);
-	return g_string_free_to_bytes(s);
+	return g_string_free(s, FALSE);
 }
 
 static const char *yes(gboolean b)
@@ -421,7 +445,7 @@ static GBytes *status_text(fs_ctx *fs, GError **err)
 	char *report;
 
 	if (!store_stats_get(fs->store, &st, err) ||
-	    !(report = cached_report_text(fs, 0, err)))
+	    !(report = kept(fs, KEPT_REPORT, 0, make_report_text, err)))
 		return NULL;
 	g_mutex_lock(&fs->ctl->lock);
 	refused = fs->ctl->refused;
@@ -459,13 +483,13 @@ GBytes *ctl_content(fs_ctx *fs, fuse_ino_t ino, GError **err)
 	case CTL_ERRORS:
 		return errors_text(fs, ino_id(ino));
 	case CTL_REPORT:
-		return mailbox_report(fs, ino_id(ino), err);
+		return kept_bytes(fs, CTL_REPORT, ino_id(ino), make_mailbox_report, err);
 	case CTL_TIMEZONE:
 		return mailbox_zone(fs, ino_id(ino), err);
 	case CTL_EVENTS:
 		return events_text(fs, err);
 	case CTL_LOG:
-		return log_text(fs, ino_id(ino), err);
+		return kept_bytes(fs, CTL_LOG, ino_id(ino), make_log, err);
 	case CTL_TIMEZONES:
 	case CTL_CONFLICTS:
 	case CTL_NONEXISTENT: {
