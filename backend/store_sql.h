@@ -117,10 +117,10 @@ struct sql_driver {
 	 * change after seq was logged (may be NULL; takes no lock). */
 	gboolean (*nothing_after)(sqlstore *s, gint64 seq);
 	/* unchanged: whether no process committed a transaction to the
-	 * store since mark was taken (1), or some did (0, when the committed
-	 * rows are already what a read sees), with a new mark taken in both
-	 * cases; -1 when it cannot tell without a query.  May be NULL;
-	 * called with s->lock held, outside a transaction. */
+	 * store since mark was taken (1), or some did (0; mark is then set
+	 * to now, and a read from now on sees what they committed); -1 when
+	 * it cannot tell without a query.  May be NULL; called with s->lock
+	 * held, outside a transaction. */
 	int (*unchanged)(sqlstore *s, guint8 mark[SQL_MARK_SIZE]);
 	/* reader: a new store on a connection of its own to the same
 	 * database that only reads (may be NULL: no readers); NULL with err
@@ -159,9 +159,12 @@ struct sqlstore {
 	gint64 known_last;	/* newest change seq this process knows (atomic) */
 	GHashTable *cache[3];	/* rows read while nothing changed: id -> record */
 	gint64 cache_seq;	/* known_last when the cache was emptied */
-	guint8 cache_mark[SQL_MARK_SIZE];	/* drv->unchanged's, then */
-	gint64 last_change;	/* the change log's last seq, read when */
-	guint8 last_change_mark[SQL_MARK_SIZE];	/* ...this was taken; -1: none */
+	/* under lock: the store's state (drv->unchanged) when the cache
+	 * was last found good; the change log's last seq as read just after
+	 * last_change_mark was taken (-1: none) */
+	guint8 cache_mark[SQL_MARK_SIZE];
+	gint64 last_change;
+	guint8 last_change_mark[SQL_MARK_SIZE];
 	/* readers_lock (a leaf) protects readers: the idle read-only stores
 	 * (drv->reader) of the *_committed operations, each used by one
 	 * thread at a time and closed with s */
