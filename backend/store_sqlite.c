@@ -250,7 +250,7 @@ static int lite_unchanged(sqlstore *s, guint8 mark[SQL_MARK_SIZE])
 	lite *l = conn_of(s);
 	sqlite3_file *f = NULL;
 	void volatile *shm = NULL;
-	guint8 now[WAL_HEADER];
+	guint32 now[WAL_HEADER / 4];
 	int same;
 
 	G_STATIC_ASSERT(WAL_HEADER <= SQL_MARK_SIZE);
@@ -261,8 +261,9 @@ static int lite_unchanged(sqlstore *s, guint8 mark[SQL_MARK_SIZE])
 	    !f || !f->pMethods || f->pMethods->iVersion < 2 || !f->pMethods->xShmMap ||
 	    f->pMethods->xShmMap(f, 0, 32 * 1024, 0, &shm) != SQLITE_OK || !shm)
 		return -1;
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	memcpy(now, (const void *)shm, WAL_HEADER);
+	/* read as SQLite's readers read it, word by word */
+	for (guint i = 0; i < G_N_ELEMENTS(now); i++)
+		now[i] = __atomic_load_n((guint32 volatile *)shm + i, __ATOMIC_ACQUIRE);
 	same = !memcmp(now, mark, WAL_HEADER);
 	if (!same)
 		memcpy(mark, now, WAL_HEADER);
