@@ -1,8 +1,9 @@
 /* glib_sync.c - what ThreadSanitizer cannot see in GLib, told to it
  *
- * GLib's GMutex and GAsyncQueue wait on futexes, not on pthread objects,
- * so ThreadSanitizer, which learns about synchronisation from the pthread
- * functions it intercepts, takes every access guarded by them for a race.
+ * GLib's GMutex, GCond and GAsyncQueue wait on futexes, not on pthread
+ * objects, so ThreadSanitizer, which learns about synchronisation from the
+ * pthread functions it intercepts, takes every access guarded by them for
+ * a race.
  * Linked into the daemon of a SANITIZE=thread build only: these definitions
  * come before libglib's for calfs's own calls; each calls GLib's and tells
  * ThreadSanitizer the acquire or release it made (a GThreadPool's tasks
@@ -27,6 +28,7 @@ static void *real(const char *name)
 
 typedef void (*mutex_fn)(GMutex *);
 typedef gboolean (*trylock_fn)(GMutex *);
+typedef void (*cond_wait_fn)(GCond *, GMutex *);
 typedef void (*push_fn)(GAsyncQueue *, gpointer);
 typedef gpointer (*pop_fn)(GAsyncQueue *, guint64);
 typedef GThreadPool *(*pool_new_fn)(GFunc, gpointer, gint, gboolean, GError **);
@@ -61,6 +63,15 @@ void g_mutex_unlock(GMutex *mutex)
 	REAL(unlock, mutex_fn, "g_mutex_unlock");
 	__tsan_release(mutex);
 	unlock(mutex);
+}
+
+/* Waiting lets the mutex go and takes it again inside GLib. */
+void g_cond_wait(GCond *cond, GMutex *mutex)
+{
+	REAL(wait, cond_wait_fn, "g_cond_wait");
+	__tsan_release(mutex);
+	wait(cond, mutex);
+	__tsan_acquire(mutex);
 }
 
 void g_async_queue_push(GAsyncQueue *queue, gpointer data)
