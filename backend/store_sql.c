@@ -213,6 +213,13 @@ static const guint cache_max[] = {
 	[SQL_CACHE_ITEM] = 20000,
 };
 
+static void cache_clear(sqlstore *s)
+{
+	for (guint k = 0; k < G_N_ELEMENTS(s->cache); k++)
+		g_hash_table_remove_all(s->cache[k]);
+	s->last_change = -1;
+}
+
 /* Whether the cache may be used now (emptying it when anything changed
  * since it was filled). */
 gboolean sqlstore_cache_usable(sqlstore *s)
@@ -226,8 +233,7 @@ gboolean sqlstore_cache_usable(sqlstore *s)
 		 * store's, with no query (SQLite: a look at its WAL index) */
 		if ((same = s->drv->unchanged(s, s->cache_mark)) == 1)
 			return TRUE;
-		for (guint k = 0; k < G_N_ELEMENTS(s->cache); k++)
-			g_hash_table_remove_all(s->cache[k]);
+		cache_clear(s);
 		/* rows read from now on are at least as new as the mark */
 		return same == 0;
 	}
@@ -235,8 +241,7 @@ gboolean sqlstore_cache_usable(sqlstore *s)
 		return FALSE;
 	if (s->drv->nothing_after(s, s->cache_seq))
 		return TRUE;
-	for (guint k = 0; k < G_N_ELEMENTS(s->cache); k++)
-		g_hash_table_remove_all(s->cache[k]);
+	cache_clear(s);
 	/* rows read from now on are at least this new */
 	s->cache_seq = __atomic_load_n(&s->known_last, __ATOMIC_ACQUIRE);
 	return s->drv->nothing_after(s, s->cache_seq);

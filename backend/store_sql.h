@@ -160,11 +160,10 @@ struct sqlstore {
 	GHashTable *cache[3];	/* rows read while nothing changed: id -> record */
 	gint64 cache_seq;	/* known_last when the cache was emptied */
 	/* under lock: the store's state (drv->unchanged) when the cache
-	 * was last found good; the change log's last seq as read just after
-	 * last_change_mark was taken (-1: none) */
+	 * was last found good; the change log's last seq, kept with the
+	 * cache's rows (-1: not kept) */
 	guint8 cache_mark[SQL_MARK_SIZE];
 	gint64 last_change;
-	guint8 last_change_mark[SQL_MARK_SIZE];
 	/* readers_lock (a leaf) protects readers: the idle read-only stores
 	 * (drv->reader) of the *_committed operations, each used by one
 	 * thread at a time and closed with s */

@@ -202,23 +202,21 @@ gint64 sqlstore_last_change(store *base, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
 	gint64 known = __atomic_load_n(&s->known_last, __ATOMIC_ACQUIRE);
+	gboolean cached;
 	gint64 v;
 
 	if (nothing_after(s, known))
 		return known;
 	g_mutex_lock(&s->lock);
-	/* nothing committed since it was read: it is still the last
-	 * (SQLite: a look at its WAL index, for each report a grep opens) */
-	if (s->last_change >= 0 && !s->in_txn &&
-	    s->drv->unchanged && s->drv->unchanged(s, s->last_change_mark) == 1) {
+	/* kept with the rows read while nothing changed (each report a
+	 * grep opens asks it): read again when they are */
+	cached = sqlstore_cache_usable(s);
+	if (cached && s->last_change >= 0) {
 		v = s->last_change;
 	} else {
-		/* marked before the query: a commit after it is seen next time */
-		gboolean marked = !s->in_txn && s->drv->unchanged &&
-				  s->drv->unchanged(s, s->last_change_mark) >= 0;
-
 		v = sqlstore_scalar(s, "SELECT coalesce(max(seq), 0) FROM changes", NULL, err);
-		s->last_change = marked ? v : -1;
+		if (cached)
+			s->last_change = v;
 	}
 	g_mutex_unlock(&s->lock);
 	return v;
