@@ -19,18 +19,29 @@ typedef struct {
 	GBytes *item;
 } update;
 
+/* A connection to the store and the group of changes open on it.  The
+ * store's own connection is shared by every worker; a peer of it
+ * (store_peer) is used by one worker at a time. */
 typedef struct {
 	store *s;
-	const conf *c;
-	const fix_options *o;
-	fix_stats *st;
-	GMutex lock;		/* guards st and the progress calls */
 	/* group_lock guards these; taken before the store's own lock */
 	GMutex group_lock;
 	gboolean group_open;	/* a store batch is open */
 	guint group_items;	/* changes in it */
 	gint64 group_since;	/* monotonic time it was opened */
 	GArray *updates;	/* update: due when it commits */
+} writer;
+
+typedef struct {
+	store *s;
+	const conf *c;
+	const fix_options *o;
+	fix_stats *st;
+	GMutex lock;		/* guards st, the progress calls and these: */
+	writer *shared;		/* on s */
+	GPtrArray *peers;	/* writer*: every peer made */
+	GPtrArray *idle;	/* writer*: the peers no worker holds */
+	gboolean no_peers;	/* the store makes none (or failed to) */
 } run;
 
 void fix_stats_clear(fix_stats *st)
@@ -50,6 +61,7 @@ static void failed(run *r, const char *mailbox, const char *why)
 /* One mailbox being fixed. */
 typedef struct {
 	run *r;
+	writer *w;		/* the connection it reads and writes on */
 	store_mailbox *mb;
 	render_options o;	/* the read view's options */
 	ingest_replies replies;
@@ -57,7 +69,9 @@ typedef struct {
 	char *zone;		/* the zone found for it (owned), or NULL */
 	char *base_key;		/* render key of items that need no zone */
 	char *zone_key;		/* and of those that do, once zone_known */
-	GArray *checks;		/* check: verdicts to record at the end */
+	/* store_version: verdicts to record at the end, of the items found
+	 * to render unchanged under base_key, and under zone_key */
+	GArray *checked_base, *checked_zone;
 	GHashTable *ahead;	/* item id -> store_item*: read ahead */
 } box;
 
@@ -65,11 +79,6 @@ typedef struct {
  * PostgreSQL each read is a round trip. */
 #define READ_AHEAD 64
 
-/* An item found to render unchanged under a key. */
-typedef struct {
-	gint64 id, version;
-	gboolean zone;		/* under zone_key, else base_key */
-} check;
 
 /* The zone the read view uses for the mailbox's UTC items when mount.conf
  * names none: the stored one, else the extracted one (a scan of the
@@ -82,22 +91,24 @@ static void ensure_zone(box *b)
 	if (b->mb->timezone)
 		b->zone = g_strdup(b->mb->timezone);
 	else if (b->r->o->rebase)
-		(void)tzscan_mailbox_zone(b->r->s, b->r->c, b->mb, &b->zone, NULL);
+		(void)tzscan_mailbox_zone(b->w->s, b->r->c, b->mb, &b->zone, NULL);
 	b->o.tz.mailbox_zone = b->zone;
 	b->zone_key = render_key(&b->o, b->o.tz.mailbox_zone);
 }
 
-static void box_init(box *b, run *r, store_mailbox *mb)
+static void box_init(box *b, run *r, writer *w, store_mailbox *mb)
 {
 	const conf_mailbox *cm = conf_mailbox_get(r->c, mb->name);
 
 	memset(b, 0, sizeof(*b));
 	b->r = r;
+	b->w = w;
 	b->mb = mb;
-	b->checks = g_array_new(FALSE, FALSE, sizeof(check));
+	b->checked_base = g_array_new(FALSE, FALSE, sizeof(store_version));
+	b->checked_zone = g_array_new(FALSE, FALSE, sizeof(store_version));
 	b->ahead = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 					 (GDestroyNotify)store_item_free);
-	ingest_replies_init(&b->replies, r->s, mb->id);
+	ingest_replies_init(&b->replies, w->s, mb->id);
 	b->o = render_options_read(r->c, mb->name, NULL);
 	b->o.repair = r->o->repair;
 	b->o.rebase = r->o->rebase && r->c->rebase;
@@ -111,7 +122,8 @@ static void box_init(box *b, run *r, store_mailbox *mb)
 
 static void box_clear(box *b)
 {
-	g_array_unref(b->checks);
+	g_array_unref(b->checked_base);
+	g_array_unref(b->checked_zone);
 	g_hash_table_destroy(b->ahead);
 	g_free(b->zone);
 	g_free(b->base_key);
@@ -161,7 +173,7 @@ static void read_ahead(box *b, gint64 calendar_id, GPtrArray *items, guint k)
 	}
 	if (need < 2)
 		return;
-	got = store_item_range_committed(b->r->s, calendar_id,
+	got = store_item_range_committed(b->w->s, calendar_id,
 					 ((store_item *)items->pdata[k])->id,
 					 ((store_item *)items->pdata[last])->id, 0, NULL);
 	for (guint i = 0; got && i < got->len; i++) {
@@ -181,7 +193,7 @@ static store_item *read_item(box *b, const store_item *li)
 
 	if (g_hash_table_steal_extended(b->ahead, GSIZE_TO_POINTER(li->id), NULL, &it))
 		return it;
-	return store_item_get_committed(b->r->s, li->id, NULL);
+	return store_item_get_committed(b->w->s, li->id, NULL);
 }
 
 static void count(run *r, const render_log *log, gboolean changed)
@@ -238,62 +250,126 @@ static void update_clear(gpointer data)
 	g_bytes_unref(u->item);
 }
 
-static void group_open(run *r)
+static void group_open(run *r, writer *w)
 {
 	GError *e = NULL;
 
-	r->group_items = 0;
-	r->group_since = g_get_monotonic_time();
-	if (!(r->group_open = store_batch_begin(r->s, &e))) {
+	w->group_items = 0;
+	w->group_since = g_get_monotonic_time();
+	if (!(w->group_open = store_batch_begin(w->s, &e))) {
 		/* each change then commits alone */
 		failed(r, "(store)", e->message);
 		g_error_free(e);
 	}
 }
 
-/* Commit the open group, then queue its updates (dropped with it when
- * the commit fails).  Under group_lock. */
-static void group_commit(run *r)
+/* Commit w's open group, then queue its updates (dropped with it when
+ * the commit fails).  Under w->group_lock. */
+static void group_commit(run *r, writer *w)
 {
 	GError *e = NULL;
-	gboolean ok = !r->group_open || store_batch_end(r->s, &e);
+	gboolean ok = !w->group_open || store_batch_end(w->s, &e);
 
-	r->group_open = FALSE;
+	w->group_open = FALSE;
 	if (!ok) {
 		failed(r, "(store)", e->message);
 		g_error_free(e);
 	}
-	for (guint i = 0; ok && i < r->updates->len; i++) {
-		update *u = &g_array_index(r->updates, update, i);
+	for (guint i = 0; ok && i < w->updates->len; i++) {
+		update *u = &g_array_index(w->updates, update, i);
 		ingest_target t = { .mailbox = u->mailbox, .name = u->name, .outbox = u->outbox };
 
 		ingest_queue_update(&t, u->item);
 	}
-	g_array_set_size(r->updates, 0);
+	g_array_set_size(w->updates, 0);
 }
 
 /* Before a change: a group open to take it. */
-static void group_enter(run *r)
+static void group_enter(run *r, writer *w)
 {
-	g_mutex_lock(&r->group_lock);
-	if (!r->group_open)
-		group_open(r);
-	g_mutex_unlock(&r->group_lock);
+	g_mutex_lock(&w->group_lock);
+	if (!w->group_open)
+		group_open(r, w);
+	g_mutex_unlock(&w->group_lock);
 }
 
 /* After each item (changed, with u its update, taken, or NULL): commit
  * the group when it is full or old; the next change opens another, so
  * that a run over clean items holds no transaction. */
-static void group_leave(run *r, gboolean changed, update *u)
+static void group_leave(run *r, writer *w, gboolean changed, update *u)
 {
-	g_mutex_lock(&r->group_lock);
+	g_mutex_lock(&w->group_lock);
 	if (u)
-		g_array_append_val(r->updates, *u);
-	r->group_items += changed;
-	if (r->group_open && (r->group_items >= GROUP_ITEMS ||
-			      g_get_monotonic_time() - r->group_since >= GROUP_USEC))
-		group_commit(r);
-	g_mutex_unlock(&r->group_lock);
+		g_array_append_val(w->updates, *u);
+	w->group_items += changed;
+	if (w->group_open && (w->group_items >= GROUP_ITEMS ||
+			      g_get_monotonic_time() - w->group_since >= GROUP_USEC))
+		group_commit(r, w);
+	g_mutex_unlock(&w->group_lock);
+}
+
+static writer *writer_new(store *s)
+{
+	writer *w = g_new0(writer, 1);
+
+	w->s = s;
+	g_mutex_init(&w->group_lock);
+	w->updates = g_array_new(FALSE, FALSE, sizeof(update));
+	g_array_set_clear_func(w->updates, update_clear);
+	return w;
+}
+
+/* Commit what is open on w, close it when it is a peer, and free it. */
+static void writer_free(run *r, writer *w)
+{
+	group_commit(r, w);
+	if (w->s != r->s)
+		store_close(w->s);
+	g_array_unref(w->updates);
+	g_mutex_clear(&w->group_lock);
+	g_free(w);
+}
+
+/* A connection for a worker's next mailbox: an idle peer, else a new
+ * one (PostgreSQL: the server then works for both workers at once, and
+ * neither waits while the other's statement runs), else the shared one. */
+static writer *writer_take(run *r)
+{
+	writer *w = NULL;
+	GError *e = NULL;
+	store *p;
+
+	g_mutex_lock(&r->lock);
+	if (r->idle->len)
+		w = g_ptr_array_steal_index_fast(r->idle, r->idle->len - 1);
+	else if (r->no_peers)
+		w = r->shared;
+	g_mutex_unlock(&r->lock);
+	if (w)
+		return w;
+	p = store_peer(r->s, &e);
+	g_mutex_lock(&r->lock);
+	if (p) {
+		w = writer_new(p);
+		g_ptr_array_add(r->peers, w);
+	} else {
+		if (e)	/* the shared connection still serves */
+			g_debug("%s: no second connection: %s", store_describe(r->s), e->message);
+		r->no_peers = TRUE;
+		w = r->shared;
+	}
+	g_mutex_unlock(&r->lock);
+	g_clear_error(&e);
+	return w;
+}
+
+static void writer_give(run *r, writer *w)
+{
+	if (w == r->shared)
+		return;
+	g_mutex_lock(&r->lock);
+	g_ptr_array_add(r->idle, w);
+	g_mutex_unlock(&r->lock);
 }
 
 /* Fix one listed item; FALSE only when the store fails. */
@@ -309,7 +385,7 @@ static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li
 
 	if (known_clean(b, li)) {	/* the skip path: not even read */
 		count(r, NULL, FALSE);
-		group_leave(r, FALSE, NULL);
+		group_leave(r, b->w, FALSE, NULL);
 		return TRUE;
 	}
 	/* committed reads: they do not wait while another worker writes,
@@ -340,8 +416,8 @@ static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li
 		gboolean due = FALSE;
 		store_item *done;
 
-		group_enter(r);
-		done = ingest_rendered(r->s, &t, out, it->uid, &log, NULL, &due, err);
+		group_enter(r, b->w);
+		done = ingest_rendered(b->w->s, &t, out, it->uid, &log, NULL, &due, err);
 		ok = done != NULL;
 		if (done) {
 			update u = { .mailbox = g_strdup(b->mb->name), .name = g_strdup(it->name),
@@ -349,23 +425,23 @@ static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li
 
 			id = done->id;
 			version = done->version;
-			group_leave(r, TRUE, due ? &u : NULL);
+			group_leave(r, b->w, TRUE, due ? &u : NULL);
 			if (!due)
 				update_clear(&u);
 		} else {
-			group_leave(r, FALSE, NULL);
+			group_leave(r, b->w, FALSE, NULL);
 			g_free(outbox);
 		}
 		store_item_free(done);
 	} else
-		group_leave(r, FALSE, NULL);
+		group_leave(r, b->w, FALSE, NULL);
 	/* what is stored now renders unchanged under this key; items that
 	 * keep a conflict or a report-only change are looked at every time,
 	 * so that the reports go on counting them */
 	if (ok && !r->o->dry_run && !render_unapplied(&log)) {
-		check k = { .id = id, .version = version, .zone = log.zone_consulted };
+		store_version k = { .id = id, .version = version };
 
-		g_array_append_val(b->checks, k);
+		g_array_append_val(log.zone_consulted ? b->checked_zone : b->checked_base, k);
 	}
 	if (ok && changed)
 		tell(r, b, cal, it, &log);
@@ -377,22 +453,21 @@ static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li
 	return ok;
 }
 
-/* Record the mailbox's verdicts, in one transaction: one each took 7% of
- * a run.  A verdict that is not recorded only costs a check next time. */
+/* Record the mailbox's verdicts, in one transaction, a statement for
+ * each key where the store can: one each took 7% of a run.  A verdict
+ * that is not recorded only costs a check next time. */
 static void record_checks(box *b)
 {
-	store *s = b->r->s;
+	store *s = b->w->s;
 	gboolean batch;
 
-	if (!b->checks->len)
+	if (!b->checked_base->len && !b->checked_zone->len)
 		return;
 	batch = store_batch_begin(s, NULL);
-	for (guint i = 0; i < b->checks->len; i++) {
-		check *k = &g_array_index(b->checks, check, i);
-
-		store_item_set_checked(s, k->id, k->version,
-				       k->zone ? b->zone_key : b->base_key, NULL);
-	}
+	store_items_set_checked(s, b->base_key, (store_version *)b->checked_base->data,
+				b->checked_base->len, NULL);
+	store_items_set_checked(s, b->zone_key, (store_version *)b->checked_zone->data,
+				b->checked_zone->len, NULL);
 	if (batch)
 		store_batch_end(s, NULL);
 }
@@ -401,18 +476,19 @@ static void fix_mailbox(gpointer data, gpointer user)
 {
 	store_mailbox *mb = data;
 	run *r = user;
+	writer *w = writer_take(r);
 	GError *e = NULL;
-	GPtrArray *cals = store_calendar_list(r->s, mb->id, &e);
+	GPtrArray *cals = store_calendar_list(w->s, mb->id, &e);
 	box b;
 
-	box_init(&b, r, mb);
+	box_init(&b, r, w, mb);
 	for (guint i = 0; cals && i < cals->len && !e; i++) {
 		store_calendar *cal = cals->pdata[i];
 		GPtrArray *items;
 
 		if (r->o->calendar && strcmp(cal->name, r->o->calendar))
 			continue;
-		if (!(items = store_item_list_committed(r->s, cal->id, &e)))
+		if (!(items = store_item_list_committed(w->s, cal->id, &e)))
 			break;
 		for (guint k = 0; k < items->len && !e; k++) {
 			store_item *li = items->pdata[k];
@@ -438,6 +514,7 @@ static void fix_mailbox(gpointer data, gpointer user)
 	if (cals)
 		g_ptr_array_unref(cals);
 	box_clear(&b);
+	writer_give(r, w);
 	store_mailbox_free(mb);
 }
 
@@ -538,17 +615,21 @@ gboolean fix_run(store *s, const conf *c, const fix_options *o, fix_stats *st,
 		g_mutex_clear(&r.lock);
 		return FALSE;
 	}
-	g_mutex_init(&r.group_lock);
-	r.updates = g_array_new(FALSE, FALSE, sizeof(update));
-	g_array_set_clear_func(r.updates, update_clear);
+	r.shared = writer_new(s);
+	r.peers = g_ptr_array_new();
+	r.idle = g_ptr_array_new();
+	/* one connection, unless there are workers to share them */
+	r.no_peers = o->jobs < 2;
 	/* the pool takes each mailbox and frees it */
 	g_ptr_array_set_free_func(mbs, NULL);
 	for (guint i = 0; i < mbs->len; i++)
 		g_thread_pool_push(pool, mbs->pdata[i], NULL);
 	g_thread_pool_free(pool, FALSE, TRUE);
-	group_commit(&r);
-	g_array_unref(r.updates);
-	g_mutex_clear(&r.group_lock);
+	for (guint i = 0; i < r.peers->len; i++)
+		writer_free(&r, r.peers->pdata[i]);
+	writer_free(&r, r.shared);
+	g_ptr_array_unref(r.peers);
+	g_ptr_array_unref(r.idle);
 	g_ptr_array_unref(mbs);
 	g_mutex_clear(&r.lock);
 	return TRUE;

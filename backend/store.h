@@ -53,7 +53,7 @@ typedef struct {
 	gint64 version;		/* 1 when created, +1 on every change */
 	gint64 mtime_ns;
 	char *checked;		/* render key under which the bytes render
-				 * unchanged (store_item_set_checked), or NULL */
+				 * unchanged (store_items_set_checked), or NULL */
 } store_item;
 
 typedef enum {
@@ -106,6 +106,12 @@ typedef struct {
 	gint64 bytes;
 } store_stats;
 
+/* One version of one item (store_items_set_checked). */
+typedef struct {
+	gint64 id;
+	gint64 version;
+} store_version;
+
 /* A request to create or replace the item called name in a calendar. */
 typedef struct {
 	gint64 calendar_id;
@@ -115,7 +121,7 @@ typedef struct {
 	gint64 reserved_id;	/* id from item_reserve_id for a new item, or 0 */
 	const char *note;	/* what the write repaired (journaled), or NULL */
 	const char *checked;	/* the render key under which data renders
-				 * unchanged (see store_item_set_checked), or
+				 * unchanged (see store_items_set_checked), or
 				 * NULL */
 	gboolean by_uid;	/* replace the item of the calendar with uid,
 				 * under its name, when there is one; name is
@@ -134,6 +140,7 @@ typedef struct {
 	const char *(*describe)(store *s);
 	const char *(*origin)(store *s);
 	void (*run_begin)(store *s, const char *command);
+	store *(*peer)(store *s, GError **err);	/* may be NULL: no peers */
 
 	GPtrArray *(*mailbox_list)(store *s, GError **err);
 	store_mailbox *(*mailbox_get)(store *s, gint64 id, GError **err);
@@ -186,8 +193,8 @@ typedef struct {
 	gboolean (*batch_end)(store *s, GError **err);
 	GPtrArray *(*item_scan)(store *s, gint64 calendar_id, const char *contains,
 				GError **err);
-	gboolean (*item_set_checked)(store *s, gint64 id, gint64 version,
-				     const char *key, GError **err);
+	gboolean (*items_set_checked)(store *s, const char *key,
+				      const store_version *v, guint n, GError **err);
 	GPtrArray *(*runs_list)(store *s, GError **err);
 	GPtrArray *(*journal_list)(store *s, gint64 run_id, gint64 calendar_id,
 				   int limit, GError **err);
@@ -267,6 +274,22 @@ static inline const char *store_origin(store *s)
 static inline void store_run_begin(store *s, const char *command)
 {
 	s->ops->run_begin(s, command);
+}
+
+/* store_peer: another connection to s's store, for a worker thread of
+ * this process that reads and writes beside the others (calfs fix): it
+ * has a lock and a transaction of its own, logs its changes under s's
+ * origin and journals them under s's run.  That run is made by the first
+ * change of any of them, in a transaction of its own on s's connection
+ * (no connection sees another's rows before they commit), so s must not
+ * hold a transaction open while its peers write; a run that nothing was
+ * journaled under is removed when s is closed or begins another.  NULL
+ * with err unset where the store gains nothing by it (SQLite writes one
+ * transaction at a time; a sharded store); NULL with err set when the
+ * connection failed.  The caller closes it (store_close) before s. */
+static inline store *store_peer(store *s, GError **err)
+{
+	return s->ops->peer ? s->ops->peer(s, err) : NULL;
 }
 
 /* store_mailbox_list: all mailboxes by name, a GPtrArray of store_mailbox*
@@ -471,13 +494,19 @@ static inline gint64 store_root_mtime(store *s, GError **err)
 	return s->ops->root_mtime(s, err);
 }
 
-/* store_item_set_checked: record that version of item id renders
- * unchanged under render key key (cleared when its bytes change).  Not a
- * change: no journal, no change log, no new version. */
-static inline gboolean store_item_set_checked(store *s, gint64 id, gint64 version,
-					      const char *key, GError **err)
+/* store_items_set_checked: record that, of each of the n items v names,
+ * that version renders unchanged under render key key (cleared when its
+ * bytes change); an item whose version is no longer the one given is
+ * left alone.  Not a change: no journal, no change log, no new version.
+ * All in one statement where the store can (PostgreSQL: one round trip
+ * and one plan for a mailbox's verdicts, not one each).  FALSE with err
+ * set when the store failed; then none or some are recorded, which only
+ * costs a check the next time. */
+static inline gboolean store_items_set_checked(store *s, const char *key,
+					       const store_version *v, guint n,
+					       GError **err)
 {
-	return s->ops->item_set_checked(s, id, version, key, err);
+	return n ? s->ops->items_set_checked(s, key, v, n, err) : TRUE;
 }
 
 /* store_item_scan: the items of a calendar whose bytes contain the bytes

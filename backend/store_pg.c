@@ -565,6 +565,8 @@ static void pg_close(sqlstore *s)
 	g_free(c);
 }
 
+static sqlstore *pg_peer(sqlstore *s, GError **err);
+
 static const sql_driver driver = {
 	.postgresql = TRUE,
 	.row_locks = TRUE,
@@ -582,8 +584,18 @@ static const sql_driver driver = {
 	.schema_version = pg_schema_version,
 	.nothing_after = pg_nothing_after,
 	.following = pg_following,
+	.peer = pg_peer,
 	.close = pg_close,
 };
+
+/* A connection of its own to the same database (it follows nothing: no
+ * listener, no cache of rows). */
+static sqlstore *pg_peer(sqlstore *s, GError **err)
+{
+	store *p = pgstore_open(pgstore_conn(s)->url, s->origin, STORE_EXISTING, err);
+
+	return p ? sqlstore_of(p) : NULL;
+}
 
 store *pgstore_open(const char *url, const char *origin, store_open_mode mode,
 		    GError **err)

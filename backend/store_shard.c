@@ -377,12 +377,30 @@ static GPtrArray *sh_item_scan(store *base, gint64 calendar_id,
 			    global_item_rec) : NULL;
 }
 
-static gboolean sh_item_set_checked(store *base, gint64 id, gint64 version,
-				    const char *key, GError **err)
+static gboolean sh_items_set_checked(store *base, const char *key, const store_version *v,
+				     guint n, GError **err)
 {
-	shard *sh = by_id(of(base), id, "item", err);
+	store_version *local = g_new(store_version, n);
+	gboolean ok = TRUE;
+	guint i, k;
 
-	return sh && store_item_set_checked(sh->st, lid(id), version, key, err);
+	/* one call for each run of items of one shard (a mailbox's items
+	 * are all in one) */
+	for (i = 0; ok && i < n; i = k) {
+		shard *sh = by_id(of(base), v[i].id, "item", err);
+
+		if (!sh) {
+			ok = FALSE;
+			break;
+		}
+		for (k = i; k < n && (v[k].id >> SHARD_SHIFT) == (v[i].id >> SHARD_SHIFT); k++) {
+			local[k - i].id = lid(v[k].id);
+			local[k - i].version = v[k].version;
+		}
+		ok = store_items_set_checked(sh->st, key, local, k - i, err);
+	}
+	g_free(local);
+	return ok;
 }
 
 /* ---- the merged change log ---- */
@@ -799,7 +817,7 @@ static const store_ops shard_ops = {
 	.batch_begin = sh_batch_begin,
 	.batch_end = sh_batch_end,
 	.item_scan = sh_item_scan,
-	.item_set_checked = sh_item_set_checked,
+	.items_set_checked = sh_items_set_checked,
 	.runs_list = sh_runs_list,
 	.journal_list = sh_journal_list,
 	.journal_after = sh_journal_after,

@@ -443,11 +443,15 @@ void sqlstore_log_change(sqlstore *s, store_change_kind kind, gint64 mailbox,
 /* The current run, started on first use inside a write transaction.  A
  * run made by a transaction that rolls back is forgotten with it (its id
  * is kept negated until the commit). */
+static gint64 peers_run(sqlstore *lead, GError **err);
+
 static gint64 current_run(sqlstore *s, GError **err)
 {
 	sql_args a = { 0 };
 	gint64 id;
 
+	if (s->lead)
+		return peers_run(s->lead, err);
 	if (s->run_id)
 		return ABS(s->run_id);
 	sql_arg_i64(&a, sqlstore_now_ns());
@@ -459,6 +463,43 @@ static gint64 current_run(sqlstore *s, GError **err)
 		return 0;
 	s->run_id = -id;
 	return id;
+}
+
+/* The run of lead, for one of its peers inside the peer's transaction:
+ * made now, outside any transaction, when there is none (the peer could
+ * not refer to a row of another connection's open transaction). */
+static gint64 peers_run(sqlstore *lead, GError **err)
+{
+	gint64 id = 0;
+
+	g_mutex_lock(&lead->lock);
+	if (lead->run_id > 0) {
+		id = lead->run_id;
+	} else if (lead->run_id < 0 || lead->in_txn) {
+		g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO,
+			    "store %s: journal run: the first connection has a"
+			    " transaction open", lead->describe);
+	} else if ((id = current_run(lead, err)) > 0) {
+		lead->run_id = id;	/* committed: it was made outside a transaction */
+		lead->run_for_peers = TRUE;
+	}
+	g_mutex_unlock(&lead->lock);
+	return id;
+}
+
+/* A run made for peers that nothing was journaled under is removed
+ * (s->lock held, or s no longer shared). */
+static void drop_peers_run(sqlstore *s)
+{
+	sql_args a = { 0 };
+
+	if (!s->run_for_peers)
+		return;
+	s->run_for_peers = FALSE;
+	sql_arg_i64(&a, s->run_id);
+	(void)sqlstore_exec(s, "DELETE FROM runs WHERE id = ?1 AND NOT EXISTS"
+			    " (SELECT 1 FROM journal WHERE run_id = ?1)", &a,
+			    "remove an empty run", NULL);
 }
 
 
@@ -995,10 +1036,22 @@ static void op_run_begin(store *base, const char *command)
 	sqlstore *s = sqlstore_of(base);
 
 	g_mutex_lock(&s->lock);
+	drop_peers_run(s);
 	g_free(s->run_command);
 	s->run_command = g_strdup(command);
 	s->run_id = 0;
 	g_mutex_unlock(&s->lock);
+}
+
+static store *op_peer(store *base, GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	sqlstore *p;
+
+	if (!s->drv->peer || !(p = s->drv->peer(s, err)))
+		return NULL;
+	p->lead = s;
+	return &p->base;
 }
 
 static const char *op_describe(store *base)
@@ -1021,6 +1074,7 @@ static const store_ops sql_ops = {
 	.describe = op_describe,
 	.origin = op_origin,
 	.run_begin = op_run_begin,
+	.peer = op_peer,
 	.mailbox_list = op_mailbox_list,
 	.mailbox_get = op_mailbox_get,
 	.mailbox_find = op_mailbox_find,
@@ -1053,7 +1107,7 @@ static const store_ops sql_ops = {
 	.batch_begin = op_batch_begin,
 	.batch_end = op_batch_end,
 	.item_scan = sqlstore_item_scan,
-	.item_set_checked = sqlstore_item_set_checked,
+	.items_set_checked = sqlstore_items_set_checked,
 	.runs_list = sqlstore_runs_list,
 	.journal_list = sqlstore_journal_list,
 	.journal_after = sqlstore_journal_after,
@@ -1097,6 +1151,7 @@ void sqlstore_free(sqlstore *s)
 		return;
 	g_ptr_array_unref(s->readers);
 	g_mutex_clear(&s->readers_lock);
+	drop_peers_run(s);
 	s->drv->close(s);
 	pending_clear(s->pending, 0);
 	g_array_unref(s->pending);

@@ -126,6 +126,10 @@ struct sql_driver {
 	 * database that only reads (may be NULL: no readers); NULL with err
 	 * set when it cannot be opened. */
 	sqlstore *(*reader)(sqlstore *s, GError **err);
+	/* peer: a new store on a connection of its own to the same
+	 * database, which writes (store_peer; may be NULL: no peers); NULL
+	 * with err set when it cannot be opened. */
+	sqlstore *(*peer)(sqlstore *s, GError **err);
 	/* following: this process reads the change log (may be NULL). */
 	void (*following)(sqlstore *s);
 	void (*close)(sqlstore *s);	/* the connection; s is freed after */
@@ -147,6 +151,11 @@ struct sqlstore {
 	char *origin;
 	char *run_command;	/* run started lazily on the first change */
 	gint64 run_id;		/* negative until its transaction commits */
+	/* a peer (store_peer) journals under the run of lead, the store it
+	 * was made from, read and made under lead->lock (a peer's lock is
+	 * taken first); NULL for every other store */
+	sqlstore *lead;
+	gboolean run_for_peers;	/* run_id was made for peers, committed at once */
 	gint64 op_run;		/* run_id when the batch's operation began */
 	guint batch;		/* open store_batch_begin()s */
 	gboolean in_txn;
@@ -297,8 +306,8 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 gboolean sqlstore_item_delete(store *base, gint64 id, GError **err);
 gboolean sqlstore_item_rename(store *base, gint64 id, gint64 calendar_id,
 			      const char *name, GError **err);
-gboolean sqlstore_item_set_checked(store *base, gint64 id, gint64 version,
-				   const char *key, GError **err);
+gboolean sqlstore_items_set_checked(store *base, const char *key, const store_version *v,
+				    guint n, GError **err);
 GPtrArray *sqlstore_item_scan(store *base, gint64 calendar_id, const char *contains,
 			      GError **err);
 

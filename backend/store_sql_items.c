@@ -601,21 +601,56 @@ out:
 	return ok;
 }
 
-gboolean sqlstore_item_set_checked(store *base, gint64 id, gint64 version,
-				    const char *key, GError **err)
+/* "{1,2,3}": the n values of v at offset off, as a PostgreSQL array. */
+static char *pg_array(const store_version *v, guint n, gsize off)
+{
+	GString *g = g_string_sized_new(n * 8 + 2);
+
+	g_string_append_c(g, '{');
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(g, "%s%" G_GINT64_FORMAT, i ? "," : "",
+				       *(const gint64 *)((const char *)&v[i] + off));
+	g_string_append_c(g, '}');
+	return g_string_free(g, FALSE);
+}
+
+gboolean sqlstore_items_set_checked(store *base, const char *key, const store_version *v,
+				    guint n, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
-	sql_args a = { 0 };
-	gboolean ok;
+	gboolean ok = TRUE;
 
-	sql_arg_text(&a, key);
-	sql_arg_i64(&a, id);
-	sql_arg_i64(&a, version);
 	g_mutex_lock(&s->lock);
-	ok = sqlstore_exec_relaxed(s, "UPDATE items SET checked = ?1 WHERE id = ?2"
-				   " AND version = ?3", &a, "mark item checked", err);
+	if (s->drv->postgresql) {
+		char *ids = pg_array(v, n, G_STRUCT_OFFSET(store_version, id));
+		char *versions = pg_array(v, n, G_STRUCT_OFFSET(store_version, version));
+		sql_args a = { 0 };
+
+		sql_arg_text(&a, key);
+		sql_arg_text(&a, ids);
+		sql_arg_text(&a, versions);
+		ok = sqlstore_exec_relaxed(s, "UPDATE items SET checked = ?1"
+					   " FROM unnest(?2::bigint[], ?3::bigint[]) AS c(id, version)"
+					   " WHERE items.id = c.id AND items.version = c.version",
+					   &a, "mark items checked", err);
+		g_free(ids);
+		g_free(versions);
+	} else {
+		/* no round trips to save: one statement an item, which
+		 * store_batch_begin() puts in one transaction */
+		for (guint i = 0; ok && i < n; i++) {
+			sql_args a = { 0 };
+
+			sql_arg_text(&a, key);
+			sql_arg_i64(&a, v[i].id);
+			sql_arg_i64(&a, v[i].version);
+			ok = sqlstore_exec_relaxed(s, "UPDATE items SET checked = ?1 WHERE id = ?2"
+						   " AND version = ?3", &a, "mark item checked", err);
+		}
+	}
 	/* not a change: the cache would not hear of it */
-	g_hash_table_remove(s->cache[SQL_CACHE_ITEM], GSIZE_TO_POINTER(id));
+	for (guint i = 0; i < n; i++)
+		g_hash_table_remove(s->cache[SQL_CACHE_ITEM], GSIZE_TO_POINTER(v[i].id));
 	g_mutex_unlock(&s->lock);
 	return ok;
 }

@@ -655,6 +655,105 @@ static void test_zone_scan(fixture *f, gconstpointer data)
 	store_calendar_free(acal);
 }
 
+/* A mailbox's verdicts are recorded together; a version that is no
+ * longer the item's is left alone. */
+static void test_set_checked(fixture *f, gconstpointer data)
+{
+	store_item *a, *b;
+	store_version v[2];
+	char *n;
+
+	(void)data;
+	store_item_free(put(f, "a.ics", "a", item_a, NULL, NULL));
+	a = put(f, "a.ics", "a", item_a2, NULL, NULL);
+	b = put(f, "b.ics", "b", item_b, NULL, NULL);
+	v[0] = (store_version){ .id = a->id, .version = a->version };
+	v[1] = (store_version){ .id = b->id, .version = b->version + 1 };
+	g_assert_true(store_items_set_checked(f->s, "k1", v, 2, NULL));
+	g_assert_true(store_items_set_checked(f->s, "k2", v, 0, NULL));
+	n = query(f, "SELECT coalesce(checked, '-') FROM items WHERE name = 'a.ics'");
+	g_assert_cmpstr(n, ==, "k1");
+	g_free(n);
+	n = query(f, "SELECT coalesce(checked, '-') FROM items WHERE name = 'b.ics'");
+	g_assert_cmpstr(n, ==, "-");
+	g_free(n);
+	store_item_free(a);
+	a = store_item_find(f->s, f->cal, "a.ics", FALSE, NULL);
+	g_assert_cmpstr(a->checked, ==, "k1");
+	store_item_free(a);
+	store_item_free(b);
+}
+
+static store_item *put_on(store *s, gint64 cal, const char *name, const char *uid,
+			  const char *text)
+{
+	GBytes *b = g_bytes_new_static(text, strlen(text));
+	store_put req = { .calendar_id = cal, .name = name, .uid = uid, .data = b };
+	store_item *it = store_item_put(s, &req, NULL, NULL);
+
+	g_bytes_unref(b);
+	return it;
+}
+
+/* A peer writes on a connection of its own under the store's run and
+ * origin; a run made for peers that kept nothing is gone at close.
+ * SQLite makes no peers. */
+static void test_peers(fixture *f, gconstpointer data)
+{
+	GError *err = NULL;
+	store *p = store_peer(f->s, &err);
+	store_mailbox *bob;
+	store_calendar *other;
+	char *n;
+
+	(void)data;
+	g_assert_no_error(err);
+	if (!pg_url) {
+		g_assert_null(p);
+		return;
+	}
+	g_assert_nonnull(p);
+	bob = store_mailbox_create(f->s, "bob@example.com", NULL);
+	other = store_calendar_create(f->s, bob->id, "Calendar", NULL);
+	store_run_begin(f->s, "fix");
+	g_assert_true(store_batch_begin(p, NULL));
+	store_item_free(put_on(p, f->cal, "a.ics", "a", item_a));
+	/* the peer's transaction is its own: the store does not wait for it
+	 * (in another calendar: a write locks its calendar's row) */
+	store_item_free(put_on(f->s, other->id, "b.ics", "b", item_b));
+	n = query(f, "SELECT string_agg(name, ' ' ORDER BY name) FROM items");
+	g_assert_cmpstr(n, ==, "b.ics");
+	g_free(n);
+	g_assert_true(store_batch_end(p, NULL));
+	n = query(f, "SELECT count(DISTINCT run_id) || ' ' || count(*) FROM journal");
+	g_assert_cmpstr(n, ==, "1 2");
+	g_free(n);
+	n = query(f, "SELECT string_agg(command || '/' || origin, ' ') FROM runs");
+	g_assert_cmpstr(n, ==, "fix/test");
+	g_free(n);
+	n = query(f, "SELECT string_agg(DISTINCT origin, ' ') FROM changes WHERE item_id > 0");
+	g_assert_cmpstr(n, ==, "test");
+	g_free(n);
+	store_close(p);
+
+	/* a second run: the peer's change is lost with its connection */
+	store_run_begin(f->s, "lost");
+	p = store_peer(f->s, NULL);
+	g_assert_true(store_batch_begin(p, NULL));
+	store_item_free(put_on(p, f->cal, "c.ics", "c", item_a2));
+	n = query(f, "SELECT count(*) FROM runs");
+	g_assert_cmpstr(n, ==, "2");
+	g_free(n);
+	store_close(p);
+	store_close(f->s);
+	f->s = store_open(f->path, "test", STORE_EXISTING, NULL);
+	n = query(f, "SELECT string_agg(command, ' ') || ' ' || count(*) FROM runs");
+	g_assert_cmpstr(n, ==, "fix 1");
+	g_free(n);
+	store_mailbox_free(bob);
+	store_calendar_free(other);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -674,5 +773,7 @@ int main(int argc, char **argv)
 	T("/store/committed-reads", test_committed);
 	T("/store/failed-journal-row", test_failed_journal_row);
 	T("/store/zone-scan", test_zone_scan);
+	T("/store/set-checked", test_set_checked);
+	T("/store/peers", test_peers);
 	return g_test_run();
 }
