@@ -601,19 +601,6 @@ out:
 	return ok;
 }
 
-/* "{1,2,3}": the n values of v at offset off, as a PostgreSQL array. */
-static char *pg_array(const store_version *v, guint n, gsize off)
-{
-	GString *g = g_string_sized_new(n * 8 + 2);
-
-	g_string_append_c(g, '{');
-	for (guint i = 0; i < n; i++)
-		g_string_append_printf(g, "%s%" G_GINT64_FORMAT, i ? "," : "",
-				       *(const gint64 *)((const char *)&v[i] + off));
-	g_string_append_c(g, '}');
-	return g_string_free(g, FALSE);
-}
-
 gboolean sqlstore_items_set_checked(store *base, const char *key, const store_version *v,
 				    guint n, GError **err)
 {
@@ -622,9 +609,18 @@ gboolean sqlstore_items_set_checked(store *base, const char *key, const store_ve
 
 	g_mutex_lock(&s->lock);
 	if (s->drv->postgresql) {
-		char *ids = pg_array(v, n, G_STRUCT_OFFSET(store_version, id));
-		char *versions = pg_array(v, n, G_STRUCT_OFFSET(store_version, version));
+		sql_array col[2];
+		char *ids, *versions;
 		sql_args a = { 0 };
+
+		sql_array_init(&col[0]);
+		sql_array_init(&col[1]);
+		for (guint i = 0; i < n; i++) {
+			sql_array_i64(&col[0], v[i].id);
+			sql_array_i64(&col[1], v[i].version);
+		}
+		ids = sql_array_end(&col[0]);
+		versions = sql_array_end(&col[1]);
 
 		sql_arg_text(&a, key);
 		sql_arg_text(&a, ids);

@@ -363,6 +363,52 @@ static void test_changes(fixture *f, gconstpointer data)
 	store_item_free(a);
 }
 
+/* A batch's changes are logged at its commit, in order, names as they
+ * were. */
+static void test_changes_batch(fixture *f, gconstpointer data)
+{
+	static const char *const names[] = { "q\"uote.ics", "back\\slash.ics", "{b,r}.ics",
+					     "NULL", "sp ace.ics" };
+	store_stats st;
+	GPtrArray *ch;
+	store_item *it;
+	store_change *c;
+	gint64 ids[G_N_ELEMENTS(names)];
+
+	(void)data;
+	g_assert_true(store_stats_get(f->s, &st, NULL));
+	g_assert_true(store_batch_begin(f->s, NULL));
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		char uid[8];
+
+		g_snprintf(uid, sizeof(uid), "u%u", i);
+		it = put(f, names[i], uid, i % 2 ? item_a : item_b, NULL, NULL);
+		g_assert_nonnull(it);
+		ids[i] = it->id;
+		store_item_free(it);
+	}
+	g_assert_true(store_item_rename(f->s, ids[0], f->cal, "re\"named.ics", NULL));
+	g_assert_true(store_batch_end(f->s, NULL));
+	ch = store_changes_since(f->s, st.last_change, 100, NULL);
+	g_assert_cmpuint(ch->len, ==, G_N_ELEMENTS(names) + 1);
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		c = ch->pdata[i];
+		g_assert_cmpint(c->kind, ==, STORE_CHANGE_ITEM_CREATE);
+		g_assert_cmpint(c->item_id, ==, ids[i]);
+		g_assert_cmpint(c->calendar_id, ==, f->cal);
+		g_assert_cmpstr(c->name, ==, names[i]);
+		g_assert_null(c->old_name);
+		g_assert_cmpstr(c->origin, ==, "test");
+	}
+	c = ch->pdata[G_N_ELEMENTS(names)];
+	g_assert_cmpstr(c->name, ==, "re\"named.ics");
+	g_assert_cmpstr(c->old_name, ==, names[0]);
+	g_assert_cmpint(c->old_calendar_id, ==, f->cal);
+	g_assert_true(store_stats_get(f->s, &st, NULL));
+	g_assert_cmpint(st.last_change, ==, c->seq);
+	g_ptr_array_unref(ch);
+}
+
 static void test_second_process(fixture *f, gconstpointer data)
 {
 	store *s2 = store_open(f->path, "second", STORE_EXISTING, NULL);
@@ -766,6 +812,7 @@ int main(int argc, char **argv)
 	T("/store/delete-rename-journal", test_delete_rename);
 	T("/store/reserve-id", test_reserve);
 	T("/store/change-log", test_changes);
+	T("/store/change-log-batch", test_changes_batch);
 	T("/store/second-process", test_second_process);
 	T("/store/cache-sees-others", test_cache_sees_others);
 	T("/store/calendar-meta", test_meta);
