@@ -41,7 +41,9 @@ typedef struct {
 	writer *shared;		/* on s */
 	GPtrArray *peers;	/* writer*: every peer made */
 	GPtrArray *idle;	/* writer*: the peers no worker holds */
+	GCond idle_cond;	/* signalled when a peer becomes idle */
 	gboolean no_peers;	/* the store makes none (or failed to) */
+	gboolean peers_full;	/* it made some, and no more */
 } run;
 
 void fix_stats_clear(fix_stats *st)
@@ -332,7 +334,11 @@ static void writer_free(run *r, writer *w)
 
 /* A connection for a worker's next mailbox: an idle peer, else a new
  * one (PostgreSQL: the server then works for both workers at once, and
- * neither waits while the other's statement runs), else the shared one. */
+ * neither waits while the other's statement runs), else, when the store
+ * makes none, the shared one.  When the store makes some but no more
+ * (the server's connection limit), the worker waits for an idle one: a
+ * worker on the shared connection would hold a transaction open on it,
+ * where the peers' journal run is made. */
 static writer *writer_take(run *r)
 {
 	writer *w = NULL;
@@ -340,26 +346,32 @@ static writer *writer_take(run *r)
 	store *p;
 
 	g_mutex_lock(&r->lock);
-	if (r->idle->len)
-		w = g_ptr_array_steal_index_fast(r->idle, r->idle->len - 1);
-	else if (r->no_peers)
-		w = r->shared;
-	g_mutex_unlock(&r->lock);
-	if (w)
-		return w;
-	p = store_peer(r->s, &e);
-	g_mutex_lock(&r->lock);
-	if (p) {
-		w = writer_new(p);
-		g_ptr_array_add(r->peers, w);
-	} else {
-		if (e)	/* the shared connection still serves */
-			g_debug("%s: no second connection: %s", store_describe(r->s), e->message);
-		r->no_peers = TRUE;
-		w = r->shared;
+	while (!w) {
+		if (r->idle->len) {
+			w = g_ptr_array_steal_index_fast(r->idle, r->idle->len - 1);
+		} else if (r->no_peers) {
+			w = r->shared;
+		} else if (!r->peers_full) {
+			/* made under the lock: no worker takes the shared
+			 * connection while another has a peer */
+			if ((p = store_peer(r->s, &e))) {
+				w = writer_new(p);
+				g_ptr_array_add(r->peers, w);
+				break;
+			}
+			if (e)
+				g_debug("%s: no other connection: %s", store_describe(r->s),
+					e->message);
+			g_clear_error(&e);
+			if (r->peers->len)
+				r->peers_full = TRUE;
+			else
+				r->no_peers = TRUE;
+		} else {
+			g_cond_wait(&r->idle_cond, &r->lock);
+		}
 	}
 	g_mutex_unlock(&r->lock);
-	g_clear_error(&e);
 	return w;
 }
 
@@ -369,6 +381,7 @@ static void writer_give(run *r, writer *w)
 		return;
 	g_mutex_lock(&r->lock);
 	g_ptr_array_add(r->idle, w);
+	g_cond_signal(&r->idle_cond);
 	g_mutex_unlock(&r->lock);
 }
 
@@ -618,6 +631,7 @@ gboolean fix_run(store *s, const conf *c, const fix_options *o, fix_stats *st,
 	r.shared = writer_new(s);
 	r.peers = g_ptr_array_new();
 	r.idle = g_ptr_array_new();
+	g_cond_init(&r.idle_cond);
 	/* one connection, unless there are workers to share them */
 	r.no_peers = o->jobs < 2;
 	/* the pool takes each mailbox and frees it */
@@ -630,6 +644,7 @@ gboolean fix_run(store *s, const conf *c, const fix_options *o, fix_stats *st,
 	writer_free(&r, r.shared);
 	g_ptr_array_unref(r.peers);
 	g_ptr_array_unref(r.idle);
+	g_cond_clear(&r.idle_cond);
 	g_ptr_array_unref(mbs);
 	g_mutex_clear(&r.lock);
 	return TRUE;
