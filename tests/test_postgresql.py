@@ -241,3 +241,39 @@ def test_background_daemon_follows_other_writers(on_pg, tmp_path, daemons):
         other.umount()
     finally:
         subprocess.run(["fusermount3", "-u", str(c.mnt)], check=True)
+
+
+def test_fix_with_fewer_connections_than_workers(on_pg, tmp_path):
+    """calfs fix opens a connection for each worker; when the server gives
+    fewer, the workers share those it gave. The run is the same: every
+    item as with all the connections it asked for, under one journal run."""
+    src = tmp_path / "src"
+    subprocess.run([str(calfs_util.GEN), "--mailboxes", "40", "--items", "3",
+                    "--export-items", "2", "--broken", "0.3", "--seed", "7", str(src)],
+                   check=True, capture_output=True)
+    (tmp_path / "org").mkdir()
+    org = Calfs(tmp_path / "org")
+    for box in sorted(os.listdir(src)):
+        org.run("import", box, src / box / "Calendar", src / box / "export.ics")
+
+    def fixed(name, limit=None):
+        (tmp_path / name).mkdir()
+        c = Calfs(tmp_path / name, copy=org.store)
+        if limit is not None:
+            conn = on_pg.connect()
+            conn.cursor().execute("ALTER DATABASE %s CONNECTION LIMIT %d"
+                                  % (c.store.rsplit("/", 1)[1], limit))
+            conn.close()
+        changed = re.search(r" (\d+) changed", c.run("fix", "--jobs", "4").stderr)
+        db = c.db()
+        items = db.execute("SELECT id, name, data, version FROM items ORDER BY id")
+        runs = db.execute("SELECT r.command, count(j.id) FROM runs r"
+                          " LEFT JOIN journal j ON j.run_id = r.id"
+                          " WHERE r.command LIKE 'fix%' GROUP BY r.id")
+        db.close()
+        return int(changed.group(1)), items, runs
+
+    n, items, runs = fixed("all")
+    assert n > 10 and runs == [("fix", n)]
+    for limit in (2, 1):        # one peer, then none: the store's own connection
+        assert fixed("limit%d" % limit, limit) == (n, items, runs)
