@@ -479,11 +479,11 @@ void sqlstore_log_change(sqlstore *s, store_change_kind kind, gint64 mailbox,
 	g_array_append_val(s->pending, c);
 }
 
-/* The current run, started on first use inside a write transaction.  A
- * run made by a transaction that rolls back is forgotten with it (its id
- * is kept negated until the commit). */
 static gint64 peers_run(sqlstore *lead, GError **err);
 
+/* The current run, started on first use inside a write transaction.  A
+ * run made by a transaction that rolls back is forgotten with it (its id
+ * is kept negated until the commit).  A peer's is its lead's. */
 static gint64 current_run(sqlstore *s, GError **err)
 {
 	sql_args a = { 0 };
