@@ -61,32 +61,11 @@ void sql_array_init(sql_array *a)
 	a->g = g_string_new("{");
 }
 
-static void array_next(sql_array *a)
+void sql_array_i64(sql_array *a, gint64 v)
 {
 	if (a->g->len > 1)
 		g_string_append_c(a->g, ',');
-}
-
-void sql_array_i64(sql_array *a, gint64 v)
-{
-	array_next(a);
 	g_string_append_printf(a->g, "%" G_GINT64_FORMAT, v);
-}
-
-void sql_array_text(sql_array *a, const char *v)
-{
-	array_next(a);
-	if (!v) {
-		g_string_append(a->g, "NULL");
-		return;
-	}
-	g_string_append_c(a->g, '"');
-	for (; *v; v++) {
-		if (*v == '"' || *v == '\\')
-			g_string_append_c(a->g, '\\');
-		g_string_append_c(a->g, *v);
-	}
-	g_string_append_c(a->g, '"');
 }
 
 char *sql_array_end(sql_array *a)

@@ -54,17 +54,16 @@ void sql_arg_int_null(sql_args *a);
 void sql_arg_text(sql_args *a, const char *v);
 void sql_arg_blob(sql_args *a, const void *data, gsize len);
 
-/* A PostgreSQL array literal ({1,NULL,"a \"b\""}), built value by value,
- * for a statement that takes many rows as one parameter per column
- * (unnest): one statement instead of one a row (a mailbox's verdicts).  sql_array_end gives the
- * literal (the caller's) and frees the rest. */
+/* A PostgreSQL array literal ({1,2,3}), built value by value, for a
+ * statement that takes many rows as one parameter per column (unnest):
+ * one statement instead of one a row (a mailbox's verdicts).
+ * sql_array_end gives the literal (the caller's) and frees the rest. */
 typedef struct {
 	GString *g;
 } sql_array;
 
 void sql_array_init(sql_array *a);
 void sql_array_i64(sql_array *a, gint64 v);
-void sql_array_text(sql_array *a, const char *v);	/* NULL: SQL NULL */
 char *sql_array_end(sql_array *a);
 
 typedef struct sqlstore sqlstore;
