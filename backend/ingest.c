@@ -119,8 +119,11 @@ gboolean ingest_prepare(const ingest_target *t, GBytes *data, GPtrArray *warning
 	icalcomponent *parsed = NULL;
 
 	memset(p, 0, sizeof(*p));
-	/* parsed once: the check's parse is the rendering's */
-	if (!item_check_parsed(bytes, len, t->mode, &p->uid, warnings, &parsed, err))
+	/* parsed once: the check's parse is the rendering's; a policy that
+	 * neither repairs nor rebases (an import's) renders without one */
+	if (!item_check_parsed(bytes, len, t->mode, &p->uid, warnings,
+			       t->policy->repair || t->policy->rebase ? &parsed : NULL,
+			       err))
 		return FALSE;
 	render_log_init(&p->log);
 	p->final = render_item_parsed(data, parsed, t->policy, &p->log);

@@ -1,4 +1,5 @@
 #include "item.h"
+#include "icscan.h"
 #include "ictext.h"
 #include "error.h"
 
@@ -310,16 +311,32 @@ gboolean item_check(const char *data, gsize len, item_check_mode mode,
 	return item_check_parsed(data, len, mode, uid, warnings, NULL, err);
 }
 
+static gboolean parse_check(const char *data, gsize len, item_check_mode mode,
+			    char **uid, GPtrArray *warnings, icalcomponent **parsed,
+			    GError **err);
+
 gboolean item_check_parsed(const char *data, gsize len, item_check_mode mode,
 			   char **uid, GPtrArray *warnings, icalcomponent **parsed,
 			   GError **err)
+{
+	if (!text_ok(data, len, TRUE, err))
+		return FALSE;
+	/* a plain item needs no parse when nobody wants the tree */
+	if (!parsed && icscan_item(data, len, uid) == ICSCAN_ITEM)
+		return TRUE;
+	return parse_check(data, len, mode, uid, warnings, parsed, err);
+}
+
+/* item_check_parsed after text_ok: libical's parse, its errors, the UIDs
+ * it found. */
+static gboolean parse_check(const char *data, gsize len, item_check_mode mode,
+			    char **uid, GPtrArray *warnings, icalcomponent **parsed,
+			    GError **err)
 {
 	icalcomponent *cal = NULL, *s;
 	GPtrArray *uids = NULL;
 	gboolean ok = FALSE;
 
-	if (!text_ok(data, len, TRUE, err))
-		return FALSE;
 	cal = item_parse(data, len);
 	if (!cal) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
@@ -458,8 +475,15 @@ GPtrArray *item_split(const char *data, gsize len, GPtrArray *warnings,
 	GBytes *bytes;
 	char *uid = NULL, *why = NULL;
 	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	icscan_verdict v = ICSCAN_NOT_SURE;
 
-	if (item_check(data, len, ITEM_CHECK_LENIENT, &uid, w, NULL)) {
+	/* one item, or not: a file of several items by plain lines (an
+	 * export) needs no parse to say so */
+	if (text_ok(data, len, TRUE, NULL) &&
+	    (v = icscan_item(data, len, &uid)) == ICSCAN_NOT_SURE &&
+	    parse_check(data, len, ITEM_CHECK_LENIENT, &uid, w, NULL, NULL))
+		v = ICSCAN_ITEM;
+	if (v == ICSCAN_ITEM) {
 		/* already one item: keep its bytes, and its parse warnings */
 		item_part *p = g_new0(item_part, 1);
 

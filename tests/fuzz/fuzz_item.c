@@ -4,9 +4,11 @@
  * Invariants: what is accepted renders to an item that is valid again,
  * with the same UID; rendering what was rendered changes nothing more;
  * a split part (lines of the input, not checked by the split) that is a
- * valid item has the UID the split gave it. */
+ * valid item has the UID the split gave it; what icscan vouches for,
+ * libical's parse accepts with no warning and the same UID. */
 #include "fuzz.h"
 #include "conf.h"
+#include "icscan.h"
 #include "item.h"
 #include "render.h"
 #include "tz.h"
@@ -57,6 +59,34 @@ static void check_split(const uint8_t *data, size_t size)
 		g_ptr_array_unref(parts);
 }
 
+static void check_scan(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data;
+	char *uid = NULL, *uid2 = NULL;
+	GPtrArray *w;
+	icalcomponent *cal = NULL;
+	gboolean ok;
+	/* UTF-8 is item_check's to check before the scan */
+	icscan_verdict v = g_utf8_validate(text, size, NULL) ? icscan_item(text, size, &uid)
+							      : ICSCAN_NOT_SURE;
+
+	if (v == ICSCAN_NOT_SURE)
+		return;
+	w = g_ptr_array_new_with_free_func(g_free);
+	/* asking for the tree makes item_check parse with libical */
+	ok = item_check_parsed(text, size, ITEM_CHECK_LENIENT, &uid2, w, &cal, NULL);
+	if (v == ICSCAN_ITEM)
+		FUZZ_REQUIRE(ok && !w->len && !g_strcmp0(uid, uid2),
+			     "the scan vouched for an item libical's parse refuses or warns of");
+	else
+		FUZZ_REQUIRE(!ok, "the scan saw several UIDs where libical's parse sees one");
+	if (cal)
+		icalcomponent_free(cal);
+	g_ptr_array_unref(w);
+	g_free(uid);
+	g_free(uid2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	render_options wr = render_options_write(cfg, "alice@example.com", "America/New_York");
@@ -66,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gsize len;
 	const char *d;
 
+	check_scan(data, size);
 	if (!item_check((const char *)data, size, ITEM_CHECK_STRICT, &uid, NULL, NULL)) {
 		check_split(data, size);
 		return 0;

@@ -1,5 +1,6 @@
 /* Unit tests: item naming, validation and splitting */
 #include "error.h"
+#include "icscan.h"
 #include "item.h"
 
 #include <string.h>
@@ -274,6 +275,250 @@ static void test_split_refuses(void)
 	g_assert_null(item_split("junk", 4, NULL, NULL));
 }
 
+/* What icscan vouches for, libical's parse agrees with: ICSCAN_ITEM is
+ * accepted with no warning and the same UID, ICSCAN_SEVERAL refused for
+ * its UIDs.  Returns the verdict. */
+static icscan_verdict scan_agrees(const char *what, const char *text, gsize len)
+{
+	char *uid = NULL, *uid2 = NULL;
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	icalcomponent *cal = NULL;
+	GError *err = NULL;
+	icscan_verdict v = icscan_item(text, len, &uid);
+	/* asking for the tree makes item_check parse with libical */
+	gboolean ok = item_check_parsed(text, len, ITEM_CHECK_LENIENT, &uid2, w, &cal, &err);
+
+	if (v != ICSCAN_NOT_SURE && !g_utf8_validate(text, len, NULL))
+		v = ICSCAN_NOT_SURE;	/* item_check's text check comes first */
+	if (v == ICSCAN_ITEM && (!ok || w->len || g_strcmp0(uid, uid2)))
+		g_error("%s: the scan vouched for it, libical says %s%s (UID %s, not %s)",
+			what, ok ? "" : err->message, w->len ? (char *)w->pdata[0] : "",
+			uid2, uid);
+	if (v == ICSCAN_SEVERAL && (ok || !strstr(err->message, "UIDs (")))
+		g_error("%s: the scan saw several UIDs, libical says %s", what,
+			ok ? "one item" : err->message);
+	g_clear_error(&err);
+	if (cal)
+		icalcomponent_free(cal);
+	g_ptr_array_unref(w);
+	g_free(uid);
+	g_free(uid2);
+	return v;
+}
+
+static void test_scan_lines(void)
+{
+	/* each line goes into the event of an item; TRUE: the scan must
+	 * vouch for the item (else it may say "not sure") */
+	static const struct {
+		const char *line;
+		gboolean plain;
+	} lines[] = {
+		{ "SUMMARY:Design review", TRUE },
+		{ "SUMMARY:a\\, b\\; c\\\\ d\\n", TRUE },
+		{ "SUMMARY:trailing backslash\\", FALSE },
+		{ "SUMMARY:bad escape \\x", FALSE },
+		{ "LOCATION:", TRUE },
+		{ "CLASS:", TRUE },
+		{ "DTEND:", TRUE },
+		{ "EXDATE:", FALSE },
+		{ "CLASS:PUBLIC", TRUE },
+		{ "CLASS:X-SECRET", FALSE },
+		{ "CLASS:SECRET", FALSE },
+		{ "TRANSP:TRANSPARENT", TRUE },
+		{ "STATUS:CONFIRMED", TRUE },
+		{ "STATUS:FINAL", TRUE },
+		{ "STATUS:WHATEVER", FALSE },
+		{ "PRIORITY:5", TRUE },
+		{ "PRIORITY:five", FALSE },
+		{ "SEQUENCE:-1", TRUE },
+		{ "DTEND:20200101T110000", TRUE },
+		{ "DTEND:20200229T110000Z", TRUE },
+		{ "DTEND:20210229T110000Z", FALSE },
+		{ "DTEND:20201301T110000Z", FALSE },
+		{ "DTEND:20200101", FALSE },
+		{ "DTEND:garbage", FALSE },
+		{ "DTEND;VALUE=DATE:20200102", TRUE },
+		{ "DTEND;VALUE=DATE:20200102T000000", FALSE },
+		{ "DTEND;VALUE=DATE-TIME:20200102T000000", TRUE },
+		{ "DTEND;VALUE=PERIOD:20200102T000000/PT1H", FALSE },
+		{ "DTEND;TZID=Eastern Standard Time:20200101T110000", TRUE },
+		{ "DTEND;TZID=\"(GMT-08.00) Pacific Time (US & Canada); Tijuana\":20200101T110000", TRUE },
+		{ "DTEND;TZID=\"GMT+05:30\":20200101T110000", TRUE },
+		{ "DTEND;TZID=GMT+05:30:20200101T110000", FALSE },
+		{ "DTEND;TZID=Amsterdam, Berlin:20200101T110000", TRUE },
+		{ "LOCATION;TZID=x:y", FALSE },
+		{ "EXDATE:20200108T100000Z,20200115T100000Z", TRUE },
+		{ "EXDATE;VALUE=DATE:20200108,20200115", TRUE },
+		{ "EXDATE:20200108T100000Z,", FALSE },
+		{ "RDATE:20200108T100000Z/PT1H", FALSE },
+		{ "RRULE:FREQ=WEEKLY;COUNT=10;BYDAY=MO,WE", TRUE },
+		{ "RRULE:FREQ=MONTHLY;BYDAY=2SU;UNTIL=20201231T000000Z", TRUE },
+		{ "RRULE:FREQ=SOMETIMES", FALSE },
+		{ "RRULE:COUNT=3", FALSE },
+		{ "DURATION:PT1H30M", TRUE },
+		{ "DURATION:P1W", TRUE },
+		{ "DURATION:P2DT3H", TRUE },
+		{ "DURATION:PT", FALSE },
+		{ "DURATION:P1H", FALSE },
+		{ "DURATION:PT1S1M", FALSE },
+		{ "ORGANIZER;CN=Alice;SENT-BY=\"mailto:b@example.com\":mailto:a@example.com", TRUE },
+		{ "ORGANIZER;CN=\"Doe, John\":mailto:a@example.com", TRUE },
+		{ "ORGANIZER;CN=Doe, John:mailto:a@example.com", TRUE },
+		{ "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=TRUE;CUTYPE=INDIVIDUAL"
+		  ";X-REPLYTIME=16010101T000000Z:mailto:b@example.com", TRUE },
+		{ "ATTENDEE;PARTSTAT=NEEDSSCHE-ACTION:mailto:b@example.com", FALSE },
+		{ "ATTENDEE;ROLE=REQ-PARTIKIPANT:mailto:b@example.com", FALSE },
+		{ "ATTENDEE;PARTSTAT=\"ACCEPTED\":mailto:b@example.com", FALSE },
+		{ "ATTENDEE;EMAIL=b@example.com:mailto:b@example.com", FALSE },
+		{ "ATTENDEE;CN=^'quoted^':mailto:b@example.com", FALSE },
+		{ "ATTENDEE;CN:mailto:b@example.com", FALSE },
+		{ "ATTENDEE;CN=:mailto:b@example.com", FALSE },
+		{ "X-MICROSOFT-CDO-OWNER-CRITICAL-CHANGE:16010101T000000Z", TRUE },
+		{ "X-MICROSOFT-CDO-BUSYSTATUS:BUSY", TRUE },
+		{ "X-ALT-DESC;FMTTYPE=text/html:<p>x</p>", TRUE },
+		{ "X-EMPTY:", TRUE },
+		{ "X-LIC-ERROR:No value for X property", FALSE },
+		{ "NO-SUCH-PROPERTY:x", FALSE },
+		{ "dtend:20200101T110000Z", FALSE },
+		{ "Summary:lower case", FALSE },
+		{ ":a bare value (L1)", FALSE },
+		{ "SUMMARY:tab\there", FALSE },
+		{ "SUMMARY:padded ", FALSE },
+		{ "CREATED:40400434T140000Z", FALSE },
+		{ "TRIGGER:-PT15M", TRUE },
+		{ "TRIGGER;VALUE=DATE-TIME:20200101T090000Z", TRUE },
+		{ "TRIGGER;RELATED=END:PT0S", TRUE },
+		{ "GEO:1.5;2.5", FALSE },
+		{ "UID:a", FALSE },	/* a second UID line */
+		{ "UID:b", FALSE },
+		{ "SUMMARY;LANGUAGE=en-US:x", TRUE },
+		{ "SUMMARY:caf\xc3\xa9", TRUE },
+	};
+	int vouched = 0;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(lines); i++) {
+		char *line = g_strconcat(lines[i].line, "\r\n", NULL);
+		char *item;
+		icscan_verdict v;
+
+		item = g_strdup_printf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calfs//test//EN\r\n"
+				       "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+				       "DTSTART:20200101T100000Z\r\n%sEND:VEVENT\r\nEND:VCALENDAR\r\n",
+				       line);
+		v = scan_agrees(lines[i].line, item, strlen(item));
+		if (lines[i].plain && v != ICSCAN_ITEM)
+			g_error("%s: the scan does not vouch for it", lines[i].line);
+		vouched += v == ICSCAN_ITEM;
+		g_free(item);
+		g_free(line);
+	}
+	g_assert_cmpint(vouched, >, 0);
+}
+
+static void test_scan_structure(void)
+{
+	static const struct {
+		const char *what, *text;
+		icscan_verdict want;	/* ICSCAN_NOT_SURE: either */
+	} cases[] = {
+		{ "plain", CAL(EV("a", "")), ICSCAN_ITEM },
+		{ "master and override",
+		  CAL(EV("a", "RRULE:FREQ=DAILY\r\n") EV("a", "RECURRENCE-ID:20200102T100000Z\r\n")),
+		  ICSCAN_ITEM },
+		{ "two UIDs", CAL(EV("a", "") EV("b", "")), ICSCAN_SEVERAL },
+		{ "UIDs the same once unescaped", CAL(EV("a,b", "") EV("a\\,b", "")), ICSCAN_NOT_SURE },
+		{ "no UID", CAL("BEGIN:VEVENT\r\nSUMMARY:x\r\nEND:VEVENT\r\n"), ICSCAN_NOT_SURE },
+		{ "two UID lines", CAL(EV("a", "UID:a\r\n")), ICSCAN_NOT_SURE },
+		{ "only a zone", CAL("BEGIN:VTIMEZONE\r\nTZID:x\r\nEND:VTIMEZONE\r\n"),
+		  ICSCAN_NOT_SURE },
+		{ "zone, alarm, to-do",
+		  CAL("BEGIN:VTIMEZONE\r\nTZID:Eastern\r\nBEGIN:STANDARD\r\n"
+		      "DTSTART:16010101T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\n"
+		      "RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11\r\nTZNAME:EST\r\nEND:STANDARD\r\n"
+		      "END:VTIMEZONE\r\n"
+		      "BEGIN:VTODO\r\nUID:a\r\nDUE;TZID=Eastern:20200101T100000\r\n"
+		      "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nUID:alarm\r\nEND:VALARM\r\n"
+		      "END:VTODO\r\n"), ICSCAN_ITEM },
+		{ "folded UID",
+		  CAL("BEGIN:VEVENT\r\nUID:0400000082\r\n 00E0074\r\nEND:VEVENT\r\n"
+		      "BEGIN:VEVENT\r\nUID:040000008200E\r\n\t0074\r\nRECURRENCE-ID:20200102T100000Z\r\n"
+		      "END:VEVENT\r\n"), ICSCAN_ITEM },
+		{ "folded UIDs that differ",
+		  CAL("BEGIN:VEVENT\r\nUID:0400000082\r\n 00E0074\r\nEND:VEVENT\r\n"
+		      "BEGIN:VEVENT\r\nUID:0400000082\r\n 00E0075\r\nEND:VEVENT\r\n"), ICSCAN_SEVERAL },
+		{ "LF line ends", "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nEND:VEVENT\nEND:VCALENDAR\n",
+		  ICSCAN_ITEM },
+		{ "white space after the end", CAL(EV("a", "")) "\r\n\r\n  \r\n", ICSCAN_ITEM },
+		{ "a blank line", CAL(EV("a", "\r\n")), ICSCAN_NOT_SURE },
+		{ "a byte-order mark", "\xef\xbb\xbf" CAL(EV("a", "")), ICSCAN_NOT_SURE },
+		{ "no line end at the end", "BEGIN:VCALENDAR\r\n" EV("a", "") "END:VCALENDAR",
+		  ICSCAN_NOT_SURE },
+		{ "an unknown component", CAL(EV("a", "BEGIN:X-THING\r\nEND:X-THING\r\n")),
+		  ICSCAN_NOT_SURE },
+		{ "free/busy", CAL("BEGIN:VFREEBUSY\r\nUID:a\r\nEND:VFREEBUSY\r\n"), ICSCAN_NOT_SURE },
+		{ "an event in an event", CAL("BEGIN:VEVENT\r\nUID:a\r\n" EV("a", "") "END:VEVENT\r\n"),
+		  ICSCAN_NOT_SURE },
+		{ "BEGIN with a parameter", CAL("BEGIN;X=1:VEVENT\r\nUID:a\r\nEND:VEVENT\r\n"),
+		  ICSCAN_NOT_SURE },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		icscan_verdict v = scan_agrees(cases[i].what, cases[i].text, strlen(cases[i].text));
+
+		if (cases[i].want != ICSCAN_NOT_SURE && v != cases[i].want)
+			g_error("%s: verdict %d, not %d", cases[i].what, v, cases[i].want);
+	}
+}
+
+/* Every file of the corpora (and of ../shared's real fixtures, when
+ * there), whole and cut at each line. */
+static void scan_dir(const char *dir, int *files, int *vouched)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	if (!d)
+		return;
+	while ((name = g_dir_read_name(d))) {
+		char *path = g_build_filename(dir, name, NULL), *text;
+		gsize len;
+
+		if (g_str_has_suffix(name, ".ics") && g_file_get_contents(path, &text, &len, NULL)) {
+			(*files)++;
+			*vouched += scan_agrees(path, text, len) == ICSCAN_ITEM;
+			for (const char *nl = text; (nl = memchr(nl, '\n', len - (nl - text))); nl++) {
+				char *what = g_strdup_printf("%s, cut at byte %d", path,
+							     (int)(nl + 1 - text));
+
+				scan_agrees(what, text, nl + 1 - text);
+				g_free(what);
+			}
+			g_free(text);
+		}
+		g_free(path);
+	}
+	g_dir_close(d);
+}
+
+static void test_scan_files(void)
+{
+	const char *fixtures = g_getenv("CALFS_FIXTURES");
+	int files = 0, vouched = 0;
+
+	/* make check runs the units from the top of the tree */
+	scan_dir("tests/corpus", &files, &vouched);
+	scan_dir("tests/fuzz/regress/item", &files, &vouched);
+	scan_dir("tests/fuzz/regress/imip", &files, &vouched);
+	if (fixtures)
+		scan_dir(fixtures, &files, &vouched);
+	if (!files) {
+		g_test_skip("no corpus here (run from the top of the tree)");
+		return;
+	}
+	g_assert_cmpint(vouched, >, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -287,5 +532,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/item/split/made-uid", test_split_made_uid);
 	g_test_add_func("/item/split/made-uid-twins", test_split_made_uid_twins);
 	g_test_add_func("/item/split/refuses", test_split_refuses);
+	g_test_add_func("/item/scan/lines", test_scan_lines);
+	g_test_add_func("/item/scan/structure", test_scan_structure);
+	g_test_add_func("/item/scan/files", test_scan_files);
 	return g_test_run();
 }
