@@ -97,12 +97,17 @@ static void close_tzid_quote(logical *l, GPtrArray *notes)
 }
 
 /* Whether s[0..n) can begin a content line: a name of letters, digits
- * and '-' followed by ';' or ':' (its value may come after a fold). */
+ * and '-' followed by ';' or ':' (its value may come after a fold).
+ * libical takes anything up to the ';' or ':' after "X-" as a name
+ * ("X-MICROSOFT.-CDO-BUSYSTATUS"): such a line is a property too, not
+ * a piece of the line before (make fuzz). */
 static gboolean content_line(const char *s, gsize n)
 {
+	gboolean x = n > 2 && g_ascii_toupper(s[0]) == 'X' && s[1] == '-';
 	gsize k = 0;
 
-	while (k < n && (g_ascii_isalnum(s[k]) || s[k] == '-'))
+	while (k < n && (g_ascii_isalnum(s[k]) || s[k] == '-' ||
+			 (x && s[k] != ':' && s[k] != ';' && s[k] != '"')))
 		k++;
 	return k > 0 && k < n && (s[k] == ':' || s[k] == ';');
 }
