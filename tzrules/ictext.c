@@ -623,7 +623,13 @@ static void find_blocks(ictext *t, GArray *cals, GArray *zones, GArray *items)
 			open = NULL;
 		} else if (open && l->depth == 2 && !cur.key &&
 			   name_is(l, cur.tzids ? "UID" : "TZID") && *v) {
-			cur.key = ictext_unescape(v);
+			/* libical drops white space at both ends of the
+			 * value (a form feed too) before it unescapes it */
+			char *bare = g_strstrip(g_strdup(v));
+
+			if (*bare)
+				cur.key = ictext_unescape(bare);
+			g_free(bare);
 		} else if (open && cur.tzids) {
 			char *tz = ictext_line_param(l, "TZID");
 
