@@ -77,7 +77,9 @@ static void close_tzid_quote(logical *l, GPtrArray *notes)
 
 	if (!q)
 		q = strstr(p, ";tzid=\"");
-	if (!q)
+	/* a UID's TZID names no zone: moving its quote would move what
+	 * libical reads as the UID (make fuzz) */
+	if (!q || named(l->text, "UID"))
 		return;
 	close = strchr(q + 7, '"');
 	if (close && close[1] == '\0')
