@@ -265,8 +265,20 @@ static void target_clear(target *t)
 		icalcomponent_free(t->cal);
 }
 
+/* Whether a content line of an item component is one that addressing a
+ * reply or a cancellation reads (find_event, sequence_of, attendee_in,
+ * the attendee's X-REPLYTIME). */
+static gboolean addressing(const char *line, gsize len)
+{
+	static const char *const names[] = { "UID", "RECURRENCE-ID", "SEQUENCE", "ATTENDEE" };
+
+	return ictext_line_named(line, len, names, G_N_ELEMENTS(names), NULL);
+}
+
 /* Load the item with uid and the event for rid; FALSE with *why set when
- * it cannot be addressed (err set too when the store failed). */
+ * it cannot be addressed (err set too when the store failed).  t->cal
+ * holds only what addressing() reads: the item's lines are edited as
+ * text. */
 static gboolean load_target(itip *sc, const char *uid, const char *rid,
 			    target *t, const char **why, GError **err)
 {
@@ -280,8 +292,15 @@ static gboolean load_target(itip *sc, const char *uid, const char *rid,
 	store_item_free(found);
 	if (!t->item)
 		return FALSE;
-	t->cal = item_parse(g_bytes_get_data(t->item->data, NULL),
-			    g_bytes_get_size(t->item->data));
+	{
+		/* the parse of a whole item was a fifth of a Maildir import */
+		gsize len;
+		const char *text = g_bytes_get_data(t->item->data, &len);
+		GString *lines = ictext_select(text, len, FALSE, addressing);
+
+		t->cal = item_parse(lines->str, lines->len);
+		g_string_free(lines, TRUE);
+	}
 	*why = "the stored item does not parse";
 	if (!t->cal)
 		return FALSE;

@@ -3,6 +3,7 @@
 #include "tz.h"
 #include "tzinfo.h"
 #include "zoneid.h"
+#include "ictext.h"
 
 #include <string.h>
 
@@ -35,71 +36,19 @@ static void count(GHashTable *t, const char *zone)
 	g_hash_table_replace(t, g_strdup(zone), GINT_TO_POINTER(GPOINTER_TO_INT(n) + 1));
 }
 
-/* Whether a content line of an item component (name and parameters up
- * to the value) is one zone identification reads: its times, its rule,
- * when it was written, the CDO id, or any with a TZID. */
+/* Whether a content line of an item component is one zone
+ * identification reads: its times, its rule, when it was written, the
+ * CDO id, or any with a TZID. */
 static gboolean identifying(const char *line, gsize len)
 {
 	static const char *const names[] = {
 		"DTSTART", "DTEND", "DUE", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID",
 		"CREATED", "DTSTAMP", "UID", "X-MICROSOFT-CDO-TZID", "X-CALFS-REBASED",
 	};
-	gsize head = 0;
-	gboolean quoted = FALSE;
+	gsize head;
 
-	for (; head < len && (quoted || line[head] != ':'); head++)
-		if (line[head] == '"')
-			quoted = !quoted;
-	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-		gsize n = strlen(names[i]);
-
-		if (head >= n && !g_ascii_strncasecmp(line, names[i], n) &&
-		    (head == n || line[n] == ';'))
-			return TRUE;
-	}
-	return g_strstr_len(line, head, "TZID") != NULL;
-}
-
-/* The lines of text that zone identification reads: the VTIMEZONEs
- * whole, the calendar's own lines, and of each item component its
- * identifying() lines (with their continuations); nested components
- * (alarms) left out.  A scan reads every item of a mailbox: parsing
- * their attendees and descriptions was most of its time. */
-static GString *identifying_lines(const char *text, gsize len)
-{
-	GString *out = g_string_sized_new(len / 2);
-	const char *end = text + len;
-	int depth = 0;
-	gboolean in_vtz = FALSE, keep = FALSE;
-
-	for (const char *p = text; p < end;) {
-		const char *nl = memchr(p, '\n', end - p);
-		const char *next = nl ? nl + 1 : end;
-		gsize n = next - p;
-
-		if (*p == ' ' || *p == '\t') {	/* a continuation: as its line */
-			if (keep)
-				g_string_append_len(out, p, n);
-			p = next;
-			continue;
-		}
-		if (!g_ascii_strncasecmp(p, "BEGIN:", 6)) {
-			depth++;
-			if (depth == 2 && !g_ascii_strncasecmp(p + 6, "VTIMEZONE", 9))
-				in_vtz = TRUE;
-			keep = in_vtz || depth <= 2;
-		} else if (!g_ascii_strncasecmp(p, "END:", 4)) {
-			keep = in_vtz || depth <= 2;
-			if (depth == 2)
-				in_vtz = FALSE;
-			depth--;
-		} else
-			keep = in_vtz || depth <= 1 || (depth == 2 && identifying(p, n));
-		if (keep)
-			g_string_append_len(out, p, n);
-		p = next;
-	}
-	return out;
+	return ictext_line_named(line, len, names, G_N_ELEMENTS(names), &head) ||
+	       g_strstr_len(line, head, "TZID") != NULL;
 }
 
 /* The TZIDs of an item and the zone of each, as rebasing decides them. */
@@ -115,7 +64,9 @@ static void scan_item(tzscan_mailbox *m, const char *path, GBytes *data)
 	if (!text || !g_strstr_len(text, len, "TZID"))
 		return;
 	{
-		GString *lines = identifying_lines(text, len);
+		/* a scan reads every item of a mailbox: parsing their
+		 * attendees and descriptions was most of its time */
+		GString *lines = ictext_select(text, len, TRUE, identifying);
 
 		cal = item_parse(lines->str, lines->len);
 		g_string_free(lines, TRUE);

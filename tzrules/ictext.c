@@ -772,3 +772,63 @@ out:
 	ictext_free(t);
 	return parts;
 }
+
+gboolean ictext_line_named(const char *line, gsize len, const char *const *names,
+			   gsize n, gsize *head)
+{
+	gsize h = 0;
+	gboolean quoted = FALSE;
+
+	for (; h < len && (quoted || line[h] != ':'); h++)
+		if (line[h] == '"')
+			quoted = !quoted;
+	if (head)
+		*head = h;
+	for (gsize i = 0; i < n; i++) {
+		gsize k = strlen(names[i]);
+
+		if (h >= k && !g_ascii_strncasecmp(line, names[i], k) &&
+		    (h == k || line[k] == ';'))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
+		       gboolean (*keep)(const char *line, gsize len))
+{
+	GString *out = g_string_sized_new(len / 2);
+	const char *end = text + len;
+	int depth = 0;
+	gboolean in_vtz = FALSE, kept = FALSE;
+
+	for (const char *p = text; p < end;) {
+		const char *nl = memchr(p, '\n', end - p);
+		const char *next = nl ? nl + 1 : end;
+		gsize n = next - p;
+
+		if (*p == ' ' || *p == '\t') {	/* a continuation: as its line */
+			if (kept)
+				g_string_append_len(out, p, n);
+			p = next;
+			continue;
+		}
+		if (!g_ascii_strncasecmp(p, "BEGIN:", 6)) {
+			depth++;
+			if (depth == 2 && vtimezones && !g_ascii_strncasecmp(p + 6, "VTIMEZONE", 9))
+				in_vtz = TRUE;
+			kept = in_vtz || depth <= 2;
+		} else if (!g_ascii_strncasecmp(p, "END:", 4)) {
+			kept = in_vtz || depth <= 2;
+			if (depth == 2)
+				in_vtz = FALSE;
+			depth--;
+		} else {
+			kept = in_vtz || depth <= 1 || (depth == 2 && keep(p, n));
+		}
+		if (kept)
+			g_string_append_len(out, p, n);
+		p = next;
+	}
+	return out;
+}

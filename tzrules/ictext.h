@@ -85,6 +85,23 @@ ictext_line *ictext_find_in(ictext *t, const char *kind, const char *name, int n
  * TZID property (no item can name it); the number removed. */
 int ictext_drop_nameless_vtimezones(ictext *t);
 
+/* ictext_line_named: whether the content line at line (len bytes) is
+ * called one of the n names (case-insensitive); *head (when not NULL)
+ * gets the length of its name and parameters, up to its value's ':'. */
+gboolean ictext_line_named(const char *line, gsize len, const char *const *names,
+			   gsize n, gsize *head);
+
+/* ictext_select: the part of text that a reader of a few properties
+ * needs parsed: the VCALENDAR's own lines, the BEGIN and END lines of
+ * its components, the VTIMEZONEs whole when vtimezones is TRUE, and of
+ * each item component the lines keep() takes (line and len as
+ * ictext_line_named takes them), with their continuations; nested
+ * components (alarms) are left out.  Parsing an item's attendees and
+ * descriptions is most of the time of a parse that wants neither.
+ * Newly allocated. */
+GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
+		       gboolean (*keep)(const char *line, gsize len));
+
 /* ictext_n_items: the number of item components (VEVENT, VTODO,
  * VJOURNAL directly in the VCALENDAR). */
 int ictext_n_items(ictext *t);
