@@ -457,6 +457,7 @@ icscan_verdict icscan_item(const char *data, gsize len, char **uid)
 		const char *eol = memchr(p, '\n', end - p), *line = p, *next;
 		gsize n;
 		span name, got = { NULL, 0 };
+		gboolean folded = FALSE;	/* line is joined's */
 
 		if (!eol)
 			goto out;
@@ -488,6 +489,7 @@ icscan_verdict icscan_item(const char *data, gsize len, char **uid)
 			}
 			line = joined->str;
 			n = joined->len;
+			folded = TRUE;
 		}
 		p = next;
 		for (gsize i = 0; i < n; i++)
@@ -498,14 +500,16 @@ icscan_verdict icscan_item(const char *data, gsize len, char **uid)
 			goto out;
 		if (n > 6 && !memcmp(line, "BEGIN:", 6)) {
 			name = (span){ line + 6, n - 6 };
-			if (!component_ok(name, depth, depth ? stack[depth - 1] : name))
+			/* the name is kept on the stack: not one in joined,
+			 * which the next fold writes over */
+			if (folded || !component_ok(name, depth, depth ? stack[depth - 1] : name))
 				goto out;
 			stack[depth++] = name;
 			if (depth == 2 && !span_is(name, "VTIMEZONE"))
 				items++, uids_here = 0;
 		} else if (n > 4 && !memcmp(line, "END:", 4)) {
 			name = (span){ line + 4, n - 4 };
-			if (!depth || name.n != stack[depth - 1].n ||
+			if (folded || !depth || name.n != stack[depth - 1].n ||
 			    memcmp(name.p, stack[depth - 1].p, name.n))
 				goto out;
 			if (depth == 2 && !span_is(name, "VTIMEZONE") && uids_here != 1)
@@ -520,7 +524,7 @@ icscan_verdict icscan_item(const char *data, gsize len, char **uid)
 				if (!the_uid.p) {
 					the_uid = got;
 					/* joined is used again for the next fold */
-					if (joined && line == joined->str)
+					if (folded)
 						the_uid.p = uid_copy = g_strndup(got.p, got.n);
 				} else if (got.n != the_uid.n || memcmp(got.p, the_uid.p, got.n)) {
 					several = TRUE;	/* no escapes: they differ to libical */

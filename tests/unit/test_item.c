@@ -461,6 +461,9 @@ static void test_scan_structure(void)
 		  ICSCAN_NOT_SURE },
 		{ "BEGIN with a parameter", CAL("BEGIN;X=1:VEVENT\r\nUID:a\r\nEND:VEVENT\r\n"),
 		  ICSCAN_NOT_SURE },
+		{ "folded BEGIN and END lines",
+		  CAL("BEGIN:VEV\r\n ENT\r\nUID:a\r\nSUMMARY:a fold\r\n  to write over\r\n"
+		      "END:VEV\r\n ENT\r\n"), ICSCAN_NOT_SURE },
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
