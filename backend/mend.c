@@ -89,6 +89,11 @@ static void close_tzid_quote(logical *l, GPtrArray *notes)
 	colon = g_strrstr_len(q + 7, p + end - (q + 7), ":");
 	if (!colon || !date_list(colon + 1, p + end - (colon + 1)))
 		return;
+	/* a TZID with a control character is refused: closing the quote
+	 * would make an accepted item one that is not (make fuzz) */
+	for (const char *c = q + 7; c < colon; c++)
+		if ((guchar)*c < 0x20 || *c == 0x7f)
+			return;
 	if (close)
 		g_string_truncate(l->text, end);
 	g_string_insert_c(l->text, colon - p, '"');
