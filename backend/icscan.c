@@ -13,64 +13,60 @@ typedef enum {
 	K_INTEGER,
 	K_DURATION,	/* or DATE-TIME after VALUE=DATE-TIME (TRIGGER) */
 	K_UTCOFFSET,
-	K_WORD,		/* one of words, else libical's parse of kind */
-	K_LIBICAL	/* libical's parse of kind (a recurrence rule) */
+	K_LIBICAL	/* libical's own parse of kind (a rule, a word) */
 } value_form;
 
 typedef struct {
 	const char *name;
 	value_form form;
-	icalvalue_kind kind;	/* K_WORD, K_LIBICAL */
-	const char *words;	/* K_WORD: "|A|B|" */
+	icalvalue_kind kind;	/* K_LIBICAL */
 } known_property;
 
 /* The properties the scan knows: what Exchange, Outlook and the usual
  * clients write.  Any other name (but X-) is "not sure". */
 static const known_property properties[] = {
-	{ "ACTION", K_WORD, ICAL_ACTION_VALUE, "|AUDIO|DISPLAY|EMAIL|" },
-	{ "ATTENDEE", K_TEXT, 0, NULL },
-	{ "CALSCALE", K_TEXT, 0, NULL },
-	{ "CATEGORIES", K_TEXT, 0, NULL },
-	{ "CLASS", K_WORD, ICAL_CLASS_VALUE, "|PUBLIC|PRIVATE|CONFIDENTIAL|" },
-	{ "COMMENT", K_TEXT, 0, NULL },
-	{ "COMPLETED", K_DATETIME, 0, NULL },
-	{ "CONTACT", K_TEXT, 0, NULL },
-	{ "CREATED", K_DATETIME, 0, NULL },
-	{ "DESCRIPTION", K_TEXT, 0, NULL },
-	{ "DTEND", K_DATES, 0, NULL },
-	{ "DTSTAMP", K_DATETIME, 0, NULL },
-	{ "DTSTART", K_DATES, 0, NULL },
-	{ "DUE", K_DATES, 0, NULL },
-	{ "DURATION", K_DURATION, 0, NULL },
-	{ "EXDATE", K_DATES_LIST, 0, NULL },
-	{ "LAST-MODIFIED", K_DATETIME, 0, NULL },
-	{ "LOCATION", K_TEXT, 0, NULL },
-	{ "METHOD", K_WORD, ICAL_METHOD_VALUE,
-	  "|PUBLISH|REQUEST|REPLY|ADD|CANCEL|REFRESH|COUNTER|DECLINECOUNTER|" },
-	{ "ORGANIZER", K_TEXT, 0, NULL },
-	{ "PERCENT-COMPLETE", K_INTEGER, 0, NULL },
-	{ "PRIORITY", K_INTEGER, 0, NULL },
-	{ "PRODID", K_TEXT, 0, NULL },
-	{ "RDATE", K_DATES_LIST, 0, NULL },
-	{ "RECURRENCE-ID", K_DATES, 0, NULL },
-	{ "RELATED-TO", K_TEXT, 0, NULL },
-	{ "REPEAT", K_INTEGER, 0, NULL },
-	{ "RESOURCES", K_TEXT, 0, NULL },
-	{ "RRULE", K_LIBICAL, ICAL_RECUR_VALUE, NULL },
-	{ "SEQUENCE", K_INTEGER, 0, NULL },
-	{ "STATUS", K_WORD, ICAL_STATUS_VALUE,
-	  "|TENTATIVE|CONFIRMED|CANCELLED|NEEDS-ACTION|COMPLETED|IN-PROCESS|DRAFT|FINAL|" },
-	{ "SUMMARY", K_TEXT, 0, NULL },
-	{ "TRANSP", K_WORD, ICAL_TRANSP_VALUE, "|OPAQUE|TRANSPARENT|" },
-	{ "TRIGGER", K_DURATION, 0, NULL },
-	{ "TZID", K_TEXT, 0, NULL },
-	{ "TZNAME", K_TEXT, 0, NULL },
-	{ "TZOFFSETFROM", K_UTCOFFSET, 0, NULL },
-	{ "TZOFFSETTO", K_UTCOFFSET, 0, NULL },
-	{ "TZURL", K_TEXT, 0, NULL },
-	{ "UID", K_UID, 0, NULL },
-	{ "URL", K_TEXT, 0, NULL },
-	{ "VERSION", K_TEXT, 0, NULL },
+	{ "ACTION", K_LIBICAL, ICAL_ACTION_VALUE },
+	{ "ATTENDEE", K_TEXT, 0 },
+	{ "CALSCALE", K_TEXT, 0 },
+	{ "CATEGORIES", K_TEXT, 0 },
+	{ "CLASS", K_LIBICAL, ICAL_CLASS_VALUE },
+	{ "COMMENT", K_TEXT, 0 },
+	{ "COMPLETED", K_DATETIME, 0 },
+	{ "CONTACT", K_TEXT, 0 },
+	{ "CREATED", K_DATETIME, 0 },
+	{ "DESCRIPTION", K_TEXT, 0 },
+	{ "DTEND", K_DATES, 0 },
+	{ "DTSTAMP", K_DATETIME, 0 },
+	{ "DTSTART", K_DATES, 0 },
+	{ "DUE", K_DATES, 0 },
+	{ "DURATION", K_DURATION, 0 },
+	{ "EXDATE", K_DATES_LIST, 0 },
+	{ "LAST-MODIFIED", K_DATETIME, 0 },
+	{ "LOCATION", K_TEXT, 0 },
+	{ "METHOD", K_LIBICAL, ICAL_METHOD_VALUE },
+	{ "ORGANIZER", K_TEXT, 0 },
+	{ "PERCENT-COMPLETE", K_INTEGER, 0 },
+	{ "PRIORITY", K_INTEGER, 0 },
+	{ "PRODID", K_TEXT, 0 },
+	{ "RDATE", K_DATES_LIST, 0 },
+	{ "RECURRENCE-ID", K_DATES, 0 },
+	{ "RELATED-TO", K_TEXT, 0 },
+	{ "REPEAT", K_INTEGER, 0 },
+	{ "RESOURCES", K_TEXT, 0 },
+	{ "RRULE", K_LIBICAL, ICAL_RECUR_VALUE },
+	{ "SEQUENCE", K_INTEGER, 0 },
+	{ "STATUS", K_LIBICAL, ICAL_STATUS_VALUE },
+	{ "SUMMARY", K_TEXT, 0 },
+	{ "TRANSP", K_LIBICAL, ICAL_TRANSP_VALUE },
+	{ "TRIGGER", K_DURATION, 0 },
+	{ "TZID", K_TEXT, 0 },
+	{ "TZNAME", K_TEXT, 0 },
+	{ "TZOFFSETFROM", K_UTCOFFSET, 0 },
+	{ "TZOFFSETTO", K_UTCOFFSET, 0 },
+	{ "TZURL", K_TEXT, 0 },
+	{ "UID", K_UID, 0 },
+	{ "URL", K_TEXT, 0 },
+	{ "VERSION", K_TEXT, 0 },
 };
 
 /* The parameters the scan knows, with the values libical's enumerations
@@ -409,8 +405,6 @@ static gboolean property_ok(const char *line, gsize n, span *uid)
 		return lp.value_datetime ? datetime_ok(value) : duration_ok(value);
 	case K_UTCOFFSET:
 		return utcoffset_ok(value);
-	case K_WORD:
-		return span_in(value, k->words) || libical_ok(value, k->kind);
 	case K_LIBICAL:
 		return libical_ok(value, k->kind);
 	default:

@@ -36,8 +36,8 @@ typedef enum {
  * ICSCAN_SEVERAL: item_check refuses it for its UIDs alone.  The caller
  * has checked the text as item_check does before its parse (UTF-8, no
  * NUL, no lone CR, BEGIN and END lines that match).  Uses libical only
- * to read a value of a kind the scan does not know (a recurrence rule,
- * say); any thread. */
+ * to read the values it leaves to libical's own parser (a recurrence
+ * rule, a CLASS or STATUS word); any thread. */
 icscan_verdict icscan_item(const char *data, gsize len, char **uid);
 
 #endif
