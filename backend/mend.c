@@ -523,8 +523,12 @@ static gboolean starts(const char *line, const char *end, const char *word)
  * its last ':') is before that of another of the same form. */
 static gboolean before(const char *a, const char *a_end, const char *b, const char *b_end)
 {
-	const char *va = memrchr(a, ':', a_end - a), *vb = memrchr(b, ':', b_end - b);
+	const char *va, *vb;
 
+	a_end -= a_end > a && a_end[-1] == '\r';	/* line endings may be mixed */
+	b_end -= b_end > b && b_end[-1] == '\r';
+	va = memrchr(a, ':', a_end - a);
+	vb = memrchr(b, ':', b_end - b);
 	return va && vb && a_end - va == b_end - vb && memcmp(va, vb, a_end - va) < 0;
 }
 
@@ -634,30 +638,35 @@ static void date_values(ictext *t, GPtrArray *notes)
  * Android refuse such events, CalDAV time-range queries miss them): the
  * DTEND goes, and the event lasts what one without DTEND lasts (no
  * time, or its day).  Compared only when both are written alike (same
- * TZID, same form). */
+ * TZID, same form).  Every such DTEND goes, not only the first: a reader
+ * takes the first that is left, and reading the item again must find
+ * nothing more to remove (make fuzz). */
 static void end_before_start(ictext *t, GPtrArray *notes)
 {
 	for (int comp = 0, items = ictext_n_items(t); comp < items; comp++) {
-		ictext_line *ds = ictext_find(t, comp, "DTSTART", NULL, 0);
-		ictext_line *de = ictext_find(t, comp, "DTEND", NULL, 0);
-		char *zs, *ze;
-		const char *vs, *ve;
-		gboolean alike;
+		ictext_line *ds = ictext_find(t, comp, "DTSTART", NULL, 0), *de;
+		char *zs;
+		const char *vs;
 
-		if (!ds || !de)
+		if (!ds)
 			continue;
 		zs = ictext_line_param(ds, "TZID");
-		ze = ictext_line_param(de, "TZID");
 		vs = ictext_line_value(ds);
-		ve = ictext_line_value(de);
-		alike = g_strcmp0(zs, ze) == 0 && strlen(vs) == strlen(ve) &&
-			(strlen(vs) == 8 || strlen(vs) == 15 || strlen(vs) == 16);
-		if (alike && strcmp(ve, vs) < 0) {
-			note(notes, "L11", "DTEND %s: before DTSTART %s: removed", ve, vs);
-			ictext_remove(de);
+		for (int n = 0; (de = ictext_find(t, comp, "DTEND", NULL, n));) {
+			char *ze = ictext_line_param(de, "TZID");
+			const char *ve = ictext_line_value(de);
+			gboolean alike = g_strcmp0(zs, ze) == 0 && strlen(vs) == strlen(ve) &&
+					 (strlen(vs) == 8 || strlen(vs) == 15 || strlen(vs) == 16);
+
+			g_free(ze);
+			if (alike && strcmp(ve, vs) < 0) {
+				note(notes, "L11", "DTEND %s: before DTSTART %s: removed", ve, vs);
+				ictext_remove(de);	/* the next is now the n-th */
+			} else {
+				n++;
+			}
 		}
 		g_free(zs);
-		g_free(ze);
 	}
 }
 
@@ -707,7 +716,9 @@ gboolean mend_may_apply(const char *data, gsize len)
 	gboolean zoned = FALSE, floating = FALSE;
 	int vtimezones = 0;	/* begun, less those with a TZID */
 	int open = 0;		/* BEGIN lines less END lines (L10) */
-	const char *start = NULL, *start_e = NULL, *stop = NULL, *stop_e = NULL;	/* L11 */
+	/* L11: an item component's DTSTART and DTEND lines */
+	const char *start = NULL, *start_e = NULL, *stop = NULL, *stop_e = NULL;
+	gboolean time_line = FALSE;	/* the line before was one of them */
 
 	/* one pass over the physical lines */
 	while (line < end) {
@@ -732,12 +743,23 @@ gboolean mend_may_apply(const char *data, gsize len)
 		     starts(line, e, "DUE") || *line == ' ') && date_line(line, e))
 			return TRUE;
 		open += starts(line, e, "BEGIN:") - starts(line, e, "END:");
-		if (starts(line, e, "BEGIN:"))
+		/* L11 compares the first DTSTART with each DTEND, values
+		 * unfolded: a second DTSTART or DTEND, or a folded one, is
+		 * left to it */
+		if (time_line && (*line == ' ' || *line == '\t'))
+			return TRUE;
+		time_line = FALSE;
+		if (starts(line, e, "BEGIN:") && open == 2) {
 			start = stop = NULL;
-		else if (starts(line, e, "DTSTART"))
-			start = line, start_e = e;
-		else if (starts(line, e, "DTEND"))
-			stop = line, stop_e = e;
+		} else if (open == 2 && starts(line, e, "DTSTART")) {
+			if (start)
+				return TRUE;
+			start = line, start_e = e, time_line = TRUE;
+		} else if (open == 2 && starts(line, e, "DTEND")) {
+			if (stop)
+				return TRUE;
+			stop = line, stop_e = e, time_line = TRUE;
+		}
 		if (start && stop && before(stop, stop_e, start, start_e))
 			return TRUE;
 		if (starts(line, e, "BEGIN:VTIMEZONE"))

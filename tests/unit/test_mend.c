@@ -351,6 +351,45 @@ static void test_end_before_start(void)
 	g_free(out);
 }
 
+/* L11 on what it missed or did by halves: every DTEND before the first
+ * DTSTART goes (reading the item again then changes nothing: make fuzz
+ * found one DTEND removed on each reading), and the quick look that
+ * decides whether to mend at all sees the DTEND past a VALARM, a folded
+ * one and one with another line ending */
+static void test_end_before_start_whole(void)
+{
+	static const char *const cases[] = {
+		HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+		"DTSTART:20200522T210000Z\r\nDTEND:20200225T220000Z\r\n"
+		"DTSTART:20200522T210000Z\r\nDTEND:20200225T220000Z\r\n"
+		"DTEND:20200225T230000Z\r\nEND:VEVENT\r\n" TAIL,
+		HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+		"DTSTART:20200522T210000Z\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\n"
+		"TRIGGER:-PT15M\r\nDESCRIPTION:x\r\nEND:VALARM\r\n"
+		"DTEND:20200225T220000Z\r\nEND:VEVENT\r\n" TAIL,
+		HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+		"DTSTART:20200522T210000Z\r\nDTEND:2020\r\n 0225T220000Z\r\n"
+		"END:VEVENT\r\n" TAIL,
+		HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+		"DTSTART:20200522T210000Z\nDTEND:20200225T220000Z\r\n"
+		"END:VEVENT\r\n" TAIL,
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *notes, *again_notes, *out = mend(cases[i], &notes);
+		char *again = mend(out, &again_notes);
+
+		g_assert_null(strstr(out, "DTEND"));
+		g_assert_nonnull(strstr(notes, "(rule L11)"));
+		g_assert_cmpstr(again, ==, out);
+		g_assert_cmpstr(again_notes, ==, "");
+		g_free(again_notes);
+		g_free(again);
+		g_free(notes);
+		g_free(out);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -370,5 +409,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/mend/missing-ends", test_missing_ends);
 	g_test_add_func("/mend/structure", test_structure);
 	g_test_add_func("/mend/end-before-start", test_end_before_start);
+	g_test_add_func("/mend/end-before-start-whole", test_end_before_start_whole);
 	return g_test_run();
 }
