@@ -280,6 +280,44 @@ static void close_above(GPtrArray *stack, guint keep, GString *out, const char *
 	}
 }
 
+/* The BEGIN or END line's component name, or NULL when l is neither. */
+static const char *begin_end_kind(const logical *l, gboolean *begin)
+{
+	const char *v;
+
+	*begin = named(l->text, "BEGIN");
+	if (l->dropped || (!*begin && !named(l->text, "END")))
+		return NULL;
+	v = l->text->str + (*begin ? 6 : 4);
+	return strchr(v, ':') || strchr(v, ';') ? NULL : v;
+}
+
+/* Whether every component is closed by its own END line, in order:
+ * nothing is left open, even where an event holds another (make fuzz:
+ * closing the outer one at the inner one's BEGIN left its END line
+ * closing nothing, and an accepted write was stored invalid). */
+static gboolean all_closed(GArray *lines)
+{
+	GPtrArray *stack = g_ptr_array_new();
+	gboolean ok = TRUE;
+
+	for (guint i = 0; ok && i < lines->len; i++) {
+		gboolean begin;
+		const char *v = begin_end_kind(&g_array_index(lines, logical, i), &begin);
+
+		if (!v)
+			continue;
+		if (begin)
+			g_ptr_array_add(stack, (gpointer)v);
+		else if ((ok = stack->len &&
+			       !g_ascii_strcasecmp(stack->pdata[stack->len - 1], v)))
+			g_ptr_array_remove_index(stack, stack->len - 1);
+	}
+	ok = ok && !stack->len;
+	g_ptr_array_unref(stack);
+	return ok;
+}
+
 /* L10: components left open (Office 365 in December 2023 wrote END:VEVENT
  * only after its last event, and no END:VCALENDAR; Exchange 2003 and
  * Teams invitations lack END:VCALENDAR) are closed where the next one
@@ -287,19 +325,25 @@ static void close_above(GPtrArray *stack, guint keep, GString *out, const char *
  * goes after the last line (newly allocated), or NULL. */
 static GString *close_components(GArray *lines, const char *eol, GPtrArray *notes)
 {
-	GPtrArray *stack = g_ptr_array_new_with_free_func(g_free);
-	GString *tail = g_string_new(NULL);
+	GPtrArray *stack;
+	GString *tail;
 
+	if (all_closed(lines))
+		return NULL;
+	stack = g_ptr_array_new_with_free_func(g_free);
+	tail = g_string_new(NULL);
 	for (guint i = 0; i < lines->len; i++) {
 		logical *l = &g_array_index(lines, logical, i);
-		gboolean begin = named(l->text, "BEGIN"), end = named(l->text, "END");
-		const char *v = l->text->str + (begin ? 6 : 4);
-		gsize n = strlen(v);
+		gboolean begin;
+		const char *v = begin_end_kind(l, &begin);
+		gboolean end = v && !begin;
+		gsize n;
 		guint keep = stack->len;
 		GString *before;
 
-		if (l->dropped || (!begin && !end) || strchr(v, ':') || strchr(v, ';'))
+		if (!v)
 			continue;
+		n = strlen(v);
 		if (begin && is_kind(v, n, top_kinds))
 			keep = MIN(keep, 1);	/* only the VCALENDAR stays open */
 		else if (begin && !g_ascii_strcasecmp(v, "VCALENDAR"))

@@ -291,6 +291,23 @@ static void test_missing_ends(void)
 	g_assert_true(g_str_has_suffix(out, "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"));
 	g_free(notes);
 	g_free(out);
+
+	/* an event inside another, each closed: nothing is left open, and
+	 * closing the outer one early would leave an END closing nothing
+	 * (make fuzz); the GEO line makes the text one to mend */
+	{
+		const char *nested = HEAD "BEGIN:VEVENT\r\nUID:c\r\nDTSTAMP:20200101T000000Z\r\n"
+			"GEO:1.5\\;2.5\r\nBEGIN:VEVENT\r\nUID:d\r\nEND:VEVENT\r\n"
+			"END:VEVENT\r\n" TAIL;
+
+		out = mend(nested, &notes);
+		g_assert_null(strstr(notes, "L10"));
+		g_assert_nonnull(strstr(out, "GEO:1.5;2.5\r\nBEGIN:VEVENT\r\nUID:d\r\n"
+					"END:VEVENT\r\nEND:VEVENT\r\n"));
+		g_assert_true(item_check(out, strlen(out), ITEM_CHECK_STRICT, NULL, NULL, NULL));
+		g_free(notes);
+		g_free(out);
+	}
 }
 
 /* a whole file: only the END lines are added, and only when its last
