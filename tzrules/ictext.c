@@ -137,17 +137,28 @@ ictext_line *ictext_find(ictext *t, int comp, const char *name,
 	return ictext_find_at(t, comp, comp < 0 ? 1 : 2, name, value, n);
 }
 
-/* TEXT unescaped: \, \; \\ \n */
+/* TEXT unescaped as libical 3.0 unescapes it: \n \t \r \b \f (either
+ * case) are those characters, \; \, \" \\ the character escaped, any other
+ * escape a space, and a backslash at the end nothing (make fuzz: a split
+ * part named by "\E" as "E" was read by libical with a space there) */
 char *ictext_unescape(const char *value)
 {
+	static const char controls[] = "n\nt\tr\rb\bf\f";
 	GString *out = g_string_new(NULL);
 
 	for (const char *p = value; *p; p++) {
-		if (*p == '\\' && p[1]) {
-			p++;
-			g_string_append_c(out, *p == 'n' || *p == 'N' ? '\n' : *p);
-		} else {
+		const char *c;
+
+		if (*p != '\\') {
 			g_string_append_c(out, *p);
+		} else if (!*++p) {
+			break;
+		} else if (strchr(";,\"\\", *p)) {
+			g_string_append_c(out, *p);
+		} else if ((c = strchr(controls, g_ascii_tolower(*p))) && (c - controls) % 2 == 0) {
+			g_string_append_c(out, c[1]);
+		} else {
+			g_string_append_c(out, ' ');
 		}
 	}
 	return g_string_free(out, FALSE);

@@ -59,8 +59,10 @@ void ictext_part_free(ictext_part *p);
  * is no item component at all.  The parts are not validated. */
 GPtrArray *ictext_split(GBytes *data, char **why);
 
-/* ictext_unescape: a TEXT value without its escapes ("\," "\;" "\\"
- * "\n").  Newly allocated. */
+/* ictext_unescape: a TEXT value as libical 3.0 reads it: "\n" "\t" "\r"
+ * "\b" "\f" (either case) the characters they name, "\;" "\," "\"" "\\"
+ * the character escaped, any other escape a space, a backslash at the end
+ * nothing.  Newly allocated. */
 char *ictext_unescape(const char *value);
 
 /* ictext_find: the n-th (from 0) property called name (case-insensitive)

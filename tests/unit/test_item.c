@@ -218,6 +218,35 @@ static void test_split_fold_boundary(void)
 	}
 }
 
+/* a part is named by its UID as libical reads it, escapes and all
+ * (make fuzz: "\\E", which libical reads as a space) */
+static void test_split_escaped_uid(void)
+{
+	static const char *const uids[] = {
+		"a\\Eb", "a\\,b", "a\\;b", "a\\\\b", "a\\\"b", "a\\:b", "a\\ b", "ab\\",
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(uids); i++) {
+		char *text = g_strdup_printf(CAL(EV("%s", "") EV("other", "")), uids[i]);
+		GPtrArray *parts = item_split(text, strlen(text), NULL, NULL);
+
+		g_assert_nonnull(parts);
+		g_assert_cmpuint(parts->len, ==, 2);
+		for (guint k = 0; k < parts->len; k++) {
+			item_part *p = parts->pdata[k];
+			gsize len;
+			const char *d = g_bytes_get_data(p->data, &len);
+			char *got = NULL;
+
+			g_assert_true(item_check(d, len, ITEM_CHECK_LENIENT, &got, NULL, NULL));
+			g_assert_cmpstr(got, ==, p->uid);
+			g_free(got);
+		}
+		g_ptr_array_unref(parts);
+		g_free(text);
+	}
+}
+
 static void test_split_made_uid(void)
 {
 	const char *t = CAL(EV("a", "") "BEGIN:VEVENT\r\nDTSTART:20240101T100000Z\r\n"
@@ -532,6 +561,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/item/split/single", test_split_keeps_single);
 	g_test_add_func("/item/split/many", test_split_many);
 	g_test_add_func("/item/split/fold-boundary", test_split_fold_boundary);
+	g_test_add_func("/item/split/escaped-uid", test_split_escaped_uid);
 	g_test_add_func("/item/split/made-uid", test_split_made_uid);
 	g_test_add_func("/item/split/made-uid-twins", test_split_made_uid_twins);
 	g_test_add_func("/item/split/refuses", test_split_refuses);
