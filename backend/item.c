@@ -93,9 +93,18 @@ static const char *tag(const char *p, const char *eol, const char *kw, gsize *n)
 	return name;
 }
 
+/* Whether the line ending at eol is continued by the next (a fold). */
+static gboolean continued(const char *eol, const char *end)
+{
+	return eol + 1 < end && (eol[1] == ' ' || eol[1] == '\t');
+}
+
 /* libical accepts mismatched BEGIN/END pairs and maps unknown names onto
  * known ones (BEGIN:VEVENTX becomes a VEVENT), so the structure is checked
- * on the lines first: matched pairs, known or X- names, one VCALENDAR. */
+ * on the lines first: matched pairs, known or X- names, one VCALENDAR.  A
+ * folded BEGIN or END line is refused: libical and the mends read the
+ * name with what continues it, and "BEGIN:VCALENDAR" continued by
+ * " MIMEDIR//UN" passed here as a VCALENDAR (make fuzz). */
 static gboolean structure_ok(const char *data, gsize len, gboolean single,
 			     GError **err)
 {
@@ -111,6 +120,14 @@ static gboolean structure_ok(const char *data, gsize len, gboolean single,
 
 		if (!eol)
 			eol = end;
+		if ((name = tag(p, eol, "BEGIN:", &n)) || (name = tag(p, eol, "END:", &n))) {
+			if (continued(eol, end)) {
+				g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,
+					    "a folded %.*s line",
+					    (int)MIN(eol - p - (eol > p && eol[-1] == '\r'), 64), p);
+				return FALSE;
+			}
+		}
 		if ((name = tag(p, eol, "BEGIN:", &n))) {
 			if (!known_component(name, n)) {
 				g_set_error(err, CALFS_ERROR, CALFS_ERROR_INVALID,

@@ -58,6 +58,11 @@ static void test_invalid(void)
 		      "unknown component VEVENTX");
 	check_invalid(CAL("BEGIN:VEVENT\r\nUID:a\r\nEND:VTODO\r\n"),
 		      "END:VTODO does not close BEGIN:VEVENT");
+	/* libical reads the name with what continues it (make fuzz) */
+	check_invalid("BEGIN:VCALENDAR\r\n MIMEDIR//UN\r\nVERSION:2.0\r\n" EV("a", "")
+		      "END:VCALENDAR\r\n", "a folded BEGIN:VCALENDAR line");
+	check_invalid(CAL("BEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\n X\r\n"),
+		      "a folded END:VEVENT line");
 	check_invalid(CAL(EV("a", "DTEND:garbage\r\n")), "parse error");
 	check_invalid(CAL(EV("a", "SUMMARY:caf\xe9\r\n")), "not UTF-8");
 	{
