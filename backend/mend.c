@@ -592,14 +592,17 @@ static gboolean date_line(const char *line, const char *end)
 	       !g_strstr_len(line, colon - line, "VALUE=DATE;");
 }
 
-/* L2 on one physical line: a TZID quote not closed on it, or closed at
- * its end. */
-static gboolean bad_quote(const char *line, const char *end)
+/* L2 and L9 on one physical line: a TZID quote not closed on it or
+ * closed at its end, or a TZID parameter with an empty value. */
+static gboolean bad_tzid_param(const char *line, const char *end)
 {
-	for (const char *p = line; p + 6 <= end; p++) {
+	for (const char *p = line; (p = memchr(p, ';', end - p)); p++) {
 		const char *q;
 
-		if (*p != ';' || !starts(p + 1, end, "TZID=\""))
+		if ((end - p >= 7 && !memcmp(p, ";TZID=:", 7)) ||
+		    (end - p >= 9 && !memcmp(p, ";TZID=\"\":", 9)))
+			return TRUE;
+		if (!starts(p + 1, end, "TZID=\""))
 			continue;
 		q = memchr(p + 7, '"', end - (p + 7));
 		if (!q || q + 1 >= end || q[1] == '\r')
@@ -764,9 +767,11 @@ gboolean mend_may_apply(const char *data, gsize len)
 	const char *start = NULL, *start_e = NULL, *stop = NULL, *stop_e = NULL;
 	gboolean time_line = FALSE;	/* the line before was one of them */
 
-	/* one pass over the physical lines */
+	/* one pass over the physical lines; a line is compared only with
+	 * the names that begin with its first letter */
 	while (line < end) {
 		const char *nl = memchr(line, '\n', end - line), *e = nl ? nl : end;
+		gboolean begin = FALSE, finish = FALSE, dtstart = FALSE, dtend = FALSE;
 
 		/* L1: a line that begins with ':' ';' or two spaces, a blank
 		 * one, or one that is no content line */
@@ -776,50 +781,74 @@ gboolean mend_may_apply(const char *data, gsize len)
 		if (line > data && *line != ' ' && *line != '\t' &&
 		    !content_line(line, e - line - (e > line && e[-1] == '\r')))
 			return TRUE;
-		/* L5: GEO's separator escaped; L7: weeks and days */
-		if ((starts(line, e, "GEO:") && memchr(line, '\\', e - line)) ||
-		    ((starts(line, e, "TRIGGER") || starts(line, e, "DURATION")) &&
-		     memchr(line, 'W', e - line)))
-			return TRUE;
-		/* L6: a date in a DTSTART, DTEND or DUE without VALUE=DATE;
-		 * L8: a VTIMEZONE without TZID */
-		if ((starts(line, e, "DTSTART") || starts(line, e, "DTEND") ||
-		     starts(line, e, "DUE") || *line == ' ') && date_line(line, e))
-			return TRUE;
-		open += starts(line, e, "BEGIN:") - starts(line, e, "END:");
+		switch (g_ascii_toupper(*line)) {
+		case 'B':
+			begin = starts(line, e, "BEGIN:");
+			vtimezones += starts(line, e, "BEGIN:VTIMEZONE");
+			break;
+		case 'D':
+			dtstart = starts(line, e, "DTSTART");
+			dtend = starts(line, e, "DTEND");
+			/* L7: weeks and days */
+			if (starts(line, e, "DURATION") && memchr(line, 'W', e - line))
+				return TRUE;
+			/* L6: a date without VALUE=DATE */
+			if ((dtstart || dtend || starts(line, e, "DUE")) && date_line(line, e))
+				return TRUE;
+			zoned |= starts(line, e, "DTSTART;");
+			break;
+		case 'E':
+			finish = starts(line, e, "END:");
+			floating |= starts(line, e, "EXDATE:");
+			break;
+		case 'G':
+			/* L5: GEO's separator escaped */
+			if (starts(line, e, "GEO:") && memchr(line, '\\', e - line))
+				return TRUE;
+			break;
+		case 'R':
+			floating |= starts(line, e, "RDATE:") || starts(line, e, "RECURRENCE-ID:");
+			break;
+		case 'T':
+			if (starts(line, e, "TRIGGER") && memchr(line, 'W', e - line))
+				return TRUE;
+			if (starts(line, e, "TZID:")) {
+				/* L8: a VTIMEZONE without TZID */
+				vtimezones--;
+				/* L3: an escape in a VTIMEZONE's TZID line */
+				if (memchr(line, '\\', e - line))
+					return TRUE;
+			}
+			break;
+		case ' ':
+			/* L6 on a folded value */
+			if (date_line(line, e))
+				return TRUE;
+			break;
+		}
+		open += begin - finish;	/* L10 */
 		/* L11 compares the first DTSTART with each DTEND, values
 		 * unfolded: a second DTSTART or DTEND, or a folded one, is
 		 * left to it */
 		if (time_line && (*line == ' ' || *line == '\t'))
 			return TRUE;
 		time_line = FALSE;
-		if (starts(line, e, "BEGIN:") && open == 2) {
+		if (begin && open == 2) {
 			start = stop = NULL;
-		} else if (open == 2 && starts(line, e, "DTSTART")) {
+		} else if (open == 2 && dtstart) {
 			if (start)
 				return TRUE;
 			start = line, start_e = e, time_line = TRUE;
-		} else if (open == 2 && starts(line, e, "DTEND")) {
+		} else if (open == 2 && dtend) {
 			if (stop)
 				return TRUE;
 			stop = line, stop_e = e, time_line = TRUE;
 		}
 		if (start && stop && before(stop, stop_e, start, start_e))
 			return TRUE;
-		if (starts(line, e, "BEGIN:VTIMEZONE"))
-			vtimezones++;
-		if (starts(line, e, "TZID:"))
-			vtimezones--;
-		/* L3: an escape in a VTIMEZONE's TZID line */
-		if (starts(line, e, "TZID:") && memchr(line, '\\', e - line))
-			return TRUE;
-		/* L4: an exception without parameters, beside a zoned start */
-		floating |= starts(line, e, "EXDATE:") || starts(line, e, "RDATE:") ||
-			    starts(line, e, "RECURRENCE-ID:");
-		zoned |= starts(line, e, "DTSTART;");
-		if ((zoned && floating) || bad_quote(line, e) ||
-		    g_strstr_len(line, e - line, ";TZID=:") ||
-		    g_strstr_len(line, e - line, ";TZID=\"\":"))
+		/* L4: an exception without parameters, beside a zoned start;
+		 * L2 and L9: a TZID parameter's quote or empty value */
+		if ((zoned && floating) || bad_tzid_param(line, e))
 			return TRUE;
 		line = nl ? nl + 1 : end;
 	}

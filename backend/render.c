@@ -78,7 +78,7 @@ char *render_key(const render_options *o, const char *zone)
 static gboolean made_uid(const char *data, gsize len)
 {
 	static const char tag[] = "\nUID:calfs-";
-	const char *p = g_strstr_len(data, len, tag);
+	const char *p = memmem(data, len, tag, strlen(tag));
 	gsize n = 0;
 
 	if (!p)

@@ -61,7 +61,7 @@ static void scan_item(tzscan_mailbox *m, const char *path, GBytes *data)
 
 	/* an item without a TZID (all in UTC, or all-day) tells no zone:
 	 * not parsed */
-	if (!text || !g_strstr_len(text, len, "TZID"))
+	if (!text || !memmem(text, len, "TZID", 4))
 		return;
 	{
 		/* a scan reads every item of a mailbox: parsing their

@@ -51,8 +51,9 @@ void tz_fix_free(tz_fix *f)
 
 gboolean tz_may_apply(const char *data, gsize len)
 {
-	return g_strstr_len(data, len, "TZID") || g_strstr_len(data, len, "tzid") ||
-	       g_strstr_len(data, len, "Z\r\n") || g_strstr_len(data, len, "Z\n");
+	/* memmem: glibc's is much faster than g_strstr_len on a whole item */
+	return memmem(data, len, "TZID", 4) || memmem(data, len, "tzid", 4) ||
+	       memmem(data, len, "Z\r\n", 3) || memmem(data, len, "Z\n", 2);
 }
 
 static gboolean is_item(icalcomponent *c)
