@@ -22,11 +22,12 @@ struct notifier {
 	guint polls;		/* since tzdata was last looked at */
 };
 
-typedef enum { MSG_KICK, MSG_ENTRY, MSG_MAILBOX, MSG_STOP } msg_kind;
+typedef enum { MSG_KICK, MSG_ENTRY, MSG_ATTR, MSG_MAILBOX, MSG_STOP } msg_kind;
 
 typedef struct {
 	msg_kind kind;
-	fuse_ino_t parent;	/* MSG_ENTRY; the mailbox id for MSG_MAILBOX */
+	fuse_ino_t parent;	/* MSG_ENTRY; the inode for MSG_ATTR; the
+				 * mailbox id for MSG_MAILBOX */
 	char *name;
 } msg;
 
@@ -58,6 +59,12 @@ void notify_inval_entry(notifier *n, fuse_ino_t parent, const char *name)
 		post(n, MSG_ENTRY, parent, name);
 }
 
+void notify_inval_attr(notifier *n, fuse_ino_t ino)
+{
+	if (n)
+		post(n, MSG_ATTR, ino, NULL);
+}
+
 void notify_mailbox_items(notifier *n, gint64 mailbox_id)
 {
 	if (n)
@@ -78,9 +85,12 @@ static void entry(notifier *n, fuse_ino_t parent, const char *name)
 						       strlen(name)), "entry");
 }
 
+/* off -1: the attributes only.  Whether or not the kernel had ino, no
+ * reply to a request sent before can now reach it (view_invalidated). */
 static void inode(notifier *n, fuse_ino_t ino, off_t off)
 {
 	check(fuse_lowlevel_notify_inval_inode(n->fs->se, ino, off, 0), "inode");
+	view_invalidated(n->fs, ino);
 }
 
 static void deleted(notifier *n, fuse_ino_t parent, fuse_ino_t child,
@@ -263,6 +273,8 @@ static gpointer run(gpointer data)
 			n->stop = TRUE;
 		else if (m && m->kind == MSG_ENTRY)
 			entry(n, m->parent, m->name);
+		else if (m && m->kind == MSG_ATTR)
+			inode(n, m->parent, -1);
 		else if (m && m->kind == MSG_MAILBOX)
 			mailbox_items(n, (gint64)m->parent);
 		if (m)

@@ -16,6 +16,9 @@ void notify_kick(notifier *n);
 /* notify_inval_entry: drop the kernel's entry parent/name, asynchronously
  * (never from inside a request). */
 void notify_inval_entry(notifier *n, fuse_ino_t parent, const char *name);
+/* notify_inval_attr: drop the kernel's attributes of ino, asynchronously;
+ * then view_invalidated. */
+void notify_inval_attr(notifier *n, fuse_ino_t ino);
 /* notify_mailbox_items: drop what the kernel keeps of every item of the
  * mailbox (attributes, pages), asynchronously: their rendering or mode
  * changed with the mailbox (its zone, owner or mode) and not themselves. */

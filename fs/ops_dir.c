@@ -170,6 +170,10 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 			struct fuse_entry_param ep;
 			gboolean dots = !strcmp(e->name, ".") || !strcmp(e->name, "..");
 
+			/* attributes only for an entry sent: making them
+			 * tells the kernel a size (view.c, told()) */
+			if (fuse_add_direntry_plus(req, NULL, 0, e->name, NULL, 0) > size - pos)
+				break;
 			if (dots) {
 				memset(&ep, 0, sizeof(ep));
 				ep.attr.st_ino = e->ino;

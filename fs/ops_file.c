@@ -41,6 +41,7 @@ typedef struct {
 	node *held;		/* a new file's node after it was stored */
 	GBytes *snapshot;	/* what reads return when not writable */
 	fuse_ino_t growing;	/* a control file read anew past its end, or 0 */
+	fuse_ino_t cached;	/* opened through the page cache (view_closed) */
 	GByteArray *buf;	/* contents being written */
 	gboolean dirty;
 } fh;
@@ -172,7 +173,8 @@ static fh *open_item(fs_ctx *fs, gint64 id, fuse_ino_t ino,
 		h->snapshot = g_bytes_ref(r->data);
 		/* the zone is part of what the kernel cached: it changes the
 		 * rendering without changing the version */
-		view_open_cached(fs, ino, view_render_key(r), fi);
+		if (view_open_cached(fs, ino, view_render_key(r), g_bytes_get_size(r->data), fi))
+			h->cached = ino;
 	}
 	rendered_free(r);
 	return h;
@@ -217,7 +219,8 @@ static fh *open_raw(fs_ctx *fs, fuse_ino_t ino, struct fuse_file_info *fi,
 		return NULL;
 	h = fh_new(FH_SNAPSHOT);
 	h->snapshot = g_bytes_ref(it->data);
-	view_open_cached(fs, ino, it->version, fi);
+	if (view_open_cached(fs, ino, it->version, it->size, fi))
+		h->cached = ino;
 	store_item_free(it);
 	return h;
 }
@@ -293,7 +296,11 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * for a flush (a round trip for every cat) */
 	if ((fi->flags & O_ACCMODE) == O_RDONLY)
 		fi->noflush = 1;
-	fuse_reply_open(req, fi);
+	if (fuse_reply_open(req, fi) == -ENOENT && h->cached) {
+		/* interrupted: the kernel will not release it */
+		view_closed(fs, h->cached);
+		h->cached = 0;
+	}
 }
 
 /* Reply to create with ino opened; the entry counts as a lookup. */
@@ -738,6 +745,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			notify_inval_entry(fs->notifier, parent, name);
 		g_free(name);
 	}
+	if (h->cached)
+		view_closed(fs, h->cached);
 	fh_free(h);
 	fuse_reply_err(req, 0);
 }

@@ -25,8 +25,15 @@ struct view_cache {
 	GHashTable *calendars;	/* calendar id -> calinfo* */
 	GHashTable *kept;	/* inode -> version the kernel has pages of
 				 * (GSIZE_TO_POINTER both) */
-	GHashTable *told;	/* inode -> version whose size the kernel was
-				 * last told (attribute replies) */
+	GHashTable *told;	/* inode -> render key whose size the kernel
+				 * has (attribute replies; see told()) */
+	GHashTable *held;	/* inode -> 0 while an invalidation of its
+				 * attributes is on its way, then the number
+				 * of that invalidation (never 0) */
+	GHashTable *reading;	/* inode -> reading*: handles open through
+				 * the page cache */
+	gint64 invalidations;	/* delivered so far (view_invalidated) */
+	gboolean forgot;	/* told and held were emptied when full */
 	GHashTable *extracted;	/* mailbox id -> extracted* zone */
 	GHashTable *ahead;	/* item id -> store_item* with its bytes, read
 				 * ahead with the one a render needed */
@@ -37,6 +44,14 @@ struct view_cache {
 };
 
 static void extracted_free(gpointer p);
+
+/* The handles of an inode open through the page cache: all of one key.
+ * A short read of such a handle sets the kernel's size to its key's. */
+typedef struct {
+	gint64 key;
+	gsize size;		/* of its rendering */
+	guint count;
+} reading;
 
 void view_entry_free(view_entry *e)
 {
@@ -68,6 +83,8 @@ void view_init(fs_ctx *fs)
 	/* inode -> version, both held in the pointers: no allocation */
 	c->kept = g_hash_table_new(g_direct_hash, g_direct_equal);
 	c->told = g_hash_table_new(g_direct_hash, g_direct_equal);
+	c->held = g_hash_table_new(g_direct_hash, g_direct_equal);
+	c->reading = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	c->extracted = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					     extracted_free);
 	c->ahead = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
@@ -82,6 +99,8 @@ void view_clear(fs_ctx *fs)
 	g_hash_table_destroy(c->calendars);
 	g_hash_table_destroy(c->kept);
 	g_hash_table_destroy(c->told);
+	g_hash_table_destroy(c->held);
+	g_hash_table_destroy(c->reading);
 	g_hash_table_destroy(c->extracted);
 	g_hash_table_destroy(c->ahead);
 	g_mutex_clear(&c->lock);
@@ -596,28 +615,95 @@ gint64 view_render_key(const rendered *r)
 			((guint64)g_str_hash(r->zone ? r->zone : "") << 32));
 }
 
-void view_told(fs_ctx *fs, fuse_ino_t ino, gint64 key)
+/* Invalidations delivered so far: taken before an attribute reply reads
+ * the store, for told(). */
+static gint64 attr_begin(fs_ctx *fs)
 {
-	gpointer was;
+	gint64 n;
 
 	g_mutex_lock(&fs->cache->lock);
-	if (g_hash_table_size(fs->cache->told) >= KEPT_MAX)
-		g_hash_table_remove_all(fs->cache->told);
-	/* Replies to requests that raced reach the kernel in any order, and
-	 * it keeps the first it takes: after a change the first reply leaves
-	 * the size unsure (opens read direct_io), the next one settles it. */
-	if (g_hash_table_lookup_extended(fs->cache->told, GSIZE_TO_POINTER(ino), NULL, &was) &&
-	    GPOINTER_TO_SIZE(was) != (gsize)key)
-		g_hash_table_remove(fs->cache->told, GSIZE_TO_POINTER(ino));
-	else
-		g_hash_table_replace(fs->cache->told, GSIZE_TO_POINTER(ino),
-				     GSIZE_TO_POINTER((gsize)key));
+	n = fs->cache->invalidations;
 	g_mutex_unlock(&fs->cache->lock);
+	return n;
 }
 
-static gboolean stat_item(fs_ctx *fs, gint64 item_id, struct stat *st,
-			  GError **err)
+/* An attribute reply for ino, begun when attr_begin said begun, is about
+ * the rendering key, size bytes long.  Returns the size to tell.
+ *
+ * The kernel takes the first of the replies that raced and drops the
+ * others, whatever order they were made in: after a reply of another key
+ * than the kernel was told, what it has is unsure (a reply made before a
+ * change can be the one it keeps, and an item read through the page cache
+ * then stops short: a torn read).  So a new key holds ino: the notifier
+ * invalidates its attributes, which makes the kernel drop every reply to a
+ * request sent before, and only a reply begun after that tells it again.
+ * Until then ino opens direct_io.
+ *
+ * While handles opened at another key read through the page cache, the
+ * reply tells their rendering's size: with another, the kernel would cut
+ * their reads short, or lengthen them with zeros.  Their last close
+ * (view_closed) invalidates the attributes again. */
+static gsize told(fs_ctx *fs, fuse_ino_t ino, gint64 key, gsize size, gint64 begun)
 {
+	view_cache *c = fs->cache;
+	gpointer k = GSIZE_TO_POINTER(ino), was;
+	reading *rd;
+	gboolean hold = FALSE;
+
+	G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(gint64));
+	g_mutex_lock(&c->lock);
+	rd = g_hash_table_lookup(c->reading, k);
+	if (g_hash_table_lookup_extended(c->held, k, NULL, &was)) {
+		/* a handle of another key still reading can set the size
+		 * back: held until it is closed (view_closed) */
+		if (was && begun >= (gint64)GPOINTER_TO_SIZE(was) && !(rd && rd->key != key)) {
+			g_hash_table_remove(c->held, k);
+			g_hash_table_replace(c->told, k, GSIZE_TO_POINTER((gsize)key));
+		}
+	} else if (g_hash_table_lookup_extended(c->told, k, NULL, &was)) {
+		hold = GPOINTER_TO_SIZE(was) != (gsize)key;
+	} else {
+		if (g_hash_table_size(c->told) + g_hash_table_size(c->held) >= KEPT_MAX) {
+			g_hash_table_remove_all(c->told);
+			g_hash_table_remove_all(c->held);
+			c->forgot = TRUE;
+		}
+		/* once forgotten, the kernel may have another key of ino */
+		if (c->forgot || (rd && rd->key != key))
+			hold = TRUE;
+		else
+			g_hash_table_replace(c->told, k, GSIZE_TO_POINTER((gsize)key));
+	}
+	if (hold) {
+		g_hash_table_remove(c->told, k);
+		g_hash_table_replace(c->held, k, NULL);
+	}
+	if (rd && rd->key != key)
+		size = rd->size;
+	g_mutex_unlock(&c->lock);
+	if (hold)
+		notify_inval_attr(fs->notifier, ino);
+	return size;
+}
+
+void view_invalidated(fs_ctx *fs, fuse_ino_t ino)
+{
+	view_cache *c = fs->cache;
+	gpointer k = GSIZE_TO_POINTER(ino);
+
+	g_mutex_lock(&c->lock);
+	c->invalidations++;
+	if (g_hash_table_remove(c->told, k) | g_hash_table_contains(c->held, k))
+		g_hash_table_replace(c->held, k, GSIZE_TO_POINTER((gsize)c->invalidations));
+	g_mutex_unlock(&c->lock);
+}
+
+/* The attributes of item_id, for a reply about ino (the item's inode, or
+ * a scratch file's that stands for it). */
+static gboolean stat_item(fs_ctx *fs, gint64 item_id, fuse_ino_t ino,
+			  struct stat *st, GError **err)
+{
+	gint64 begun = attr_begin(fs);
 	rendered *r = view_render(fs, item_id, err);
 	gboolean ok;
 	mode_t mode;
@@ -625,11 +711,11 @@ static gboolean stat_item(fs_ctx *fs, gint64 item_id, struct stat *st,
 	if (!r)
 		return FALSE;
 	ok = calendar_owner(fs, r->calendar_id, st, &mode, err);
-	set_file(st, in_mailbox(mode, 0666), g_bytes_get_size(r->data));
+	set_file(st, in_mailbox(mode, 0666),
+		 told(fs, ino, view_render_key(r), g_bytes_get_size(r->data), begun));
 	/* a rendering that follows tzdata changed when tzdata did */
 	set_time(st, r->rebased ? after_tzdata(fs, r->mtime_ns) : r->mtime_ns);
 	st->st_ino = ino_make(INO_ITEM, 0, item_id);
-	view_told(fs, st->st_ino, view_render_key(r));
 	rendered_free(r);
 	return ok;
 }
@@ -660,7 +746,7 @@ static gboolean stat_node(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
 	}
 	g_mutex_unlock(&fs->nodes_lock);
 	if (alias)
-		return stat_item(fs, alias, st, err);
+		return stat_item(fs, alias, ino, st, err);
 	if (*handled && cal > 0)
 		return calendar_owner(fs, cal, st, NULL, err);
 	return TRUE;
@@ -693,7 +779,7 @@ static gboolean stat_meta(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
 static gboolean stat_raw(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
 			 GError **err)
 {
-	gint64 id = ino_id(ino), ns = 0;
+	gint64 id = ino_id(ino), ns = 0, begun;
 	store_calendar *cal;
 	store_item *it;
 	mode_t mode;
@@ -719,11 +805,11 @@ static gboolean stat_raw(fs_ctx *fs, fuse_ino_t ino, struct stat *st,
 		set_time(st, ns);
 		return TRUE;
 	case RAW_ITEM:
+		begun = attr_begin(fs);
 		if (!(it = store_item_get(fs->store, id, FALSE, err)))
 			return FALSE;
-		set_file(st, 0444, it->size);
+		set_file(st, 0444, told(fs, ino, it->version, it->size, begun));
 		set_time(st, it->mtime_ns);
-		view_told(fs, ino, it->version);
 		id = it->calendar_id;
 		store_item_free(it);
 		if (!calendar_owner(fs, id, st, &mode, err))
@@ -777,7 +863,7 @@ gboolean view_stat(fs_ctx *fs, fuse_ino_t ino, struct stat *st, GError **err)
 	case INO_ITEM:
 		if (!stat_node(fs, ino, st, err, &handled))
 			return FALSE;
-		return handled || stat_item(fs, ino_id(ino), st, err);
+		return handled || stat_item(fs, ino_id(ino), ino, st, err);
 	case INO_NODE:
 		if (!stat_node(fs, ino, st, err, &handled))
 			return FALSE;
@@ -1156,33 +1242,65 @@ gboolean view_entry_param(fs_ctx *fs, fuse_ino_t ino,
  * told, so unless that was this version's the file is read direct_io
  * (else an item changed since the kernel's last lookup or getattr is read
  * short: a torn read of an item renamed over, make check), until the
- * notifier's invalidation makes the kernel ask again.  Pages of this very
- * version are kept (keep_cache); pages of another are dropped. */
-void view_open_cached(fs_ctx *fs, fuse_ino_t ino, gint64 version,
-		      struct fuse_file_info *fi)
+ * notifier's invalidation makes the kernel ask again.  Nor while a handle
+ * of another version reads through the page cache: a short read of it
+ * sets the kernel's size to its version's.  Pages of this very version
+ * are kept (keep_cache); pages of another are dropped. */
+gboolean view_open_cached(fs_ctx *fs, fuse_ino_t ino, gint64 version, gsize size,
+			  struct fuse_file_info *fi)
 {
-	gpointer old, size_of;
+	view_cache *c = fs->cache;
+	gpointer k = GSIZE_TO_POINTER(ino), size_of, old;
+	reading *rd;
 	gboolean told, keep;
 
 	G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(fuse_ino_t));
-	g_mutex_lock(&fs->cache->lock);
-	told = g_hash_table_lookup_extended(fs->cache->told, GSIZE_TO_POINTER(ino), NULL,
-					    &size_of) &&
-	       GPOINTER_TO_SIZE(size_of) == (gsize)version;
-	keep = told && g_hash_table_lookup_extended(fs->cache->kept, GSIZE_TO_POINTER(ino),
-						    NULL, &old) &&
+	g_mutex_lock(&c->lock);
+	rd = g_hash_table_lookup(c->reading, k);
+	told = g_hash_table_lookup_extended(c->told, k, NULL, &size_of) &&
+	       GPOINTER_TO_SIZE(size_of) == (gsize)version && !(rd && rd->key != version);
+	keep = told && g_hash_table_lookup_extended(c->kept, k, NULL, &old) &&
 	       GPOINTER_TO_SIZE(old) == (gsize)version;
 	if (told && !keep) {
-		if (g_hash_table_size(fs->cache->kept) >= KEPT_MAX)
-			g_hash_table_remove_all(fs->cache->kept);
-		g_hash_table_replace(fs->cache->kept, GSIZE_TO_POINTER(ino),
-				     GSIZE_TO_POINTER((gsize)version));
+		if (g_hash_table_size(c->kept) >= KEPT_MAX)
+			g_hash_table_remove_all(c->kept);
+		g_hash_table_replace(c->kept, k, GSIZE_TO_POINTER((gsize)version));
 	}
-	g_mutex_unlock(&fs->cache->lock);
+	if (told) {
+		if (!rd) {
+			rd = g_new0(reading, 1);
+			rd->key = version;
+			rd->size = size;
+			g_hash_table_insert(c->reading, k, rd);
+		}
+		rd->count++;
+	}
+	g_mutex_unlock(&c->lock);
 	fi->keep_cache = keep;
 	if (!told)
 		fi->direct_io = 1;
 	log_debug("open %#" G_GINT64_MODIFIER "x: %s", (guint64)ino,
 		  keep ? "the kernel's pages kept" : told ? "read through the page cache"
 		  : "read direct_io (its size not yet told)");
+	return told;
+}
+
+void view_closed(fs_ctx *fs, fuse_ino_t ino)
+{
+	view_cache *c = fs->cache;
+	gpointer k = GSIZE_TO_POINTER(ino);
+	reading *rd;
+	gboolean again = FALSE;
+
+	g_mutex_lock(&c->lock);
+	rd = g_hash_table_lookup(c->reading, k);
+	if (rd && !--rd->count) {
+		g_hash_table_remove(c->reading, k);
+		/* its reads may have set the size after the invalidation */
+		if ((again = g_hash_table_contains(c->held, k)))
+			g_hash_table_replace(c->held, k, NULL);
+	}
+	g_mutex_unlock(&c->lock);
+	if (again)
+		notify_inval_attr(fs->notifier, ino);
 }

@@ -57,14 +57,23 @@ void view_clear(fs_ctx *fs);
  * version). */
 gint64 view_render_key(const rendered *r);
 
-/* view_told: remember that the kernel was told ino's size at version key. */
-void view_told(fs_ctx *fs, fuse_ino_t ino, gint64 key);
+/* view_invalidated: the notifier has invalidated the kernel's attributes
+ * of ino (it dropped every reply to a request sent before): a reply begun
+ * from now on tells the kernel ino's size again.  Takes the cache's lock. */
+void view_invalidated(fs_ctx *fs, fuse_ino_t ino);
 
-/* view_open_cached: how fi opens ino at version key for reading: through
- * the page cache keeping the kernel's pages when they are this version's,
- * dropping them when the kernel knows this version's size, direct_io
- * until it does. */
-void view_open_cached(fs_ctx *fs, fuse_ino_t ino, gint64 key, struct fuse_file_info *fi);
+/* view_open_cached: how fi opens ino at version key (size bytes) for
+ * reading: through the page cache keeping the kernel's pages when they are
+ * this version's, dropping them when the kernel knows this version's size,
+ * direct_io until it does or while a handle of another version reads
+ * through the page cache (whose size attribute replies tell meanwhile).  TRUE when through the page cache: call view_closed when
+ * the handle is released. */
+gboolean view_open_cached(fs_ctx *fs, fuse_ino_t ino, gint64 key, gsize size,
+			  struct fuse_file_info *fi);
+
+/* view_closed: a handle view_open_cached opened through the page cache
+ * was released. */
+void view_closed(fs_ctx *fs, fuse_ino_t ino);
 
 /* view_render: the rendered item id (cached by version).  A copy to free
  * with rendered_free, or NULL with err set. */

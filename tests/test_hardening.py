@@ -229,6 +229,32 @@ print(reads)
 """
 
 
+def test_a_read_is_whole_when_the_item_changes_while_open(calfs):
+    """A file open for reading, read after its item was renamed over by a
+    shorter one, gives the whole rendering it opened.  The kernel reads
+    through the page cache up to the size it was last told, and an
+    attribute reply about the new version would cut the read short: while
+    the old one is open, replies tell its size (view.c, told())."""
+    long_, short = ics("x", "a long summary " * 4), ics("x", "short")
+    calfs.import_items(MB, {"x.ics": long_})
+    calfs.mount()
+    cal = calfs.path(MB, "Calendar")
+    path = cal / "x.ics"
+    assert path.read_bytes() == long_
+    assert os.stat(path).st_size == len(long_)
+    with open(path, "rb") as f:         # through the page cache: its size is told
+        cal_mtime = os.stat(cal).st_mtime_ns
+        (cal / "sedtmp").write_bytes(short)
+        os.rename(cal / "sedtmp", path)
+        # the notifier invalidates the item's attributes, then the calendar's
+        wait_for(lambda: os.stat(cal).st_mtime_ns != cal_mtime, what="the notifier")
+        assert os.fstat(f.fileno()).st_size == len(long_)
+        assert f.read() == long_
+    wait_for(lambda: os.stat(path).st_size == len(short), what="the new size")
+    assert path.read_bytes() == short
+    calfs.umount()
+
+
 def test_parallel_writers_readers_and_an_import(calfs, tmp_path):
     calfs.import_items(MB, {"seed.ics": ics("seed")})
     calfs.mount()
