@@ -24,7 +24,7 @@ DEBIAN_PKGS := build-essential pkg-config fuse3 libfuse3-dev libical-dev \
 	libgmime-3.0-dev libglib2.0-dev libsqlite3-dev sqlite3 libpq-dev tzdata \
 	postgresql-15 python3-psycopg2 \
 	python3 python3-pytest python3-pytest-timeout python3-vobject khal radicale \
-	vdirsyncer vim attr inotify-tools libglib2.0-bin
+	vdirsyncer vim attr inotify-tools libglib2.0-bin libjemalloc-dev
 
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	-Wold-style-definition -Wformat=2 -Wno-format-nonliteral -Wshadow \
@@ -42,6 +42,23 @@ BUILD ?= build
 endif
 comma := ,
 
+# build/calfs allocates with jemalloc (MALLOC=libc: glibc's malloc).  An
+# item's parse by libical or GMime makes and frees thousands of small
+# blocks, and glibc's malloc spent about 15% of a fix and a third of a
+# Maildir import on them (BENCHMARKS.md, seventh pass).  Sanitizers bring
+# their own allocator, so SANITIZE means MALLOC=libc.
+MALLOC ?= jemalloc
+ifneq ($(SANITIZE),)
+override MALLOC := libc
+endif
+ifeq ($(MALLOC),jemalloc)
+MALLOC_PKGS := jemalloc
+# Nothing calls jemalloc by name: keep it linked where --as-needed is the default.
+MALLOC_LIBS = -Wl,--push-state,--no-as-needed $(call pkg_libs,jemalloc) -Wl,--pop-state
+else ifneq ($(MALLOC),libc)
+$(error MALLOC=$(MALLOC): use jemalloc or libc)
+endif
+
 ifeq ($(V),1)
 Q :=
 say = @true
@@ -55,7 +72,7 @@ pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 # Changed flags rebuild everything (as Redis does): the flags of this
 # build are kept in $(BUILD)/.flags, rewritten only when they change.
-FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(SANITIZE)
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(SANITIZE) $(MALLOC)
 FLAGS_FILE := $(BUILD)/.flags
 $(shell mkdir -p $(BUILD) && { [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = '$(FLAGS_NOW)' ] || \
 	echo '$(FLAGS_NOW)' > $(FLAGS_FILE); })
@@ -83,7 +100,7 @@ all: $(BIN)
 # A library that pkg-config does not know fails the build with its name
 # (else its flags would silently be empty, and the compiler say less).
 libs-present:
-	@missing=; for p in $(FS_PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
+	@missing=; for p in $(FS_PKGS) $(MALLOC_PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
 	[ -z "$$missing" ] || { echo "make: pkg-config does not know:$$missing (make deps" \
 		"installs their -dev packages)" >&2; exit 1; }
 
@@ -126,7 +143,7 @@ endif
 
 $(BIN): $(FS_OBJ) $(LIB)
 	$(call say,LINK,$@)
-	$(Q)$(CC) -o $@ $(FS_OBJ) $(LIB) $(ALL_LDFLAGS) $(call pkg_libs,$(FS_PKGS)) -lpthread
+	$(Q)$(CC) -o $@ $(FS_OBJ) $(LIB) $(ALL_LDFLAGS) $(call pkg_libs,$(FS_PKGS)) $(MALLOC_LIBS) -lpthread
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	$(call say,LINK,$@)
