@@ -7,6 +7,8 @@
 typedef enum {
 	K_TEXT,		/* TEXT, CAL-ADDRESS, URI, X-: libical parses every value */
 	K_UID,		/* TEXT, kept as the item's UID */
+	K_TZID,		/* TEXT without escapes: libical reads \n in a TZID as a
+			 * line break, which item_check refuses there */
 	K_DATETIME,	/* DATE-TIME */
 	K_DATES,	/* DATE-TIME, or DATE after VALUE=DATE; may take TZID */
 	K_DATES_LIST,	/* K_DATES, separated by commas (EXDATE, RDATE) */
@@ -59,7 +61,7 @@ static const known_property properties[] = {
 	{ "SUMMARY", K_TEXT, 0 },
 	{ "TRANSP", K_LIBICAL, ICAL_TRANSP_VALUE },
 	{ "TRIGGER", K_DURATION, 0 },
-	{ "TZID", K_TEXT, 0 },
+	{ "TZID", K_TZID, 0 },
 	{ "TZNAME", K_TEXT, 0 },
 	{ "TZOFFSETFROM", K_UTCOFFSET, 0 },
 	{ "TZOFFSETTO", K_UTCOFFSET, 0 },
@@ -382,6 +384,8 @@ static gboolean property_ok(const char *line, gsize n, span *uid)
 		return FALSE;
 	if (k->form == K_TEXT)
 		return text_ok(value);
+	if (k->form == K_TZID)
+		return !memchr(value.p, '\\', value.n);
 	/* libical drops a property with no value, and says so in an error
 	 * that item_check tolerates (Exchange writes "CLASS:") */
 	if (!value.n && k->form != K_UID && k->form != K_DATES_LIST)

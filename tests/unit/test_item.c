@@ -466,6 +466,10 @@ static void test_scan_structure(void)
 		{ "two UID lines", CAL(EV("a", "UID:a\r\n")), ICSCAN_NOT_SURE },
 		{ "only a zone", CAL("BEGIN:VTIMEZONE\r\nTZID:x\r\nEND:VTIMEZONE\r\n"),
 		  ICSCAN_NOT_SURE },
+		/* make fuzz: libical reads the escape as a line break */
+		{ "a zone named with an escaped line break",
+		  CAL("BEGIN:VTIMEZONE\r\nTZID:US & C\\nada\r\nEND:VTIMEZONE\r\n" EV("a", "")),
+		  ICSCAN_NOT_SURE },
 		{ "zone, alarm, to-do",
 		  CAL("BEGIN:VTIMEZONE\r\nTZID:Eastern\r\nBEGIN:STANDARD\r\n"
 		      "DTSTART:16010101T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\n"
