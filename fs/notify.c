@@ -85,8 +85,9 @@ static void entry(notifier *n, fuse_ino_t parent, const char *name)
 						       strlen(name)), "entry");
 }
 
-/* off -1: the attributes only.  Whether or not the kernel had ino, no
- * reply to a request sent before can now reach it (view_invalidated). */
+/* The kernel's attributes of ino, and its pages from off on (-1: none).
+ * Whether or not the kernel had ino, no reply to a request sent before
+ * can now reach it (view_invalidated). */
 static void inode(notifier *n, fuse_ino_t ino, off_t off)
 {
 	check(fuse_lowlevel_notify_inval_inode(n->fs->se, ino, off, 0), "inode");
