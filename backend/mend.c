@@ -491,7 +491,7 @@ static void tzid_text(ictext *t, GPtrArray *notes)
 
 	for (int n = 0; (z = ictext_find_in(t, "VTIMEZONE", "TZID", n)); n++) {
 		const char *raw = ictext_line_value(z);
-		char *plain = ictext_unescape(raw);
+		char *plain = ictext_unescape(raw), *again;
 		gboolean named_so = FALSE;
 
 		for (int comp = 0, items = ictext_n_items(t); !named_so && comp < items; comp++) {
@@ -506,12 +506,16 @@ static void tzid_text(ictext *t, GPtrArray *notes)
 				g_free(tz);
 			}
 		}
-		if (named_so && strcmp(raw, plain)) {
+		/* not when libical would read the line written so as another
+		 * TZID: a backslash in it (make fuzz) */
+		again = ictext_unescape(plain);
+		if (named_so && strcmp(raw, plain) && !strcmp(again, plain)) {
 			note(notes, "L3", "VTIMEZONE \"%s\": its TZID line written as the TZID"
 			     " parameters name it (vobject, Radicale's parser, matches them byte for"
 			     " byte)", plain);
 			ictext_set_value(z, plain);
 		}
+		g_free(again);
 		g_free(plain);
 	}
 }

@@ -96,7 +96,8 @@ char *tzgen_vtimezone(icaltimezone *z, const char *tzid, gint64 from, gint64 to,
 	icalcomponent *vtz = icalcomponent_new_vtimezone();
 	guint first = 0, last, era;
 	tzinfo_rule rule;
-	char *text, *line;
+	char *text;
+	GString *tzid_line;
 	GString *out;
 
 	to = MIN(to, HORIZON);
@@ -174,12 +175,19 @@ char *tzgen_vtimezone(icaltimezone *z, const char *tzid, gint64 from, gint64 to,
 	/* The TZID as the items' TZID parameters have it, not TEXT-escaped
 	 * as libical would write it: vobject matches the two byte for byte,
 	 * so "Pacific Time (US & Canada)\\; Tijuana" would leave the items
-	 * without a zone; the other readers take it either way. */
+	 * without a zone; the other readers take it either way.  But a
+	 * backslash is doubled: libical would read \i as a space, and the
+	 * next reading would add the zone again (make fuzz). */
 	out = g_string_new("BEGIN:VTIMEZONE\r\n");
-	line = g_strconcat("TZID:", tzid, NULL);
-	ictext_append_folded(out, line, "\r\n");
+	tzid_line = g_string_new("TZID:");
+	for (const char *c = tzid; *c; c++) {
+		if (*c == '\\')
+			g_string_append_c(tzid_line, '\\');
+		g_string_append_c(tzid_line, *c);
+	}
+	ictext_append_folded(out, tzid_line->str, "\r\n");
 	g_string_append(out, text + strlen("BEGIN:VTIMEZONE\r\n"));
-	g_free(line);
+	g_string_free(tzid_line, TRUE);
 	free(text);
 	return g_string_free(out, FALSE);
 }

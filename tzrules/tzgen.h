@@ -27,8 +27,9 @@
 #include <glib.h>
 #include <libical/ical.h>
 
-/* tzgen_vtimezone: a VTIMEZONE called tzid (the text of the TZID
- * property, as items name it) for tzdata zone z, right at every instant
+/* tzgen_vtimezone: a VTIMEZONE called tzid (its TZID line written as
+ * items' TZID parameters name it, but with a backslash doubled, so that
+ * libical reads it back as tzid) for tzdata zone z, right at every instant
  * of [from, to] (Unix times: the item's first and last).  Newly allocated
  * text with CRLF line ends, from BEGIN:VTIMEZONE to END:VTIMEZONE; NULL
  * when libical cannot write it (a TZID it cannot carry).  When built is

@@ -92,6 +92,23 @@ static void test_tzid_text(void)
 	g_free(out);
 }
 
+/* make fuzz: "\i" in a TZID line is what libical reads as " ": written
+ * as the parameter has it, libical would no longer find the zone */
+static void test_tzid_text_backslash(void)
+{
+	char *notes, *out = mend(HEAD "BEGIN:VTIMEZONE\r\nTZID:Pacific \\\\ime\r\n"
+				 "BEGIN:STANDARD\r\nDTSTART:16010101T000000\r\nTZOFFSETFROM:-0800\r\n"
+				 "TZOFFSETTO:-0800\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+				 "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
+				 "DTSTART;TZID=\"Pacific \\ime\":20081031T093000\r\n"
+				 "END:VEVENT\r\n" TAIL, &notes);
+
+	g_assert_nonnull(strstr(out, "\r\nTZID:Pacific \\\\ime\r\n"));
+	g_assert_null(strstr(notes, "(rule L3)"));
+	g_free(notes);
+	g_free(out);
+}
+
 static void test_floating_exceptions(void)
 {
 	char *notes, *out = mend(HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n"
@@ -415,6 +432,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/mend/line-damage", test_line_damage);
 	g_test_add_func("/mend/tzid-quote", test_tzid_quote);
 	g_test_add_func("/mend/tzid-text", test_tzid_text);
+	g_test_add_func("/mend/tzid-text-backslash", test_tzid_text_backslash);
 	g_test_add_func("/mend/floating-exceptions", test_floating_exceptions);
 	g_test_add_func("/mend/lost-fold", test_lost_fold);
 	g_test_add_func("/mend/geo", test_geo);
