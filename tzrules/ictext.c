@@ -449,6 +449,7 @@ gboolean ictext_changed(const ictext *t)
 void ictext_append_folded(GString *out, const char *text, const char *eol)
 {
 	gsize n = strlen(text), col = 0;
+	gsize line = out->len;	/* where the physical line's text begins in out */
 
 	for (gsize i = 0; i < n;) {
 		gsize clen = 1;
@@ -456,9 +457,24 @@ void ictext_append_folded(GString *out, const char *text, const char *eol)
 		while (i + clen < n && ((guchar)text[i + clen] & 0xc0) == 0x80)
 			clen++;
 		if (col + clen > 75) {
-			g_string_append(out, eol);
-			g_string_append_c(out, ' ');
-			col = 1;
+			/* A fold before white space makes a line that begins
+			 * with two spaces, which mend's rule L1 takes for
+			 * damage (make fuzz): fold before the character ahead
+			 * of the white space instead, when there is one. */
+			gsize at = out->len;
+
+			if (text[i] == ' ' || text[i] == '\t') {
+				while (at > line && (out->str[at - 1] == ' ' || out->str[at - 1] == '\t'))
+					at--;
+				while (at > line && ((guchar)out->str[at - 1] & 0xc0) == 0x80)
+					at--;
+				/* the character's first byte, not the line's first */
+				at = at > line + 1 ? at - 1 : out->len;
+			}
+			g_string_insert(out, at, " ");
+			g_string_insert(out, at, eol);
+			line = at + strlen(eol) + 1;
+			col = 1 + (out->len - line);
 		}
 		g_string_append_len(out, text + i, clen);
 		col += clen;

@@ -1,4 +1,5 @@
 /* test_mend.c - the mends of real exports' damage (mend.h) */
+#include "ictext.h"
 #include "mend.h"
 #include "item.h"
 #include "tz.h"
@@ -108,6 +109,31 @@ static void test_tzid_text(void)
 		g_free(out);
 		g_free(text);
 	}
+}
+
+/* make fuzz: a fold before a space made a line that begins with two
+ * spaces, which L1 mends in an ATTENDEE, so each reading changed it */
+static void test_fold_before_space(void)
+{
+	char *a62 = g_strnfill(62, 'a');
+	char *text = g_strconcat("ATTENDEE;CN=", a62, "  b \u00e9\u00e9 c:mailto:a@example.com", NULL);
+	GString *out = g_string_new(NULL);
+	char **lines;
+	GString *unfolded = g_string_new(NULL);
+
+	ictext_append_folded(out, text, "\r\n");
+	g_assert_null(strstr(out->str, "\r\n  "));
+	lines = g_strsplit(out->str, "\r\n", -1);
+	for (int i = 0; lines[i] && *lines[i]; i++) {
+		g_assert_cmpuint(strlen(lines[i]), <=, 75);
+		g_string_append(unfolded, lines[i] + (i > 0));
+	}
+	g_assert_cmpstr(unfolded->str, ==, text);
+	g_strfreev(lines);
+	g_string_free(unfolded, TRUE);
+	g_string_free(out, TRUE);
+	g_free(text);
+	g_free(a62);
 }
 
 static void test_floating_exceptions(void)
@@ -433,6 +459,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/mend/line-damage", test_line_damage);
 	g_test_add_func("/mend/tzid-quote", test_tzid_quote);
 	g_test_add_func("/mend/tzid-text", test_tzid_text);
+	g_test_add_func("/mend/fold-before-space", test_fold_before_space);
 	g_test_add_func("/mend/floating-exceptions", test_floating_exceptions);
 	g_test_add_func("/mend/lost-fold", test_lost_fold);
 	g_test_add_func("/mend/geo", test_geo);
