@@ -229,12 +229,15 @@ print(reads)
 """
 
 
-def test_a_read_is_whole_when_the_item_changes_while_open(calfs):
-    """A file open for reading, read after its item was renamed over by a
-    shorter one, gives the whole rendering it opened.  The kernel reads
-    through the page cache up to the size it was last told, and an
-    attribute reply about the new version would cut the read short: while
-    the old one is open, replies tell its size (view.c, told())."""
+@pytest.mark.parametrize("by", ["rename", "import"])
+def test_a_read_is_whole_when_the_item_changes_while_open(calfs, by):
+    """A file open for reading, read after its item was replaced by a
+    shorter one (renamed over through the mount, or imported by another
+    calfs process and seen through the change log), gives the whole
+    rendering it opened.  The kernel reads through the page cache up to
+    the size it was last told, and an attribute reply about the new
+    version would cut the read short: while the old one is open, replies
+    tell its size (view.c, told())."""
     long_, short = ics("x", "a long summary " * 4), ics("x", "short")
     calfs.import_items(MB, {"x.ics": long_})
     calfs.mount()
@@ -244,8 +247,11 @@ def test_a_read_is_whole_when_the_item_changes_while_open(calfs):
     assert os.stat(path).st_size == len(long_)
     with open(path, "rb") as f:         # through the page cache: its size is told
         cal_mtime = os.stat(cal).st_mtime_ns
-        (cal / "sedtmp").write_bytes(short)
-        os.rename(cal / "sedtmp", path)
+        if by == "rename":
+            (cal / "sedtmp").write_bytes(short)
+            os.rename(cal / "sedtmp", path)
+        else:
+            assert "1 updated" in calfs.import_items(MB, {"x.ics": short}).stdout
         # the notifier invalidates the item's attributes, then the calendar's
         wait_for(lambda: os.stat(cal).st_mtime_ns != cal_mtime, what="the notifier")
         assert os.fstat(f.fileno()).st_size == len(long_)
