@@ -105,16 +105,28 @@ static void close_tzid_quote(logical *l, GPtrArray *notes)
 
 /* Whether s[0..n) can begin a content line: a name of letters, digits
  * and '-' followed by ';' or ':' (its value may come after a fold).
- * libical takes anything up to the ';' or ':' after "X-" as a name
- * ("X-MICROSOFT.-CDO-BUSYSTATUS"): such a line is a property too, not
- * a piece of the line before (make fuzz). */
+ * libical takes anything up to the first ';' or ':' after "X-" as a
+ * name ("X-MICROSOFT.-CDO-BUSYSTATUS"), passing over those in double
+ * quotes or after a backslash as its parser does: such a line is a
+ * property too, not a piece of the line before (make fuzz). */
 static gboolean content_line(const char *s, gsize n)
 {
 	gboolean x = n > 2 && g_ascii_toupper(s[0]) == 'X' && s[1] == '-';
+	gboolean quoted = FALSE;
 	gsize k = 0;
 
-	while (k < n && (g_ascii_isalnum(s[k]) || s[k] == '-' ||
-			 (x && s[k] != ':' && s[k] != ';' && s[k] != '"')))
+	if (x) {
+		for (k = 2; k < n; k++) {
+			gboolean escaped = s[k - 1] == '\\';
+
+			if (s[k] == '"' && !escaped)
+				quoted = !quoted;
+			else if ((s[k] == ':' || s[k] == ';') && !quoted && !escaped)
+				return TRUE;
+		}
+		return FALSE;
+	}
+	while (k < n && (g_ascii_isalnum(s[k]) || s[k] == '-'))
 		k++;
 	return k > 0 && k < n && (s[k] == ':' || s[k] == ';');
 }

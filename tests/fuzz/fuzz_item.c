@@ -104,6 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in = g_bytes_new(data, size);
 	stored = render(in, &wr);
 	d = g_bytes_get_data(stored, &len);
+	if (getenv("CALFS_FUZZ_DEBUG"))
+		fprintf(stderr, "--- stored\n%.*s", (int)len, d);
 	FUZZ_REQUIRE(item_check(d, len, ITEM_CHECK_LENIENT, &uid2, NULL, NULL),
 		     "an accepted write was stored invalid");
 	FUZZ_REQUIRE(g_strcmp0(uid, uid2) == 0, "the write changed the UID");
@@ -113,8 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     "a stored item was served invalid");
 	again = render(shown, &rd);
 	if (getenv("CALFS_FUZZ_DEBUG"))
-		fprintf(stderr, "--- stored\n%.*s--- read\n%.*s--- read again\n%.*s",
-			(int)g_bytes_get_size(stored), (const char *)g_bytes_get_data(stored, NULL),
+		fprintf(stderr, "--- read\n%.*s--- read again\n%.*s",
 			(int)g_bytes_get_size(shown), (const char *)g_bytes_get_data(shown, NULL),
 			(int)g_bytes_get_size(again), (const char *)g_bytes_get_data(again, NULL));
 	FUZZ_REQUIRE(g_bytes_equal(again, shown), "reading what was read changed it again");

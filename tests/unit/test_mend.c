@@ -181,6 +181,32 @@ static void test_lost_fold(void)
 	g_free(out);
 }
 
+/* After a line as long as writers fold at, a line whose X- name holds
+ * double quotes is a property to libical, which passes over quoted
+ * text when it looks for the end of a name: not a lost fold (make fuzz:
+ * the join changed the UID above it) */
+static void test_quoted_x_name(void)
+{
+	const char *text = HEAD "BEGIN:VEVENT\r\nDTSTAMP:20200101T000000Z\r\n"
+		"UID:040000008200E00074C5B7101A82E00800000000C0FFEE0000000000000000000000\r\n"
+		"X-MI\"\"\"\"lto:a-long-address-of-a-mailbox-at-a-long-domain-name@example.com\r\n"
+		"X-A\"b:c\r\n"
+		"END:VEVENT\r\n" TAIL;
+	char *notes, *out = mend(text, &notes);
+	char *uid = NULL;
+
+	/* the first is a property; the second's quote is never closed, so
+	 * libical finds no end to its name: a piece of the line before */
+	g_assert_nonnull(strstr(out, "\r\nX-MI\"\"\"\"lto:a-long-address-of-a-mailbox-at-a-lo"));
+	g_assert_cmpstr(notes, ==, "X-MI\"\"\"\"lto: a line break without the space of a fold"
+			" joined (rule L1)");
+	g_assert_true(item_check(out, strlen(out), ITEM_CHECK_STRICT, &uid, NULL, NULL));
+	g_assert_cmpstr(uid, ==, "040000008200E00074C5B7101A82E00800000000C0FFEE0000000000000000000000");
+	g_free(uid);
+	g_free(notes);
+	g_free(out);
+}
+
 /* SOGo: GEO:12.34567\;12.34567 */
 static void test_geo(void)
 {
@@ -460,6 +486,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/mend/tzid-quote", test_tzid_quote);
 	g_test_add_func("/mend/tzid-text", test_tzid_text);
 	g_test_add_func("/mend/fold-before-space", test_fold_before_space);
+	g_test_add_func("/mend/quoted-x-name", test_quoted_x_name);
 	g_test_add_func("/mend/floating-exceptions", test_floating_exceptions);
 	g_test_add_func("/mend/lost-fold", test_lost_fold);
 	g_test_add_func("/mend/geo", test_geo);
