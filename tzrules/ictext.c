@@ -637,6 +637,8 @@ static void find_blocks(ictext *t, GArray *cals, GArray *zones, GArray *items)
 		} else if (l->depth == 1) {
 			g_array_append_val(g_array_index(cals, calendar, cals->len - 1).props, i);
 		} else if (l->depth == 2 && begin) {
+			if (open)
+				block_clear(&cur);	/* never ended: left out */
 			memset(&cur, 0, sizeof(cur));
 			cur.first = i;
 			cur.cal = cals->len - 1;
