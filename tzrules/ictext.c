@@ -616,6 +616,12 @@ static void finish(block *cur, guint last, GArray *zones, GArray *items)
 	g_array_append_val(items, *cur);
 }
 
+/* White space as libical's parser trims it from a value (isspace). */
+static gboolean libical_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 static void find_blocks(ictext *t, GArray *cals, GArray *zones, GArray *items)
 {
 	block *open = NULL;
@@ -653,9 +659,17 @@ static void find_blocks(ictext *t, GArray *cals, GArray *zones, GArray *items)
 		} else if (open && l->depth == 2 && !cur.key &&
 			   name_is(l, cur.tzids ? "UID" : "TZID") && *v) {
 			/* libical drops white space at both ends of the
-			 * value (a form feed too) before it unescapes it */
-			char *bare = g_strstrip(g_strdup(v));
+			 * value before it unescapes it: C's, which has the
+			 * form feed and vertical tab (GLib's has no vertical
+			 * tab: make fuzz) */
+			const char *e = v + strlen(v);
+			char *bare;
 
+			while (libical_space(*v))
+				v++;
+			while (e > v && libical_space(e[-1]))
+				e--;
+			bare = g_strndup(v, e - v);
 			if (*bare)
 				cur.key = ictext_unescape(bare);
 			g_free(bare);

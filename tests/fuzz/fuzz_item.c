@@ -51,7 +51,11 @@ static void check_split(const uint8_t *data, size_t size)
 		char *uid = NULL;
 
 		FUZZ_REQUIRE(len > 0 && p->uid, "a split part is empty");
-		if (item_check(d, len, ITEM_CHECK_LENIENT, &uid, NULL, NULL))
+		if (item_check(d, len, ITEM_CHECK_LENIENT, &uid, NULL, NULL) &&
+		    getenv("CALFS_FUZZ_DEBUG"))
+			fprintf(stderr, "--- part %u: split UID '%s', checked UID '%s'\n%.*s",
+				i, p->uid, uid, (int)len, d);
+		if (uid)
 			FUZZ_REQUIRE(g_strcmp0(uid, p->uid) == 0, "a split part lost its UID");
 		g_free(uid);
 	}

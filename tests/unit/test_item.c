@@ -224,11 +224,13 @@ static void test_split_fold_boundary(void)
 }
 
 /* a part is named by its UID as libical reads it, escapes and all
- * (make fuzz: "\\E", which libical reads as a space) */
+ * (make fuzz: "\\E", which libical reads as a space), without the
+ * white space libical trims (make fuzz: a vertical tab) */
 static void test_split_escaped_uid(void)
 {
 	static const char *const uids[] = {
 		"a\\Eb", "a\\,b", "a\\;b", "a\\\\b", "a\\\"b", "a\\:b", "a\\ b", "ab\\",
+		"ab\v", "\vab", "ab\f", "\tab ", " a b\t",
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(uids); i++) {
