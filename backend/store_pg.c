@@ -83,13 +83,20 @@ static const char schema[] =
 	" key text NOT NULL,"
 	" status text NOT NULL,"
 	" resolved text);"
-	/* every host following the log hears of each change at once */
-	"CREATE OR REPLACE FUNCTION calfs_changed() RETURNS trigger"
+	/* every host following the log hears of each change at once: of
+	 * the last a statement wrote, once (an import's batch writes
+	 * hundreds in one).  (An older calfs made a trigger of each row
+	 * calling calfs_changed(), and makes it again when it opens the
+	 * store: either tells the same seq last.) */
+	"CREATE OR REPLACE FUNCTION calfs_changes_written() RETURNS trigger"
 	" LANGUAGE plpgsql AS $$ BEGIN"
-	" PERFORM pg_notify('calfs_changes', NEW.seq::text); RETURN NULL; END $$;"
+	" PERFORM pg_notify('calfs_changes', last::text)"
+	" FROM (SELECT max(seq) AS last FROM written) w WHERE last IS NOT NULL;"
+	" RETURN NULL; END $$;"
 	"DROP TRIGGER IF EXISTS changes_notify ON changes;"
 	"CREATE TRIGGER changes_notify AFTER INSERT ON changes"
-	" FOR EACH ROW EXECUTE FUNCTION calfs_changed();";
+	" REFERENCING NEW TABLE AS written"
+	" FOR EACH STATEMENT EXECUTE FUNCTION calfs_changes_written();";
 
 
 gboolean pgstore_is_url(const char *spec)

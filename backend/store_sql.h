@@ -56,7 +56,8 @@ void sql_arg_blob(sql_args *a, const void *data, gsize len);
 
 /* A PostgreSQL array literal ({1,2,3}), built value by value, for a
  * statement that takes many rows as one parameter per column (unnest):
- * one statement instead of one a row (a mailbox's verdicts).
+ * one statement instead of one a row (a mailbox's verdicts, a
+ * transaction's change log).
  * sql_array_end gives the literal (the caller's) and frees the rest. */
 typedef struct {
 	GString *g;
@@ -64,6 +65,8 @@ typedef struct {
 
 void sql_array_init(sql_array *a);
 void sql_array_i64(sql_array *a, gint64 v);
+/* v quoted as an element of a text array; NULL is the array's NULL */
+void sql_array_text(sql_array *a, const char *v);
 char *sql_array_end(sql_array *a);
 
 typedef struct sqlstore sqlstore;
@@ -176,6 +179,13 @@ struct sqlstore {
 	 * rows the open transaction locked; emptied when it ends, and when
 	 * an operation of a batch rolls back (which may drop its locks) */
 	GHashTable *locked;
+	/* PostgreSQL, in a batch: calendar id -> the names and UIDs (a
+	 * string set, "n" or "u" before each) the transaction wrote in
+	 * that calendar of locked, which held no item when the
+	 * transaction locked it; NULL for one that held some, or was
+	 * renamed into (store_sql_items.c); emptied with locked */
+	GHashTable *fresh;
+	GArray *spare_ids;	/* gint64: item ids taken from the sequence, unused */
 	guint op_mark;		/* pending->len when the operation began */
 	gint64 known_last;	/* newest change seq this process knows (atomic) */
 	GHashTable *cache[3];	/* rows read while nothing changed: id -> record */
@@ -285,6 +295,11 @@ gint64 sqlstore_calendar_lock(sqlstore *s, gint64 id, GError **err);
 /* sqlstore_touch: bump the mtime of row id with SQL_TOUCH_* (sent:
  * sqlstore_send). */
 gboolean sqlstore_touch(sqlstore *s, const char *sql, gint64 id, GError **err);
+/* sqlstore_forget_locks: the calendars locked (and what is known of
+ * them) are forgotten: the transaction ended, or an operation of the
+ * batch rolled back, which may have dropped its locks. */
+void sqlstore_forget_locks(sqlstore *s);
+
 /* sqlstore_calendar_get_locked: the calendar, its row locked until the
  * transaction ends when for_update (on a driver with row locks). */
 store_calendar *sqlstore_calendar_get_locked(sqlstore *s, gint64 id,

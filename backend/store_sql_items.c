@@ -319,6 +319,161 @@ static store_item *insert_item(sqlstore *s, const store_put *req, gboolean only_
 		     " RETURNING " ITEM_COLS), &a, row_item, "write item", err);
 }
 
+/* ---- new items of a calendar found empty (PostgreSQL, in a batch) ----
+ *
+ * An import's batch writes hundreds of new items into calendars it has
+ * just made.  A write runs in a savepoint, so that it may fail alone,
+ * and waits for its INSERT's reply to learn that the item was new: four
+ * statements and a round trip an item, with calfs and the server taking
+ * turns.  Every writer of the names and UIDs of a calendar's items locks
+ * the calendar's row first (item_put, item_rename), so once the
+ * transaction has locked a calendar that held no item, it knows every
+ * name and UID there: those it wrote itself.  An item whose name and
+ * UID are not among them is surely new.  Its INSERT and journal row are
+ * sent without waiting, with an id taken beforehand from the sequence,
+ * and without a savepoint: nothing in them can fail for that item
+ * alone (names and UIDs that are not UTF-8 take the usual way), and a
+ * failure of the server fails the batch.  fresh holds what is known. */
+
+/* Ids taken from the sequence at once, the next this many items. */
+#define SPARE_IDS 128
+
+static gpointer row_id(sql_row *r)
+{
+	gint64 *id = g_new(gint64, 1);
+
+	*id = sql_i64(r, 0);
+	return id;
+}
+
+/* A new item id, from those taken beforehand; -1 with err set. */
+static gint64 spare_id(sqlstore *s, GError **err)
+{
+	gint64 id;
+
+	if (!s->spare_ids->len) {
+		sql_args a = { 0 };
+		GPtrArray *ids;
+
+		sql_arg_i64(&a, SPARE_IDS);
+		ids = sqlstore_collect(s, "SELECT nextval('item_ids') FROM generate_series(1, ?1)",
+				       &a, row_id, g_free, err);
+		if (!ids)
+			return -1;
+		/* taken from the end: the smallest first */
+		for (guint i = ids->len; i > 0; i--)
+			g_array_append_val(s->spare_ids, *(gint64 *)ids->pdata[i - 1]);
+		g_ptr_array_unref(ids);
+		if (!s->spare_ids->len) {
+			g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO, "store %s: no item id",
+				    s->describe);
+			return -1;
+		}
+	}
+	id = g_array_index(s->spare_ids, gint64, s->spare_ids->len - 1);
+	g_array_set_size(s->spare_ids, s->spare_ids->len - 1);
+	return id;
+}
+
+/* After the transaction locked calendar id (with an import's write):
+ * whether it held any item, noted in fresh once.  FALSE with err set
+ * when the store fails. */
+static gboolean note_fresh(sqlstore *s, const store_put *req, GError **err)
+{
+	gpointer key = GSIZE_TO_POINTER(req->calendar_id);
+	sql_args a = { 0 };
+	gint64 none;
+
+	if (!s->drv->postgresql || !s->batch || !req->by_uid ||
+	    g_hash_table_contains(s->fresh, key))
+		return TRUE;
+	sql_arg_i64(&a, req->calendar_id);
+	none = sqlstore_scalar(s, "SELECT CASE WHEN EXISTS (SELECT 1 FROM items"
+			       " WHERE calendar_id = ?1) THEN 0 ELSE 1 END", &a, err);
+	if (none < 0)
+		return FALSE;
+	g_hash_table_insert(s->fresh, key, none ? g_hash_table_new_full(g_str_hash, g_str_equal,
+									 g_free, NULL) : NULL);
+	return TRUE;
+}
+
+/* The transaction wrote an item called name with uid in calendar id. */
+static void fresh_wrote(sqlstore *s, gint64 calendar_id, const char *name, const char *uid)
+{
+	GHashTable *set = g_hash_table_lookup(s->fresh, GSIZE_TO_POINTER(calendar_id));
+
+	if (set) {
+		g_hash_table_add(set, g_strconcat("n", name, NULL));
+		g_hash_table_add(set, g_strconcat("u", uid, NULL));
+	}
+}
+
+static gboolean fresh_has(GHashTable *set, const char *kind, const char *v)
+{
+	char *key = g_strconcat(kind, v, NULL);
+	gboolean has = g_hash_table_contains(set, key);
+
+	g_free(key);
+	return has;
+}
+
+/* Whether req is surely a new item (see above). */
+static gboolean surely_new(sqlstore *s, const store_put *req)
+{
+	gpointer key = GSIZE_TO_POINTER(req->calendar_id);
+	GHashTable *set;
+
+	if (!s->drv->postgresql || !s->batch || !req->by_uid || req->reserved_id ||
+	    !g_hash_table_contains(s->locked, key) ||
+	    !(set = g_hash_table_lookup(s->fresh, key)))
+		return FALSE;
+	return g_utf8_validate(req->name, -1, NULL) && g_utf8_validate(req->uid, -1, NULL) &&
+	       !fresh_has(set, "n", req->name) && !fresh_has(set, "u", req->uid);
+}
+
+/* Write req, surely new, without waiting; the item as it will be stored,
+ * or NULL with err set (the batch then fails). */
+static store_item *put_new(sqlstore *s, const store_put *req, GError **err)
+{
+	gint64 mailbox_id = (gint64)GPOINTER_TO_SIZE(g_hash_table_lookup(
+				s->locked, GSIZE_TO_POINTER(req->calendar_id)));
+	gint64 id = spare_id(s, err), now = sqlstore_now_ns();
+	sql_journal_entry j = { .op = "create", .calendar_id = req->calendar_id,
+			    .name = req->name, .uid = req->uid, .note = req->note,
+			    .new_version = 1, .item_id = id };
+	sql_args a = { 0 };
+	gsize len;
+	const void *bytes = g_bytes_get_data(req->data, &len);
+	store_item *it;
+
+	if (id < 0)
+		return NULL;
+	sql_arg_i64(&a, id);
+	sql_arg_i64(&a, req->calendar_id);
+	sql_arg_text(&a, req->name);
+	sql_arg_text(&a, req->uid);
+	sql_arg_blob(&a, bytes, len);
+	sql_arg_i64(&a, now);
+	sql_arg_text(&a, req->checked);
+	if (!sqlstore_send(s, "INSERT INTO items(id, calendar_id, name, uid, data, version,"
+			   " mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)",
+			   &a, "write item", err) || !sqlstore_journal(s, &j, err))
+		return NULL;
+	sqlstore_log_change(s, STORE_CHANGE_ITEM_CREATE, mailbox_id, req->calendar_id, id,
+			    req->name, 0, NULL);
+	fresh_wrote(s, req->calendar_id, req->name, req->uid);
+	it = g_new0(store_item, 1);
+	it->id = id;
+	it->calendar_id = req->calendar_id;
+	it->name = g_strdup(req->name);
+	it->uid = g_strdup(req->uid);
+	it->size = len;
+	it->version = 1;
+	it->mtime_ns = now;
+	it->checked = g_strdup(req->checked);
+	return it;
+}
+
 store_item *sqlstore_item_put(store *base, const store_put *req,
 			       store_put_result *result, GError **err)
 {
@@ -339,9 +494,15 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 		return NULL;
 	}
 	g_mutex_lock(&s->lock);
+	if (surely_new(s, req)) {
+		if ((item = put_new(s, req, err)) && result)
+			*result = STORE_PUT_CREATED;
+		goto out;
+	}
 	if (!sqlstore_begin(s, err))
 		goto out;
-	if ((mailbox_id = sqlstore_calendar_lock(s, req->calendar_id, err)) < 0)
+	if ((mailbox_id = sqlstore_calendar_lock(s, req->calendar_id, err)) < 0 ||
+	    !note_fresh(s, req, err))
 		goto fail;
 	if (req->by_uid && !req->reserved_id && s->drv->postgresql) {
 		/* an import's item is mostly new: written by the query that
@@ -404,6 +565,7 @@ written:
 		j.new_version = 1;
 	}
 	j.item_id = id;
+	fresh_wrote(s, req->calendar_id, name, req->uid);
 	sqlstore_log_change(s, old ? STORE_CHANGE_ITEM_UPDATE : STORE_CHANGE_ITEM_CREATE,
 		   mailbox_id, req->calendar_id, id, name, 0, NULL);
 	/* the calendar's mtime moves at the commit (store_sql.c) */
@@ -545,6 +707,8 @@ gboolean sqlstore_item_rename(store *base, gint64 id, gint64 calendar_id,
 		to = sqlstore_calendar_get_locked(s, calendar_id, FALSE, err);
 	if (!to)
 		goto fail;
+	/* a name the transaction did not write: no surely new item there */
+	g_hash_table_replace(s->fresh, GSIZE_TO_POINTER(calendar_id), NULL);
 	if (i->calendar_id == calendar_id && !strcmp(i->name, name)) {
 		sqlstore_rollback(s);
 		ok = TRUE;

@@ -243,6 +243,78 @@ def test_background_daemon_follows_other_writers(on_pg, tmp_path, daemons):
         subprocess.run(["fusermount3", "-u", str(c.mnt)], check=True)
 
 
+def test_the_change_log_keeps_names_as_written(on_pg, tmp_path, daemons):
+    """A transaction's changes are logged in one statement, each column an
+    array: a name with what an array literal quotes (double quotes, a
+    backslash, a comma, braces, white space, the word NULL) is logged and heard as it
+    was written, by the other host too."""
+    names = ['say "hi".ics', "back\\slash.ics", "a,b {c}.ics", "NULL.ics", " sp .ics"]
+    a, b = two_hosts(tmp_path, daemons, {"x.ics": ics("x")})
+    listing = a.path(MB, "Calendar")
+    assert sorted(os.listdir(listing)) == ["x.ics"]     # in a's kernel cache now
+    for i, name in enumerate(names):
+        b.path(MB, "Calendar", name).write_bytes(ics("u%d" % i))
+    wait_for(lambda: sorted(os.listdir(listing)) == sorted(names + ["x.ics"]), 5,
+             "the other host's names")
+    db = a.db()
+    logged = [r[0] for r in db.execute("select name from changes where item_id in"
+                                       " (select id from items where name != 'x.ics')")]
+    db.close()
+    assert sorted(logged) == sorted(names)
+    a.umount()
+    b.umount()
+    assert not a.warnings() and not b.warnings()
+
+
+def test_an_import_stores_what_it_stores_on_sqlite(pg_server, tmp_path):
+    """On PostgreSQL, an import's new items in a calendar it found empty are
+    written without waiting for the server.  What it stores is what the
+    same import stores on SQLite: over several batches, with UIDs that
+    come back in the same batch and in a later one, an export whose parts
+    are named as a file was, a name that is not UTF-8, and imported again
+    into the calendars it made."""
+    tree = tmp_path / "tree"
+    cal = tree / MB / "Calendar"
+    cal.mkdir(parents=True)
+    for i in range(700):
+        # 100-149 repeat UIDs of their batch, 600-699 of the first one
+        uid = "u%d" % (i - 100 if 100 <= i < 150 else i - 600 if i >= 600 else i)
+        (cal / ("%04d.ics" % i)).write_bytes(ics(uid, "item %d" % i))
+    other = tree / MB / "Other"
+    other.mkdir()
+    (other / "x.ics").write_bytes(ics("x"))
+    with open(bytes(other) + b"/caf\xe9.ics", "wb") as f:
+        f.write(ics("not-utf8-name"))
+    bob = tree / "bob@example.com"
+    (bob / "Calendar").mkdir(parents=True)
+    (bob / "Calendar" / "e1.ics").write_bytes(ics("not-e1"))
+    (bob / "Calendar" / "b.ics").write_bytes(ics("u5"))
+    (bob / "export.ics").write_bytes(
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n" +
+        b"".join(ics(u).split(b"PRODID:-//calfs//tests//EN\r\n", 1)[1]
+                 .rsplit(b"END:VCALENDAR", 1)[0] for u in ("e1", "u5", "e2")) +
+        b"END:VCALENDAR\r\n")
+    stored = {}
+    for name, backend in (("sqlite", calfs_util.SqliteBackend()),
+                          ("postgresql", calfs_util.PgBackend(pg_server))):
+        calfs_util.BACKEND = backend
+        (tmp_path / name).mkdir()
+        c = Calfs(tmp_path / name)
+        outs = [c.run("import", "--tree", tree, check=False) for _ in range(2)]
+        db = c.db()
+        items = db.execute("select m.name, c.name, i.name, i.uid, i.data, i.version"
+                           " from items i join calendars c on c.id = i.calendar_id"
+                           " join mailboxes m on m.id = c.mailbox_id order by 1, 2, 3")
+        journal = db.execute("select j.op, j.name, j.uid, j.new_version, j.note from journal j"
+                             " order by j.name, j.new_version, j.op")
+        changes = db.execute("select kind, name from changes order by name, kind")
+        db.close()
+        stored[name] = ([(o.returncode, o.stdout, o.stderr.replace(str(tmp_path / name), ""))
+                         for o in outs], items, journal, changes)
+    for k, what in enumerate(("the output", "the items", "the journal", "the change log")):
+        assert stored["postgresql"][k] == stored["sqlite"][k], what
+
+
 def test_fix_with_fewer_connections_than_workers(on_pg, tmp_path):
     """calfs fix opens a connection for each worker; when the server gives
     fewer, the workers share those it gave. The run is the same: every
