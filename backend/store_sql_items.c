@@ -280,6 +280,22 @@ static gboolean find_for_put(sqlstore *s, const store_put *req, store_item **old
 	return TRUE;
 }
 
+/* The arguments of an INSERT of req's item: ?1 id, ?2 calendar, ?3 name,
+ * ?4 UID, ?5 bytes, ?6 mtime_ns, ?7 checked. */
+static void insert_args(sql_args *a, gint64 id, const store_put *req, gint64 mtime_ns)
+{
+	gsize len;
+	const void *bytes = g_bytes_get_data(req->data, &len);
+
+	sql_arg_i64(a, id);
+	sql_arg_i64(a, req->calendar_id);
+	sql_arg_text(a, req->name);
+	sql_arg_text(a, req->uid);
+	sql_arg_blob(a, bytes, len);
+	sql_arg_i64(a, mtime_ns);
+	sql_arg_text(a, req->checked);
+}
+
 /* Insert req's item as new (only_new: unless an item of the calendar has
  * its name or UID; NOTFOUND then).  The item as stored, or NULL with err
  * set. */
@@ -287,21 +303,13 @@ static store_item *insert_item(sqlstore *s, const store_put *req, gboolean only_
 			       GError **err)
 {
 	sql_args a = { 0 };
-	gsize len;
-	const void *bytes = g_bytes_get_data(req->data, &len);
 	/* PostgreSQL takes a new id in the INSERT: one round trip */
 	gint64 id = req->reserved_id;
 
 	if (!id && !s->drv->postgresql &&
 	    (id = sqlstore_scalar(s, SQL_NEW_ITEM_ID(s), NULL, err)) <= 0)
 		return NULL;
-	sql_arg_i64(&a, id);
-	sql_arg_i64(&a, req->calendar_id);
-	sql_arg_text(&a, req->name);
-	sql_arg_text(&a, req->uid);
-	sql_arg_blob(&a, bytes, len);
-	sql_arg_i64(&a, sqlstore_now_ns());
-	sql_arg_text(&a, req->checked);
+	insert_args(&a, id, req, sqlstore_now_ns());
 	if (only_new)
 		return sqlstore_one(s, SQL_DIALECT(s, "INSERT INTO items(id, calendar_id, name,"
 			     " uid, data, version, mtime_ns, checked) SELECT ?1, ?2, ?3, ?4, ?5, 1,"
@@ -442,19 +450,11 @@ static store_item *put_new(sqlstore *s, const store_put *req, GError **err)
 			    .name = req->name, .uid = req->uid, .note = req->note,
 			    .new_version = 1, .item_id = id };
 	sql_args a = { 0 };
-	gsize len;
-	const void *bytes = g_bytes_get_data(req->data, &len);
 	store_item *it;
 
 	if (id < 0)
 		return NULL;
-	sql_arg_i64(&a, id);
-	sql_arg_i64(&a, req->calendar_id);
-	sql_arg_text(&a, req->name);
-	sql_arg_text(&a, req->uid);
-	sql_arg_blob(&a, bytes, len);
-	sql_arg_i64(&a, now);
-	sql_arg_text(&a, req->checked);
+	insert_args(&a, id, req, now);
 	if (!sqlstore_send(s, "INSERT INTO items(id, calendar_id, name, uid, data, version,"
 			   " mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)",
 			   &a, "write item", err) || !sqlstore_journal(s, &j, err))
@@ -467,7 +467,7 @@ static store_item *put_new(sqlstore *s, const store_put *req, GError **err)
 	it->calendar_id = req->calendar_id;
 	it->name = g_strdup(req->name);
 	it->uid = g_strdup(req->uid);
-	it->size = len;
+	it->size = g_bytes_get_size(req->data);
 	it->version = 1;
 	it->mtime_ns = now;
 	it->checked = g_strdup(req->checked);
