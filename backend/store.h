@@ -523,10 +523,11 @@ static inline GPtrArray *store_item_scan(store *s, gint64 calendar_id,
  * outermost end commits.  Other processes wait for the store meanwhile,
  * so keep batches short (hundreds of items).  Errors: BUSY when the
  * store stays locked, IO when the commit fails (the batch is then
- * rolled back).  On PostgreSQL, a new item put by UID into a calendar
- * the batch found empty is sent without waiting for the server
- * (store_sql_items.c), and a failure of the server then shows in a
- * later change of the batch, or its commit, and fails the batch. */
+ * rolled back).  A new item put by UID into a calendar the batch found
+ * empty is written without a savepoint, and on PostgreSQL without
+ * waiting for the server (store_sql_items.c): a failure of the server
+ * then shows in a later change of the batch, or its commit, and fails
+ * the batch. */
 static inline gboolean store_batch_begin(store *s, GError **err)
 {
 	return s->ops->batch_begin(s, err);

@@ -308,8 +308,19 @@ static void pending_clear(GArray *p, guint from)
 	g_array_set_size(p, from);
 }
 
+/* The error of a batch that can only roll back (sqlstore.doomed). */
+static void set_doomed(sqlstore *s, GError **err)
+{
+	g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO,
+		    "store %s: an earlier write of the batch failed", s->describe);
+}
+
 gboolean sqlstore_begin(sqlstore *s, GError **err)
 {
+	if (s->batch && s->doomed) {
+		set_doomed(s, err);
+		return FALSE;
+	}
 	if (s->batch) {
 		s->op_mark = s->pending->len;
 		s->op_run = s->run_id;
@@ -443,6 +454,7 @@ void sqlstore_forget_locks(sqlstore *s)
 static void end_txn(sqlstore *s, gboolean committed)
 {
 	s->in_txn = FALSE;
+	s->doomed = FALSE;
 	pending_clear(s->pending, 0);
 	sqlstore_forget_locks(s);
 	if (s->run_id < 0)
@@ -453,7 +465,9 @@ static gboolean commit_txn(sqlstore *s, GError **err)
 {
 	gint64 last = 0;
 
-	if (!flush_changes(s, &last, err) ||
+	if (s->doomed)
+		set_doomed(s, err);
+	if (s->doomed || !flush_changes(s, &last, err) ||
 	    !sqlstore_exec(s, "COMMIT", NULL, "commit", err)) {
 		quietly(s, "ROLLBACK");
 		end_txn(s, FALSE);

@@ -179,13 +179,17 @@ struct sqlstore {
 	 * rows the open transaction locked; emptied when it ends, and when
 	 * an operation of a batch rolls back (which may drop its locks) */
 	GHashTable *locked;
-	/* PostgreSQL, in a batch: calendar id -> the names and UIDs (a
+	/* in a batch: calendar id -> the names and UIDs (a
 	 * string set, "n" or "u" before each) the transaction wrote in
 	 * that calendar of locked, which held no item when the
 	 * transaction locked it; NULL for one that held some, or was
 	 * renamed into (store_sql_items.c); emptied with locked */
 	GHashTable *fresh;
-	GArray *spare_ids;	/* gint64: item ids taken from the sequence, unused */
+	/* a write of the open batch failed without a savepoint to roll
+	 * back to (store_sql_items.c): the batch can only roll back */
+	gboolean doomed;
+	GArray *spare_ids;	/* gint64: item ids taken from PostgreSQL's
+				 * sequence, unused */
 	guint op_mark;		/* pending->len when the operation began */
 	gint64 known_last;	/* newest change seq this process knows (atomic) */
 	GHashTable *cache[3];	/* rows read while nothing changed: id -> record */

@@ -327,23 +327,25 @@ static store_item *insert_item(sqlstore *s, const store_put *req, gboolean only_
 		     " RETURNING " ITEM_COLS), &a, row_item, "write item", err);
 }
 
-/* ---- new items of a calendar found empty (PostgreSQL, in a batch) ----
+/* ---- new items of a calendar found empty (in a batch) ----
  *
  * An import's batch writes hundreds of new items into calendars it has
  * just made.  A write runs in a savepoint, so that it may fail alone,
- * and waits for its INSERT's reply to learn that the item was new: four
- * statements and a round trip an item, with calfs and the server taking
- * turns.  Every writer of the names and UIDs of a calendar's items locks
- * the calendar's row first (item_put, item_rename), so once the
- * transaction has locked a calendar that held no item, it knows every
- * name and UID there: those it wrote itself.  An item whose name and
- * UID are not among them is surely new.  Its INSERT and journal row are
- * sent without waiting, with an id taken beforehand from the sequence,
- * and without a savepoint: nothing in them can fail for that item
- * alone (names and UIDs that are not UTF-8 take the usual way), and a
- * failure of the server fails the batch.  fresh holds what is known. */
+ * and learns from its INSERT (PostgreSQL) or a look-up (SQLite) that
+ * the item is new: on PostgreSQL four statements and a round trip an
+ * item, with calfs and the server taking turns.  Every writer of the
+ * names and UIDs of a calendar's items locks the calendar's row first
+ * (item_put, item_rename), so once the transaction has locked a
+ * calendar that held no item, it knows every name and UID there: those
+ * it wrote itself.  An item whose name and UID are not among them is
+ * surely new.  Its INSERT and journal row are sent without waiting
+ * (PostgreSQL's pipeline), with an id taken beforehand, and without a
+ * savepoint: nothing in them can fail for that item alone (names and
+ * UIDs that are not UTF-8 take the usual way), and a failure of the
+ * server fails the batch.  fresh holds what is known. */
 
-/* Ids taken from the sequence at once, the next this many items. */
+/* PostgreSQL: ids taken from the sequence at once, the next this many
+ * items'. */
 #define SPARE_IDS 128
 
 static gpointer row_id(sql_row *r)
@@ -354,11 +356,14 @@ static gpointer row_id(sql_row *r)
 	return id;
 }
 
-/* A new item id, from those taken beforehand; -1 with err set. */
+/* A new item id (on PostgreSQL from those taken beforehand); -1 with
+ * err set. */
 static gint64 spare_id(sqlstore *s, GError **err)
 {
 	gint64 id;
 
+	if (!s->drv->postgresql)	/* no round trip */
+		return sqlstore_scalar(s, SQL_NEW_ITEM_ID(s), NULL, err);
 	if (!s->spare_ids->len) {
 		sql_args a = { 0 };
 		GPtrArray *ids;
@@ -392,8 +397,7 @@ static gboolean note_fresh(sqlstore *s, const store_put *req, GError **err)
 	sql_args a = { 0 };
 	gint64 none;
 
-	if (!s->drv->postgresql || !s->batch || !req->by_uid ||
-	    g_hash_table_contains(s->fresh, key))
+	if (!s->batch || !req->by_uid || g_hash_table_contains(s->fresh, key))
 		return TRUE;
 	sql_arg_i64(&a, req->calendar_id);
 	none = sqlstore_scalar(s, "SELECT CASE WHEN EXISTS (SELECT 1 FROM items"
@@ -431,7 +435,7 @@ static gboolean surely_new(sqlstore *s, const store_put *req)
 	gpointer key = GSIZE_TO_POINTER(req->calendar_id);
 	GHashTable *set;
 
-	if (!s->drv->postgresql || !s->batch || !req->by_uid || req->reserved_id ||
+	if (!s->batch || s->doomed || !req->by_uid || req->reserved_id ||
 	    !g_hash_table_contains(s->locked, key) ||
 	    !(set = g_hash_table_lookup(s->fresh, key)))
 		return FALSE;
@@ -457,8 +461,12 @@ static store_item *put_new(sqlstore *s, const store_put *req, GError **err)
 	insert_args(&a, id, req, now);
 	if (!sqlstore_send(s, "INSERT INTO items(id, calendar_id, name, uid, data, version,"
 			   " mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)",
-			   &a, "write item", err) || !sqlstore_journal(s, &j, err))
+			   &a, "write item", err) || !sqlstore_journal(s, &j, err)) {
+		/* no savepoint to roll back to: the item may be written
+		 * without its journal row */
+		s->doomed = TRUE;
 		return NULL;
+	}
 	sqlstore_log_change(s, STORE_CHANGE_ITEM_CREATE, mailbox_id, req->calendar_id, id,
 			    req->name, 0, NULL);
 	fresh_wrote(s, req->calendar_id, req->name, req->uid);

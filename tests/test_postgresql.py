@@ -313,6 +313,12 @@ def test_an_import_stores_what_it_stores_on_sqlite(pg_server, tmp_path):
                          for o in outs], items, journal, changes)
     for k, what in enumerate(("the output", "the items", "the journal", "the change log")):
         assert stored["postgresql"][k] == stored["sqlite"][k], what
+    # both write new items so: what an item at a time stored (calfs
+    # before), a UID once a calendar
+    outs, items = stored["sqlite"][:2]
+    assert [o[1].split(": ")[-1].split(", ")[:3] for o in outs] == [
+        ["556 created", "151 updated", "0 unchanged"], ["0 created", "252 updated", "455 unchanged"]]
+    assert len(items) == len(set((i[0], i[1], i[3]) for i in items)) == 556
 
 
 def test_fix_with_fewer_connections_than_workers(on_pg, tmp_path):
