@@ -405,6 +405,7 @@ typedef struct {
 				 * mailbox and calendar are made */
 	gboolean begun;		/* own, and begun */
 	guint in_batch;		/* files or messages in the open batch */
+	itip_stats kept;	/* *st when the store last committed */
 	char *mailbox;
 	store_calendar *cal;	/* where the objects go */
 	itip sched;
@@ -413,6 +414,32 @@ typedef struct {
 /* Changes are committed this many files or messages at a time. */
 #define BATCH 256
 
+/* The batch's commit failed, and the store rolled it back: what it
+ * stored is counted no more (what was read still is). */
+static void rolled_back(writer *w)
+{
+	itip_stats *st = w->st;
+
+	st->created = w->kept.created;
+	st->updated = w->kept.updated;
+	st->unchanged = w->kept.unchanged;
+	st->replies = w->kept.replies;
+	st->stale = w->kept.stale;
+	st->cancelled = w->kept.cancelled;
+	st->warnings = w->kept.warnings;
+}
+
+/* End the batch: commit it, or count what it stored no more. */
+static gboolean batch_end(writer *w, GError **err)
+{
+	if (!store_batch_end(w->s, err)) {
+		rolled_back(w);
+		return FALSE;
+	}
+	w->kept = *w->st;
+	return TRUE;
+}
+
 /* Count one file or message into the current batch; commit it when full.
  * FALSE only when the store fails. */
 static gboolean batched(writer *w, GError **err)
@@ -420,7 +447,7 @@ static gboolean batched(writer *w, GError **err)
 	if (++w->in_batch < BATCH)
 		return TRUE;
 	w->in_batch = 0;
-	return store_batch_end(w->s, err) && store_batch_begin(w->s, err);
+	return batch_end(w, err) && store_batch_begin(w->s, err);
 }
 
 static void writer_close(writer *w)
@@ -500,6 +527,7 @@ static gboolean import_feed(feed *f, writer *w, GError **err)
 	g_cond_init(&f->ready);
 	g_cond_init(&f->room);
 	g_queue_init(&f->units);
+	w->kept = *w->st;
 	t = g_thread_new("calfs-import", reader, f);
 	while (ok && (u = take(f))) {
 		ok = write_unit(w, u, err);
@@ -514,7 +542,7 @@ static gboolean import_feed(feed *f, writer *w, GError **err)
 	g_thread_join(t);
 	g_queue_clear_full(&f->units, unit_free);
 	/* what was imported stays, even when the store failed later on */
-	if (w->begun && !store_batch_end(w->s, ok ? err : NULL))
+	if (w->begun && !batch_end(w, ok ? err : NULL))
 		ok = FALSE;
 	writer_close(w);
 	g_cond_clear(&f->room);
@@ -704,7 +732,7 @@ gboolean vdir_import_tree(store *s, const conf *c, const char *dir, gboolean ver
 	if (ok) {
 		ok = import_feed(&f, &w, err);
 		/* what was imported stays, even when the store failed later on */
-		ok = store_batch_end(s, ok ? err : NULL) && ok;
+		ok = batch_end(&w, ok ? err : NULL) && ok;
 	}
 	g_ptr_array_unref(f.boxes);
 	return ok;

@@ -190,6 +190,33 @@ def test_kill_import_then_rerun(tmp_path):
     assert items(c) == items(once)
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a small tmpfs (root only)")
+def test_import_onto_a_full_disk(tmp_path, store_backend, mount_mode):
+    """An import that fills the store's disk stops with an error naming the
+    store, and exits non-zero; what it committed before is whole (each item
+    with its journal), and its counts are of what is stored."""
+    from calfs_util import GEN
+    if store_backend != "sqlite" or mount_mode != "background":
+        pytest.skip("a SQLite store's disk, once (no mount)")
+    src = tmp_path / "org"
+    subprocess.run([str(GEN), "--mailboxes", "40", "--items", "20", "--export-items", "4",
+                    "--seed", "3", str(src)], check=True, capture_output=True)
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], check=True)
+    try:
+        c = Calfs(small)
+        r = c.run("import", "--tree", src, check=False)
+        assert r.returncode != 0
+        assert "store %s" % (small / "calfs.db") in r.stderr
+        assert "disk is full" in r.stderr
+        created = int(r.stdout.split(" created")[0].rsplit(" ", 1)[1])
+        assert 0 < created == len(store_state(c))       # with the integrity check
+        journal_matches(c)
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+
+
 RENAMER = r"""
 import os, sys
 from calfs_util import ics
