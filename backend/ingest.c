@@ -1,4 +1,5 @@
 #include "ingest.h"
+#include "item.h"
 #include "imip.h"
 #include "ictext.h"
 #include "error.h"
@@ -66,6 +67,23 @@ void ingest_queue_update(const ingest_target *t, GBytes *item)
 		g_object_unref(msg);
 }
 
+/* The UID of final, when a mend may have changed it from uid (rule L1
+ * takes out the space a fold of two spaces left in a UID): the store's
+ * UID is the one of the bytes it keeps, which an attendee's reply names.
+ * NULL when it is uid. */
+static char *mended_uid(GBytes *final, const char *uid, const render_log *log)
+{
+	gsize len;
+	const char *d = g_bytes_get_data(final, &len);
+	char *now = NULL;
+
+	if (!log || !log->mends->len || !strchr(uid, ' '))
+		return NULL;
+	if (!item_check(d, len, ITEM_CHECK_LENIENT, &now, NULL, NULL) || !strcmp(now, uid))
+		g_clear_pointer(&now, g_free);
+	return now;
+}
+
 /* Store final (rendered with log) as t says; *update: an iMIP update is due. */
 static store_item *put(store *s, const ingest_target *t, GBytes *final, const char *uid,
 		       const render_log *log, store_put_result *result, gboolean *update,
@@ -73,6 +91,7 @@ static store_item *put(store *s, const ingest_target *t, GBytes *final, const ch
 {
 	store_item *item;
 	store_put_result res = STORE_PUT_UNCHANGED;
+	char *mended = mended_uid(final, uid, log);
 	/* the journal says what the write repaired, as user.calfs.fixes */
 	char *changes = render_describe_changes(log);
 	char *note = t->note && changes ? g_strconcat(t->note, "\n", changes, NULL)
@@ -82,11 +101,12 @@ static store_item *put(store *s, const ingest_target *t, GBytes *final, const ch
 	char *clean = t->policy && (t->policy->repair || t->policy->rebase)
 		      ? render_clean_key(t->policy, log) : NULL;
 	store_put req = { .calendar_id = t->calendar_id, .name = t->name,
-			  .reserved_id = t->reserved_id, .uid = uid,
+			  .reserved_id = t->reserved_id, .uid = mended ? mended : uid,
 			  .data = final, .note = note, .checked = clean,
 			  .by_uid = t->by_uid };
 
 	item = store_item_put(s, &req, &res, err);
+	g_free(mended);
 	g_free(clean);
 	g_free(note);
 	g_free(changes);

@@ -241,6 +241,28 @@ def test_mbox_import_and_nothing_changes_for_broken_messages(calfs, tmp_path):
     assert "PARTSTAT=DECLINED;X-REPLYTIME=20090928T000000Z:mailto:bob@example.net" in text
 
 
+def test_a_uid_mended_by_fix_is_the_one_replies_find(calfs, tmp_path):
+    """Exchange 2003 folded a long UID with two spaces: libical reads a space
+    the UID never had, and rule L1 takes it out.  After calfs fix, the
+    store knows the item by the UID its bytes now have (as python-icalendar
+    reads them), and an attendee's reply naming that UID is applied."""
+    import icalendar
+    uid = "040000008200E00074C5B7101A82E00800000000" + "0100000008BF7840"
+    damaged = organizer_item(uid).replace(
+        ("UID:" + uid).encode(), ("UID:" + uid[:36] + "\r\n  " + uid[36:]).encode())
+    calfs.import_items(MB, {"m1.ics": damaged})
+    calfs.run("fix")
+    db = calfs.db()
+    (stored_uid, data), = db.execute("select uid, data from items")
+    db.close()
+    assert str(icalendar.Calendar.from_ical(data).walk("VEVENT")[0]["UID"]) == uid
+    assert stored_uid == uid
+    md = mailbox.Maildir(str(tmp_path / "md"))
+    md.add(calendar_message("bob@example.net", reply_ics("bob@example.net", "DECLINED", uid=uid)))
+    r = calfs.run("import", MB, tmp_path / "md")
+    assert "1 replies applied" in r.stdout, r.stdout
+
+
 def test_ics_file_reply_and_cancel(calfs, tmp_path):
     calfs.import_items(MB, {"m1.ics": organizer_item()})
     (tmp_path / "reply.ics").write_text(reply_ics("bob@example.net", "TENTATIVE"), newline="")
