@@ -62,6 +62,26 @@ def timed(fn, repeat, before=None):
     return statistics.median(times), min(times), max(times)
 
 
+def damon_pageout():
+    """How long memory stays idle before DAMON pages it out on this machine
+    (a virtual machine's host may run it), e.g. "60 s"; None when it does
+    not."""
+    base = Path("/sys/kernel/mm/damon/admin/kdamonds")
+    for kd in base.glob("[0-9]*"):
+        try:
+            if (kd / "state").read_text().strip() != "on":
+                continue
+            for ctx in kd.glob("contexts/[0-9]*"):
+                aggr = int((ctx / "monitoring_attrs/intervals/aggr_us").read_text())
+                for scheme in ctx.glob("schemes/[0-9]*"):
+                    if (scheme / "action").read_text().strip() == "pageout":
+                        age = int((scheme / "access_pattern/age/min").read_text())
+                        return "%g s" % (age * aggr / 1e6)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def drop_caches():
     """Cold data, warm tools: what is measured is reading the files, not
     loading cat or grep from disk."""
@@ -132,6 +152,12 @@ class Bench:
                     break
         m["date"] = time.strftime("%Y-%m-%d")
         m["mailboxes"] = self.a.mailboxes
+        reclaim = damon_pageout()
+        if reclaim:
+            m["damon_pageout"] = reclaim
+            print("  note: the kernel pages out memory idle %s (DAMON): files and"
+                  " stores read in an earlier phase may be read from disk again"
+                  % reclaim, flush=True)
 
     # ---- the organisation ----
 
