@@ -426,10 +426,13 @@ GBytes *mend_structure(GBytes *text, char **what)
 		g_string_free(out, TRUE);
 		return g_bytes_ref(text);
 	}
-	if (out->len && out->str[out->len - 1] != '\n')
+	/* the components may all have been closed before the last line */
+	if (tail && out->len && out->str[out->len - 1] != '\n')
 		g_string_append(out, eol);
-	g_string_append_len(out, tail->str, tail->len);
-	g_string_free(tail, TRUE);
+	if (tail) {
+		g_string_append_len(out, tail->str, tail->len);
+		g_string_free(tail, TRUE);
+	}
 	said = g_string_new("END lines the text left out added:");
 	for (guint i = 0; i < notes->len; i++) {
 		const char *n = notes->pdata[i];

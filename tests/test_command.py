@@ -58,6 +58,21 @@ def test_import_reports_and_skips_bad_files(calfs, tmp_path):
     assert "1 unchanged" in r.stdout
 
 
+def test_import_of_an_event_whose_end_is_missing(calfs, tmp_path):
+    """A file whose VEVENT never ends but whose VCALENDAR does (as Exchange
+    2003 and Teams wrote them) is imported with END:VEVENT added, and the
+    import says so; it crashed calfs before (make fuzz)."""
+    text = ics("open").replace(b"END:VEVENT\r\n", b"")
+    (tmp_path / "open.ics").write_bytes(text)
+    r = calfs.run("import", MB, tmp_path / "open.ics")
+    assert "1 created" in r.stdout, r.stdout
+    assert "open.ics: END lines the text left out added: END:VEVENT (rule L10)" in r.stderr
+    db = calfs.db()
+    (data,), = db.execute("select data from items")
+    db.close()
+    assert data == ics("open")
+
+
 def test_import_tree(calfs, tmp_path):
     import mailbox
     org = tmp_path / "org"

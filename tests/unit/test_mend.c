@@ -389,6 +389,7 @@ static void test_structure(void)
 		"BEGIN:VEVENT\r\nUID:b\r\nDTSTAMP:20200101T000000Z\r\n"
 		"BEGIN:VEVENT\r\nUID:c\r\nDTSTAMP:20200101T000000Z\r\nEND:VEVENT\r\n";
 	const char *cut = HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n";
+	const char *closed = HEAD "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20200101T000000Z\r\n" TAIL;
 	GBytes *in = g_bytes_new_static(t, strlen(t)), *out;
 	char *what = NULL;
 	gsize len;
@@ -415,6 +416,19 @@ static void test_structure(void)
 	out = mend_structure(in, &what);
 	g_assert_true(out == in);
 	g_assert_null(what);
+	g_bytes_unref(out);
+	g_bytes_unref(in);
+
+	/* an event left open inside a VCALENDAR that ends: closed before
+	 * its END, with nothing left to add after the last line (make fuzz:
+	 * that was a NULL dereference) */
+	in = g_bytes_new_static(closed, strlen(closed));
+	out = mend_structure(in, &what);
+	d = g_bytes_get_data(out, &len);
+	g_assert_cmpstr(what, ==, "END lines the text left out added: END:VEVENT (rule L10)");
+	g_assert_cmpmem(d + len - 27, 27, "END:VEVENT\r\nEND:VCALENDAR\r\n", 27);
+	g_assert_true(item_check(d, len, ITEM_CHECK_STRICT, NULL, NULL, NULL));
+	g_clear_pointer(&what, g_free);
 	g_bytes_unref(out);
 	g_bytes_unref(in);
 }
