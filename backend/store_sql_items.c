@@ -344,8 +344,7 @@ static store_item *insert_item(sqlstore *s, const store_put *req, gboolean only_
  * UIDs that are not UTF-8 take the usual way), and a failure of the
  * server fails the batch.  fresh holds what is known. */
 
-/* PostgreSQL: ids taken from the sequence at once, the next this many
- * items'. */
+/* PostgreSQL: how many item ids are taken from the sequence at once. */
 #define SPARE_IDS 128
 
 static gpointer row_id(sql_row *r)
