@@ -131,6 +131,32 @@ static gboolean content_line(const char *s, gsize n)
 	return k > 0 && k < n && (s[k] == ':' || s[k] == ';');
 }
 
+/* Whether the physical line at s[i..] with the fold lines after it in
+ * s[..len) begins a content line, as libical unfolds it: a name cut by
+ * a fold ("X-MICRO" then " 0101…;RSVP=TRUE:…") is one (make fuzz). */
+static gboolean content_line_unfolded(const char *s, gsize i, gsize len)
+{
+	GString *l = g_string_new(NULL);
+	gboolean yes;
+
+	for (gboolean first = TRUE; i < len; first = FALSE) {
+		const char *nl = memchr(s + i, '\n', len - i);
+		gsize e = nl ? (gsize)(nl - s) + 1 : len, content = e - (nl ? 1 : 0);
+
+		if (!first && s[i] != ' ' && s[i] != '\t')
+			break;
+		if (content > i && s[content - 1] == '\r')
+			content--;
+		if (!first)
+			i++;	/* the fold's white space */
+		g_string_append_len(l, s + i, content - i);
+		i = e;
+	}
+	yes = content_line(l->str, l->len);
+	g_string_free(l, TRUE);
+	return yes;
+}
+
 /* Writers fold at 75 octets, some a little sooner: a line at least this
  * long may have been folded. */
 #define FOLDED_AT 70
@@ -185,7 +211,8 @@ static GArray *logical_lines(const char *s, gsize len, GPtrArray *notes)
 			cur->end = e;
 			cur->changed = TRUE;
 			note(notes, "L1", "a blank line dropped");
-		} else if (cur && prev_len >= FOLDED_AT && !content_line(s + i, content - i)) {
+		} else if (cur && prev_len >= FOLDED_AT && !content_line(s + i, content - i) &&
+			   !content_line_unfolded(s, i, len)) {
 			/* a fold that lost its space (Exchange 2007): no line
 			 * begins so, and the one before is as long as writers
 			 * fold at */

@@ -207,6 +207,29 @@ static void test_quoted_x_name(void)
 	g_free(out);
 }
 
+/* After a line as long as writers fold at, a line that is no content
+ * line until its fold lines are joined to it ("X-MICRO" and
+ * " 010101T000000Z;RSVP=TRUE:…") is a property to libical, which unfolds
+ * first: not a lost fold (make fuzz: the join changed the UID) */
+static void test_name_cut_by_a_fold(void)
+{
+	const char *uid = "040000008200E00074C5B7101A82E00800000000C0FFEE0000000000000000000000";
+	char *text = g_strdup_printf(HEAD "BEGIN:VEVENT\r\nDTSTAMP:20200101T000000Z\r\n"
+				     "UID:%s\r\nX-MICRO\r\n 010101T000000Z;RSVP=TRUE:mailto:a@example.com\r\n"
+				     "END:VEVENT\r\n" TAIL, uid);
+	char *notes, *out = mend(text, &notes);
+	char *got = NULL;
+
+	g_assert_cmpstr(out, ==, text);
+	g_assert_cmpstr(notes, ==, "");
+	g_assert_true(item_check(out, strlen(out), ITEM_CHECK_STRICT, &got, NULL, NULL));
+	g_assert_cmpstr(got, ==, uid);
+	g_free(got);
+	g_free(notes);
+	g_free(out);
+	g_free(text);
+}
+
 /* SOGo: GEO:12.34567\;12.34567 */
 static void test_geo(void)
 {
@@ -501,6 +524,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/mend/tzid-text", test_tzid_text);
 	g_test_add_func("/mend/fold-before-space", test_fold_before_space);
 	g_test_add_func("/mend/quoted-x-name", test_quoted_x_name);
+	g_test_add_func("/mend/name-cut-by-a-fold", test_name_cut_by_a_fold);
 	g_test_add_func("/mend/floating-exceptions", test_floating_exceptions);
 	g_test_add_func("/mend/lost-fold", test_lost_fold);
 	g_test_add_func("/mend/geo", test_geo);
