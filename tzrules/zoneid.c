@@ -430,11 +430,15 @@ static gboolean observed_offsets(icalcomponent *vtz, int year, int *lo, int *hi)
 
 static gboolean vtimezone_offsets(const zoneid_query *q, vtz_offsets *o)
 {
-	int year = q->year_to, last = q->year_to;
+	int year = q->year_to, last = q->year_to, first;
 
 	if (!q->vtimezone)
 		return FALSE;
-	year = MAX(year, first_onset_year((icalcomponent *)q->vtimezone) + 1);
+	/* no observance with a start: none is in force in any year (make
+	 * fuzz: the year after none overflowed) */
+	if ((first = first_onset_year((icalcomponent *)q->vtimezone)) == G_MAXINT)
+		return FALSE;
+	year = MAX(year, first + 1);
 	if (!observed_offsets((icalcomponent *)q->vtimezone, year, &o->lo, &o->hi))
 		return FALSE;
 	for (guint i = 0; i < q->n_times; i++)
