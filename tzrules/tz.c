@@ -321,8 +321,12 @@ static char *rule_label(icaltimezone *zone, int year)
 {
 	tzinfo_rule r, prev;
 
-	tzinfo_rule_of_year(zone, year, &r);
-	for (int y = year; y > FIRST_RULE_YEAR; y--) {
+	/* tzdata's rules past LAST_YEAR are those of LAST_YEAR (make fuzz: a
+	 * time in 6177 took seconds of years to look back over) */
+	int from = MIN(year, LAST_YEAR);
+
+	tzinfo_rule_of_year(zone, from, &r);
+	for (int y = from; y > FIRST_RULE_YEAR; y--) {
 		tzinfo_rule_of_year(zone, y - 1, &prev);
 		if (!tzinfo_rule_equal(&prev, &r))
 			return g_strdup_printf("%d rule", y);
