@@ -347,16 +347,15 @@ static store_item *insert_item(sqlstore *s, const store_put *req, gboolean only_
 /* PostgreSQL: how many item ids are taken from the sequence at once. */
 #define SPARE_IDS 128
 
-static gpointer row_id(sql_row *r)
+static void append_id(sql_row *r, gpointer ids)
 {
-	gint64 *id = g_new(gint64, 1);
+	gint64 id = sql_i64(r, 0);
 
-	*id = sql_i64(r, 0);
-	return id;
+	g_array_append_val((GArray *)ids, id);
 }
 
-/* A new item id (on PostgreSQL from those taken beforehand); -1 with
- * err set. */
+/* A new item id (on PostgreSQL from those taken beforehand, smallest
+ * first); -1 with err set. */
 static gint64 spare_id(sqlstore *s, GError **err)
 {
 	gint64 id;
@@ -365,25 +364,19 @@ static gint64 spare_id(sqlstore *s, GError **err)
 		return sqlstore_scalar(s, SQL_NEW_ITEM_ID(s), NULL, err);
 	if (!s->spare_ids->len) {
 		sql_args a = { 0 };
-		GPtrArray *ids;
 
 		sql_arg_i64(&a, SPARE_IDS);
-		ids = sqlstore_collect(s, "SELECT nextval('item_ids') FROM generate_series(1, ?1)",
-				       &a, row_id, g_free, err);
-		if (!ids)
+		if (!s->drv->run(s, "SELECT nextval('item_ids') FROM generate_series(1, ?1)", &a,
+				 append_id, s->spare_ids, "take item ids", err))
 			return -1;
-		/* taken from the end: the smallest first */
-		for (guint i = ids->len; i > 0; i--)
-			g_array_append_val(s->spare_ids, *(gint64 *)ids->pdata[i - 1]);
-		g_ptr_array_unref(ids);
 		if (!s->spare_ids->len) {
 			g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO, "store %s: no item id",
 				    s->describe);
 			return -1;
 		}
 	}
-	id = g_array_index(s->spare_ids, gint64, s->spare_ids->len - 1);
-	g_array_set_size(s->spare_ids, s->spare_ids->len - 1);
+	id = g_array_index(s->spare_ids, gint64, 0);
+	g_array_remove_index(s->spare_ids, 0);
 	return id;
 }
 
