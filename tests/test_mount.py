@@ -358,6 +358,24 @@ def test_import_in_second_process_seen_within_a_second(mounted):
     assert cal(mounted, "b.ics").read_bytes() == ics("b", "Bravo updated elsewhere")
 
 
+def test_import_into_a_new_calendar_seen_within_seconds(mounted):
+    """Another process imports a new calendar of more items than a batch
+    holds: written without waiting for each (PostgreSQL), its change log
+    one statement a batch.  The mount, which cached that the calendar was
+    not there, lists and serves every item within seconds (its kernel
+    cache lasts 10), as it heard of each change."""
+    folder = mounted.path(MB, "Imported")
+    assert not folder.exists()
+    assert "Imported" not in os.listdir(mounted.path(MB))    # the kernel caches these
+    items = {"n%03d.ics" % i: ics("n%03d" % i, "New %d" % i) for i in range(300)}
+    r = mounted.import_items(MB + "/Imported", items)
+    assert "300 created" in r.stdout, r.stdout
+    wait_for(lambda: "Imported" in os.listdir(mounted.path(MB)), 5, "the imported calendar")
+    wait_for(lambda: sorted(os.listdir(folder)) == sorted(items), 5, "its items")
+    for name in ("n000.ics", "n150.ics", "n299.ics"):
+        assert (folder / name).read_bytes() == items[name]
+
+
 def test_read_ahead_never_serves_old_bytes(mounted):
     """Reading one item reads the items of its calendar ahead, in one
     query; one of them changed afterwards by another process is read as it

@@ -266,6 +266,34 @@ def test_the_change_log_keeps_names_as_written(on_pg, tmp_path, daemons):
     assert not a.warnings() and not b.warnings()
 
 
+def test_the_change_log_notifies_its_last_seq_once_a_statement(on_pg, tmp_path):
+    """The trigger on the change log tells the listeners (LISTEN
+    calfs_changes) the newest seq each statement wrote: an import of more
+    items than a batch holds notifies a few times, not once an item, and
+    the last notification names the log's last change."""
+    import psycopg2
+    c = Calfs(tmp_path)
+    conn = psycopg2.connect(c.store)
+    conn.autocommit = True
+    conn.cursor().execute("LISTEN calfs_changes")
+    c.import_items(MB, {"n%03d.ics" % i: ics("n%03d" % i) for i in range(600)})
+    heard = []
+
+    def poll():
+        conn.poll()
+        heard.extend(int(n.payload) for n in conn.notifies)
+        del conn.notifies[:]
+        return heard and heard[-1] == last
+    db = c.db()
+    (last,), = db.execute("select max(seq) from changes")
+    (changes,), = db.execute("select count(*) from changes")
+    db.close()
+    wait_for(poll, 5, "the notification of the last change")
+    assert changes >= 600
+    assert heard == sorted(heard) and 2 <= len(heard) <= 10, heard
+    conn.close()
+
+
 def test_an_import_stores_what_it_stores_on_sqlite(pg_server, tmp_path):
     """On PostgreSQL, an import's new items in a calendar it found empty are
     written without waiting for the server.  What it stores is what the
