@@ -355,9 +355,11 @@ static gboolean touch_calendars(sqlstore *s, GError **err)
 	return ok;
 }
 
-#define SQL_LOG_CHANGE "INSERT INTO changes(time_ns, kind, mailbox_id, calendar_id," \
+#define SQL_LOG_CHANGE_ROW "INSERT INTO changes(time_ns, kind, mailbox_id, calendar_id," \
 	" item_id, name, old_calendar_id, old_name, origin)" \
-	" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) RETURNING seq"
+	" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+/* SQLite makes a RETURNING clause's rows in a table of their own first */
+#define SQL_LOG_CHANGE SQL_LOG_CHANGE_ROW " RETURNING seq"
 
 /* PostgreSQL: the changes in one statement, each column an array (a
  * statement is a round of the server's protocol and executor: an
@@ -433,7 +435,7 @@ static gboolean flush_changes(sqlstore *s, gint64 *last, GError **err)
 		sql_arg_text(&a, s->origin);
 		/* only the last one's seq is wanted */
 		if (i + 1 < s->pending->len) {
-			if (!sqlstore_send(s, SQL_LOG_CHANGE, &a, "change log", err))
+			if (!sqlstore_send(s, SQL_LOG_CHANGE_ROW, &a, "change log", err))
 				return FALSE;
 			continue;
 		}
@@ -457,6 +459,7 @@ static void end_txn(sqlstore *s, gboolean committed)
 	s->doomed = FALSE;
 	pending_clear(s->pending, 0);
 	sqlstore_forget_locks(s);
+	sqlstore_drop_spare_ids(s);
 	if (s->run_id < 0)
 		s->run_id = committed ? -s->run_id : 0;
 }
@@ -496,6 +499,7 @@ void sqlstore_rollback(sqlstore *s)
 		quietly(s, "RELEASE SAVEPOINT op");
 		pending_clear(s->pending, s->op_mark);
 		sqlstore_forget_locks(s);
+		sqlstore_drop_spare_ids(s);
 		if (!s->op_run)
 			s->run_id = 0;	/* the run was made by this operation */
 	} else if (s->in_txn) {

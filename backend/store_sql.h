@@ -188,8 +188,8 @@ struct sqlstore {
 	/* a write of the open batch failed without a savepoint to roll
 	 * back to (store_sql_items.c): the batch can only roll back */
 	gboolean doomed;
-	GArray *spare_ids;	/* gint64: item ids taken from PostgreSQL's
-				 * sequence, unused */
+	GArray *spare_ids;	/* gint64: item ids taken beforehand, unused
+				 * (store_sql_items.c) */
 	guint op_mark;		/* pending->len when the operation began */
 	gint64 known_last;	/* newest change seq this process knows (atomic) */
 	GHashTable *cache[3];	/* rows read while nothing changed: id -> record */
@@ -303,6 +303,10 @@ gboolean sqlstore_touch(sqlstore *s, const char *sql, gint64 id, GError **err);
  * them) are forgotten: the transaction ended, or an operation of the
  * batch rolled back, which may have dropped its locks. */
 void sqlstore_forget_locks(sqlstore *s);
+/* sqlstore_drop_spare_ids: the transaction ended, or an operation of the
+ * batch rolled back: on SQLite the item ids taken beforehand are the
+ * transaction's, and are forgotten (store_sql_items.c). */
+void sqlstore_drop_spare_ids(sqlstore *s);
 
 /* sqlstore_calendar_get_locked: the calendar, its row locked until the
  * transaction ends when for_update (on a driver with row locks). */

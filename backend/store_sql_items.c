@@ -354,21 +354,34 @@ static void append_id(sql_row *r, gpointer ids)
 	g_array_append_val((GArray *)ids, id);
 }
 
-/* A new item id (on PostgreSQL from those taken beforehand, smallest
- * first); -1 with err set. */
+/* A new item id, from those taken beforehand (smallest first); -1 with
+ * err set.  PostgreSQL takes them from its sequence.  SQLite moves the
+ * AUTOINCREMENT counter of item_ids past a block, in the transaction:
+ * a rollback gives the block back, so it goes with every rollback and
+ * commit (sqlstore_drop_spare_ids). */
 static gint64 spare_id(sqlstore *s, GError **err)
 {
 	gint64 id;
 
-	if (!s->drv->postgresql)	/* no round trip */
-		return sqlstore_scalar(s, SQL_NEW_ITEM_ID(s), NULL, err);
 	if (!s->spare_ids->len) {
 		sql_args a = { 0 };
 
 		sql_arg_i64(&a, SPARE_IDS);
-		if (!s->drv->run(s, "SELECT nextval('item_ids') FROM generate_series(1, ?1)", &a,
-				 append_id, s->spare_ids, "take item ids", err))
-			return -1;
+		if (s->drv->postgresql) {
+			if (!s->drv->run(s, "SELECT nextval('item_ids') FROM generate_series(1, ?1)",
+					 &a, append_id, s->spare_ids, "take item ids", err))
+				return -1;
+		} else {
+			gint64 last = sqlstore_scalar(s, "UPDATE sqlite_sequence SET seq = seq + ?1"
+						      " WHERE name = 'item_ids' RETURNING seq", &a, err);
+
+			if (last < 0)
+				return -1;
+			if (last == 0)	/* no id taken yet: no counter */
+				return sqlstore_scalar(s, SQL_NEW_ITEM_ID(s), NULL, err);
+			for (id = last - SPARE_IDS + 1; id <= last; id++)
+				g_array_append_val(s->spare_ids, id);
+		}
 		if (!s->spare_ids->len) {
 			g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO, "store %s: no item id",
 				    s->describe);
@@ -378,6 +391,12 @@ static gint64 spare_id(sqlstore *s, GError **err)
 	id = g_array_index(s->spare_ids, gint64, 0);
 	g_array_remove_index(s->spare_ids, 0);
 	return id;
+}
+
+void sqlstore_drop_spare_ids(sqlstore *s)
+{
+	if (!s->drv->postgresql)
+		g_array_set_size(s->spare_ids, 0);
 }
 
 /* After the transaction locked calendar id (with an import's write):

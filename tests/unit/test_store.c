@@ -612,6 +612,72 @@ static void test_failed_journal_row(fixture *f, gconstpointer data)
 	store_item_free(it);
 }
 
+static store_item *put_on(store *s, gint64 cal, const char *name, const char *uid,
+			  const char *text)
+{
+	GBytes *b = g_bytes_new_static(text, strlen(text));
+	store_put req = { .calendar_id = cal, .name = name, .uid = uid, .data = b };
+	store_item *it = store_item_put(s, &req, NULL, NULL);
+
+	g_bytes_unref(b);
+	return it;
+}
+
+/* A new item put by UID into a calendar found empty takes its id from a
+ * block taken beforehand.  On SQLite the block is the transaction's: after
+ * a batch rolled back, another connection takes the same ids, and the
+ * block must not be used again. */
+static void test_ids_after_a_rolled_back_batch(fixture *f, gconstpointer data)
+{
+	store *q = store_open(f->path, "other", STORE_EXISTING, NULL);
+	store_mailbox *bob = store_mailbox_create(f->s, "bob@example.com", NULL);
+	store_calendar *other = store_calendar_create(f->s, bob->id, "Calendar", NULL);
+	GBytes *b = g_bytes_new_static(item_a, strlen(item_a));
+	store_put req = { .calendar_id = f->cal, .name = "a.ics", .uid = "a", .data = b,
+			  .by_uid = TRUE };
+	GError *err = NULL;
+	store_item *it;
+	char *n;
+
+	(void)data;
+	g_assert_nonnull(q);
+	store_item_free(put_on(q, other->id, "first.ics", "first", item_b));
+	exec_sql(f, pg_url ? "ALTER TABLE journal ADD CONSTRAINT poison"
+			     " CHECK (name IS DISTINCT FROM 'poison.ics')"
+			   : "CREATE TRIGGER poison BEFORE INSERT ON journal"
+			     " WHEN NEW.name = 'poison.ics' BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+	g_assert_true(store_batch_begin(f->s, NULL));
+	store_item_free(store_item_put(f->s, &req, NULL, NULL));
+	req.name = "poison.ics";
+	req.uid = "p";
+	store_item_free(store_item_put(f->s, &req, NULL, NULL));
+	g_assert_false(store_batch_end(f->s, &err));
+	g_clear_error(&err);
+	/* the other connection takes ids after the rollback */
+	store_item_free(put_on(q, other->id, "second.ics", "second", item_b));
+	store_item_free(put_on(q, other->id, "third.ics", "third", item_b));
+	g_assert_true(store_batch_begin(f->s, NULL));
+	req.name = "a.ics";
+	req.uid = "a";
+	it = store_item_put(f->s, &req, NULL, &err);
+	g_assert_no_error(err);
+	store_item_free(it);
+	req.name = "b.ics";
+	req.uid = "b";
+	it = store_item_put(f->s, &req, NULL, &err);
+	g_assert_no_error(err);
+	store_item_free(it);
+	g_assert_true(store_batch_end(f->s, &err));
+	g_assert_no_error(err);
+	n = query(f, "SELECT count(DISTINCT id) || ' ' || count(*) FROM items");
+	g_assert_cmpstr(n, ==, "5 5");
+	g_free(n);
+	g_bytes_unref(b);
+	store_calendar_free(other);
+	store_mailbox_free(bob);
+	store_close(q);
+}
+
 static void test_meta(fixture *f, gconstpointer data)
 {
 	store_calendar *c;
@@ -730,16 +796,6 @@ static void test_set_checked(fixture *f, gconstpointer data)
 	store_item_free(b);
 }
 
-static store_item *put_on(store *s, gint64 cal, const char *name, const char *uid,
-			  const char *text)
-{
-	GBytes *b = g_bytes_new_static(text, strlen(text));
-	store_put req = { .calendar_id = cal, .name = name, .uid = uid, .data = b };
-	store_item *it = store_item_put(s, &req, NULL, NULL);
-
-	g_bytes_unref(b);
-	return it;
-}
 
 /* A peer writes on a connection of its own under the store's run and
  * origin; a run made for peers that kept nothing is gone at close.
@@ -809,6 +865,7 @@ int main(int argc, char **argv)
 	T("/store/put-replace-journal", test_put_replace);
 	T("/store/uid-unique", test_uid_unique);
 	T("/store/put-by-uid", test_put_by_uid);
+	T("/store/ids-after-a-rolled-back-batch", test_ids_after_a_rolled_back_batch);
 	T("/store/delete-rename-journal", test_delete_rename);
 	T("/store/reserve-id", test_reserve);
 	T("/store/change-log", test_changes);
