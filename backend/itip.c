@@ -554,8 +554,7 @@ itip_object *itip_prepare(GBytes *text)
 	GBytes *whole = mend_structure(text, &o->closed);
 	gsize len;
 	const char *data = g_bytes_get_data(whole, &len);
-	ictext *t;
-	ictext_line *m;
+	char *method;
 
 	o->warnings = g_ptr_array_new_with_free_func(g_free);
 	o->parts = item_split(data, len, o->warnings, &o->refused);
@@ -563,10 +562,9 @@ itip_object *itip_prepare(GBytes *text)
 		goto out;
 	/* the METHOD from the text: libical parses only replies and
 	 * cancellations (a file of items was parsed three times more) */
-	t = ictext_parse(whole);
-	m = ictext_find(t, -1, "METHOD", NULL, 0);
-	o->method = m ? icalproperty_string_to_method(ictext_line_value(m)) : ICAL_METHOD_NONE;
-	ictext_free(t);
+	method = ictext_scan_top(data, len, "METHOD");
+	o->method = method ? icalproperty_string_to_method(method) : ICAL_METHOD_NONE;
+	g_free(method);
 	if (o->method == ICAL_METHOD_REPLY || o->method == ICAL_METHOD_CANCEL) {
 		o->cal = item_parse(data, len);
 		if (!o->cal || icalcomponent_isa(o->cal) != ICAL_VCALENDAR_COMPONENT)

@@ -412,7 +412,81 @@ static GString *close_components(GArray *lines, const char *eol, GPtrArray *note
 	return tail;
 }
 
+/* Whether s (len bytes) is sure to have each component closed by its own
+ * END line, in order (all_closed), read from its physical lines: then L10
+ * adds nothing.  FALSE when not, and when a line that logical_lines
+ * would join to another could make or unmake a BEGIN or END line: the
+ * caller then reads the logical lines. */
+static gboolean closed_by_lines(const char *s, gsize len)
+{
+	enum { DEEP = 16 };
+	const char *kind[DEEP];	/* the open components' names */
+	gsize kind_len[DEEP];
+	int open = 0;
+	gsize i = 0, prev_len = 0;
+	gboolean bend = FALSE;	/* the logical line so far may be BEGIN or END */
+
+	while (i < len) {
+		const char *nl = memchr(s + i, '\n', len - i);
+		gsize e = nl ? (gsize)(nl - s) : len, n;
+		const char *l = s + i, *v;
+		gboolean begin;
+
+		if (e > i && s[e - 1] == '\r')
+			e--;
+		n = e - i;
+		/* joined to the line before (a superset of logical_lines's
+		 * joins: a fold, a bare break, a blank line, a lost fold) */
+		if (i > 0 && (!n || *l == ' ' || *l == '\t' || *l == ':' || *l == ';' ||
+			      (prev_len >= FOLDED_AT && !content_line(l, n)))) {
+			if (bend)
+				return FALSE;
+		} else {
+			/* named() */
+			begin = n > 5 && !g_ascii_strncasecmp(l, "BEGIN", 5) && (l[5] == ':' || l[5] == ';');
+			bend = begin || (n > 3 && !g_ascii_strncasecmp(l, "END", 3) &&
+					 (l[3] == ':' || l[3] == ';'));
+			/* a name that a fold may complete ("BEG" " IN:VEVENT") */
+			bend |= n < 6 && (!g_ascii_strncasecmp(l, "BEGIN", n) ||
+					  !g_ascii_strncasecmp(l, "END", MIN(n, 3)));
+			if (bend && n > 3 && (begin || l[3] == ':' || l[3] == ';')) {
+				/* begin_end_kind's name: up to the line's end or a NUL */
+				gsize k;
+
+				v = l + (begin ? 6 : 4);
+				k = strnlen(v, (gsize)(e - (gsize)(v - s)));
+				if (memchr(v, ':', k) || memchr(v, ';', k)) {
+					/* not a BEGIN or END line for begin_end_kind */
+				} else if (begin) {
+					if (open == DEEP)
+						return FALSE;
+					kind[open] = v, kind_len[open++] = k;
+				} else if (!open || kind_len[open - 1] != k ||
+					   g_ascii_strncasecmp(kind[open - 1], v, k)) {
+					return FALSE;
+				} else {
+					open--;
+				}
+			}
+		}
+		prev_len = n;
+		i = nl ? (gsize)(nl - s) + 1 : len;
+	}
+	return open == 0;
+}
+
 GBytes *mend_structure(GBytes *text, char **what)
+{
+	gsize len;
+	const char *s = g_bytes_get_data(text, &len);
+
+	*what = NULL;
+	if (!s || closed_by_lines(s, len))
+		return g_bytes_ref(text);
+	return mend_structure_read_all(text, what);
+}
+
+GBytes *mend_structure_read_all(GBytes *text, char **what)
 {
 	gsize len;
 	const char *s = g_bytes_get_data(text, &len);
@@ -423,7 +497,7 @@ GBytes *mend_structure(GBytes *text, char **what)
 	int last = -1;
 
 	*what = NULL;
-	if (!s || !mend_may_apply(s, len))
+	if (!s)
 		return g_bytes_ref(text);
 	lines = logical_lines(s, len, NULL);
 	for (guint i = 0; i < lines->len; i++)

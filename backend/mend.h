@@ -66,5 +66,10 @@ GBytes *mend_text(GBytes *text, GPtrArray *notes);
  * Returns a new reference (to text itself when nothing was added); *what
  * gets a line saying what was added (newly allocated), or NULL. */
 GBytes *mend_structure(GBytes *text, char **what);
+/* mend_structure_read_all: the same, always reading the text's logical
+ * lines; mend_structure first looks at its physical lines, and reads no
+ * further when every component is closed in order (tests compare the
+ * two). */
+GBytes *mend_structure_read_all(GBytes *text, char **what);
 
 #endif

@@ -91,6 +91,24 @@ static void nest(ictext_line *l, int *depth, int *comp, int *comps)
 	}
 }
 
+/* One logical line of s (len bytes) from offset i, appended to u:
+ * physical lines joined while the next one starts with a space or a tab,
+ * which is dropped.  The offset after it. */
+static gsize logical_line(const char *s, gsize len, gsize i, GString *u)
+{
+	for (;;) {
+		const char *nl = memchr(s + i, '\n', len - i);
+		gsize e = nl ? (gsize)(nl - s) : len;
+		gsize content_end = e > i && s[e - 1] == '\r' ? e - 1 : e;
+
+		g_string_append_len(u, s + i, content_end - i);
+		i = nl ? e + 1 : len;
+		if (i >= len || (s[i] != ' ' && s[i] != '\t'))
+			return i;
+		i++;
+	}
+}
+
 ictext *ictext_parse(GBytes *data)
 {
 	ictext *t = g_new0(ictext, 1);
@@ -105,21 +123,8 @@ ictext *ictext_parse(GBytes *data)
 	while (i < len) {
 		ictext_line *l = g_new0(ictext_line, 1);
 		GString *u = g_string_new(NULL);
-		gsize j = i;
+		gsize j = logical_line(s, len, i, u);
 
-		/* one logical line: physical lines joined while the next one
-		 * starts with a space or a tab, which is dropped */
-		for (;;) {
-			const char *nl = memchr(s + j, '\n', len - j);
-			gsize e = nl ? (gsize)(nl - s) : len;
-			gsize content_end = e > j && s[e - 1] == '\r' ? e - 1 : e;
-
-			g_string_append_len(u, s + j, content_end - j);
-			j = nl ? e + 1 : len;
-			if (j >= len || (s[j] != ' ' && s[j] != '\t'))
-				break;
-			j++;
-		}
 		l->start = i;
 		l->end = j;
 		l->text = g_string_free(u, FALSE);
@@ -129,6 +134,32 @@ ictext *ictext_parse(GBytes *data)
 		i = j;
 	}
 	return t;
+}
+
+char *ictext_scan_top(const char *s, gsize len, const char *name)
+{
+	GString *u = g_string_sized_new(256);
+	ictext_line l = { 0 };
+	gsize i = 0;
+	int depth = 0, comp = -1, comps = 0;
+	char *found = NULL;
+
+	/* the lines as ictext_parse makes them, one at a time in u */
+	while (i < len && !found) {
+		gsize j = logical_line(s, len, i, g_string_truncate(u, 0));
+
+		l.text = u->str;
+		l.value_at = 0;
+		split_line(&l);
+		nest(&l, &depth, &comp, &comps);
+		/* as ictext_find_at counts them */
+		if (l.depth == 1 && l.comp == -1 && name_is(&l, name) && l.value_at &&
+		    l.text[l.value_at])
+			found = g_strdup(l.text + l.value_at);
+		i = j;
+	}
+	g_string_free(u, TRUE);
+	return found;
 }
 
 ictext_line *ictext_find(ictext *t, int comp, const char *name,

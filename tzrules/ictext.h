@@ -59,6 +59,14 @@ void ictext_part_free(ictext_part *p);
  * is no item component at all.  The parts are not validated. */
 GPtrArray *ictext_split(GBytes *data, char **why);
 
+/* ictext_scan_top: the value of the first property called name
+ * (case-insensitive) directly in a VCALENDAR of data (len bytes), read as
+ * ictext_parse reads lines: the value of the line that
+ * ictext_find(t, -1, name, NULL, 0) finds in the parse of the same bytes,
+ * or NULL.  One pass, without the parse's tree of lines: for a question
+ * such as a file's METHOD.  Newly allocated. */
+char *ictext_scan_top(const char *data, gsize len, const char *name);
+
 /* ictext_unescape: a TEXT value as libical 3.0 reads it: "\n" "\t" "\r"
  * "\b" "\f" (either case) the characters they name, "\;" "\," "\"" "\\"
  * the character escaped, any other escape a space, a backslash at the end

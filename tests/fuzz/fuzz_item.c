@@ -10,7 +10,9 @@
 #include "fuzz.h"
 #include "conf.h"
 #include "icscan.h"
+#include "ictext.h"
 #include "item.h"
+#include "mend.h"
 #include "render.h"
 #include "tz.h"
 
@@ -62,6 +64,39 @@ static void check_split(const uint8_t *data, size_t size)
 	}
 	if (parts)
 		g_ptr_array_unref(parts);
+}
+
+/* The one-pass scan for a VCALENDAR's property finds the line the parse
+ * of the lines finds. */
+static void check_scan_top(const uint8_t *data, size_t size)
+{
+	GBytes *b = g_bytes_new_static(data, size);
+	ictext *t = ictext_parse(b);
+	ictext_line *m = ictext_find(t, -1, "METHOD", NULL, 0);
+	char *v = ictext_scan_top((const char *)data, size, "METHOD");
+
+	FUZZ_REQUIRE(m ? v && !strcmp(v, ictext_line_value(m)) : !v,
+		     "the scan of the lines found another METHOD than their parse");
+	g_free(v);
+	ictext_free(t);
+	g_bytes_unref(b);
+}
+
+/* L10's first look at the physical lines reads no further only when
+ * reading the logical lines adds nothing either. */
+static void check_structure(const uint8_t *data, size_t size)
+{
+	GBytes *b = g_bytes_new_static(data, size);
+	char *what, *what2;
+	GBytes *quick = mend_structure(b, &what), *all = mend_structure_read_all(b, &what2);
+
+	FUZZ_REQUIRE(g_bytes_equal(quick, all) && !g_strcmp0(what, what2),
+		     "L10 differs when it reads the logical lines");
+	g_bytes_unref(quick);
+	g_bytes_unref(all);
+	g_free(what);
+	g_free(what2);
+	g_bytes_unref(b);
 }
 
 static void check_scan(const uint8_t *data, size_t size)
@@ -117,6 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *d;
 
 	check_scan(data, size);
+	check_scan_top(data, size);
+	check_structure(data, size);
 	if (!item_check((const char *)data, size, ITEM_CHECK_STRICT, &uid, NULL, NULL)) {
 		check_split(data, size);
 		return 0;

@@ -514,6 +514,40 @@ static void test_end_before_start_whole(void)
 	}
 }
 
+/* ictext_scan_top finds, in one pass, the line the parse finds */
+static void test_scan_top(void)
+{
+	static const char *const texts[] = {
+		"BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nEND:VCALENDAR\r\n",
+		/* a fold inside the name, and one inside the value */
+		"BEGIN:VCALENDAR\r\nMET\r\n HOD:CAN\r\n\tCEL\r\nEND:VCALENDAR\r\n",
+		/* in an event, in a VALARM: not the VCALENDAR's */
+		"BEGIN:VCALENDAR\nBEGIN:VEVENT\nMETHOD:REPLY\nBEGIN:VALARM\nMETHOD:X\n"
+		"END:VALARM\nEND:VEVENT\nMETHOD;X-A=\"a:b\":request\nEND:VCALENDAR\n",
+		/* an empty value does not count; no line ending at the end */
+		"BEGIN:VCALENDAR\nMETHOD:\nmethod:Publish\nEND:VCALENDAR",
+		/* before the VCALENDAR, and none */
+		"METHOD:REPLY\nBEGIN:VCALENDAR\nEND:VCALENDAR\n",
+		"BEGIN:VCALENDAR\nMETHODS:REPLY\nEND:VCALENDAR\n",
+		"",
+	};
+	static const char *const want[] = { "REPLY", "CANCEL", "request", "Publish", NULL, NULL,
+					     NULL };
+
+	for (guint i = 0; i < G_N_ELEMENTS(texts); i++) {
+		GBytes *b = g_bytes_new_static(texts[i], strlen(texts[i]));
+		ictext *t = ictext_parse(b);
+		ictext_line *m = ictext_find(t, -1, "METHOD", NULL, 0);
+		char *v = ictext_scan_top(texts[i], strlen(texts[i]), "METHOD");
+
+		g_assert_cmpstr(v, ==, want[i]);
+		g_assert_cmpstr(v, ==, m ? ictext_line_value(m) : NULL);
+		g_free(v);
+		ictext_free(t);
+		g_bytes_unref(b);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -537,5 +571,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/mend/structure", test_structure);
 	g_test_add_func("/mend/end-before-start", test_end_before_start);
 	g_test_add_func("/mend/end-before-start-whole", test_end_before_start_whole);
+	g_test_add_func("/ictext/scan-top", test_scan_top);
 	return g_test_run();
 }
