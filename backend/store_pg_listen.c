@@ -34,7 +34,11 @@ static void ignore_notice(void *arg, const char *message)
 /* Connect and LISTEN, then read the newest change; NULL with *why set. */
 static PGconn *connect_listen(pglisten *l, char **why)
 {
-	PGconn *c = PQconnectdb(l->url);
+	/* named in pg_stat_activity (an application_name in the URL, which
+	 * comes after, wins) */
+	const char *const keys[] = { "application_name", "dbname", NULL };
+	const char *const values[] = { "calfs listener", l->url, NULL };
+	PGconn *c = PQconnectdbParams(keys, values, 1);
 	PGresult *r;
 
 	if (PQstatus(c) != CONNECTION_OK)

@@ -221,6 +221,17 @@ def test_init_and_names_without_password(on_pg, tmp_path, daemons):
     assert "s3cret" not in c.log_text()
 
 
+def listening(c):
+    """The listeners on the store's database that have read the log (a
+    daemon's, once it followed the log; named in pg_stat_activity)."""
+    db = c.db()
+    (n,), = db.execute("select count(*) from pg_stat_activity where datname ="
+                       " current_database() and application_name = 'calfs listener'"
+                       " and state = 'idle' and query like 'SELECT coalesce(max(seq)%'")
+    db.close()
+    return n
+
+
 def test_background_daemon_follows_other_writers(on_pg, tmp_path, daemons):
     """A daemon that went to the background (it forks, and threads do not
     survive a fork) still hears of changes made through another host."""
@@ -236,6 +247,9 @@ def test_background_daemon_follows_other_writers(on_pg, tmp_path, daemons):
         other.mount()
         item = c.path(MB, "Calendar", "b.ics")
         assert item.exists()                        # in the kernel's cache now
+        # each daemon reads the log once, then listens: a change made
+        # before that first read would be seen without a notification
+        wait_for(lambda: listening(c) == 2, 5, "both daemons' listeners")
         os.unlink(other.path(MB, "Calendar", "b.ics"))
         wait_for(lambda: not item.exists(), 1.0, "the deletion")
         other.umount()
