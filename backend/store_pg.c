@@ -14,6 +14,7 @@
 #define INT8OID 20
 #define TEXTOID 25
 #define BYTEAOID 17
+#define BYTEAARRAYOID 1001
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key text PRIMARY KEY, value bigint);"
@@ -225,7 +226,8 @@ static const char *prepared(pgconn *c, const char *sql, const sql_args *a,
 		return name;
 	for (int i = 0; a && i < a->n; i++)
 		types[i] = a->v[i].type == SQL_INT ? INT8OID
-			 : a->v[i].type == SQL_TEXT ? TEXTOID : BYTEAOID;
+			 : a->v[i].type == SQL_TEXT ? TEXTOID
+			 : a->v[i].type == SQL_BLOBS ? BYTEAARRAYOID : BYTEAOID;
 	n = g_strdup_printf("c%u", g_hash_table_size(c->prepared));
 	text = dollars(sql);
 	r = PQprepare(c->conn, n, text, a ? a->n : 0, types);
@@ -245,7 +247,8 @@ static void args_values(const sql_args *a, const char **values, int *lengths, in
 			char (*nums)[24])
 {
 	for (int i = 0; a && i < a->n; i++) {
-		formats[i] = a->v[i].type == SQL_BLOB;	/* bytes in binary */
+		/* bytes in binary */
+		formats[i] = a->v[i].type == SQL_BLOB || a->v[i].type == SQL_BLOBS;
 		lengths[i] = (int)a->v[i].len;
 		if (a->v[i].null) {
 			values[i] = NULL;

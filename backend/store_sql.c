@@ -85,6 +85,39 @@ void sql_array_text(sql_array *a, const char *v)
 	g_string_append_c(a->g, '"');
 }
 
+void sql_blobs_init(sql_blobs *a)
+{
+	/* dimensions, flags (no NULL), element type (bytea), length, lower
+	 * bound: the length is set at sql_arg_blobs */
+	guint32 head[5] = { g_htonl(1), 0, g_htonl(17), 0, g_htonl(1) };
+
+	a->b = g_byte_array_new();
+	a->n = 0;
+	g_byte_array_append(a->b, (const guint8 *)head, sizeof(head));
+}
+
+void sql_blobs_add(sql_blobs *a, const void *data, gsize len)
+{
+	guint32 n = g_htonl((guint32)len);
+
+	g_byte_array_append(a->b, (const guint8 *)&n, sizeof(n));
+	g_byte_array_append(a->b, data, (guint)len);
+	a->n++;
+}
+
+void sql_arg_blobs(sql_args *args, sql_blobs *a)
+{
+	guint32 n = g_htonl(a->n);
+
+	memcpy(a->b->data + 12, &n, sizeof(n));
+	arg(args, SQL_BLOBS, FALSE, 0, a->b->data, a->b->len);
+}
+
+void sql_blobs_clear(sql_blobs *a)
+{
+	g_clear_pointer(&a->b, g_byte_array_unref);
+}
+
 char *sql_array_end(sql_array *a)
 {
 	g_string_append_c(a->g, '}');
@@ -113,10 +146,17 @@ gboolean sql_null(sql_row *r, int col)
 
 /* ---- running statements ---- */
 
+/* Before any statement: the queued new items, sent first (FALSE with
+ * err set when they fail). */
+static gboolean queue_sent(sqlstore *s, GError **err)
+{
+	return !s->queued->len || sqlstore_send_queued(s, err);
+}
+
 gboolean sqlstore_exec(sqlstore *s, const char *sql, const sql_args *a,
 		       const char *what, GError **err)
 {
-	return s->drv->run(s, sql, a, NULL, NULL, what, err);
+	return queue_sent(s, err) && s->drv->run(s, sql, a, NULL, NULL, what, err);
 }
 
 gboolean sqlstore_send(sqlstore *s, const char *sql, const sql_args *a,
@@ -124,7 +164,7 @@ gboolean sqlstore_send(sqlstore *s, const char *sql, const sql_args *a,
 {
 	if (!s->in_txn || !s->drv->send)
 		return sqlstore_exec(s, sql, a, what, err);
-	return s->drv->send(s, sql, a, what, err);
+	return queue_sent(s, err) && s->drv->send(s, sql, a, what, err);
 }
 
 gboolean sqlstore_exec_relaxed(sqlstore *s, const char *sql, const sql_args *a,
@@ -149,6 +189,10 @@ gboolean sqlstore_exec_relaxed(sqlstore *s, const char *sql, const sql_args *a,
 /* A statement whose failure changes nothing more (a rollback). */
 static void quietly(sqlstore *s, const char *sql)
 {
+	if (!strcmp(sql, "ROLLBACK"))
+		sqlstore_drop_queued(s);
+	else if (!queue_sent(s, NULL))
+		s->doomed = TRUE;
 	s->drv->run(s, sql, NULL, NULL, NULL, sql, NULL);
 }
 
@@ -169,7 +213,7 @@ GPtrArray *sqlstore_collect(sqlstore *s, const char *sql, const sql_args *a,
 {
 	collecting c = { fn, g_ptr_array_new_with_free_func(free_fn) };
 
-	if (!s->drv->run(s, sql, a, collect_row, &c, "list", err)) {
+	if (!queue_sent(s, err) || !s->drv->run(s, sql, a, collect_row, &c, "list", err)) {
 		g_ptr_array_unref(c.out);
 		return NULL;
 	}
@@ -204,7 +248,7 @@ static void take_first(sql_row *r, gpointer data)
 static gboolean read_first(sqlstore *s, const char *sql, const sql_args *a,
 			   first_row *f, const char *what, GError **err)
 {
-	if (!s->drv->run(s, sql, a, take_first, f, what, err))
+	if (!queue_sent(s, err) || !s->drv->run(s, sql, a, take_first, f, what, err))
 		return FALSE;
 	if (!f->seen)
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND, "%s: not found", what);
@@ -460,6 +504,7 @@ static void end_txn(sqlstore *s, gboolean committed)
 	pending_clear(s->pending, 0);
 	sqlstore_forget_locks(s);
 	sqlstore_drop_spare_ids(s);
+	sqlstore_drop_queued(s);
 	if (s->run_id < 0)
 		s->run_id = committed ? -s->run_id : 0;
 }
@@ -551,7 +596,7 @@ static gint64 peers_run(sqlstore *lead, GError **err);
 /* The current run, started on first use inside a write transaction.  A
  * run made by a transaction that rolls back is forgotten with it (its id
  * is kept negated until the commit).  A peer's is its lead's. */
-static gint64 current_run(sqlstore *s, GError **err)
+gint64 sqlstore_current_run(sqlstore *s, GError **err)
 {
 	sql_args a = { 0 };
 	gint64 id;
@@ -585,7 +630,7 @@ static gint64 peers_run(sqlstore *lead, GError **err)
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_IO,
 			    "store %s: journal run: the first connection has a"
 			    " transaction open", lead->describe);
-	} else if ((id = current_run(lead, err)) > 0) {
+	} else if ((id = sqlstore_current_run(lead, err)) > 0) {
 		lead->run_id = id;	/* committed: it was made outside a transaction */
 		lead->run_for_peers = TRUE;
 	}
@@ -611,7 +656,7 @@ static void drop_peers_run(sqlstore *s)
 
 gboolean sqlstore_journal(sqlstore *s, const sql_journal_entry *j, GError **err)
 {
-	gint64 run = current_run(s, err);
+	gint64 run = sqlstore_current_run(s, err);
 	sql_args a = { 0 };
 
 	if (!run)
@@ -678,21 +723,21 @@ static gboolean check_empty(sqlstore *s, const char *count_sql, gint64 id,
 
 /* Insert a named row (sql ends RETURNING id): its id, or -1 with EXISTS
  * ("NAME: KIND exists") when the name is taken, or the error. */
-static gint64 insert_named(sqlstore *s, const char *sql, const sql_args *a,
-			   const char *name, const char *kind, GError **err)
+static gpointer insert_named(sqlstore *s, const char *sql, const sql_args *a,
+			     sql_row_fn fn, const char *name, const char *kind, GError **err)
 {
 	GError *e = NULL;
-	gint64 id = sqlstore_scalar(s, sql, a, &e);
+	gpointer row = sqlstore_one(s, sql, a, fn, kind, &e);
 
-	if (id >= 0)
-		return id;
+	if (row)
+		return row;
 	if (g_error_matches(e, CALFS_ERROR, CALFS_ERROR_EXISTS))
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS, "%s: %s exists",
 			    name, kind);
 	else
 		g_propagate_error(err, g_steal_pointer(&e));
 	g_clear_error(&e);
-	return -1;
+	return NULL;
 }
 
 /* ---- mailboxes ---- */
@@ -783,7 +828,6 @@ static store_mailbox *op_mailbox_create(store *base, const char *name,
 	sqlstore *s = sqlstore_of(base);
 	store_mailbox *m = NULL;
 	sql_args a = { 0 };
-	gint64 id;
 
 	if (!item_name_is_valid(name)) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
@@ -795,13 +839,12 @@ static store_mailbox *op_mailbox_create(store *base, const char *name,
 		goto out;
 	sql_arg_text(&a, name);
 	sql_arg_i64(&a, sqlstore_now_ns());
-	id = insert_named(s, "INSERT INTO mailboxes(name, mtime_ns) VALUES(?1, ?2)"
-			  " RETURNING id", &a, name, "mailbox", err);
-	if (id < 0)
+	/* the row as stored comes back with the write */
+	if (!(m = insert_named(s, "INSERT INTO mailboxes(name, mtime_ns) VALUES(?1, ?2)"
+			       " RETURNING " MAILBOX_COLS, &a, row_mailbox, name, "mailbox", err)))
 		goto fail;
-	sqlstore_log_change(s, STORE_CHANGE_MAILBOX, id, 0, 0, name, 0, NULL);
-	if (!touch_root(s, err) || !(m = mailbox_get_locked(s, id, FALSE, err)) ||
-	    !sqlstore_commit(s, err))
+	sqlstore_log_change(s, STORE_CHANGE_MAILBOX, m->id, 0, 0, name, 0, NULL);
+	if (!touch_root(s, err) || !sqlstore_commit(s, err))
 		goto fail;
 	goto out;
 fail:
@@ -1013,7 +1056,6 @@ static store_calendar *op_calendar_create(store *base, gint64 mailbox_id,
 	sqlstore *s = sqlstore_of(base);
 	store_calendar *c = NULL;
 	sql_args a = { 0 };
-	gint64 id;
 
 	if (!item_name_is_valid(name)) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NAME,
@@ -1026,14 +1068,17 @@ static store_calendar *op_calendar_create(store *base, gint64 mailbox_id,
 	sql_arg_i64(&a, mailbox_id);
 	sql_arg_text(&a, name);
 	sql_arg_i64(&a, sqlstore_now_ns());
-	id = insert_named(s, "INSERT INTO calendars(mailbox_id, name, mtime_ns)"
-			  " VALUES(?1, ?2, ?3) RETURNING id", &a, name, "calendar", err);
-	if (id < 0)
+	if (!(c = insert_named(s, "INSERT INTO calendars(mailbox_id, name, mtime_ns)"
+			       " VALUES(?1, ?2, ?3) RETURNING " CALENDAR_COLS, &a, row_calendar,
+			       name, "calendar", err)))
 		goto fail;
-	sqlstore_log_change(s, STORE_CHANGE_CALENDAR, mailbox_id, id, 0, name, 0, NULL);
-	if (!sqlstore_touch(s, SQL_TOUCH_MAILBOX, mailbox_id, err) ||
-	    !(c = sqlstore_calendar_get_locked(s, id, FALSE, err)) || !sqlstore_commit(s, err))
+	sqlstore_log_change(s, STORE_CHANGE_CALENDAR, mailbox_id, c->id, 0, name, 0, NULL);
+	if (!sqlstore_touch(s, SQL_TOUCH_MAILBOX, mailbox_id, err) || !sqlstore_commit(s, err))
 		goto fail;
+	/* no other transaction sees the row until the batch commits: the
+	 * batch holds it as if locked, and knows it has no item */
+	if (s->batch)
+		sqlstore_note_made_calendar(s, c->id, mailbox_id);
 	goto out;
 fail:
 	store_calendar_free(c);
@@ -1137,7 +1182,7 @@ static gboolean op_probe(store *base, int wait_ms, GError **err)
 	return ok;
 }
 
-/* The run itself is made by its first change (current_run). */
+/* The run itself is made by its first change (sqlstore_current_run). */
 static void op_run_begin(store *base, const char *command)
 {
 	sqlstore *s = sqlstore_of(base);
@@ -1246,6 +1291,7 @@ sqlstore *sqlstore_new(const sql_driver *drv, gpointer conn, const char *describ
 	s->locked = g_hash_table_new(g_direct_hash, g_direct_equal);
 	s->fresh = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, set_unref);
 	s->spare_ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	s->queued = g_array_new(FALSE, FALSE, sizeof(sql_queued));
 	s->last_change = -1;
 	s->cache[SQL_CACHE_MAILBOX] = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 							(GDestroyNotify)store_mailbox_free);
@@ -1274,6 +1320,8 @@ void sqlstore_free(sqlstore *s)
 	g_hash_table_destroy(s->locked);
 	g_hash_table_destroy(s->fresh);
 	g_array_unref(s->spare_ids);
+	sqlstore_drop_queued(s);
+	g_array_unref(s->queued);
 	for (guint k = 0; k < G_N_ELEMENTS(s->cache); k++)
 		g_hash_table_destroy(s->cache[k]);
 	g_mutex_clear(&s->lock);

@@ -35,7 +35,9 @@
 #define SQL_MAX_ARGS 14
 #define SQL_SCHEMA_VERSION 4
 
-typedef enum { SQL_INT, SQL_TEXT, SQL_BLOB } sql_type;
+/* SQL_BLOBS: a blob holding a PostgreSQL bytea[] in its binary form
+ * (sql_blobs), for one parameter of many byte strings */
+typedef enum { SQL_INT, SQL_TEXT, SQL_BLOB, SQL_BLOBS } sql_type;
 
 /* The parameters of one statement; a NULL text or blob is SQL NULL. */
 typedef struct {
@@ -68,6 +70,19 @@ void sql_array_i64(sql_array *a, gint64 v);
 /* v quoted as an element of a text array; NULL is the array's NULL */
 void sql_array_text(sql_array *a, const char *v);
 char *sql_array_end(sql_array *a);
+
+/* A PostgreSQL bytea[] (binary form) built value by value, the same for
+ * byte strings: sql_arg_blobs makes it a parameter (a keeps the bytes
+ * until sql_blobs_clear). */
+typedef struct {
+	GByteArray *b;
+	guint32 n;
+} sql_blobs;
+
+void sql_blobs_init(sql_blobs *a);
+void sql_blobs_add(sql_blobs *a, const void *data, gsize len);
+void sql_arg_blobs(sql_args *args, sql_blobs *a);
+void sql_blobs_clear(sql_blobs *a);
 
 typedef struct sqlstore sqlstore;
 
@@ -150,6 +165,14 @@ struct sql_driver {
 	void (*close)(sqlstore *s);	/* the connection; s is freed after */
 };
 
+/* A new item of a batch, waiting to be sent with its journal row
+ * (store_sql_items.c). */
+typedef struct {
+	gint64 id, calendar_id, mtime_ns, run_id;
+	char *name, *uid, *checked, *note;
+	GBytes *data;
+} sql_queued;
+
 /* A change of the current transaction, logged at commit. */
 typedef struct {
 	store_change_kind kind;
@@ -190,6 +213,11 @@ struct sqlstore {
 	gboolean doomed;
 	GArray *spare_ids;	/* gint64: item ids taken beforehand, unused
 				 * (store_sql_items.c) */
+	/* PostgreSQL: the batch's surely new items not sent yet
+	 * (sql_queued), sent as one statement before any other
+	 * (sqlstore_send_queued); emptied when the transaction ends */
+	GArray *queued;
+	gsize queued_bytes;	/* of their data */
 	guint op_mark;		/* pending->len when the operation began */
 	gint64 known_last;	/* newest change seq this process knows (atomic) */
 	GHashTable *cache[3];	/* rows read while nothing changed: id -> record */
@@ -289,6 +317,21 @@ typedef struct {
 	const char *note;	/* what the write repaired, or NULL */
 } sql_journal_entry;
 
+/* sqlstore_current_run: the id of the current run, started on first use
+ * inside a write transaction; 0 with err set. */
+gint64 sqlstore_current_run(sqlstore *s, GError **err);
+/* sqlstore_send_queued: send the queued new items (s->queued) and their
+ * journal rows in one statement (sqlstore_send), and empty the queue.
+ * Every statement of s runs it first, so the statements keep their
+ * order.  FALSE with err set, and the batch doomed. */
+gboolean sqlstore_send_queued(sqlstore *s, GError **err);
+/* sqlstore_note_made_calendar: the batch made calendar id of mailbox
+ * mailbox_id: its row is the batch's alone (as if locked) and it holds no
+ * item (s->fresh). */
+void sqlstore_note_made_calendar(sqlstore *s, gint64 calendar_id, gint64 mailbox_id);
+/* sqlstore_drop_queued: forget the queued new items (the transaction
+ * rolls back). */
+void sqlstore_drop_queued(sqlstore *s);
 /* sqlstore_journal: journal j under the current run (started on first
  * use inside the transaction); the row is sent (sqlstore_send). */
 gboolean sqlstore_journal(sqlstore *s, const sql_journal_entry *j, GError **err);

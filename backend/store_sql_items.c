@@ -342,10 +342,20 @@ static store_item *insert_item(sqlstore *s, const store_put *req, gboolean only_
  * (PostgreSQL's pipeline), with an id taken beforehand, and without a
  * savepoint: nothing in them can fail for that item alone (names and
  * UIDs that are not UTF-8 take the usual way), and a failure of the
- * server fails the batch.  fresh holds what is known. */
+ * server fails the batch.  fresh holds what is known.
+ *
+ * On PostgreSQL they are not even sent one by one: a statement costs the
+ * server's backend an executor's start and end, more than the rows'
+ * index entries.  They wait in s->queued, and go with their journal rows
+ * as one statement of arrays before the connection's next statement of
+ * any kind (sqlstore_send_queued), so that every statement still sees
+ * the ones before it; or when QUEUED_MAX items or QUEUED_BYTES wait. */
 
-/* PostgreSQL: how many item ids are taken from the sequence at once. */
+/* How many item ids are taken at once. */
 #define SPARE_IDS 128
+/* How many new items, or bytes of them, wait at most (PostgreSQL). */
+#define QUEUED_MAX 512
+#define QUEUED_BYTES (8 << 20)
 
 static void append_id(sql_row *r, gpointer ids)
 {
@@ -368,17 +378,24 @@ static gint64 spare_id(sqlstore *s, GError **err)
 
 		sql_arg_i64(&a, SPARE_IDS);
 		if (s->drv->postgresql) {
-			if (!s->drv->run(s, "SELECT nextval('item_ids') FROM generate_series(1, ?1)",
+			if ((s->queued->len && !sqlstore_send_queued(s, err)) ||
+			    !s->drv->run(s, "SELECT nextval('item_ids') FROM generate_series(1, ?1)",
 					 &a, append_id, s->spare_ids, "take item ids", err))
 				return -1;
 		} else {
+			GError *e = NULL;
 			gint64 last = sqlstore_scalar(s, "UPDATE sqlite_sequence SET seq = seq + ?1"
-						      " WHERE name = 'item_ids' RETURNING seq", &a, err);
+						      " WHERE name = 'item_ids' RETURNING seq", &a, &e);
 
-			if (last < 0)
-				return -1;
-			if (last == 0)	/* no id taken yet: no counter */
+			/* no id taken yet: no counter (no row), or one at 0 */
+			if (last == 0 || g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND)) {
+				g_clear_error(&e);
 				return sqlstore_scalar(s, SQL_NEW_ITEM_ID(s), NULL, err);
+			}
+			if (last < 0) {
+				g_propagate_error(err, e);
+				return -1;
+			}
 			for (id = last - SPARE_IDS + 1; id <= last; id++)
 				g_array_append_val(s->spare_ids, id);
 		}
@@ -397,6 +414,90 @@ void sqlstore_drop_spare_ids(sqlstore *s)
 {
 	if (!s->drv->postgresql)
 		g_array_set_size(s->spare_ids, 0);
+}
+
+static void queued_clear(sql_queued *q)
+{
+	g_free(q->name);
+	g_free(q->uid);
+	g_free(q->checked);
+	g_free(q->note);
+	g_bytes_unref(q->data);
+}
+
+void sqlstore_drop_queued(sqlstore *s)
+{
+	for (guint i = 0; i < s->queued->len; i++)
+		queued_clear(&g_array_index(s->queued, sql_queued, i));
+	g_array_set_size(s->queued, 0);
+	s->queued_bytes = 0;
+}
+
+/* The queued items, then their journal rows, in the order queued (the
+ * journal's ids follow it). */
+#define SQL_PUT_QUEUED "WITH u AS MATERIALIZED (SELECT * FROM unnest(?1::bigint[]," \
+	" ?2::bigint[], ?3::text[], ?4::text[], ?5, ?6::bigint[], ?7::text[], ?8::text[]," \
+	" ?9::bigint[]) WITH ORDINALITY AS u(id, c, n, uid, d, t, chk, note, run, ord))," \
+	" i AS (INSERT INTO items(id, calendar_id, name, uid, data, version, mtime_ns," \
+	" checked) SELECT id, c, n, uid, d, 1, t, chk FROM u ORDER BY ord)" \
+	" INSERT INTO journal(run_id, time_ns, op, item_id, calendar_id, name, uid," \
+	" old_calendar_id, old_name, old_data, old_version, new_version, note)" \
+	" SELECT run, t, 'create', id, c, n, uid, 0, NULL, NULL, 0, 1, note" \
+	" FROM u ORDER BY ord"
+
+gboolean sqlstore_send_queued(sqlstore *s, GError **err)
+{
+	enum { ID, CALENDAR, NAME, UID, TIME, CHECKED, NOTE, RUN, COLUMNS };
+	GArray *q = s->queued;
+	sql_array col[COLUMNS];
+	char *lit[COLUMNS];
+	sql_blobs data;
+	sql_args a = { 0 };
+	gboolean ok;
+
+	if (!q->len)
+		return TRUE;
+	/* taken first: the statement below runs the queue's check again */
+	s->queued = g_array_new(FALSE, FALSE, sizeof(sql_queued));
+	for (int k = 0; k < COLUMNS; k++)
+		sql_array_init(&col[k]);
+	sql_blobs_init(&data);
+	for (guint i = 0; i < q->len; i++) {
+		sql_queued *e = &g_array_index(q, sql_queued, i);
+		gsize len;
+		const void *bytes = g_bytes_get_data(e->data, &len);
+
+		sql_array_i64(&col[ID], e->id);
+		sql_array_i64(&col[CALENDAR], e->calendar_id);
+		sql_array_text(&col[NAME], e->name);
+		sql_array_text(&col[UID], e->uid);
+		sql_blobs_add(&data, bytes, len);
+		sql_array_i64(&col[TIME], e->mtime_ns);
+		sql_array_text(&col[CHECKED], e->checked);
+		sql_array_text(&col[NOTE], e->note);
+		sql_array_i64(&col[RUN], e->run_id);
+	}
+	for (int k = 0; k < COLUMNS; k++)
+		lit[k] = sql_array_end(&col[k]);
+	sql_arg_text(&a, lit[ID]);
+	sql_arg_text(&a, lit[CALENDAR]);
+	sql_arg_text(&a, lit[NAME]);
+	sql_arg_text(&a, lit[UID]);
+	sql_arg_blobs(&a, &data);
+	sql_arg_text(&a, lit[TIME]);
+	sql_arg_text(&a, lit[CHECKED]);
+	sql_arg_text(&a, lit[NOTE]);
+	sql_arg_text(&a, lit[RUN]);
+	ok = sqlstore_send(s, SQL_PUT_QUEUED, &a, "write items", err);
+	if (!ok)
+		s->doomed = TRUE;
+	for (int k = 0; k < COLUMNS; k++)
+		g_free(lit[k]);
+	sql_blobs_clear(&data);
+	g_array_unref(s->queued);
+	s->queued = q;
+	sqlstore_drop_queued(s);
+	return ok;
 }
 
 /* After the transaction locked calendar id (with an import's write):
@@ -418,6 +519,15 @@ static gboolean note_fresh(sqlstore *s, const store_put *req, GError **err)
 	g_hash_table_insert(s->fresh, key, none ? g_hash_table_new_full(g_str_hash, g_str_equal,
 									 g_free, NULL) : NULL);
 	return TRUE;
+}
+
+void sqlstore_note_made_calendar(sqlstore *s, gint64 calendar_id, gint64 mailbox_id)
+{
+	gpointer key = GSIZE_TO_POINTER(calendar_id);
+
+	g_hash_table_insert(s->locked, key, GSIZE_TO_POINTER(mailbox_id));
+	g_hash_table_insert(s->fresh, key, g_hash_table_new_full(g_str_hash, g_str_equal,
+								 g_free, NULL));
 }
 
 /* The transaction wrote an item called name with uid in calendar id. */
@@ -469,6 +579,24 @@ static store_item *put_new(sqlstore *s, const store_put *req, GError **err)
 
 	if (id < 0)
 		return NULL;
+	if (s->drv->postgresql) {
+		sql_queued q = { .id = id, .calendar_id = req->calendar_id, .mtime_ns = now,
+				 .name = g_strdup(req->name), .uid = g_strdup(req->uid),
+				 .checked = g_strdup(req->checked), .note = g_strdup(req->note),
+				 .data = g_bytes_ref(req->data) };
+
+		if (!(q.run_id = sqlstore_current_run(s, err))) {
+			queued_clear(&q);
+			s->doomed = TRUE;
+			return NULL;
+		}
+		g_array_append_val(s->queued, q);
+		s->queued_bytes += g_bytes_get_size(req->data);
+		if ((s->queued->len >= QUEUED_MAX || s->queued_bytes >= QUEUED_BYTES) &&
+		    !sqlstore_send_queued(s, err))
+			return NULL;
+		goto queued;
+	}
 	insert_args(&a, id, req, now);
 	if (!sqlstore_send(s, "INSERT INTO items(id, calendar_id, name, uid, data, version,"
 			   " mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)",
@@ -478,6 +606,7 @@ static store_item *put_new(sqlstore *s, const store_put *req, GError **err)
 		s->doomed = TRUE;
 		return NULL;
 	}
+queued:
 	sqlstore_log_change(s, STORE_CHANGE_ITEM_CREATE, mailbox_id, req->calendar_id, id,
 			    req->name, 0, NULL);
 	fresh_wrote(s, req->calendar_id, req->name, req->uid);

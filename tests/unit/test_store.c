@@ -612,6 +612,94 @@ static void test_failed_journal_row(fixture *f, gconstpointer data)
 	store_item_free(it);
 }
 
+/* A batch that makes a calendar knows it holds no item: items put there
+ * by UID are new without a look (on PostgreSQL, they wait and go in one
+ * statement of arrays).  Reads in the batch see them, a UID put again
+ * updates its item, names, UIDs, notes and bytes are stored as put (with
+ * the quotes, backslashes, commas, braces and "NULL" that array literals
+ * must carry), and each write has its journal row.  On SQLite the store
+ * has never given an item id before the first one here. */
+static void test_batch_made_calendar(fixture *f, gconstpointer data)
+{
+	static const char *const names[] = { "a.ics", "we\"ird,{x} \\é.ics", "NULL" };
+	static const char *const uids[] = { "a", "u\"1,{}\\", "NULL" };
+	static const char *const notes[] = { NULL, "note \"2\", {x}", "NULL" };
+	GBytes *bytes[G_N_ELEMENTS(names)];
+	store_mailbox *m;
+	store_calendar *c;
+	store_put_result res;
+	GError *err = NULL;
+	store_item *it;
+	char *n, *q;
+
+	(void)data;
+	g_assert_true(store_batch_begin(f->s, NULL));
+	m = store_mailbox_create(f->s, "bob@example.com", &err);
+	g_assert_no_error(err);
+	c = store_calendar_create(f->s, m->id, "Calendar", &err);
+	g_assert_no_error(err);
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		store_put req = { .calendar_id = c->id, .name = names[i], .uid = uids[i],
+				  .note = notes[i], .by_uid = TRUE };
+
+		char *text = g_strdup_printf("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:%s\r\n"
+					     "SUMMARY:\\, \\\\ {}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+					     uids[i]);
+
+		bytes[i] = g_bytes_new_take(text, strlen(text));
+		req.data = bytes[i];
+		it = store_item_put(f->s, &req, &res, &err);
+		g_assert_no_error(err);
+		g_assert_cmpint(res, ==, STORE_PUT_CREATED);
+		store_item_free(it);
+	}
+	/* read in the batch */
+	it = store_item_find(f->s, c->id, names[1], TRUE, &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(it->uid, ==, uids[1]);
+	g_assert_true(g_bytes_equal(it->data, bytes[1]));
+	store_item_free(it);
+	{
+		GBytes *b = g_bytes_new_static(item_a2, strlen(item_a2));
+		store_put req = { .calendar_id = c->id, .name = "a.ics", .uid = "a", .data = b,
+				  .by_uid = TRUE };
+
+		it = store_item_put(f->s, &req, &res, &err);
+		g_assert_no_error(err);
+		g_assert_cmpint(res, ==, STORE_PUT_UPDATED);
+		g_assert_cmpint(it->version, ==, 2);
+		store_item_free(it);
+		g_bytes_unref(b);
+	}
+	g_assert_true(store_batch_end(f->s, &err));
+	g_assert_no_error(err);
+	for (guint i = 1; i < G_N_ELEMENTS(names); i++) {
+		it = store_item_find(f->s, c->id, names[i], TRUE, &err);
+		g_assert_no_error(err);
+		g_assert_cmpstr(it->uid, ==, uids[i]);
+		g_assert_true(g_bytes_equal(it->data, bytes[i]));
+		g_assert_cmpint(it->version, ==, 1);
+		q = g_strdup_printf("SELECT coalesce(note, '(none)') FROM journal WHERE item_id = %"
+				    G_GINT64_FORMAT, it->id);
+		n = query(f, q);
+		g_assert_cmpstr(n, ==, notes[i]);
+		g_free(n);
+		g_free(q);
+		store_item_free(it);
+	}
+	n = query(f, "SELECT count(*) FROM journal j JOIN items i ON i.id = j.item_id"
+		     " AND i.calendar_id = j.calendar_id AND i.name = j.name AND i.uid = j.uid");
+	g_assert_cmpstr(n, ==, "4");
+	g_free(n);
+	n = query(f, "SELECT op FROM journal ORDER BY id DESC LIMIT 1");
+	g_assert_cmpstr(n, ==, "update");
+	g_free(n);
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+		g_bytes_unref(bytes[i]);
+	store_calendar_free(c);
+	store_mailbox_free(m);
+}
+
 static store_item *put_on(store *s, gint64 cal, const char *name, const char *uid,
 			  const char *text)
 {
@@ -866,6 +954,7 @@ int main(int argc, char **argv)
 	T("/store/uid-unique", test_uid_unique);
 	T("/store/put-by-uid", test_put_by_uid);
 	T("/store/ids-after-a-rolled-back-batch", test_ids_after_a_rolled_back_batch);
+	T("/store/batch-made-calendar", test_batch_made_calendar);
 	T("/store/delete-rename-journal", test_delete_rename);
 	T("/store/reserve-id", test_reserve);
 	T("/store/change-log", test_changes);
