@@ -89,7 +89,7 @@ void sql_blobs_init(sql_blobs *a)
 {
 	/* dimensions, flags (no NULL), element type (bytea), length, lower
 	 * bound: the length is set at sql_arg_blobs */
-	guint32 head[5] = { g_htonl(1), 0, g_htonl(17), 0, g_htonl(1) };
+	guint32 head[5] = { g_htonl(1), 0, g_htonl(17 /* bytea's oid */), 0, g_htonl(1) };
 
 	a->b = g_byte_array_new();
 	a->n = 0;
@@ -153,10 +153,16 @@ static gboolean queue_sent(sqlstore *s, GError **err)
 	return !s->queued->len || sqlstore_send_queued(s, err);
 }
 
+gboolean sqlstore_each(sqlstore *s, const char *sql, const sql_args *a, sql_each_fn each,
+		       gpointer data, const char *what, GError **err)
+{
+	return queue_sent(s, err) && s->drv->run(s, sql, a, each, data, what, err);
+}
+
 gboolean sqlstore_exec(sqlstore *s, const char *sql, const sql_args *a,
 		       const char *what, GError **err)
 {
-	return queue_sent(s, err) && s->drv->run(s, sql, a, NULL, NULL, what, err);
+	return sqlstore_each(s, sql, a, NULL, NULL, what, err);
 }
 
 gboolean sqlstore_send(sqlstore *s, const char *sql, const sql_args *a,
@@ -189,6 +195,7 @@ gboolean sqlstore_exec_relaxed(sqlstore *s, const char *sql, const sql_args *a,
 /* A statement whose failure changes nothing more (a rollback). */
 static void quietly(sqlstore *s, const char *sql)
 {
+	/* what the rollback forgets is not sent first */
 	if (!strcmp(sql, "ROLLBACK"))
 		sqlstore_drop_queued(s);
 	else if (!queue_sent(s, NULL))
@@ -213,7 +220,7 @@ GPtrArray *sqlstore_collect(sqlstore *s, const char *sql, const sql_args *a,
 {
 	collecting c = { fn, g_ptr_array_new_with_free_func(free_fn) };
 
-	if (!queue_sent(s, err) || !s->drv->run(s, sql, a, collect_row, &c, "list", err)) {
+	if (!sqlstore_each(s, sql, a, collect_row, &c, "list", err)) {
 		g_ptr_array_unref(c.out);
 		return NULL;
 	}
@@ -248,7 +255,7 @@ static void take_first(sql_row *r, gpointer data)
 static gboolean read_first(sqlstore *s, const char *sql, const sql_args *a,
 			   first_row *f, const char *what, GError **err)
 {
-	if (!queue_sent(s, err) || !s->drv->run(s, sql, a, take_first, f, what, err))
+	if (!sqlstore_each(s, sql, a, take_first, f, what, err))
 		return FALSE;
 	if (!f->seen)
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_NOTFOUND, "%s: not found", what);

@@ -251,6 +251,11 @@ gboolean sqlstore_setup(sqlstore *s, store_open_mode mode, GError **err);
 /* sqlstore_free: close the connection (drv->close) and free s. */
 void sqlstore_free(sqlstore *s);
 
+/* sqlstore_each: run sql with a, each (may be NULL) called for each row;
+ * FALSE with err set.  The queued new items (s->queued) are sent first:
+ * every statement goes through here or sqlstore_send. */
+gboolean sqlstore_each(sqlstore *s, const char *sql, const sql_args *a, sql_each_fn each,
+		       gpointer data, const char *what, GError **err);
 gboolean sqlstore_exec(sqlstore *s, const char *sql, const sql_args *a,
 		       const char *what, GError **err);
 /* sqlstore_send: sqlstore_exec for a statement that can fail only when

@@ -378,9 +378,8 @@ static gint64 spare_id(sqlstore *s, GError **err)
 
 		sql_arg_i64(&a, SPARE_IDS);
 		if (s->drv->postgresql) {
-			if ((s->queued->len && !sqlstore_send_queued(s, err)) ||
-			    !s->drv->run(s, "SELECT nextval('item_ids') FROM generate_series(1, ?1)",
-					 &a, append_id, s->spare_ids, "take item ids", err))
+			if (!sqlstore_each(s, "SELECT nextval('item_ids') FROM generate_series(1, ?1)",
+					   &a, append_id, s->spare_ids, "take item ids", err))
 				return -1;
 		} else {
 			GError *e = NULL;
@@ -448,22 +447,25 @@ void sqlstore_drop_queued(sqlstore *s)
 gboolean sqlstore_send_queued(sqlstore *s, GError **err)
 {
 	enum { ID, CALENDAR, NAME, UID, TIME, CHECKED, NOTE, RUN, COLUMNS };
-	GArray *q = s->queued;
 	sql_array col[COLUMNS];
 	char *lit[COLUMNS];
 	sql_blobs data;
 	sql_args a = { 0 };
 	gboolean ok;
+	gsize n;
+	/* taken out first: sqlstore_send would send them again before it */
+	sql_queued *q = g_array_steal(s->queued, &n);
 
-	if (!q->len)
+	s->queued_bytes = 0;
+	if (!n) {
+		g_free(q);
 		return TRUE;
-	/* taken first: the statement below runs the queue's check again */
-	s->queued = g_array_new(FALSE, FALSE, sizeof(sql_queued));
+	}
 	for (int k = 0; k < COLUMNS; k++)
 		sql_array_init(&col[k]);
 	sql_blobs_init(&data);
-	for (guint i = 0; i < q->len; i++) {
-		sql_queued *e = &g_array_index(q, sql_queued, i);
+	for (gsize i = 0; i < n; i++) {
+		sql_queued *e = &q[i];
 		gsize len;
 		const void *bytes = g_bytes_get_data(e->data, &len);
 
@@ -494,9 +496,9 @@ gboolean sqlstore_send_queued(sqlstore *s, GError **err)
 	for (int k = 0; k < COLUMNS; k++)
 		g_free(lit[k]);
 	sql_blobs_clear(&data);
-	g_array_unref(s->queued);
-	s->queued = q;
-	sqlstore_drop_queued(s);
+	for (gsize i = 0; i < n; i++)
+		queued_clear(&q[i]);
+	g_free(q);
 	return ok;
 }
 
@@ -595,18 +597,18 @@ static store_item *put_new(sqlstore *s, const store_put *req, GError **err)
 		if ((s->queued->len >= QUEUED_MAX || s->queued_bytes >= QUEUED_BYTES) &&
 		    !sqlstore_send_queued(s, err))
 			return NULL;
-		goto queued;
+	} else {
+		insert_args(&a, id, req, now);
+		if (!sqlstore_send(s, "INSERT INTO items(id, calendar_id, name, uid, data,"
+				   " version, mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1,"
+				   " ?6, ?7)", &a, "write item", err) ||
+		    !sqlstore_journal(s, &j, err)) {
+			/* no savepoint to roll back to: the item may be
+			 * written without its journal row */
+			s->doomed = TRUE;
+			return NULL;
+		}
 	}
-	insert_args(&a, id, req, now);
-	if (!sqlstore_send(s, "INSERT INTO items(id, calendar_id, name, uid, data, version,"
-			   " mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)",
-			   &a, "write item", err) || !sqlstore_journal(s, &j, err)) {
-		/* no savepoint to roll back to: the item may be written
-		 * without its journal row */
-		s->doomed = TRUE;
-		return NULL;
-	}
-queued:
 	sqlstore_log_change(s, STORE_CHANGE_ITEM_CREATE, mailbox_id, req->calendar_id, id,
 			    req->name, 0, NULL);
 	fresh_wrote(s, req->calendar_id, req->name, req->uid);
