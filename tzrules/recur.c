@@ -77,9 +77,22 @@ static gboolean only_weekday(const short *a, struct icaltimetype start)
 	return TRUE;
 }
 
+/* YEARLY;BYMONTH=m;BYDAY=nWD, n 1 to 4 or -1: the form of a VTIMEZONE's
+ * observances ("the second Sunday of March") */
+static gboolean nth_weekday_of_month(const struct icalrecurrencetype *r)
+{
+	int pos = icalrecurrencetype_day_position(r->by_day[0]);
+
+	return r->by_month[0] >= 1 && r->by_month[0] <= 12 && r->by_month[1] == NONE &&
+	       r->by_day[0] != NONE && r->by_day[1] == NONE &&
+	       ((pos >= 1 && pos <= 4) || pos == -1) && empty(r->by_month_day);
+}
+
 gboolean recur_handles(const struct icalrecurrencetype *r, struct icaltimetype start)
 {
 	gboolean by_day = !empty(r->by_day), by_month_day = !empty(r->by_month_day);
+	gboolean nth = r->freq == ICAL_YEARLY_RECURRENCE && !empty(r->by_month) &&
+		       nth_weekday_of_month(r);
 
 	if (start.is_date || r->interval < 1 || start.year < 1 || start.year > 9999 ||
 	    !g_date_valid_dmy((GDateDay)start.day, (GDateMonth)start.month, (GDateYear)start.year))
@@ -90,8 +103,8 @@ gboolean recur_handles(const struct icalrecurrencetype *r, struct icaltimetype s
 	if (!icaltime_is_null_time(r->until) && r->until.is_date)
 		return FALSE;
 	if (!empty(r->by_second) || !empty(r->by_minute) || !empty(r->by_hour) ||
-	    !empty(r->by_year_day) || !empty(r->by_week_no) || !empty(r->by_month) ||
-	    !empty(r->by_set_pos))
+	    !empty(r->by_year_day) || !empty(r->by_week_no) ||
+	    (!empty(r->by_month) && !nth) || !empty(r->by_set_pos))
 		return FALSE;
 	switch (r->freq) {
 	case ICAL_DAILY_RECURRENCE:
@@ -104,7 +117,7 @@ gboolean recur_handles(const struct icalrecurrencetype *r, struct icaltimetype s
 	case ICAL_MONTHLY_RECURRENCE:
 		return !by_day && positive_days(r->by_month_day);
 	case ICAL_YEARLY_RECURRENCE:
-		return !by_day && !by_month_day;
+		return nth || (!by_day && !by_month_day);
 	default:
 		return FALSE;
 	}
@@ -226,6 +239,36 @@ static void yearly(expansion *x)
 	}
 }
 
+/* The day of the pos-th (-1: last) weekday wd of month m of year y. */
+static gint64 nth_weekday(int y, int m, int wd, int pos)
+{
+	gint64 z;
+
+	if (pos > 0) {
+		z = day_number(y, m, 1);
+		return z + (wd - weekday(z) + 7) % 7 + 7 * (pos - 1);
+	}
+	z = day_number(y, m, month_days(y, m));
+	return z - (weekday(z) - wd + 7) % 7;
+}
+
+static void yearly_nth(expansion *x, gint64 first)
+{
+	int m = x->r->by_month[0], pos = icalrecurrencetype_day_position(x->r->by_day[0]);
+	int wd = icalrecurrencetype_day_day_of_week(x->r->by_day[0]);
+
+	for (int y = x->start.year; !x->done; y += x->r->interval) {
+		gint64 z;
+
+		if (y > x->last_year) {
+			x->done = TRUE;
+			break;
+		}
+		if ((z = nth_weekday(y, m, wd, pos)) >= first)
+			emit(x, z);
+	}
+}
+
 gboolean recur_expand(const struct icalrecurrencetype *r, struct icaltimetype start,
 		      guint max, int last_year, GArray *out)
 {
@@ -253,7 +296,10 @@ gboolean recur_expand(const struct icalrecurrencetype *r, struct icaltimetype st
 		monthly(&x, first);
 		break;
 	default:
-		yearly(&x);
+		if (empty(r->by_month))
+			yearly(&x);
+		else
+			yearly_nth(&x, first);
 		break;
 	}
 	g_array_append_vals(out, x.out->data, x.out->len);

@@ -21,7 +21,9 @@
 /* recur_handles: whether recur_expand() can expand rule (FREQ=DAILY or
  * WEEKLY with at most INTERVAL, COUNT or UNTIL, WKST and plain weekdays
  * in BYDAY; MONTHLY with at most positive BYMONTHDAY days; YEARLY with
- * nothing else) from the date-time start (not a date). */
+ * nothing else, or with one BYMONTH and one BYDAY of the first to fourth
+ * or last weekday, as VTIMEZONEs write their rules) from the date-time
+ * start (not a date). */
 gboolean recur_handles(const struct icalrecurrencetype *rule, struct icaltimetype start);
 
 /* recur_expand: append to out (a GArray of struct icaltimetype) the

@@ -1,4 +1,5 @@
 #include "tzinfo.h"
+#include "recur.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,7 +251,14 @@ typedef struct {
 	icaltimezone *zone;
 	int users;
 	gboolean evicted;	/* out of the table; freed by its last user */
+	GArray *kept;		/* its changes (vtz_changes), or NULL */
 } vtz_entry;
+
+/* Bumped before a vtz_entry is freed: a thread's last_kept (below) may
+ * hold its changes, under a zone pointer a new zone may reuse. */
+static gint vtz_frees;
+
+static GArray *vtz_changes(icalcomponent *vtz);
 
 /* RDATEs of one VTIMEZONE beyond which it is not used (tzdata's longest
  * zones have a few hundred changes) */
@@ -262,6 +270,9 @@ static GHashTable *vtz_by_zone;	/* icaltimezone* -> vtz_entry* */
 
 static void vtz_entry_free(vtz_entry *e)
 {
+	g_atomic_int_inc(&vtz_frees);
+	if (e->kept)
+		g_array_unref(e->kept);
 	icaltimezone_free(e->zone, 1);
 	g_free(e);
 }
@@ -366,6 +377,7 @@ icaltimezone *tzinfo_vtimezone(icalcomponent *vtz)
 		}
 		e = g_new0(vtz_entry, 1);
 		e->zone = z;
+		e->kept = vtz_changes(icaltimezone_get_component(z));
 		g_hash_table_insert(vtz_cache, text, e);
 		g_hash_table_insert(vtz_by_zone, z, e);
 		text = NULL;
@@ -512,16 +524,186 @@ static GArray *kept_transitions(icaltimezone *z)
 	return tr;
 }
 
+/* ---- a VTIMEZONE's changes, as libical 3.0 expands them ---- */
+
+/* An observance's changes beyond which its VTIMEZONE is left to libical */
+#define VTZ_CHANGES_MAX 4000
+
+/* floating fields t read as UTC; FALSE when they are no date */
+static gboolean unix_of_fields(struct icaltimetype t, gint64 *at)
+{
+	GDate g;
+
+	if (t.year < 1 || t.year > 9999 ||
+	    !g_date_valid_dmy((GDateDay)t.day, (GDateMonth)t.month, (GDateYear)t.year))
+		return FALSE;
+	g_date_clear(&g, 1);
+	g_date_set_dmy(&g, (GDateDay)t.day, (GDateMonth)t.month, (GDateYear)t.year);
+	/* 719163: 1970-01-01 */
+	*at = ((gint64)g_date_get_julian(&g) - 719163) * 86400 + t.hour * 3600 +
+	      t.minute * 60 + t.second;
+	return TRUE;
+}
+
+static gboolean add_change(GArray *out, struct icaltimetype t, int shift, int prev, int to)
+{
+	change c = { .before = prev, .after = to };
+
+	if (!unix_of_fields(t, &c.at))
+		return FALSE;
+	c.at -= shift;
+	g_array_append_val(out, c);
+	return TRUE;
+}
+
+/* The changes of observance o into out, as icaltimezone_expand_vtimezone
+ * of libical 3.0.16 makes them (up to the year before KEPT_TO): FALSE
+ * when o has what is not copied here (a rule recur.c and libical's
+ * iterator may not end, a period, a start in a zone). */
+static gboolean observance_changes(icalcomponent *o, GArray *out)
+{
+	icalcomponent_kind k = icalcomponent_isa(o);
+	icalproperty *ds = icalcomponent_get_first_property(o, ICAL_DTSTART_PROPERTY);
+	icalproperty *to = icalcomponent_get_first_property(o, ICAL_TZOFFSETTO_PROPERTY);
+	icalproperty *from = icalcomponent_get_first_property(o, ICAL_TZOFFSETFROM_PROPERTY);
+	gboolean rrule = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY) != NULL;
+	struct icaltimetype start;
+	int after, prev;
+
+	if (k != ICAL_XSTANDARD_COMPONENT && k != ICAL_XDAYLIGHT_COMPONENT)
+		return TRUE;
+	if (!ds || !to)
+		return TRUE;	/* libical leaves it out */
+	/* libical takes the last of each; one of each is what is copied */
+	if (icalcomponent_get_next_property(o, ICAL_DTSTART_PROPERTY) ||
+	    icalcomponent_get_next_property(o, ICAL_TZOFFSETTO_PROPERTY) ||
+	    (from && icalcomponent_get_next_property(o, ICAL_TZOFFSETFROM_PROPERTY)))
+		return FALSE;
+	start = icalproperty_get_dtstart(ds);
+	after = icalproperty_get_tzoffsetto(to);
+	prev = from ? icalproperty_get_tzoffsetfrom(from) : after;
+	if (start.is_date || start.zone || ABS(after) >= 86400 || ABS(prev) >= 86400)
+		return FALSE;
+	if (!rrule && !add_change(out, start, prev, prev, after))
+		return FALSE;
+	for (icalproperty *p = icalcomponent_get_first_property(o, ICAL_ANY_PROPERTY); p;
+	     p = icalcomponent_get_next_property(o, ICAL_ANY_PROPERTY)) {
+		if (icalproperty_isa(p) == ICAL_RDATE_PROPERTY) {
+			struct icaldatetimeperiodtype rd = icalproperty_get_rdate(p);
+			struct icaltimetype t = rd.time;
+
+			if (icaltime_is_null_time(t))
+				return FALSE;
+			if (t.is_date) {
+				/* the start's time of day, read as UTC */
+				t.is_date = 0;
+				t.hour = start.hour;
+				t.minute = start.minute;
+				t.second = start.second;
+				if (!add_change(out, t, 0, prev, after))
+					return FALSE;
+			} else if (!add_change(out, t, icaltime_is_utc(t) ? 0 : prev, prev, after)) {
+				return FALSE;
+			}
+		} else if (icalproperty_isa(p) == ICAL_RRULE_PROPERTY) {
+			struct icalrecurrencetype r = icalproperty_get_rrule(p);
+			GArray *occ = g_array_new(FALSE, FALSE, sizeof(struct icaltimetype));
+			gboolean ok = add_change(out, start, prev, prev, after);
+
+			if (!icaltime_is_null_time(r.until) && icaltime_is_utc(r.until)) {
+				icaltime_adjust(&r.until, 0, 0, 0, prev);
+				r.until.zone = NULL;
+			}
+			recur_occurrences(&r, start, VTZ_CHANGES_MAX, 2059, occ);
+			ok = ok && occ->len < VTZ_CHANGES_MAX;
+			for (guint i = 0; ok && i < occ->len; i++) {
+				struct icaltimetype t = g_array_index(occ, struct icaltimetype, i);
+
+				if (icaltime_compare(start, t) != 0)
+					ok = add_change(out, t, prev, prev, after);
+			}
+			g_array_unref(occ);
+			if (!ok)
+				return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gint by_instant(gconstpointer a, gconstpointer b)
+{
+	const change *x = a, *y = b;
+
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The changes of VTIMEZONE vtz (as tzinfo_vtimezone hands it to
+ * libical) as kept transitions: each one's before is the offset in force
+ * before it, the first's its TZOFFSETFROM, as libical reads times before
+ * it.  NULL when libical's expansion is not copied exactly: then libical
+ * is asked.  Changes that change nothing are kept: times near them are
+ * libical's too. */
+static GArray *vtz_changes(icalcomponent *vtz)
+{
+	GArray *ch = g_array_new(FALSE, FALSE, sizeof(change)), *out = NULL;
+	int in_force;
+
+	for (icalcomponent *o = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT))
+		if (!observance_changes(o, ch))
+			goto out;
+	if (!ch->len)
+		goto out;
+	g_array_sort(ch, by_instant);
+	/* libical's sort is not stable: changes at one instant must agree */
+	for (guint i = 1; i < ch->len; i++) {
+		change *a = &g_array_index(ch, change, i - 1), *b = &g_array_index(ch, change, i);
+
+		if (a->at == b->at && (a->after != b->after || a->before != b->before))
+			goto out;
+	}
+	out = g_array_new(FALSE, FALSE, sizeof(tzinfo_transition));
+	in_force = g_array_index(ch, change, 0).before;
+	for (guint i = 0; i < ch->len; i++) {
+		change *c = &g_array_index(ch, change, i);
+		tzinfo_transition t = { c->at, in_force, c->after, FALSE };
+
+		if (i && c->at == g_array_index(ch, change, i - 1).at)
+			continue;
+		g_array_append_val(out, t);
+		in_force = c->after;
+	}
+out:
+	g_array_unref(ch);
+	return out;
+}
+
+/* The changes kept for zone z, made from a VTIMEZONE, or NULL. */
+static GArray *vtz_kept(icaltimezone *z)
+{
+	vtz_entry *e;
+	GArray *tr;
+
+	g_mutex_lock(&vtz_lock);
+	e = vtz_by_zone ? g_hash_table_lookup(vtz_by_zone, z) : NULL;
+	tr = e ? e->kept : NULL;
+	g_mutex_unlock(&vtz_lock);
+	return tr;
+}
+
 /* The kept transitions a thread looked at last: a fix asks for the same
  * few zones (an item's VTIMEZONE and its tzdata zone, in turns) many
- * times in a row, and kept_transitions() takes two locks.  A zone handed
- * out is never freed (tzinfo.h), nor are its kept transitions. */
+ * times in a row, and kept_transitions() takes two locks.  A tzdata zone
+ * handed out is never freed (tzinfo.h), nor are its kept transitions; a
+ * zone made from a VTIMEZONE is not freed while its caller uses it, and
+ * the slots are emptied after any was freed. */
 #define LAST_KEPT 4
 
 typedef struct {
 	icaltimezone *z[LAST_KEPT];
-	GArray *tr[LAST_KEPT];	/* NULL: not a tzdata zone */
+	GArray *tr[LAST_KEPT];	/* NULL: none kept */
 	guint next;		/* the slot to replace */
+	gint frees;		/* vtz_frees when the slots were filled */
 } last_kept;
 
 static GPrivate last_kept_key = G_PRIVATE_INIT(g_free);
@@ -529,11 +711,16 @@ static GPrivate last_kept_key = G_PRIVATE_INIT(g_free);
 static GArray *kept_of(icaltimezone *z)
 {
 	last_kept *m = g_private_get(&last_kept_key);
+	gint frees = g_atomic_int_get(&vtz_frees);
 	guint i;
 
 	if (!m) {
 		m = g_new0(last_kept, 1);
 		g_private_set(&last_kept_key, m);
+	}
+	if (m->frees != frees) {
+		memset(m, 0, sizeof(*m));
+		m->frees = frees;
 	}
 	for (i = 0; i < LAST_KEPT; i++)
 		if (m->z[i] == z)
@@ -541,13 +728,24 @@ static GArray *kept_of(icaltimezone *z)
 	i = m->next;
 	m->next = (m->next + 1) % LAST_KEPT;
 	m->tr[i] = kept_transitions(z);
+	if (!m->tr[i])
+		m->tr[i] = vtz_kept(z);
 	m->z[i] = z;
 	return m->tr[i];
 }
 
-/* How far from a change a wall-clock time must be for its offset to be
- * the one in force, whatever the reading of skipped or repeated times. */
-#define CLEAR_OF_CHANGES (2 * 86400)
+gboolean tzinfo_offsets_kept(icaltimezone *z)
+{
+	return kept_of(z) != NULL;
+}
+
+/* How far from the wall-clock times a change skips or repeats a time must
+ * be for its offset to be read from the kept transitions: there, libical
+ * decides (the daylight flag it was asked with; a weekly meeting is often
+ * a day from a change, and a question near one made libical expand its
+ * VTIMEZONE with ICU).  test_tz.c's offsets-near-changes holds every time
+ * beside the changes to libical's answers. */
+#define CLEAR_OF_CHANGES (3 * 3600)
 
 /* The offset of tzdata zone z at wall-clock time local, from the kept
  * transitions and without libical (whose offset lookups all take one

@@ -49,6 +49,12 @@ GArray *tzinfo_transitions(icaltimezone *z, gint64 from, gint64 to);
  * transitions tzinfo keeps: no offset is computed. */
 void tzinfo_year_offsets(icaltimezone *z, int year, int *lo, int *hi);
 
+/* tzinfo_offsets_kept: whether z's offsets at wall-clock times away from
+ * its changes are read from transitions kept for it, not asked of
+ * libical (tzdata zones, and the VTIMEZONEs whose expansion tzinfo copies
+ * exactly); for tests. */
+gboolean tzinfo_offsets_kept(icaltimezone *z);
+
 /* tzinfo_offset_local: the UTC offset (seconds) of the wall-clock time
  * local (its zone is ignored) in z. */
 int tzinfo_offset_local(icaltimezone *z, struct icaltimetype local);

@@ -81,6 +81,10 @@ static void test_examples(void)
 		"FREQ=MONTHLY;COUNT=24",
 		"FREQ=YEARLY",
 		"FREQ=YEARLY;INTERVAL=4;COUNT=5",
+		"FREQ=YEARLY;BYMONTH=3;BYDAY=2SU",
+		"FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+		"FREQ=YEARLY;BYDAY=1SU;BYMONTH=4;UNTIL=20060402T070000Z",
+		"FREQ=YEARLY;INTERVAL=2;BYMONTH=2;BYDAY=4FR;COUNT=6",
 	};
 	/* a Wednesday, a Monday at the end of a month, a 29 February */
 	static const char *const starts[] = {
@@ -93,6 +97,31 @@ static void test_examples(void)
 			g_assert_true(agrees(rules[i], at(starts[k])));
 	/* all but every other week on Tuesday and Thursday */
 	g_assert_cmpuint(compared, ==, (G_N_ELEMENTS(rules) - 1) * G_N_ELEMENTS(starts));
+}
+
+/* The observances of VTIMEZONEs, from the starts they are written with
+ * (Outlook's 1601, tzinfo.c's 1900, a tzdata rule's first year). */
+static void test_vtimezone_rules(void)
+{
+	static const char *const rules[] = {
+		"FREQ=YEARLY;BYDAY=2SU;BYMONTH=3",
+		"FREQ=YEARLY;BYDAY=1SU;BYMONTH=11",
+		"FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10",
+		"FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3",
+		"FREQ=YEARLY;BYDAY=1SU;BYMONTH=4;UNTIL=20060402T070000Z",
+		"FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10;UNTIL=20061029T060000Z",
+		"FREQ=YEARLY;BYDAY=3FR;BYMONTH=9",
+	};
+	static const char *const starts[] = {
+		"16010101T000000", "16011028T020000", "19000311T020000", "19001104T020000",
+		"20070311T020000", "20071104T020000", "19870405T020000", "19671029T020000",
+	};
+
+	compared = 0;
+	for (guint i = 0; i < G_N_ELEMENTS(rules); i++)
+		for (guint k = 0; k < G_N_ELEMENTS(starts); k++)
+			g_assert_true(agrees(rules[i], at(starts[k])));
+	g_assert_cmpuint(compared, ==, G_N_ELEMENTS(rules) * G_N_ELEMENTS(starts));
 }
 
 /* Many random rules of the kinds handled, against libical. */
@@ -136,6 +165,14 @@ static void test_random(void)
 		}
 		if (f == 1 && g_rand_boolean(rand))
 			g_string_append_printf(s, ";WKST=%s", days[g_rand_int_range(rand, 0, 7)]);
+		if (f == 3 && g_rand_boolean(rand)) {	/* a VTIMEZONE's rule */
+			static const int pos[] = { 1, 2, 3, 4, -1 };
+
+			g_string_append_printf(s, ";BYMONTH=%d;BYDAY=%d%s",
+					       g_rand_int_range(rand, 1, 13),
+					       pos[g_rand_int_range(rand, 0, 5)],
+					       days[g_rand_int_range(rand, 0, 7)]);
+		}
 		if (f == 2 && g_rand_boolean(rand)) {
 			int a = g_rand_int_range(rand, 1, 32), b = g_rand_int_range(rand, 1, 32);
 
@@ -162,7 +199,10 @@ static void test_declines(void)
 		"FREQ=MONTHLY;BYDAY=2TU",
 		"FREQ=MONTHLY;BYDAY=-1FR",
 		"FREQ=MONTHLY;BYMONTHDAY=-1",
-		"FREQ=YEARLY;BYMONTH=3;BYDAY=2SU",
+		"FREQ=YEARLY;BYMONTH=3;BYDAY=5SU",
+		"FREQ=YEARLY;BYMONTH=3,10;BYDAY=2SU",
+		"FREQ=YEARLY;BYMONTH=3;BYDAY=2SU,-1SU",
+		"FREQ=YEARLY;BYMONTH=3",
 		"FREQ=WEEKLY;BYDAY=MO;BYSETPOS=1",
 		"FREQ=DAILY;BYHOUR=9,17",
 		"FREQ=WEEKLY;UNTIL=20080101",
@@ -190,6 +230,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	icalerror_set_errors_are_fatal(0);
 	g_test_add_func("/recur/examples", test_examples);
+	g_test_add_func("/recur/vtimezone-rules", test_vtimezone_rules);
 	g_test_add_func("/recur/random", test_random);
 	g_test_add_func("/recur/declines", test_declines);
 	return g_test_run();

@@ -604,6 +604,143 @@ static void test_offsets_as_libical(void)
 	g_rand_free(rand);
 }
 
+#define OBS(kind, start, from, to, rest) \
+	"BEGIN:" kind "\r\nDTSTART:" start "\r\n" from "TZOFFSETTO:" to "\r\n" rest \
+	"END:" kind "\r\n"
+#define FROM(o) "TZOFFSETFROM:" o "\r\n"
+
+static const char *const vtz_cases[] = {
+	/* Outlook's, from 1601: the rule before 2007, and after */
+	OBS("STANDARD", "16010101T020000", FROM("-0400"), "-0500",
+	    "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\n")
+	OBS("DAYLIGHT", "16010101T020000", FROM("-0500"), "-0400",
+	    "RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4\r\n"),
+	OBS("STANDARD", "16010101T020000", FROM("-0400"), "-0500",
+	    "RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11\r\n")
+	OBS("DAYLIGHT", "16010101T020000", FROM("-0500"), "-0400",
+	    "RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3\r\n"),
+	/* tzdata's history, with UNTILs in UTC and a rule after them */
+	OBS("DAYLIGHT", "19870405T020000", FROM("-0500"), "-0400",
+	    "RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU;UNTIL=20060402T070000Z\r\n")
+	OBS("STANDARD", "19671029T020000", FROM("-0400"), "-0500",
+	    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU;UNTIL=20061029T060000Z\r\n")
+	OBS("DAYLIGHT", "20070311T020000", FROM("-0500"), "-0400",
+	    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU\r\n")
+	OBS("STANDARD", "20071104T020000", FROM("-0400"), "-0500",
+	    "RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\n"),
+	/* southern, half an hour */
+	OBS("STANDARD", "19700405T030000", FROM("+1100"), "+1030",
+	    "RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU\r\n")
+	OBS("DAYLIGHT", "19701004T020000", FROM("+1030"), "+1100",
+	    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=1SU\r\n"),
+	/* RDATEs: local, in UTC, dates; and observances without a rule */
+	OBS("DAYLIGHT", "19990328T020000", FROM("+0000"), "+0100",
+	    "RDATE:20000326T020000\r\nRDATE:20010325T010000Z\r\nRDATE;VALUE=DATE:20020331\r\n")
+	OBS("STANDARD", "19991031T030000", FROM("+0100"), "+0000",
+	    "RDATE:20001029T030000\r\nRDATE:20011028T010000Z\r\nRDATE;VALUE=DATE:20021027\r\n")
+	OBS("STANDARD", "20030101T000000", FROM("+0000"), "+0300", "")
+	OBS("STANDARD", "20140101T000000", FROM("+0300"), "+0400", ""),
+	/* no TZOFFSETFROM (Outlook for Mac), a count, a second rule */
+	OBS("STANDARD", "19700101T000000", "", "+0900", "")
+	OBS("DAYLIGHT", "19900506T020000", FROM("+0900"), "+1000",
+	    "RRULE:FREQ=YEARLY;BYMONTH=5;BYDAY=2SU;COUNT=8\r\n")
+	OBS("STANDARD", "19901007T030000", FROM("+1000"), "+0900",
+	    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=2SU;COUNT=8\r\n"
+	    "RRULE:FREQ=YEARLY;INTERVAL=2;BYMONTH=11;BYDAY=1SU;COUNT=3\r\n"),
+	/* a rule not of the n-th weekday: libical's iterator expands it */
+	OBS("STANDARD", "19800101T000000", FROM("-0300"), "-0300",
+	    "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=15\r\n")
+	OBS("DAYLIGHT", "19801101T000000", FROM("-0300"), "-0200",
+	    "RRULE:FREQ=YEARLY;BYMONTH=11;BYMONTHDAY=1\r\n"),
+};
+
+/* VTIMEZONEs made into zones: their offsets away from their changes are
+ * read from changes tzinfo expands as libical does; they must be
+ * libical's, near the changes too. */
+static void test_vtimezone_offsets_as_libical(void)
+{
+	GRand *rand = g_rand_new_with_seed(15);
+
+	for (guint i = 0; i < G_N_ELEMENTS(vtz_cases); i++) {
+		char *text = g_strdup_printf("BEGIN:VTIMEZONE\r\nTZID:z%u\r\n%sEND:VTIMEZONE\r\n",
+					     i, vtz_cases[i]);
+		icalcomponent *c = icalparser_parse_string(text);
+		icaltimezone *z = tzinfo_vtimezone(c);
+
+		g_assert_nonnull(z);
+		if (!tzinfo_offsets_kept(z))
+			g_error("VTIMEZONE %u: its offsets are not kept", i);
+		for (int n = 0; n < 20000; n++) {
+			struct icaltimetype t = icaltime_null_time();
+			int dst = 0, theirs;
+
+			t.year = g_rand_int_range(rand, 1958, 2063);
+			t.month = g_rand_int_range(rand, 1, 13);
+			t.day = g_rand_int_range(rand, 1, icaltime_days_in_month(t.month, t.year) + 1);
+			t.hour = g_rand_int_range(rand, 0, 24);
+			t.minute = 15 * g_rand_int_range(rand, 0, 4);
+			theirs = icaltimezone_get_utc_offset(z, &t, &dst);
+			if (tzinfo_offset_local(z, t) != theirs)
+				g_error("VTIMEZONE %u at %s: %d, libical %d", i,
+					icaltime_as_ical_string(t), tzinfo_offset_local(z, t), theirs);
+		}
+		tzinfo_release(z);
+		icalcomponent_free(c);
+		g_free(text);
+	}
+	g_rand_free(rand);
+}
+
+/* Every wall-clock time within a day and a half of each change of a
+ * zone, a quarter of an hour apart, against libical: where tzinfo's kept
+ * transitions stop answering and libical starts. */
+static void near_changes(const char *what, icaltimezone *z)
+{
+	GArray *tr = tzinfo_transitions(z, G_GINT64_CONSTANT(-283996800),	/* 1961 */
+					 G_GINT64_CONSTANT(2808604800));	/* 2059 */
+
+	for (guint i = 0; i < tr->len; i++) {
+		tzinfo_transition *c = &g_array_index(tr, tzinfo_transition, i);
+
+		for (gint64 d = -36 * 3600; d <= 36 * 3600; d += 900) {
+			struct icaltimetype t = icaltime_from_timet_with_zone(
+				(time_t)(c->at + c->before + d), 0, NULL);
+			int dst = 0, theirs = icaltimezone_get_utc_offset(z, &t, &dst);
+
+			if (tzinfo_offset_local(z, t) != theirs)
+				g_error("%s at %s: %d, libical %d", what, icaltime_as_ical_string(t),
+					tzinfo_offset_local(z, t), theirs);
+		}
+	}
+	g_array_unref(tr);
+}
+
+static void test_offsets_near_changes(void)
+{
+	static const char *const zones[] = {
+		"America/New_York", "Europe/London", "Australia/Sydney", "Pacific/Auckland",
+		"America/Sao_Paulo", "Europe/Moscow", "America/Mexico_City", "Asia/Tehran",
+		"Africa/Casablanca", "America/Santiago", "Pacific/Chatham", "Australia/Lord_Howe",
+		"Europe/Dublin", "Pacific/Apia", "America/St_Johns", "Asia/Gaza",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(zones); i++)
+		near_changes(zones[i], tzinfo_zone(zones[i]));
+	for (guint i = 0; i < G_N_ELEMENTS(vtz_cases); i++) {
+		char *text = g_strdup_printf("BEGIN:VTIMEZONE\r\nTZID:z%u\r\n%sEND:VTIMEZONE\r\n",
+					     i, vtz_cases[i]);
+		icalcomponent *c = icalparser_parse_string(text);
+		icaltimezone *z = tzinfo_vtimezone(c);
+		char *what = g_strdup_printf("VTIMEZONE %u", i);
+
+		near_changes(what, z);
+		tzinfo_release(z);
+		icalcomponent_free(c);
+		g_free(what);
+		g_free(text);
+	}
+}
+
 static void test_report_only(void)
 {
 	tz_options o = { .report_only = TRUE };
@@ -730,5 +867,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/tz/far-future", test_far_future);
 	g_test_add_func("/tz/report-only", test_report_only);
 	g_test_add_func("/tz/offsets-as-libical", test_offsets_as_libical);
+	g_test_add_func("/tz/vtimezone-offsets-as-libical", test_vtimezone_offsets_as_libical);
+	g_test_add_func("/tz/offsets-near-changes", test_offsets_near_changes);
 	return g_test_run();
 }
