@@ -75,6 +75,7 @@ typedef struct {
 	 * to render unchanged under base_key, and under zone_key */
 	GArray *checked_base, *checked_zone;
 	GHashTable *ahead;	/* item id -> store_item*: read ahead */
+	GHashTable *parses;	/* the zone scan's: tzscan_parses_new */
 } box;
 
 /* Items read in one query when several in a row need reading: on
@@ -93,7 +94,8 @@ static void ensure_zone(box *b)
 	if (b->mb->timezone)
 		b->zone = g_strdup(b->mb->timezone);
 	else if (b->r->o->rebase)
-		(void)tzscan_mailbox_zone(b->w->s, b->r->c, b->mb, &b->zone, NULL);
+		(void)tzscan_mailbox_zone(b->w->s, b->r->c, b->mb, &b->zone, b->parses,
+					  NULL);
 	b->o.tz.mailbox_zone = b->zone;
 	b->zone_key = render_key(&b->o, b->o.tz.mailbox_zone);
 }
@@ -110,6 +112,7 @@ static void box_init(box *b, run *r, writer *w, store_mailbox *mb)
 	b->checked_zone = g_array_new(FALSE, FALSE, sizeof(store_version));
 	b->ahead = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 					 (GDestroyNotify)store_item_free);
+	b->parses = tzscan_parses_new();
 	ingest_replies_init(&b->replies, w->s, mb->id);
 	b->o = render_options_read(r->c, mb->name, NULL);
 	b->o.repair = r->o->repair;
@@ -127,6 +130,7 @@ static void box_clear(box *b)
 	g_array_unref(b->checked_base);
 	g_array_unref(b->checked_zone);
 	g_hash_table_destroy(b->ahead);
+	g_hash_table_destroy(b->parses);
 	g_free(b->zone);
 	g_free(b->base_key);
 	g_free(b->zone_key);
@@ -385,6 +389,24 @@ static void writer_give(run *r, writer *w)
 	g_mutex_unlock(&r->lock);
 }
 
+/* Item it rendered under b's options, with the zone scan's parse of it
+ * when there is one of these bytes. */
+static GBytes *render_one(box *b, const store_item *it, render_log *log)
+{
+	gpointer key, value;
+	tzscan_parse *p;
+	icalcomponent *cal;
+
+	if (!g_hash_table_steal_extended(b->parses, &it->id, &key, &value))
+		return render_item(it->data, &b->o, log);
+	p = value;
+	cal = p->version == it->version ? g_steal_pointer(&p->cal) : NULL;
+	g_free(key);
+	tzscan_parse_free(p);
+	return cal ? render_item_selected(it->data, cal, &b->o, log)
+		   : render_item(it->data, &b->o, log);
+}
+
 /* Fix one listed item; FALSE only when the store fails. */
 static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li,
 			 GError **err)
@@ -406,8 +428,12 @@ static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li
 	 * read (each is read once, before its own change) */
 	if (!(it = read_item(b, li)))
 		return TRUE;	/* gone since the listing */
+	/* the zone first, when rebasing: the scan parses the items that name
+	 * a zone, and its parses are the renderings' */
+	if (b->o.rebase)
+		ensure_zone(b);
 	render_log_init(&log);
-	out = render_item(it->data, &b->o, &log);
+	out = render_one(b, it, &log);
 	if (log.zone_consulted && !b->zone_known) {
 		/* it depends on the mailbox's zone: render again with it */
 		ensure_zone(b);

@@ -2,6 +2,7 @@
 #include "item.h"
 #include "mend.h"
 #include "repair.h"
+#include "ictext.h"
 
 #include <string.h>
 
@@ -115,13 +116,15 @@ char *render_clean_key(const render_options *o, const render_log *l)
 	return render_key(o, l->zone_consulted ? o->tz.mailbox_zone : NULL);
 }
 
-GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
+static gboolean repair_or_tz_reads(const char *line, gsize len)
 {
-	return render_item_parsed(stored, NULL, o, log);
+	return repair_reads(line, len) || tz_reads(line, len);
 }
 
-GBytes *render_item_parsed(GBytes *stored, icalcomponent *parsed, const render_options *o,
-			   render_log *log)
+/* render_item's work; parsed (taken; may be NULL) is a parse of stored,
+ * whole or of tz_select's lines only. */
+static GBytes *render(GBytes *stored, icalcomponent *parsed, gboolean whole,
+		      const render_options *o, render_log *log)
 {
 	/* the damage of real exports first: libical cannot read it */
 	GBytes *mended = o->repair ? mend_text(stored, log ? log->mends : NULL)
@@ -132,8 +135,8 @@ GBytes *render_item_parsed(GBytes *stored, icalcomponent *parsed, const render_o
 
 	if (log && data && made_uid(data, len))
 		g_ptr_array_add(log->notes, g_strdup(MADE_UID_NOTE));
-	if (parsed && mended != stored)
-		g_clear_pointer(&parsed, icalcomponent_free);	/* not these bytes */
+	if (parsed && (mended != stored || (repair && !whole)))
+		g_clear_pointer(&parsed, icalcomponent_free);	/* not what is read */
 	gboolean rebase = o->rebase && tz_may_apply(data, len);
 	GPtrArray *fixes = NULL, *moves = NULL;
 	icalcomponent *cal;
@@ -144,7 +147,24 @@ GBytes *render_item_parsed(GBytes *stored, icalcomponent *parsed, const render_o
 			icalcomponent_free(parsed);
 		return mended;
 	}
-	if (!(cal = parsed ? parsed : item_parse(data, len)))
+	if (parsed) {
+		cal = parsed;
+	} else if (!repair) {
+		/* rebasing reads a few lines: attendees and descriptions
+		 * were most of a parse */
+		GString *lines = tz_select(data, len);
+
+		cal = icalparser_parse_string(lines->str);
+		g_string_free(lines, TRUE);
+	} else {
+		/* attendees stay: descriptions, alarms and the rest go */
+		GString *lines = ictext_select(data, len, rebase,
+					       rebase ? repair_or_tz_reads : repair_reads);
+
+		cal = icalparser_parse_string(lines->str);
+		g_string_free(lines, TRUE);
+	}
+	if (!cal)
 		return mended;
 	stored = mended;
 	if (repair)
@@ -170,6 +190,23 @@ GBytes *render_item_parsed(GBytes *stored, icalcomponent *parsed, const render_o
 	if (moves)
 		g_ptr_array_unref(moves);
 	return out;
+}
+
+GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
+{
+	return render(stored, NULL, TRUE, o, log);
+}
+
+GBytes *render_item_parsed(GBytes *stored, icalcomponent *parsed, const render_options *o,
+			   render_log *log)
+{
+	return render(stored, parsed, TRUE, o, log);
+}
+
+GBytes *render_item_selected(GBytes *stored, icalcomponent *selected,
+			     const render_options *o, render_log *log)
+{
+	return render(stored, selected, FALSE, o, log);
 }
 
 static char *describe(const render_log *l, gboolean changes_only)

@@ -63,6 +63,12 @@ GBytes *render_item(GBytes *stored, const render_options *o, render_log *log);
 GBytes *render_item_parsed(GBytes *stored, icalcomponent *parsed, const render_options *o,
 			   render_log *log);
 
+/* render_item_selected: render_item with the lines of stored that
+ * tz_select keeps already parsed (selected: taken and freed here; from
+ * tzscan_mailbox_zone), used when no repair applies. */
+GBytes *render_item_selected(GBytes *stored, icalcomponent *selected,
+			     const render_options *o, render_log *log);
+
 /* render_unapplied: whether log holds a change rendering did not make (a
  * rebase conflict, or one only reported): such an item is rendered every
  * time, so that reports go on counting it. */

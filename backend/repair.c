@@ -58,30 +58,108 @@ char *repair_format_time(gint64 when)
 	return s;
 }
 
-/* Whether data contains needle, ignoring ASCII case. */
-static gboolean contains(const char *data, gsize len, const char *needle)
+/* Whether the n bytes at v, the value of a time the rules check, are not
+ * a valid time (rule T1): the rules would change it. */
+static gboolean bad_time(const char *v, gsize n)
 {
-	gsize n = strlen(needle);
-	char first = g_ascii_tolower(needle[0]);
+	char *text = g_strndup(v, n);
+	gboolean bad = !repair_time_valid(text, NULL);
 
-	for (gsize i = 0; i + n <= len; i++)
-		if (g_ascii_tolower(data[i]) == first &&
-		    !g_ascii_strncasecmp(data + i, needle, n))
+	g_free(text);
+	return bad;
+}
+
+/* Whether line (unfolded, n bytes) starts with name, ignoring ASCII
+ * case. */
+static gboolean starts(const char *line, gsize n, const char *name)
+{
+	gsize k = strlen(name);
+
+	return n >= k && !g_ascii_strncasecmp(line, name, k);
+}
+
+/* Each X-REPLYTIME parameter of an ATTENDEE line (NUL-terminated, as
+ * libical reads it): whether one is not a plain valid time (quoted or
+ * not). */
+static gboolean bad_reply_times(const char *line)
+{
+	static const char param[] = REPLYTIME "=";
+
+	for (const char *p = line; (p = strcasestr(p, param)); p++) {
+		const char *v = p + sizeof(param) - 1;
+		gsize m;
+
+		if (*v == '"') {
+			v++;
+			m = strcspn(v, "\"");
+		} else {
+			m = strcspn(v, ";:");
+		}
+		if (bad_time(v, m))
 			return TRUE;
+	}
 	return FALSE;
+}
+
+/* Whether a rule may change something on content line line (unfolded, n
+ * bytes, NUL-terminated): a time of T2, T3 or T5 that is not valid, an
+ * X-REPLYTIME (T4) that is not, or the METHOD of a reply (T2 adds a time
+ * there).  A line not in the plain form these take is read by libical. */
+static gboolean line_may_apply(const char *line, gsize n)
+{
+	static const char *const times[] = { ACC, OCC, CDO_REPLYTIME, OLK_SEQTIME };
+
+	switch (line[0]) {
+	case 'X':
+	case 'x':
+		for (gsize i = 0; i < G_N_ELEMENTS(times); i++) {
+			gsize k = strlen(times[i]);
+
+			if (starts(line, n, times[i]))
+				return n == k || line[k] != ':' ||
+				       bad_time(line + k + 1, n - k - 1);
+		}
+		return FALSE;
+	case 'A':
+	case 'a':
+		return starts(line, n, "ATTENDEE") && bad_reply_times(line);
+	case 'M':
+	case 'm':
+		if (starts(line, n, "METHOD")) {
+			char *low = g_ascii_strdown(line, n);
+			gboolean reply = !starts(line, n, "METHOD:") || strstr(low, "reply") ||
+					 strstr(low, "counter");
+
+			g_free(low);
+			return reply;
+		}
+		return FALSE;
+	default:
+		return FALSE;
+	}
 }
 
 gboolean repair_may_apply(const char *data, gsize len)
 {
+	GString *u = g_string_sized_new(256);
+	gboolean may = FALSE;
+
+	for (gsize i = 0; i < len && !may;) {
+		i = ictext_logical_line(data, len, i, g_string_truncate(u, 0));
+		may = line_may_apply(u->str, u->len);
+	}
+	g_string_free(u, TRUE);
+	return may;
+}
+
+gboolean repair_reads(const char *line, gsize len)
+{
 	static const char *const names[] = {
-		"X-MICROSOFT-CDO-", REPLYTIME, OLK_SEQTIME, "METHOD:REPLY",
-		"METHOD:COUNTER", NULL
+		"UID", "RECURRENCE-ID", "DTSTAMP", "LAST-MODIFIED", "CREATED", "ATTENDEE",
+		ACC, OCC, CDO_REPLYTIME, OLK_SEQTIME,
 	};
 
-	for (int i = 0; names[i]; i++)
-		if (contains(data, len, names[i]))
-			return TRUE;
-	return FALSE;
+	return ictext_line_named(line, len, names, G_N_ELEMENTS(names), NULL);
 }
 
 void repair_fix_free(repair_fix *f)

@@ -53,9 +53,17 @@ gboolean repair_time_valid(const char *text, gint64 *when);
 /* repair_format_time: Unix time as YYYYMMDDTHHMMSSZ (rule T7). */
 char *repair_format_time(gint64 when);
 
-/* repair_may_apply: FALSE when data cannot need a repair (it names none of
- * the properties the rules look at), so it need not be parsed. */
+/* repair_may_apply: FALSE when data cannot need a repair, so it need not
+ * be parsed: every time the rules check is a valid one, written plainly
+ * (a line the rules read, in another form, makes it TRUE), and it is not
+ * a reply. */
 gboolean repair_may_apply(const char *data, gsize len);
+
+/* repair_reads: whether the content line line (len bytes, as
+ * ictext_line_named takes it) of an item component is one
+ * repair_component reads (for ictext_select: the METHOD, a line of the
+ * VCALENDAR itself, is always kept). */
+gboolean repair_reads(const char *line, gsize len);
 
 /* repair_component: apply rules T2-T5 to every event of the VCALENDAR cal,
  * in place.  ctx may be NULL (rule T4 then uses the item's own times).

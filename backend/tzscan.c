@@ -3,7 +3,6 @@
 #include "tz.h"
 #include "tzinfo.h"
 #include "zoneid.h"
-#include "ictext.h"
 
 #include <string.h>
 
@@ -36,24 +35,42 @@ static void count(GHashTable *t, const char *zone)
 	g_hash_table_replace(t, g_strdup(zone), GINT_TO_POINTER(GPOINTER_TO_INT(n) + 1));
 }
 
-/* Whether a content line of an item component is one zone
- * identification reads: its times, its rule, when it was written, the
- * CDO id, or any with a TZID. */
-static gboolean identifying(const char *line, gsize len)
+void tzscan_parse_free(tzscan_parse *p)
 {
-	static const char *const names[] = {
-		"DTSTART", "DTEND", "DUE", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID",
-		"CREATED", "DTSTAMP", "UID", "X-MICROSOFT-CDO-TZID", "X-CALFS-REBASED",
-	};
-	gsize head;
-
-	return ictext_line_named(line, len, names, G_N_ELEMENTS(names), &head) ||
-	       g_strstr_len(line, head, "TZID") != NULL;
+	if (!p)
+		return;
+	if (p->cal)
+		icalcomponent_free(p->cal);
+	g_free(p);
 }
 
-/* The TZIDs of an item and the zone of each, as rebasing decides them. */
-static void scan_item(tzscan_mailbox *m, const char *path, GBytes *data)
+GHashTable *tzscan_parses_new(void)
 {
+	return g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+				     (GDestroyNotify)tzscan_parse_free);
+}
+
+/* Hand the parse of item it over to parses (may be NULL), or free it. */
+static void hand_over(GHashTable *parses, const store_item *it, icalcomponent *cal)
+{
+	tzscan_parse *t;
+
+	if (!parses || g_hash_table_size(parses) >= TZSCAN_PARSES_MAX) {
+		icalcomponent_free(cal);
+		return;
+	}
+	t = g_new(tzscan_parse, 1);
+	t->version = it->version;
+	t->cal = cal;
+	g_hash_table_replace(parses, g_memdup2(&it->id, sizeof(it->id)), t);
+}
+
+/* The TZIDs of an item and the zone of each, as rebasing decides them;
+ * its parse goes to parses (may be NULL). */
+static void scan_item(tzscan_mailbox *m, const char *path, const store_item *it,
+		      GHashTable *parses)
+{
+	GBytes *data = it->data;
 	gsize len;
 	const char *text = g_bytes_get_data(data, &len);
 	icalcomponent *cal;
@@ -66,7 +83,7 @@ static void scan_item(tzscan_mailbox *m, const char *path, GBytes *data)
 	{
 		/* a scan reads every item of a mailbox: parsing their
 		 * attendees and descriptions was most of its time */
-		GString *lines = ictext_select(text, len, TRUE, identifying);
+		GString *lines = tz_select(text, len);
 
 		cal = item_parse(lines->str, lines->len);
 		g_string_free(lines, TRUE);
@@ -92,7 +109,7 @@ static void scan_item(tzscan_mailbox *m, const char *path, GBytes *data)
 				"%s\tTZID \"%s\": no tzdata zone found", path, u->tzid));
 	}
 	g_ptr_array_unref(usages);
-	icalcomponent_free(cal);
+	hand_over(parses, it, cal);
 }
 
 /* Whether zones a and b follow the same rules every year 2000-2030. */
@@ -191,8 +208,8 @@ static void resolve(tzscan_mailbox *m)
 	}
 }
 
-tzscan_mailbox *tzscan_mailbox_scan(store *s, const conf *c, const store_mailbox *mb,
-				    GError **err)
+static tzscan_mailbox *scan(store *s, const conf *c, const store_mailbox *mb,
+			    GHashTable *parses, GError **err)
 {
 	tzscan_mailbox *m = g_new0(tzscan_mailbox, 1);
 	const conf_mailbox *cm = conf_mailbox_get(c, mb->name);
@@ -214,7 +231,7 @@ tzscan_mailbox *tzscan_mailbox_scan(store *s, const conf *c, const store_mailbox
 			store_item *it = items->pdata[k];
 			char *path = g_strdup_printf("%s/%s/%s", mb->name, cal->name, it->name);
 
-			scan_item(m, path, it->data);
+			scan_item(m, path, it, parses);
 			g_free(path);
 		}
 		if (items)
@@ -230,6 +247,12 @@ tzscan_mailbox *tzscan_mailbox_scan(store *s, const conf *c, const store_mailbox
 	return m;
 }
 
+tzscan_mailbox *tzscan_mailbox_scan(store *s, const conf *c, const store_mailbox *mb,
+				    GError **err)
+{
+	return scan(s, c, mb, NULL, err);
+}
+
 /* The kept scans' format: a new one when what a scan decides changes. */
 #define SCAN_FORMAT 1
 
@@ -243,7 +266,7 @@ static const char *status_text(const char *status)
 }
 
 const char *tzscan_mailbox_zone(store *s, const conf *c, const store_mailbox *mb,
-				char **zone, GError **err)
+				char **zone, GHashTable *parses, GError **err)
 {
 	const conf_mailbox *cm = conf_mailbox_get(c, mb->name);
 	const char *configured = cm && cm->timezone ? cm->timezone : mb->timezone;
@@ -263,7 +286,7 @@ const char *tzscan_mailbox_zone(store *s, const conf *c, const store_mailbox *mb
 	key = g_strdup_printf("%d|%s|%s", SCAN_FORMAT, tz_tzdata_version(), stamp);
 	if (store_zone_scan_get(s, mb->id, key, &kept, &resolved, NULL)) {
 		status = status_text(kept);
-	} else if ((m = tzscan_mailbox_scan(s, c, mb, err))) {
+	} else if ((m = scan(s, c, mb, parses, err))) {
 		status = status_text(m->status);
 		resolved = g_strdup(m->resolved);
 		/* a cache: a store that cannot keep it is still read */

@@ -10,6 +10,7 @@
 #define CALFS_TZSCAN_H
 
 #include <glib.h>
+#include <libical/ical.h>
 #include "conf.h"
 #include "store.h"
 
@@ -30,14 +31,32 @@ void tzscan_mailbox_free(tzscan_mailbox *m);
 tzscan_mailbox *tzscan_mailbox_scan(store *s, const conf *c, const store_mailbox *mb,
 				    GError **err);
 
+/* An item's parse, made by a scan and handed over. */
+typedef struct {
+	gint64 version;		/* the item's, parsed */
+	icalcomponent *cal;	/* tz_select's lines of its bytes, parsed */
+} tzscan_parse;
+
+void tzscan_parse_free(tzscan_parse *p);
+
+/* tzscan_parses_new: a table for tzscan_mailbox_zone to hand its parses
+ * over in: item id -> tzscan_parse*, which the table owns. */
+GHashTable *tzscan_parses_new(void);
+
+/* A scan hands over at most this many parses. */
+#define TZSCAN_PARSES_MAX 1024
+
 /* tzscan_mailbox_zone: the zone mb's UTC items are read in: the
  * configured one, else the one its items resolve to.  Returns the status
  * ("ok", "conflict", "none"; static), *zone (newly allocated) the zone when
  * "ok", else NULL; NULL with err set when the store fails.  The result of
  * the scan is kept in the store, under the mailbox's stamp and the tzdata
- * version, so that a mailbox is scanned again only after it changed. */
+ * version, so that a mailbox is scanned again only after it changed.
+ * parses (may be NULL; from tzscan_parses_new) gets the parses of the
+ * items it scanned now, up to TZSCAN_PARSES_MAX of them, so that a caller
+ * that rebases them need not parse them again. */
 const char *tzscan_mailbox_zone(store *s, const conf *c, const store_mailbox *mb,
-				char **zone, GError **err);
+				char **zone, GHashTable *parses, GError **err);
 
 /* tzscan_all: every mailbox, by name (tzscan_mailbox*). */
 GPtrArray *tzscan_all(store *s, const conf *c, GError **err);

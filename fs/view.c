@@ -368,7 +368,7 @@ static char *extracted_zone(fs_ctx *fs, store_mailbox *mb)
 	e = g_new0(extracted, 1);
 	e->seq = seq;
 	e->when = now;
-	(void)tzscan_mailbox_zone(fs->store, fs->conf, mb, &e->zone, NULL);
+	(void)tzscan_mailbox_zone(fs->store, fs->conf, mb, &e->zone, NULL, NULL);
 	zone = g_strdup(e->zone);
 	g_mutex_lock(&fs->cache->lock);
 	{

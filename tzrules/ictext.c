@@ -91,10 +91,7 @@ static void nest(ictext_line *l, int *depth, int *comp, int *comps)
 	}
 }
 
-/* One logical line of s (len bytes) from offset i, appended to u:
- * physical lines joined while the next one starts with a space or a tab,
- * which is dropped.  The offset after it. */
-static gsize logical_line(const char *s, gsize len, gsize i, GString *u)
+gsize ictext_logical_line(const char *s, gsize len, gsize i, GString *u)
 {
 	for (;;) {
 		const char *nl = memchr(s + i, '\n', len - i);
@@ -123,7 +120,7 @@ ictext *ictext_parse(GBytes *data)
 	while (i < len) {
 		ictext_line *l = g_new0(ictext_line, 1);
 		GString *u = g_string_new(NULL);
-		gsize j = logical_line(s, len, i, u);
+		gsize j = ictext_logical_line(s, len, i, u);
 
 		l->start = i;
 		l->end = j;
@@ -146,7 +143,7 @@ char *ictext_scan_top(const char *s, gsize len, const char *name)
 
 	/* the lines as ictext_parse makes them, one at a time in u */
 	while (i < len && !found) {
-		gsize j = logical_line(s, len, i, g_string_truncate(u, 0));
+		gsize j = ictext_logical_line(s, len, i, g_string_truncate(u, 0));
 
 		l.text = u->str;
 		l.value_at = 0;
@@ -861,10 +858,25 @@ gboolean ictext_line_named(const char *line, gsize len, const char *const *names
 	for (gsize i = 0; i < n; i++) {
 		gsize k = strlen(names[i]);
 
-		if (h >= k && !g_ascii_strncasecmp(line, names[i], k) &&
-		    (h == k || line[k] == ';'))
+		/* the first letter first: names are in upper case */
+		if (h >= k && g_ascii_toupper(line[0]) == names[i][0] &&
+		    !g_ascii_strncasecmp(line, names[i], k) && (h == k || line[k] == ';'))
 			return TRUE;
 	}
+	return FALSE;
+}
+
+/* Whether the physical line p (n bytes) holds the ':' that starts its
+ * value (outside quotes). */
+static gboolean value_starts(const char *p, gsize n)
+{
+	gboolean quoted = FALSE;
+
+	for (gsize i = 0; i < n; i++)
+		if (p[i] == '"')
+			quoted = !quoted;
+		else if (p[i] == ':' && !quoted)
+			return TRUE;
 	return FALSE;
 }
 
@@ -897,8 +909,20 @@ GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
 			if (depth == 2)
 				in_vtz = FALSE;
 			depth--;
+		} else if (in_vtz || depth <= 1) {
+			kept = TRUE;
+		} else if (depth != 2) {
+			kept = FALSE;
+		} else if (next < end && (*next == ' ' || *next == '\t') && !value_starts(p, n)) {
+			/* a fold in its name or parameters: judged unfolded,
+			 * as libical reads it */
+			GString *u = g_string_new(NULL);
+
+			ictext_logical_line(text, len, p - text, u);
+			kept = keep(u->str, u->len);
+			g_string_free(u, TRUE);
 		} else {
-			kept = in_vtz || depth <= 1 || (depth == 2 && keep(p, n));
+			kept = keep(p, n);
 		}
 		if (kept)
 			g_string_append_len(out, p, n);

@@ -31,6 +31,12 @@ char *ictext_write_component(icalcomponent *c);
  * sequence), each physical line ended with eol. */
 void ictext_append_folded(GString *out, const char *text, const char *eol);
 
+/* ictext_logical_line: the content line of s (len bytes) that starts at
+ * offset i, appended to u without its line ending: physical lines joined
+ * while the next one starts with a space or a tab, which is dropped, as
+ * libical unfolds them.  Returns the offset after it (len at the end). */
+gsize ictext_logical_line(const char *s, gsize len, gsize i, GString *u);
+
 /* ictext_parse: split data into content lines.  Never fails: lines that
  * are not content lines are kept as they are.  Free with ictext_free(). */
 ictext *ictext_parse(GBytes *data);
@@ -96,8 +102,9 @@ ictext_line *ictext_find_in(ictext *t, const char *kind, const char *name, int n
 int ictext_drop_nameless_vtimezones(ictext *t);
 
 /* ictext_line_named: whether the content line at line (len bytes) is
- * called one of the n names (case-insensitive); *head (when not NULL)
- * gets the length of its name and parameters, up to its value's ':'. */
+ * called one of the n names (written in upper case; the line's case does
+ * not matter); *head (when not NULL) gets the length of its name and
+ * parameters, up to its value's ':'. */
 gboolean ictext_line_named(const char *line, gsize len, const char *const *names,
 			   gsize n, gsize *head);
 
@@ -105,7 +112,8 @@ gboolean ictext_line_named(const char *line, gsize len, const char *const *names
  * needs parsed: the VCALENDAR's own lines, the BEGIN and END lines of
  * its components, the VTIMEZONEs whole when vtimezones is TRUE, and of
  * each item component the lines keep() takes (line and len as
- * ictext_line_named takes them), with their continuations; nested
+ * ictext_line_named takes them; unfolded when a fold cuts their name or
+ * parameters), with their continuations; nested
  * components (alarms) are left out.  Parsing an item's attendees and
  * descriptions is most of the time of a parse that wants neither.
  * Newly allocated. */

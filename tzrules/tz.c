@@ -56,6 +56,23 @@ gboolean tz_may_apply(const char *data, gsize len)
 	       memmem(data, len, "Z\r\n", 3) || memmem(data, len, "Z\n", 2);
 }
 
+gboolean tz_reads(const char *line, gsize len)
+{
+	static const char *const names[] = {
+		"DTSTART", "DTEND", "DUE", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID",
+		"CREATED", "DTSTAMP", "UID", "X-MICROSOFT-CDO-TZID", "X-CALFS-REBASED",
+	};
+	gsize head;
+
+	return ictext_line_named(line, len, names, G_N_ELEMENTS(names), &head) ||
+	       g_strstr_len(line, head, "TZID") != NULL;
+}
+
+GString *tz_select(const char *data, gsize len)
+{
+	return ictext_select(data, len, TRUE, tz_reads);
+}
+
 static gboolean is_item(icalcomponent *c)
 {
 	icalcomponent_kind k = icalcomponent_isa(c);

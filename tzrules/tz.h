@@ -88,6 +88,18 @@ GBytes *tz_apply_text(GBytes *text, GPtrArray *fixes);
  * no UTC DTSTART). */
 gboolean tz_may_apply(const char *data, gsize len);
 
+/* tz_reads: whether the content line line (len bytes, as
+ * ictext_line_named takes it) of an item component is one tz_rebase or
+ * tz_identify reads: its times, its rule, when it was written, the CDO
+ * id, the mark of a rebase, or any with a TZID (for ictext_select). */
+gboolean tz_reads(const char *line, gsize len);
+
+/* tz_select: the lines of data that tz_rebase and tz_identify read
+ * (ictext_select, VTIMEZONEs whole): they decide the same on a parse of
+ * these as on a parse of data, which costs several times more when an
+ * item has attendees and a description.  Newly allocated. */
+GString *tz_select(const char *data, gsize len);
+
 void tz_fix_free(tz_fix *f);
 
 #endif

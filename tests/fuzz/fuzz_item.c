@@ -6,7 +6,10 @@
  * rendering what was rendered changes nothing more; a split part
  * (lines of the input, not checked by the split) that is a valid item
  * has the UID the split gave it; what icscan vouches for, libical's
- * parse accepts with no warning and the same UID. */
+ * parse accepts with no warning and the same UID; what the quick looks
+ * before a parse rule out (repair_may_apply) the rules find nothing to
+ * do, and rebasing decides the same on a parse of tz_select's lines as
+ * on a parse of all of them. */
 #include "fuzz.h"
 #include "conf.h"
 #include "icscan.h"
@@ -14,6 +17,7 @@
 #include "item.h"
 #include "mend.h"
 #include "render.h"
+#include "repair.h"
 #include "tz.h"
 
 #include <stdio.h>
@@ -127,6 +131,91 @@ static void check_scan(const uint8_t *data, size_t size)
 	g_free(uid2);
 }
 
+static char *notes(GPtrArray *fixes)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < fixes->len; i++) {
+		tz_fix *f = fixes->pdata[i];
+
+		g_string_append_printf(s, "%d %d %s %s\n", f->kind, f->applied, f->note,
+				       f->vtimezone ? f->vtimezone : "-");
+	}
+	return g_string_free(s, FALSE);
+}
+
+static char *repairs(GPtrArray *fixes)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < fixes->len; i++) {
+		repair_fix *f = fixes->pdata[i];
+		char *x = repair_describe(f);
+
+		g_string_append_printf(s, "%d %d %s\n", f->comp, f->ordinal, x);
+		g_free(x);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* The reads render skips or narrows, on the bytes it reads (mended). */
+static void check_narrowed(GBytes *in)
+{
+	GBytes *m = mend_text(in, NULL);
+	gsize len;
+	const char *d = g_bytes_get_data(m, &len);
+	icalcomponent *all = item_parse(d, len), *some;
+	GString *lines = tz_select(d, len);
+	tz_options o = { .mailbox_zone = "America/New_York" };
+	GPtrArray *a, *b;
+	char *na, *nb;
+
+	some = item_parse(lines->str, lines->len);
+	if (all && !repair_may_apply(d, len)) {
+		GPtrArray *fixes = repair_component(all, NULL);
+
+		FUZZ_REQUIRE(!fixes->len, "a repair applied where none may");
+		g_ptr_array_unref(fixes);
+	}
+	if (all) {
+		GString *rl = ictext_select(d, len, FALSE, repair_reads);
+		icalcomponent *rc = item_parse(rl->str, rl->len);
+		GPtrArray *fa = repair_component(all, NULL), *fb = rc ? repair_component(rc, NULL) : NULL;
+		char *da = repairs(fa), *db = fb ? repairs(fb) : g_strdup("");
+
+		if (getenv("CALFS_FUZZ_DEBUG"))
+			fprintf(stderr, "--- repairs of all\n%s--- of the selected lines\n%s", da, db);
+		FUZZ_REQUIRE(!strcmp(da, db), "repairing repair_reads's lines differs");
+		g_free(da);
+		g_free(db);
+		g_ptr_array_unref(fa);
+		if (fb)
+			g_ptr_array_unref(fb);
+		if (rc)
+			icalcomponent_free(rc);
+		g_string_free(rl, TRUE);
+	}
+	if (all && some) {
+		a = tz_rebase(all, &o);
+		b = tz_rebase(some, &o);
+		na = notes(a);
+		nb = notes(b);
+		if (getenv("CALFS_FUZZ_DEBUG"))
+			fprintf(stderr, "--- rebase of all\n%s--- of the selected lines\n%s", na, nb);
+		FUZZ_REQUIRE(!strcmp(na, nb), "rebasing tz_select's lines differs");
+		g_free(na);
+		g_free(nb);
+		g_ptr_array_unref(a);
+		g_ptr_array_unref(b);
+	}
+	if (all)
+		icalcomponent_free(all);
+	if (some)
+		icalcomponent_free(some);
+	g_string_free(lines, TRUE);
+	g_bytes_unref(m);
+}
+
 /* Whether b is a with some spaces taken out: the one change a write
  * makes to a UID (rule L1: the space a fold of two spaces left). */
 static gboolean spaces_taken_out(const char *a, const char *b)
@@ -159,6 +248,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	in = g_bytes_new(data, size);
+	check_narrowed(in);
 	stored = render(in, &wr);
 	d = g_bytes_get_data(stored, &len);
 	if (getenv("CALFS_FUZZ_DEBUG"))

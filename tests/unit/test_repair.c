@@ -405,13 +405,45 @@ static void test_copies(void)
 	g_free(out);
 }
 
+#define ACC "X-MICROSOFT-CDO-ATTENDEE-CRITICAL-CHANGE"
+#define OCC "X-MICROSOFT-CDO-OWNER-CRITICAL-CHANGE"
+#define CDO_REPLYTIME "X-MICROSOFT-CDO-REPLYTIME"
+#define OLK_SEQTIME "X-MS-OLK-APPTSEQTIME"
+
+static void may(gboolean expected, const char *text)
+{
+	if (repair_may_apply(text, strlen(text)) != expected)
+		g_error("repair_may_apply should be %d on:\n%s", expected, text);
+}
+
 static void test_may_apply(void)
 {
-	const char *clean = EVENT("DTSTAMP:20090915T000000Z\r\nSUMMARY:x\r\n");
-	const char *cdo = EVENT("x-microsoft-cdo-busystatus:BUSY\r\n");
-
-	g_assert_false(repair_may_apply(clean, strlen(clean)));
-	g_assert_true(repair_may_apply(cdo, strlen(cdo)));
+	/* nothing the rules read, or all of it valid: no parse */
+	may(FALSE, EVENT("DTSTAMP:20090915T000000Z\r\nSUMMARY:x\r\n"));
+	may(FALSE, EVENT("x-microsoft-cdo-busystatus:BUSY\r\n"));
+	may(FALSE, EVENT(ACC ":20090915T000000Z\r\n" OCC ":20090915T000000Z\r\n"));
+	may(FALSE, EVENT("ATTENDEE;X-REPLYTIME=20090915T000000Z;PARTSTAT=ACCEPTED:mailto:a@x\r\n"
+			 "ATTENDEE;X-REPLYTIME=\"20090915T000000Z\":mailto:b@x\r\n"));
+	may(FALSE, EVENT("DESCRIPTION:the X-REPLYTIME=1601 of a description\r\n"));
+	/* a time to repair, however it is written */
+	may(TRUE, EVENT(OCC ":16010101T000000Z\r\n"));
+	may(TRUE, EVENT("x-microsoft-cdo-owner-critical-change:16010101T000000Z\r\n"));
+	may(TRUE, EVENT(ACC ":2009\r\n 0915T000000Z garbage\r\n"));
+	may(TRUE, EVENT(CDO_REPLYTIME ":\r\n"));
+	may(TRUE, EVENT(OLK_SEQTIME ":x\r\n"));
+	may(TRUE, EVENT("ATTENDEE;PARTSTAT=ACCEPTED;X-REPLY\r\n TIME=16010101T000000Z:mailto:a@x\r\n"));
+	may(TRUE, EVENT("ATTENDEE;x-replytime=\"16010101T000000Z\":mailto:a@x\r\n"));
+	/* a form the quick look does not read: libical's parse does */
+	may(TRUE, EVENT(ACC ";X-A=1:20090915T000000Z\r\n"));
+	/* folds are read as libical reads them */
+	may(FALSE, EVENT(ACC "\r\n :2009\r\n\t0915T000000Z\r\n"));
+	/* a reply, where T2 adds its time */
+	may(TRUE, "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:a\r\n"
+		  "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	may(TRUE, "BEGIN:VCALENDAR\r\nmethod:Counter\r\nBEGIN:VEVENT\r\nUID:a\r\n"
+		  "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	may(FALSE, "BEGIN:VCALENDAR\r\nMETHOD:PUBLISH\r\nBEGIN:VEVENT\r\nUID:a\r\n"
+		   "END:VEVENT\r\nEND:VCALENDAR\r\n");
 }
 
 int main(int argc, char **argv)
