@@ -122,7 +122,7 @@ static gboolean repair_or_tz_reads(const char *line, gsize len)
 }
 
 /* render_item's work; parsed (taken; may be NULL) is a parse of stored,
- * whole or of tz_select's lines only. */
+ * whole or as tz_parse parses it. */
 static GBytes *render(GBytes *stored, icalcomponent *parsed, gboolean whole,
 		      const render_options *o, render_log *log)
 {
@@ -152,10 +152,7 @@ static GBytes *render(GBytes *stored, icalcomponent *parsed, gboolean whole,
 	} else if (!repair) {
 		/* rebasing reads a few lines: attendees and descriptions
 		 * were most of a parse */
-		GString *lines = tz_select(data, len);
-
-		cal = icalparser_parse_string(lines->str);
-		g_string_free(lines, TRUE);
+		cal = tz_parse(data, len);
 	} else {
 		/* attendees stay: descriptions, alarms and the rest go */
 		GString *lines = ictext_select(data, len, rebase,

@@ -64,7 +64,7 @@ GBytes *render_item_parsed(GBytes *stored, icalcomponent *parsed, const render_o
 			   render_log *log);
 
 /* render_item_selected: render_item with the lines of stored that
- * tz_select keeps already parsed (selected: taken and freed here; from
+ * tz_parse parses already parsed (selected: taken and freed here; from
  * tzscan_mailbox_zone), used when no repair applies. */
 GBytes *render_item_selected(GBytes *stored, icalcomponent *selected,
 			     const render_options *o, render_log *log);

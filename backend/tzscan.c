@@ -1,5 +1,4 @@
 #include "tzscan.h"
-#include "item.h"
 #include "tz.h"
 #include "tzinfo.h"
 #include "zoneid.h"
@@ -80,15 +79,9 @@ static void scan_item(tzscan_mailbox *m, const char *path, const store_item *it,
 	 * not parsed */
 	if (!text || !memmem(text, len, "TZID", 4))
 		return;
-	{
-		/* a scan reads every item of a mailbox: parsing their
-		 * attendees and descriptions was most of its time */
-		GString *lines = tz_select(text, len);
-
-		cal = item_parse(lines->str, lines->len);
-		g_string_free(lines, TRUE);
-	}
-	if (!cal)
+	/* a scan reads every item of a mailbox: parsing their attendees
+	 * and descriptions was most of its time */
+	if (!(cal = tz_parse(text, len)))
 		return;
 	usages = tz_identify(cal, m->configured);
 	for (guint i = 0; i < usages->len; i++) {

@@ -34,7 +34,7 @@ tzscan_mailbox *tzscan_mailbox_scan(store *s, const conf *c, const store_mailbox
 /* An item's parse, made by a scan and handed over. */
 typedef struct {
 	gint64 version;		/* the item's, parsed */
-	icalcomponent *cal;	/* tz_select's lines of its bytes, parsed */
+	icalcomponent *cal;	/* its bytes, as tz_parse parses them */
 } tzscan_parse;
 
 void tzscan_parse_free(tzscan_parse *p);

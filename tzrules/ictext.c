@@ -866,6 +866,7 @@ gboolean ictext_line_named(const char *line, gsize len, const char *const *names
 	return FALSE;
 }
 
+
 /* Whether the physical line p (n bytes) holds the ':' that starts its
  * value (outside quotes). */
 static gboolean value_starts(const char *p, gsize n)
@@ -880,13 +881,52 @@ static gboolean value_starts(const char *p, gsize n)
 	return FALSE;
 }
 
-GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
-		       gboolean (*keep)(const char *line, gsize len))
+/* Whether name (up to a ';' or ':') of the content line line (n bytes)
+ * is mark, ignoring case; *plain set when a ':' follows it. */
+static gboolean marked(const char *line, gsize n, const char *mark, gboolean *plain)
+{
+	gsize k = strlen(mark);
+
+	if (n <= k || g_ascii_strncasecmp(line, mark, k) || (line[k] != ':' && line[k] != ';'))
+		return FALSE;
+	*plain = line[k] == ':';
+	return TRUE;
+}
+
+/* Whether the physical line p (n bytes, next after it) begins or ends a
+ * component in a way select_lines does not follow, as libical reads it:
+ * BEGIN or END with parameters, or folded. */
+static gboolean odd_mark(const char *text, gsize len, const char *p, gsize n,
+			 const char *next)
+{
+	const char *end = text + len;
+	gboolean plain = TRUE, odd = FALSE;
+	gboolean folded = next < end && (*next == ' ' || *next == '\t');
+
+	if (folded && !value_starts(p, n)) {
+		GString *u = g_string_new(NULL);
+
+		ictext_logical_line(text, len, p - text, u);
+		odd = marked(u->str, u->len, "BEGIN", &plain) || marked(u->str, u->len, "END", &plain);
+		g_string_free(u, TRUE);
+		return odd;
+	}
+	if ((*p == 'B' || *p == 'b') && marked(p, n, "BEGIN", &plain))
+		return !plain || folded;
+	if ((*p == 'E' || *p == 'e') && marked(p, n, "END", &plain))
+		return !plain || folded;
+	return FALSE;
+}
+
+/* ictext_select's work; with apart, the VTIMEZONEs go there instead. */
+static GString *select_lines(const char *text, gsize len, gboolean vtimezones,
+			     gboolean (*keep)(const char *line, gsize len), GArray *apart)
 {
 	GString *out = g_string_sized_new(len / 2);
 	const char *end = text + len;
 	int depth = 0;
 	gboolean in_vtz = FALSE, kept = FALSE;
+	gsize vtz_at = 0;
 
 	for (const char *p = text; p < end;) {
 		const char *nl = memchr(p, '\n', end - p);
@@ -899,13 +939,29 @@ GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
 			p = next;
 			continue;
 		}
-		if (!g_ascii_strncasecmp(p, "BEGIN:", 6)) {
+		if (odd_mark(text, len, p, n, next)) {
+			/* libical's nesting is not read here: all of it */
+			g_string_truncate(out, 0);
+			g_string_append_len(out, text, len);
+			if (apart)
+				g_array_set_size(apart, 0);
+			return out;
+		}
+		if ((*p == 'B' || *p == 'b') && !g_ascii_strncasecmp(p, "BEGIN:", 6)) {
 			depth++;
-			if (depth == 2 && vtimezones && !g_ascii_strncasecmp(p + 6, "VTIMEZONE", 9))
+			if (depth == 2 && vtimezones && !g_ascii_strncasecmp(p + 6, "VTIMEZONE", 9)) {
 				in_vtz = TRUE;
+				vtz_at = p - text;
+			}
 			kept = in_vtz || depth <= 2;
-		} else if (!g_ascii_strncasecmp(p, "END:", 4)) {
+		} else if ((*p == 'E' || *p == 'e') && !g_ascii_strncasecmp(p, "END:", 4)) {
 			kept = in_vtz || depth <= 2;
+			if (depth == 2 && in_vtz && apart) {
+				ictext_span sp = { vtz_at, next - text - vtz_at };
+
+				g_array_append_val(apart, sp);
+				kept = FALSE;
+			}
 			if (depth == 2)
 				in_vtz = FALSE;
 			depth--;
@@ -924,9 +980,23 @@ GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
 		} else {
 			kept = keep(p, n);
 		}
+		if (in_vtz && apart)
+			kept = FALSE;
 		if (kept)
 			g_string_append_len(out, p, n);
 		p = next;
 	}
 	return out;
+}
+
+GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
+		       gboolean (*keep)(const char *line, gsize len))
+{
+	return select_lines(text, len, vtimezones, keep, NULL);
+}
+
+GString *ictext_select_apart(const char *text, gsize len,
+			     gboolean (*keep)(const char *line, gsize len), GArray *vtimezones)
+{
+	return select_lines(text, len, TRUE, keep, vtimezones);
 }

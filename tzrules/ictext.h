@@ -120,6 +120,17 @@ gboolean ictext_line_named(const char *line, gsize len, const char *const *names
 GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
 		       gboolean (*keep)(const char *line, gsize len));
 
+/* A span of bytes of a text. */
+typedef struct {
+	gsize at, len;
+} ictext_span;
+
+/* ictext_select_apart: ictext_select with the VTIMEZONEs (BEGIN to END
+ * line, with its line ending) not in the lines returned but appended to
+ * vtimezones (a GArray of ictext_span), to be parsed apart. */
+GString *ictext_select_apart(const char *text, gsize len,
+			     gboolean (*keep)(const char *line, gsize len), GArray *vtimezones);
+
 /* ictext_n_items: the number of item components (VEVENT, VTODO,
  * VJOURNAL directly in the VCALENDAR). */
 int ictext_n_items(ictext *t);

@@ -68,9 +68,83 @@ gboolean tz_reads(const char *line, gsize len)
 	       g_strstr_len(line, head, "TZID") != NULL;
 }
 
-GString *tz_select(const char *data, gsize len)
+/* VTIMEZONEs parsed once, by their text: the VTIMEZONE of an item was
+ * most of the parse of the lines rebasing reads, and an organisation's
+ * items carry few different ones.  A full table is emptied. */
+#define PARSED_VTIMEZONES_MAX 256
+
+static GMutex parsed_lock;	/* guards parsed */
+static GHashTable *parsed;	/* text -> icalcomponent* (VTIMEZONE) */
+
+/* Copies of the parsed VTIMEZONEs of the spans of data, in order, or
+ * NULL when one was not parsed yet. */
+static GPtrArray *parsed_copies(const char *data, GArray *spans)
 {
-	return ictext_select(data, len, TRUE, tz_reads);
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)icalcomponent_free);
+
+	g_mutex_lock(&parsed_lock);
+	for (guint i = 0; out && i < spans->len; i++) {
+		ictext_span *sp = &g_array_index(spans, ictext_span, i);
+		char *key = g_strndup(data + sp->at, sp->len);
+		icalcomponent *c = parsed ? g_hash_table_lookup(parsed, key) : NULL;
+
+		if (c)
+			g_ptr_array_add(out, icalcomponent_new_clone(c));
+		else
+			g_clear_pointer(&out, g_ptr_array_unref);
+		g_free(key);
+	}
+	g_mutex_unlock(&parsed_lock);
+	return out;
+}
+
+/* Keep a copy of the VTIMEZONE of cal, a parse of the lines of data
+ * with it, under the text of its span: when there is one.  (libical does
+ * not keep several in the order of the text.) */
+static void keep_parsed(const char *data, GArray *spans, icalcomponent *cal)
+{
+	icalcomponent *v = icalcomponent_get_first_component(cal, ICAL_VTIMEZONE_COMPONENT);
+	ictext_span *sp = &g_array_index(spans, ictext_span, 0);
+
+	if (spans->len != 1 || !v || icalcomponent_get_next_component(cal, ICAL_VTIMEZONE_COMPONENT))
+		return;
+	g_mutex_lock(&parsed_lock);
+	if (!parsed)
+		parsed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					       (GDestroyNotify)icalcomponent_free);
+	if (g_hash_table_size(parsed) >= PARSED_VTIMEZONES_MAX)
+		g_hash_table_remove_all(parsed);
+	g_hash_table_replace(parsed, g_strndup(data + sp->at, sp->len), icalcomponent_new_clone(v));
+	g_mutex_unlock(&parsed_lock);
+}
+
+icalcomponent *tz_parse(const char *data, gsize len)
+{
+	GArray *spans = g_array_new(FALSE, FALSE, sizeof(ictext_span));
+	GString *lines = ictext_select_apart(data, len, tz_reads, spans);
+	GPtrArray *copies = spans->len == 1 ? parsed_copies(data, spans) : NULL;
+	icalcomponent *cal;
+
+	cal = !spans->len || copies ? icalparser_parse_string(lines->str) : NULL;
+	if (cal && copies && icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT) {
+		for (guint i = 0; i < copies->len; i++)
+			icalcomponent_add_component(cal, copies->pdata[i]);
+		g_ptr_array_set_free_func(copies, NULL);
+	} else if (spans->len) {
+		/* parsed with its VTIMEZONEs, once, and they are kept */
+		if (cal)
+			icalcomponent_free(cal);
+		g_string_free(lines, TRUE);
+		lines = ictext_select(data, len, TRUE, tz_reads);
+		if ((cal = icalparser_parse_string(lines->str)) &&
+		    icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT)
+			keep_parsed(data, spans, cal);
+	}
+	if (copies)
+		g_ptr_array_unref(copies);
+	g_string_free(lines, TRUE);
+	g_array_unref(spans);
+	return cal;
 }
 
 static gboolean is_item(icalcomponent *c)

@@ -94,11 +94,14 @@ gboolean tz_may_apply(const char *data, gsize len);
  * id, the mark of a rebase, or any with a TZID (for ictext_select). */
 gboolean tz_reads(const char *line, gsize len);
 
-/* tz_select: the lines of data that tz_rebase and tz_identify read
- * (ictext_select, VTIMEZONEs whole): they decide the same on a parse of
- * these as on a parse of data, which costs several times more when an
- * item has attendees and a description.  Newly allocated. */
-GString *tz_select(const char *data, gsize len);
+/* tz_parse: the lines of data that tz_rebase and tz_identify read (its
+ * VCALENDAR's, and of its item components those tz_reads takes), parsed
+ * by libical with its VTIMEZONEs, each parsed once for every item that
+ * has the same (and copied).  They decide the same on it as on a parse
+ * of data, which costs several times more when an item has attendees
+ * and a description.  NULL when libical parses nothing; the caller
+ * frees it (icalcomponent_free). */
+icalcomponent *tz_parse(const char *data, gsize len);
 
 void tz_fix_free(tz_fix *f);
 

@@ -8,7 +8,7 @@
  * has the UID the split gave it; what icscan vouches for, libical's
  * parse accepts with no warning and the same UID; what the quick looks
  * before a parse rule out (repair_may_apply) the rules find nothing to
- * do, and rebasing decides the same on a parse of tz_select's lines as
+ * do, and rebasing decides the same on tz_parse's lines as
  * on a parse of all of them. */
 #include "fuzz.h"
 #include "conf.h"
@@ -165,12 +165,11 @@ static void check_narrowed(GBytes *in)
 	gsize len;
 	const char *d = g_bytes_get_data(m, &len);
 	icalcomponent *all = item_parse(d, len), *some;
-	GString *lines = tz_select(d, len);
 	tz_options o = { .mailbox_zone = "America/New_York" };
 	GPtrArray *a, *b;
 	char *na, *nb;
 
-	some = item_parse(lines->str, lines->len);
+	some = tz_parse(d, len);
 	if (all && !repair_may_apply(d, len)) {
 		GPtrArray *fixes = repair_component(all, NULL);
 
@@ -202,7 +201,7 @@ static void check_narrowed(GBytes *in)
 		nb = notes(b);
 		if (getenv("CALFS_FUZZ_DEBUG"))
 			fprintf(stderr, "--- rebase of all\n%s--- of the selected lines\n%s", na, nb);
-		FUZZ_REQUIRE(!strcmp(na, nb), "rebasing tz_select's lines differs");
+		FUZZ_REQUIRE(!strcmp(na, nb), "rebasing tz_parse's lines differs");
 		g_free(na);
 		g_free(nb);
 		g_ptr_array_unref(a);
@@ -212,7 +211,6 @@ static void check_narrowed(GBytes *in)
 		icalcomponent_free(all);
 	if (some)
 		icalcomponent_free(some);
-	g_string_free(lines, TRUE);
 	g_bytes_unref(m);
 }
 
