@@ -141,14 +141,24 @@ static gboolean line_may_apply(const char *line, gsize n)
 
 gboolean repair_may_apply(const char *data, gsize len)
 {
-	GString *u = g_string_sized_new(256);
+	GString *u = NULL;
 	gboolean may = FALSE;
 
-	for (gsize i = 0; i < len && !may;) {
-		i = ictext_logical_line(data, len, i, g_string_truncate(u, 0));
-		may = line_may_apply(u->str, u->len);
+	for (const char *p = data, *end = data + len; p < end && !may;) {
+		const char *nl = memchr(p, '\n', end - p);
+
+		/* only lines that begin as the rules' do are read (unfolded);
+		 * continuations begin with white space */
+		if (strchr("XxAaMm", *p) && *p) {
+			if (!u)
+				u = g_string_sized_new(256);
+			ictext_logical_line(data, len, p - data, g_string_truncate(u, 0));
+			may = line_may_apply(u->str, u->len);
+		}
+		p = nl ? nl + 1 : end;
 	}
-	g_string_free(u, TRUE);
+	if (u)
+		g_string_free(u, TRUE);
 	return may;
 }
 

@@ -5,36 +5,40 @@
 
 #define NONE ICAL_RECURRENCE_ARRAY_MAX
 
-/* ---- day numbers: GLib's Julian days (1 is January 1st of year 1) ---- */
+/* ---- day numbers: GLib's Julian days (1 is January 1st of year 1) ----
+ *
+ * By arithmetic (the proleptic Gregorian calendar in 400-year eras), not
+ * through GDate: a fix converted every occurrence of every item, and
+ * GDate's checks were most of the expansion. */
 
 static gint64 day_number(int y, int m, int d)
 {
-	GDate g;
+	gint64 yy = y - (m <= 2), era = (yy >= 0 ? yy : yy - 399) / 400;
+	gint64 yoe = yy - era * 400;
+	gint64 doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	gint64 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 
-	g_date_clear(&g, 1);
-	g_date_set_dmy(&g, (GDateDay)d, (GDateMonth)m, (GDateYear)y);
-	return g_date_get_julian(&g);
+	/* days from 0000-03-01, then GLib's numbering */
+	return era * 146097 + doe - 305;
 }
 
 static void civil(gint64 z, int *y, int *m, int *d)
 {
-	GDate g;
+	gint64 n = z + 305, era = (n >= 0 ? n : n - 146096) / 146097;
+	gint64 doe = n - era * 146097;
+	gint64 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	gint64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	gint64 mp = (5 * doy + 2) / 153;
 
-	g_date_clear(&g, 1);
-	g_date_set_julian(&g, (guint32)z);
-	*y = g_date_get_year(&g);
-	*m = g_date_get_month(&g);
-	*d = g_date_get_day(&g);
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-/* libical's numbering: Sunday 1 ... Saturday 7 (GLib's: Monday 1 ...) */
+/* libical's numbering: Sunday 1 ... Saturday 7 (day 1 was a Monday) */
 static int weekday(gint64 z)
 {
-	GDate g;
-
-	g_date_clear(&g, 1);
-	g_date_set_julian(&g, (guint32)z);
-	return g_date_get_weekday(&g) % 7 + 1;
+	return (int)(((z % 7) + 7) % 7) + 1;
 }
 
 static int month_days(int y, int m)
