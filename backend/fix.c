@@ -269,25 +269,44 @@ static void group_open(run *r, writer *w)
 	}
 }
 
-/* Commit w's open group, then queue its updates (dropped with it when
- * the commit fails).  Under w->group_lock. */
-static void group_commit(run *r, writer *w)
+static GArray *updates_new(void)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(update));
+
+	g_array_set_clear_func(a, update_clear);
+	return a;
+}
+
+/* Commit w's open group.  Under w->group_lock.  Returns its updates, due
+ * now (none when the commit failed): the caller sends them with
+ * send_updates once it has let go of the lock, so that building them
+ * does not hold up the other workers' items. */
+static GArray *group_commit(run *r, writer *w)
 {
 	GError *e = NULL;
 	gboolean ok = !w->group_open || store_batch_end(w->s, &e);
+	GArray *due = w->updates;
 
 	w->group_open = FALSE;
 	if (!ok) {
 		failed(r, "(store)", e->message);
 		g_error_free(e);
+		g_array_set_size(due, 0);
 	}
-	for (guint i = 0; ok && i < w->updates->len; i++) {
-		update *u = &g_array_index(w->updates, update, i);
+	w->updates = updates_new();
+	return due;
+}
+
+/* Queue the updates group_commit gave (taken). */
+static void send_updates(GArray *due)
+{
+	for (guint i = 0; i < due->len; i++) {
+		update *u = &g_array_index(due, update, i);
 		ingest_target t = { .mailbox = u->mailbox, .name = u->name, .outbox = u->outbox };
 
 		ingest_queue_update(&t, u->item);
 	}
-	g_array_set_size(w->updates, 0);
+	g_array_unref(due);
 }
 
 /* Before a change: a group open to take it. */
@@ -304,14 +323,18 @@ static void group_enter(run *r, writer *w)
  * that a run over clean items holds no transaction. */
 static void group_leave(run *r, writer *w, gboolean changed, update *u)
 {
+	GArray *due = NULL;
+
 	g_mutex_lock(&w->group_lock);
 	if (u)
 		g_array_append_val(w->updates, *u);
 	w->group_items += changed;
 	if (w->group_open && (w->group_items >= GROUP_ITEMS ||
 			      g_get_monotonic_time() - w->group_since >= GROUP_USEC))
-		group_commit(r, w);
+		due = group_commit(r, w);
 	g_mutex_unlock(&w->group_lock);
+	if (due)
+		send_updates(due);
 }
 
 static writer *writer_new(store *s)
@@ -320,15 +343,14 @@ static writer *writer_new(store *s)
 
 	w->s = s;
 	g_mutex_init(&w->group_lock);
-	w->updates = g_array_new(FALSE, FALSE, sizeof(update));
-	g_array_set_clear_func(w->updates, update_clear);
+	w->updates = updates_new();
 	return w;
 }
 
 /* Commit what is open on w, close it when it is a peer, and free it. */
 static void writer_free(run *r, writer *w)
 {
-	group_commit(r, w);
+	send_updates(group_commit(r, w));	/* no worker is left */
 	if (w->s != r->s)
 		store_close(w->s);
 	g_array_unref(w->updates);

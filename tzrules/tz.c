@@ -73,29 +73,42 @@ gboolean tz_reads(const char *line, gsize len)
  * items carry few different ones.  A full table is emptied. */
 #define PARSED_VTIMEZONES_MAX 256
 
-static GMutex parsed_lock;	/* guards parsed */
-static GHashTable *parsed;	/* text -> icalcomponent* (VTIMEZONE) */
+/* A kept VTIMEZONE, copied outside the lock: each copier holds a
+ * reference. */
+typedef struct {
+	gint refs;
+	icalcomponent *vtz;
+} parsed_vtz;
 
-/* Copies of the parsed VTIMEZONEs of the spans of data, in order, or
- * NULL when one was not parsed yet. */
-static GPtrArray *parsed_copies(const char *data, GArray *spans)
+static void parsed_unref(parsed_vtz *p)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)icalcomponent_free);
+	if (p && g_atomic_int_dec_and_test(&p->refs)) {
+		icalcomponent_free(p->vtz);
+		g_free(p);
+	}
+}
+
+static GMutex parsed_lock;	/* guards parsed (not the components) */
+static GHashTable *parsed;	/* text -> parsed_vtz* */
+
+/* A copy of the parsed VTIMEZONE of the span of data, or NULL when it
+ * was not parsed yet. */
+static icalcomponent *parsed_copy(const char *data, const ictext_span *sp)
+{
+	char *key = g_strndup(data + sp->at, sp->len);
+	parsed_vtz *p;
+	icalcomponent *copy = NULL;
 
 	g_mutex_lock(&parsed_lock);
-	for (guint i = 0; out && i < spans->len; i++) {
-		ictext_span *sp = &g_array_index(spans, ictext_span, i);
-		char *key = g_strndup(data + sp->at, sp->len);
-		icalcomponent *c = parsed ? g_hash_table_lookup(parsed, key) : NULL;
-
-		if (c)
-			g_ptr_array_add(out, icalcomponent_new_clone(c));
-		else
-			g_clear_pointer(&out, g_ptr_array_unref);
-		g_free(key);
-	}
+	if ((p = parsed ? g_hash_table_lookup(parsed, key) : NULL))
+		g_atomic_int_inc(&p->refs);
 	g_mutex_unlock(&parsed_lock);
-	return out;
+	g_free(key);
+	if (p) {
+		copy = icalcomponent_new_clone(p->vtz);
+		parsed_unref(p);
+	}
+	return copy;
 }
 
 /* Keep a copy of the VTIMEZONE of cal, a parse of the lines of data
@@ -105,16 +118,20 @@ static void keep_parsed(const char *data, GArray *spans, icalcomponent *cal)
 {
 	icalcomponent *v = icalcomponent_get_first_component(cal, ICAL_VTIMEZONE_COMPONENT);
 	ictext_span *sp = &g_array_index(spans, ictext_span, 0);
+	parsed_vtz *p;
 
 	if (spans->len != 1 || !v || icalcomponent_get_next_component(cal, ICAL_VTIMEZONE_COMPONENT))
 		return;
+	p = g_new(parsed_vtz, 1);
+	p->refs = 1;
+	p->vtz = icalcomponent_new_clone(v);
 	g_mutex_lock(&parsed_lock);
 	if (!parsed)
 		parsed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					       (GDestroyNotify)icalcomponent_free);
+					       (GDestroyNotify)parsed_unref);
 	if (g_hash_table_size(parsed) >= PARSED_VTIMEZONES_MAX)
 		g_hash_table_remove_all(parsed);
-	g_hash_table_replace(parsed, g_strndup(data + sp->at, sp->len), icalcomponent_new_clone(v));
+	g_hash_table_replace(parsed, g_strndup(data + sp->at, sp->len), p);
 	g_mutex_unlock(&parsed_lock);
 }
 
@@ -122,14 +139,14 @@ icalcomponent *tz_parse(const char *data, gsize len)
 {
 	GArray *spans = g_array_new(FALSE, FALSE, sizeof(ictext_span));
 	GString *lines = ictext_select_apart(data, len, tz_reads, spans);
-	GPtrArray *copies = spans->len == 1 ? parsed_copies(data, spans) : NULL;
+	icalcomponent *copy = spans->len == 1 ? parsed_copy(data, &g_array_index(spans,
+										 ictext_span, 0))
+					      : NULL;
 	icalcomponent *cal;
 
-	cal = !spans->len || copies ? icalparser_parse_string(lines->str) : NULL;
-	if (cal && copies && icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT) {
-		for (guint i = 0; i < copies->len; i++)
-			icalcomponent_add_component(cal, copies->pdata[i]);
-		g_ptr_array_set_free_func(copies, NULL);
+	cal = !spans->len || copy ? icalparser_parse_string(lines->str) : NULL;
+	if (cal && copy && icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT) {
+		icalcomponent_add_component(cal, g_steal_pointer(&copy));
 	} else if (spans->len) {
 		/* parsed with its VTIMEZONEs, once, and they are kept */
 		if (cal)
@@ -140,8 +157,8 @@ icalcomponent *tz_parse(const char *data, gsize len)
 		    icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT)
 			keep_parsed(data, spans, cal);
 	}
-	if (copies)
-		g_ptr_array_unref(copies);
+	if (copy)
+		icalcomponent_free(copy);
 	g_string_free(lines, TRUE);
 	g_array_unref(spans);
 	return cal;
