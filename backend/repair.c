@@ -502,6 +502,30 @@ GPtrArray *repair_component(icalcomponent *cal, const repair_context *ctx)
 	return fixes;
 }
 
+/* Whether value is empty once libical strips the white space at the end
+ * of its line. */
+static gboolean blank(const char *value)
+{
+	for (; value && *value; value++)
+		if (!g_ascii_isspace(*value) && *value != '\v')
+			return FALSE;
+	return TRUE;
+}
+
+/* The ordinal-th (from 0) line called name (of attendee) in component comp
+ * that libical keeps: it drops a property whose value is blank, and the
+ * ordinals of the fixes count what it kept. */
+static ictext_line *find_kept(ictext *t, int comp, const char *name, const char *attendee,
+			      int ordinal)
+{
+	ictext_line *l;
+
+	for (int n = 0, kept = 0; (l = ictext_find(t, comp, name, attendee, n)); n++)
+		if (!blank(ictext_line_value(l)) && kept++ == ordinal)
+			return l;
+	return NULL;
+}
+
 GBytes *repair_apply_text(GBytes *text, GPtrArray *fixes)
 {
 	ictext *t;
@@ -517,8 +541,7 @@ GBytes *repair_apply_text(GBytes *text, GPtrArray *fixes)
 	for (guint i = 0; i < fixes->len; i++) {
 		repair_fix *f = fixes->pdata[i];
 
-		lines[i] = ictext_find(t, f->comp, f->property, f->attendee,
-				       f->ordinal);
+		lines[i] = find_kept(t, f->comp, f->property, f->attendee, f->ordinal);
 	}
 	for (guint i = 0; i < fixes->len; i++) {
 		repair_fix *f = fixes->pdata[i];
