@@ -662,7 +662,9 @@ gboolean fix_run(store *s, const conf *c, const fix_options *o, fix_stats *st,
 	memset(st, 0, sizeof(*st));
 	st->failed = g_ptr_array_new_with_free_func(g_free);
 	g_mutex_init(&r.lock);
-	if (!(mbs = scope(&r, err)) || (total = count_items(&r, mbs, err)) < 0) {
+	/* the count lists every calendar's items before any worker starts:
+	 * only for a progress report */
+	if (!(mbs = scope(&r, err)) || (total = o->progress ? count_items(&r, mbs, err) : 0) < 0) {
 		if (mbs)
 			g_ptr_array_unref(mbs);
 		g_mutex_clear(&r.lock);

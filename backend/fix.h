@@ -14,7 +14,8 @@
 #include "store.h"
 
 typedef struct {
-	gint64 items_total;	/* items in scope, counted first */
+	gint64 items_total;	/* items in scope, counted first when there
+				 * is a progress callback (else 0) */
 	gint64 items_done;
 	gint64 items_changed;	/* changed, or that would change (dry run) */
 	gint64 items_repaired;	/* items with a track-status repair */

@@ -138,7 +138,10 @@ int cmd_fix(const cmd_globals *g, int argc, char **argv)
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	progress p = { .tty = isatty(STDERR_FILENO) };
-	fix_options o = { .repair = TRUE, .rebase = TRUE, .progress = on_progress,
+	/* a progress bar only on a terminal: its count of the items is
+	 * a tenth of a run */
+	fix_options o = { .repair = TRUE, .rebase = TRUE,
+			  .progress = p.tty ? on_progress : NULL,
 			  .changed = on_changed, .data = &p };
 	GPtrArray *names = NULL;
 	fix_stats st = { 0 };
