@@ -545,6 +545,16 @@ static gboolean unix_of_fields(struct icaltimetype t, gint64 *at)
 	return TRUE;
 }
 
+/* Whether t's fields are a time of a day of the calendar: libical's
+ * iterator does what is not copied here with one that is not. */
+static gboolean plain_time(struct icaltimetype t)
+{
+	return t.year >= 1 && t.year <= 9999 &&
+	       g_date_valid_dmy((GDateDay)t.day, (GDateMonth)t.month, (GDateYear)t.year) &&
+	       t.hour >= 0 && t.hour <= 23 && t.minute >= 0 && t.minute <= 59 &&
+	       t.second >= 0 && t.second <= 59;
+}
+
 static gboolean add_change(GArray *out, struct icaltimetype t, int shift, int prev, int to)
 {
 	change c = { .before = prev, .after = to };
@@ -563,26 +573,41 @@ static gboolean add_change(GArray *out, struct icaltimetype t, int shift, int pr
 static gboolean observance_changes(icalcomponent *o, GArray *out)
 {
 	icalcomponent_kind k = icalcomponent_isa(o);
-	icalproperty *ds = icalcomponent_get_first_property(o, ICAL_DTSTART_PROPERTY);
-	icalproperty *to = icalcomponent_get_first_property(o, ICAL_TZOFFSETTO_PROPERTY);
-	icalproperty *from = icalcomponent_get_first_property(o, ICAL_TZOFFSETFROM_PROPERTY);
-	gboolean rrule = icalcomponent_get_first_property(o, ICAL_RRULE_PROPERTY) != NULL;
-	struct icaltimetype start;
-	int after, prev;
+	gboolean rrule = FALSE, have_start = FALSE, have_to = FALSE, have_from = FALSE;
+	struct icaltimetype start = icaltime_null_time();
+	int after = 0, prev = 0;
 
 	if (k != ICAL_XSTANDARD_COMPONENT && k != ICAL_XDAYLIGHT_COMPONENT)
 		return TRUE;
-	if (!ds || !to)
+	/* as libical reads them: the last of each, in one walk */
+	for (icalproperty *p = icalcomponent_get_first_property(o, ICAL_ANY_PROPERTY); p;
+	     p = icalcomponent_get_next_property(o, ICAL_ANY_PROPERTY)) {
+		switch (icalproperty_isa(p)) {
+		case ICAL_DTSTART_PROPERTY:
+			start = icalproperty_get_dtstart(p);
+			have_start = TRUE;
+			break;
+		case ICAL_TZOFFSETTO_PROPERTY:
+			after = icalproperty_get_tzoffsetto(p);
+			have_to = TRUE;
+			break;
+		case ICAL_TZOFFSETFROM_PROPERTY:
+			prev = icalproperty_get_tzoffsetfrom(p);
+			have_from = TRUE;
+			break;
+		case ICAL_RRULE_PROPERTY:
+			rrule = TRUE;
+			break;
+		default:
+			break;
+		}
+	}
+	if (!have_start || !have_to)
 		return TRUE;	/* libical leaves it out */
-	/* libical takes the last of each; one of each is what is copied */
-	if (icalcomponent_get_next_property(o, ICAL_DTSTART_PROPERTY) ||
-	    icalcomponent_get_next_property(o, ICAL_TZOFFSETTO_PROPERTY) ||
-	    (from && icalcomponent_get_next_property(o, ICAL_TZOFFSETFROM_PROPERTY)))
-		return FALSE;
-	start = icalproperty_get_dtstart(ds);
-	after = icalproperty_get_tzoffsetto(to);
-	prev = from ? icalproperty_get_tzoffsetfrom(from) : after;
-	if (start.is_date || start.zone || ABS(after) >= 86400 || ABS(prev) >= 86400)
+	if (!have_from)
+		prev = after;
+	if (start.is_date || start.zone || !plain_time(start) || ABS(after) >= 86400 ||
+	    ABS(prev) >= 86400)
 		return FALSE;
 	if (!rrule && !add_change(out, start, prev, prev, after))
 		return FALSE;
@@ -592,7 +617,7 @@ static gboolean observance_changes(icalcomponent *o, GArray *out)
 			struct icaldatetimeperiodtype rd = icalproperty_get_rdate(p);
 			struct icaltimetype t = rd.time;
 
-			if (icaltime_is_null_time(t))
+			if (icaltime_is_null_time(t) || (!t.is_date && !plain_time(t)))
 				return FALSE;
 			if (t.is_date) {
 				/* the start's time of day, read as UTC */
@@ -610,6 +635,8 @@ static gboolean observance_changes(icalcomponent *o, GArray *out)
 			GArray *occ = g_array_new(FALSE, FALSE, sizeof(struct icaltimetype));
 			gboolean ok = add_change(out, start, prev, prev, after);
 
+			if (!icaltime_is_null_time(r.until) && !r.until.is_date && !plain_time(r.until))
+				ok = FALSE;	/* libical's iterator on a time out of range */
 			if (!icaltime_is_null_time(r.until) && icaltime_is_utc(r.until)) {
 				icaltime_adjust(&r.until, 0, 0, 0, prev);
 				r.until.zone = NULL;

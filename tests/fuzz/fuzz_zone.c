@@ -2,9 +2,11 @@
  * line) with, when the rest parses as one, its VTIMEZONE.
  *
  * Invariants: a result names a zone tzdata knows, or none; a conflict
- * names its candidates. */
+ * names its candidates; the VTIMEZONE made a zone gives libical's offsets
+ * at wall-clock times (tzinfo answers from the changes it expands). */
 #include "fuzz.h"
 #include "tz.h"
+#include "tzinfo.h"
 #include "zoneid.h"
 
 #include <stdio.h>
@@ -17,6 +19,39 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	tz_init();
 	return 0;
+}
+
+/* tzinfo's offsets of the zone made from vtz against libical's, at times
+ * drawn from the input. */
+static void check_offsets(icalcomponent *vtz, const uint8_t *data, size_t size)
+{
+	icaltimezone *z = tzinfo_vtimezone(vtz);
+	guint32 seed = 2166136261u;	/* FNV-1a of the input */
+	GRand *rand;
+
+	if (!z)
+		return;
+	for (size_t i = 0; i < size; i++)
+		seed = (seed ^ data[i]) * 16777619u;
+	rand = g_rand_new_with_seed(seed);
+	for (int n = 0; n < 64; n++) {
+		struct icaltimetype t = icaltime_null_time();
+		int dst = 0, theirs;
+
+		t.year = g_rand_int_range(rand, 1958, 2063);
+		t.month = g_rand_int_range(rand, 1, 13);
+		t.day = g_rand_int_range(rand, 1, icaltime_days_in_month(t.month, t.year) + 1);
+		t.hour = g_rand_int_range(rand, 0, 24);
+		t.minute = 15 * g_rand_int_range(rand, 0, 4);
+		theirs = icaltimezone_get_utc_offset(z, &t, &dst);
+		if (getenv("CALFS_FUZZ_DEBUG") && tzinfo_offset_local(z, t) != theirs)
+			fprintf(stderr, "at %s: tzinfo %d, libical %d\n", icaltime_as_ical_string(t),
+				tzinfo_offset_local(z, t), theirs);
+		FUZZ_REQUIRE(tzinfo_offset_local(z, t) == theirs,
+			     "tzinfo's offset of a VTIMEZONE is not libical's");
+	}
+	g_rand_free(rand);
+	tzinfo_release(z);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -43,6 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			q.vtimezone = vtz;
 		}
 	}
+	if (q.vtimezone)
+		check_offsets((icalcomponent *)q.vtimezone, data, size);
 	if (first > 0 && g_ascii_isdigit(tzid[0]))
 		q.cdo = atoi(tzid) & 0xff;
 	r = zoneid_identify(&q);
