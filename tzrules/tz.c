@@ -673,7 +673,7 @@ static void rebase_utc(icalcomponent *c, int comp, const tz_options *o, GPtrArra
 	struct icaltimetype start;
 	icaltimezone *zone;
 	tzinfo_rule old;
-	gint64 created, e, e2;
+	gint64 created, e, e2, last;
 	struct icaltimetype local;
 	int change;
 	tz_fix *f;
@@ -691,8 +691,8 @@ static void rebase_utc(icalcomponent *c, int comp, const tz_options *o, GPtrArra
 	if (o->created_before && created >= o->created_before)
 		return;
 	/* the rule changes it undoes are those of tzdata's years */
-	if (start.year < 1900 || start.year > LAST_YEAR ||
-	    created < 0 || created > icaltime_as_timet(icaltime_from_day_of_year(1, LAST_YEAR + 1)))
+	last = icaltime_as_timet(icaltime_from_day_of_year(1, LAST_YEAR + 1));
+	if (start.year < 1900 || start.year > LAST_YEAR || created < 0 || created > last)
 		return;
 	tzinfo_rule_at(zone, created, &old);
 	if (!old.regular)
@@ -700,6 +700,8 @@ static void rebase_utc(icalcomponent *c, int comp, const tz_options *o, GPtrArra
 	e = icaltime_as_timet_with_zone(start, icaltimezone_get_utc_timezone());
 	if (created > e)
 		return;		/* written after the fact: its time is right */
+	if (e >= last)
+		return;		/* fields out of range (make fuzz: a day past its year's) */
 	local = icaltime_from_timet_with_zone((time_t)(e + tzinfo_rule_offset_utc(&old, e)),
 					      0, NULL);
 	e2 = tzinfo_utc_of_local(zone, local);
