@@ -450,20 +450,13 @@ static gboolean fix_item(box *b, const store_calendar *cal, const store_item *li
 	 * read (each is read once, before its own change) */
 	if (!(it = read_item(b, li)))
 		return TRUE;	/* gone since the listing */
-	/* the zone first, when rebasing: the scan parses the items that name
-	 * a zone, and its parses are the renderings' */
+	/* the zone first, when rebasing (only rebasing consults it): the
+	 * scan parses the items that name a zone, and its parses are the
+	 * renderings' */
 	if (b->o.rebase)
 		ensure_zone(b);
 	render_log_init(&log);
 	out = render_one(b, it, &log);
-	if (log.zone_consulted && !b->zone_known) {
-		/* it depends on the mailbox's zone: render again with it */
-		ensure_zone(b);
-		render_log_clear(&log);
-		render_log_init(&log);
-		g_bytes_unref(out);
-		out = render_item(it->data, &b->o, &log);
-	}
 	changed = !g_bytes_equal(out, it->data);
 	id = it->id;
 	version = it->version;

@@ -149,7 +149,7 @@ gboolean repair_may_apply(const char *data, gsize len)
 
 		/* only lines that begin as the rules' do are read (unfolded);
 		 * continuations begin with white space */
-		if (strchr("XxAaMm", *p) && *p) {
+		if (*p && strchr("XxAaMm", *p)) {
 			if (!u)
 				u = g_string_sized_new(256);
 			ictext_logical_line(data, len, p - data, g_string_truncate(u, 0));

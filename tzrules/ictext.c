@@ -893,45 +893,24 @@ static gboolean marked(const char *line, gsize n, const char *mark, gboolean *pl
 	return TRUE;
 }
 
-/* Whether the physical line p (n bytes, next after it) begins or ends a
- * component in a way select_lines does not follow, as libical reads it:
- * BEGIN or END with parameters, or folded. */
-static gboolean odd_mark(const char *text, gsize len, const char *p, gsize n,
-			 const char *next)
-{
-	const char *end = text + len;
-	gboolean plain = TRUE, odd = FALSE;
-	gboolean folded = next < end && (*next == ' ' || *next == '\t');
-
-	if (folded && !value_starts(p, n)) {
-		GString *u = g_string_new(NULL);
-
-		ictext_logical_line(text, len, p - text, u);
-		odd = marked(u->str, u->len, "BEGIN", &plain) || marked(u->str, u->len, "END", &plain);
-		g_string_free(u, TRUE);
-		return odd;
-	}
-	if ((*p == 'B' || *p == 'b') && marked(p, n, "BEGIN", &plain))
-		return !plain || folded;
-	if ((*p == 'E' || *p == 'e') && marked(p, n, "END", &plain))
-		return !plain || folded;
-	return FALSE;
-}
-
-/* ictext_select's work; with apart, the VTIMEZONEs go there instead. */
+/* ictext_select's work; with spans, the place of each VTIMEZONE goes
+ * there too. */
 static GString *select_lines(const char *text, gsize len, gboolean vtimezones,
-			     gboolean (*keep)(const char *line, gsize len), GArray *apart)
+			     gboolean (*keep)(const char *line, gsize len), GArray *spans)
 {
-	GString *out = g_string_sized_new(len / 2);
+	GString *out = g_string_sized_new(len / 2), *u = g_string_new(NULL);
 	const char *end = text + len;
 	int depth = 0;
 	gboolean in_vtz = FALSE, kept = FALSE;
-	gsize vtz_at = 0;
+	ictext_span vtz = { 0 };
 
 	for (const char *p = text; p < end;) {
 		const char *nl = memchr(p, '\n', end - p);
 		const char *next = nl ? nl + 1 : end;
-		gsize n = next - p;
+		gsize n = next - p, ln = n;
+		const char *l = p;
+		gboolean folded = next < end && (*next == ' ' || *next == '\t');
+		gboolean begin, finish, plain = TRUE;
 
 		if (*p == ' ' || *p == '\t') {	/* a continuation: as its line */
 			if (kept)
@@ -939,53 +918,49 @@ static GString *select_lines(const char *text, gsize len, gboolean vtimezones,
 			p = next;
 			continue;
 		}
-		if (odd_mark(text, len, p, n, next)) {
-			/* libical's nesting is not read here: all of it */
+		if (folded && !value_starts(p, n)) {
+			/* a fold in its name or parameters: the line is judged
+			 * unfolded, as libical reads it */
+			ictext_logical_line(text, len, p - text, g_string_truncate(u, 0));
+			l = u->str;
+			ln = u->len;
+		}
+		begin = (*l == 'B' || *l == 'b') && marked(l, ln, "BEGIN", &plain);
+		finish = !begin && (*l == 'E' || *l == 'e') && marked(l, ln, "END", &plain);
+		if ((begin || finish) && (!plain || folded)) {
+			/* libical nests by the name alone, and its parameters
+			 * or a fold are not followed here: all of the text */
 			g_string_truncate(out, 0);
 			g_string_append_len(out, text, len);
-			if (apart)
-				g_array_set_size(apart, 0);
-			return out;
+			if (spans)
+				g_array_set_size(spans, 0);
+			break;
 		}
-		if ((*p == 'B' || *p == 'b') && !g_ascii_strncasecmp(p, "BEGIN:", 6)) {
+		if (begin) {
 			depth++;
 			if (depth == 2 && vtimezones && !g_ascii_strncasecmp(p + 6, "VTIMEZONE", 9)) {
 				in_vtz = TRUE;
-				vtz_at = p - text;
+				vtz.at = p - text;
+				vtz.out_at = out->len;
 			}
 			kept = in_vtz || depth <= 2;
-		} else if ((*p == 'E' || *p == 'e') && !g_ascii_strncasecmp(p, "END:", 4)) {
+		} else if (finish) {
 			kept = in_vtz || depth <= 2;
-			if (depth == 2 && in_vtz && apart) {
-				ictext_span sp = { vtz_at, next - text - vtz_at };
-
-				g_array_append_val(apart, sp);
-				kept = FALSE;
+			if (depth == 2 && in_vtz && spans) {
+				vtz.len = next - text - vtz.at;
+				g_array_append_val(spans, vtz);
 			}
 			if (depth == 2)
 				in_vtz = FALSE;
 			depth--;
-		} else if (in_vtz || depth <= 1) {
-			kept = TRUE;
-		} else if (depth != 2) {
-			kept = FALSE;
-		} else if (next < end && (*next == ' ' || *next == '\t') && !value_starts(p, n)) {
-			/* a fold in its name or parameters: judged unfolded,
-			 * as libical reads it */
-			GString *u = g_string_new(NULL);
-
-			ictext_logical_line(text, len, p - text, u);
-			kept = keep(u->str, u->len);
-			g_string_free(u, TRUE);
 		} else {
-			kept = keep(p, n);
+			kept = in_vtz || depth <= 1 || (depth == 2 && keep(l, ln));
 		}
-		if (in_vtz && apart)
-			kept = FALSE;
 		if (kept)
 			g_string_append_len(out, p, n);
 		p = next;
 	}
+	g_string_free(u, TRUE);
 	return out;
 }
 
@@ -995,8 +970,8 @@ GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
 	return select_lines(text, len, vtimezones, keep, NULL);
 }
 
-GString *ictext_select_apart(const char *text, gsize len,
-			     gboolean (*keep)(const char *line, gsize len), GArray *vtimezones)
+GString *ictext_select_vtimezones(const char *text, gsize len,
+				  gboolean (*keep)(const char *line, gsize len), GArray *spans)
 {
-	return select_lines(text, len, TRUE, keep, vtimezones);
+	return select_lines(text, len, TRUE, keep, spans);
 }

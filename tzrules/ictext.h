@@ -114,22 +114,25 @@ gboolean ictext_line_named(const char *line, gsize len, const char *const *names
  * each item component the lines keep() takes (line and len as
  * ictext_line_named takes them; unfolded when a fold cuts their name or
  * parameters), with their continuations; nested
- * components (alarms) are left out.  Parsing an item's attendees and
+ * components (alarms) are left out.  All of text, when a BEGIN or END line
+ * has parameters or is folded (libical nests by the name alone).  Parsing an item's attendees and
  * descriptions is most of the time of a parse that wants neither.
  * Newly allocated. */
 GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
 		       gboolean (*keep)(const char *line, gsize len));
 
-/* A span of bytes of a text. */
+/* Where a VTIMEZONE is: in the text, and in the lines ictext_select
+ * returned (the same bytes). */
 typedef struct {
-	gsize at, len;
+	gsize at, len;		/* its BEGIN to its END line, line ending included */
+	gsize out_at;
 } ictext_span;
 
-/* ictext_select_apart: ictext_select with the VTIMEZONEs (BEGIN to END
- * line, with its line ending) not in the lines returned but appended to
- * vtimezones (a GArray of ictext_span), to be parsed apart. */
-GString *ictext_select_apart(const char *text, gsize len,
-			     gboolean (*keep)(const char *line, gsize len), GArray *vtimezones);
+/* ictext_select_vtimezones: ictext_select with the VTIMEZONEs, appending
+ * to spans (a GArray of ictext_span) where each one is; none when the
+ * whole text is returned. */
+GString *ictext_select_vtimezones(const char *text, gsize len,
+				  gboolean (*keep)(const char *line, gsize len), GArray *spans);
 
 /* ictext_n_items: the number of item components (VEVENT, VTODO,
  * VJOURNAL directly in the VCALENDAR). */

@@ -112,15 +112,14 @@ static icalcomponent *parsed_copy(const char *data, const ictext_span *sp)
 }
 
 /* Keep a copy of the VTIMEZONE of cal, a parse of the lines of data
- * with it, under the text of its span: when there is one.  (libical does
- * not keep several in the order of the text.) */
-static void keep_parsed(const char *data, GArray *spans, icalcomponent *cal)
+ * with it, under the text of its span sp: when it has only that one.
+ * (libical does not keep several in the order of the text.) */
+static void keep_parsed(const char *data, const ictext_span *sp, icalcomponent *cal)
 {
 	icalcomponent *v = icalcomponent_get_first_component(cal, ICAL_VTIMEZONE_COMPONENT);
-	ictext_span *sp = &g_array_index(spans, ictext_span, 0);
 	parsed_vtz *p;
 
-	if (spans->len != 1 || !v || icalcomponent_get_next_component(cal, ICAL_VTIMEZONE_COMPONENT))
+	if (!v || icalcomponent_get_next_component(cal, ICAL_VTIMEZONE_COMPONENT))
 		return;
 	p = g_new(parsed_vtz, 1);
 	p->refs = 1;
@@ -138,27 +137,28 @@ static void keep_parsed(const char *data, GArray *spans, icalcomponent *cal)
 icalcomponent *tz_parse(const char *data, gsize len)
 {
 	GArray *spans = g_array_new(FALSE, FALSE, sizeof(ictext_span));
-	GString *lines = ictext_select_apart(data, len, tz_reads, spans);
-	icalcomponent *copy = spans->len == 1 ? parsed_copy(data, &g_array_index(spans,
-										 ictext_span, 0))
-					      : NULL;
-	icalcomponent *cal;
+	GString *lines = ictext_select_vtimezones(data, len, tz_reads, spans);
+	ictext_span *sp = &g_array_index(spans, ictext_span, 0);
+	icalcomponent *copy = spans->len == 1 ? parsed_copy(data, sp) : NULL, *cal;
 
-	cal = !spans->len || copy ? icalparser_parse_string(lines->str) : NULL;
-	if (cal && copy && icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT) {
+	/* with a copy of its VTIMEZONE, the rest is parsed; else all of it,
+	 * once, and the VTIMEZONE is kept */
+	if (copy)
+		g_string_erase(lines, sp->out_at, sp->len);
+	cal = icalparser_parse_string(lines->str);
+	if (copy && cal && icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT) {
 		icalcomponent_add_component(cal, g_steal_pointer(&copy));
-	} else if (spans->len) {
-		/* parsed with its VTIMEZONEs, once, and they are kept */
+	} else if (copy) {
+		/* not a VCALENDAR without it: parsed with it, as it was */
 		if (cal)
 			icalcomponent_free(cal);
+		icalcomponent_free(copy);
 		g_string_free(lines, TRUE);
 		lines = ictext_select(data, len, TRUE, tz_reads);
-		if ((cal = icalparser_parse_string(lines->str)) &&
-		    icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT)
-			keep_parsed(data, spans, cal);
+		cal = icalparser_parse_string(lines->str);
+	} else if (cal && spans->len == 1 && icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT) {
+		keep_parsed(data, sp, cal);
 	}
-	if (copy)
-		icalcomponent_free(copy);
 	g_string_free(lines, TRUE);
 	g_array_unref(spans);
 	return cal;

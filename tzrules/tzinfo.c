@@ -490,6 +490,7 @@ static GArray *find_transitions(icaltimezone *z, gint64 from, gint64 to)
  * search, not hundreds of offset lookups. */
 #define KEPT_FROM G_GINT64_CONSTANT(-315619200)	/* 1960-01-01 */
 #define KEPT_TO G_GINT64_CONSTANT(2840140800)	/* 2060-01-01 */
+#define KEPT_LAST_YEAR 2059
 
 static GMutex kept_lock;	/* guards kept */
 static GHashTable *kept;	/* icaltimezone* -> GArray* of tzinfo_transition */
@@ -529,22 +530,6 @@ static GArray *kept_transitions(icaltimezone *z)
 /* An observance's changes beyond which its VTIMEZONE is left to libical */
 #define VTZ_CHANGES_MAX 4000
 
-/* floating fields t read as UTC; FALSE when they are no date */
-static gboolean unix_of_fields(struct icaltimetype t, gint64 *at)
-{
-	GDate g;
-
-	if (t.year < 1 || t.year > 9999 ||
-	    !g_date_valid_dmy((GDateDay)t.day, (GDateMonth)t.month, (GDateYear)t.year))
-		return FALSE;
-	g_date_clear(&g, 1);
-	g_date_set_dmy(&g, (GDateDay)t.day, (GDateMonth)t.month, (GDateYear)t.year);
-	/* 719163: 1970-01-01 */
-	*at = ((gint64)g_date_get_julian(&g) - 719163) * 86400 + t.hour * 3600 +
-	      t.minute * 60 + t.second;
-	return TRUE;
-}
-
 /* Whether t's fields are a time of a day of the calendar: libical's
  * iterator does what is not copied here with one that is not. */
 static gboolean plain_time(struct icaltimetype t)
@@ -555,13 +540,15 @@ static gboolean plain_time(struct icaltimetype t)
 	       t.second >= 0 && t.second <= 59;
 }
 
+/* Append the change at wall-clock fields t (shift seconds ahead of UTC);
+ * FALSE when they are no time. */
 static gboolean add_change(GArray *out, struct icaltimetype t, int shift, int prev, int to)
 {
 	change c = { .before = prev, .after = to };
 
-	if (!unix_of_fields(t, &c.at))
+	if (!plain_time(t))
 		return FALSE;
-	c.at -= shift;
+	c.at = unix_of(t.year, t.month, t.day, t.hour) + t.minute * 60 + t.second - shift;
 	g_array_append_val(out, c);
 	return TRUE;
 }
@@ -641,7 +628,7 @@ static gboolean observance_changes(icalcomponent *o, GArray *out)
 				icaltime_adjust(&r.until, 0, 0, 0, prev);
 				r.until.zone = NULL;
 			}
-			recur_occurrences(&r, start, VTZ_CHANGES_MAX, 2059, occ);
+			recur_occurrences(&r, start, VTZ_CHANGES_MAX, KEPT_LAST_YEAR, occ);
 			ok = ok && occ->len < VTZ_CHANGES_MAX;
 			for (guint i = 0; ok && i < occ->len; i++) {
 				struct icaltimetype t = g_array_index(occ, struct icaltimetype, i);
