@@ -138,8 +138,8 @@ icalcomponent *tz_parse(const char *data, gsize len)
 {
 	GArray *spans = g_array_new(FALSE, FALSE, sizeof(ictext_span));
 	GString *lines = ictext_select_vtimezones(data, len, tz_reads, spans);
-	ictext_span *sp = &g_array_index(spans, ictext_span, 0);
-	icalcomponent *copy = spans->len == 1 ? parsed_copy(data, sp) : NULL, *cal;
+	ictext_span *sp = spans->len == 1 ? &g_array_index(spans, ictext_span, 0) : NULL;
+	icalcomponent *copy = sp ? parsed_copy(data, sp) : NULL, *cal;
 
 	/* with a copy of its VTIMEZONE, the rest is parsed; else all of it,
 	 * once, and the VTIMEZONE is kept */
@@ -156,7 +156,7 @@ icalcomponent *tz_parse(const char *data, gsize len)
 		g_string_free(lines, TRUE);
 		lines = ictext_select(data, len, TRUE, tz_reads);
 		cal = icalparser_parse_string(lines->str);
-	} else if (cal && spans->len == 1 && icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT) {
+	} else if (cal && sp && icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT) {
 		keep_parsed(data, sp, cal);
 	}
 	g_string_free(lines, TRUE);
