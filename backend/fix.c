@@ -114,6 +114,7 @@ static void box_init(box *b, run *r, writer *w, store_mailbox *mb)
 					 (GDestroyNotify)store_item_free);
 	b->parses = tzscan_parses_new();
 	ingest_replies_init(&b->replies, w->s, mb->id);
+	b->replies.committed = TRUE;	/* a fix writes no replies */
 	b->o = render_options_read(r->c, mb->name, NULL);
 	b->o.repair = r->o->repair;
 	b->o.rebase = r->o->rebase && r->c->rebase;

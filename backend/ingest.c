@@ -13,13 +13,16 @@ static gboolean reply_time(gpointer data, const char *uid, const char *attendee,
 	ingest_replies *r = data;
 	gint64 seq;
 
-	return store_reply_get(r->s, r->mailbox_id, uid, attendee, when, &seq, NULL);
+	return r->committed
+		? store_reply_get_committed(r->s, r->mailbox_id, uid, attendee, when, &seq, NULL)
+		: store_reply_get(r->s, r->mailbox_id, uid, attendee, when, &seq, NULL);
 }
 
 void ingest_replies_init(ingest_replies *r, store *s, gint64 mailbox_id)
 {
 	r->s = s;
 	r->mailbox_id = mailbox_id;
+	r->committed = FALSE;
 	r->ctx.reply_time = reply_time;
 	r->ctx.data = r;
 }

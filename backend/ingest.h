@@ -15,10 +15,13 @@
 typedef struct {
 	store *s;
 	gint64 mailbox_id;
+	gboolean committed;	/* store_reply_get_committed: nothing this
+				 * process writes while r is used is read */
 	repair_context ctx;
 } ingest_replies;
 
-/* ingest_replies_init: make r->ctx look up the replies of mailbox_id. */
+/* ingest_replies_init: make r->ctx look up the replies of mailbox_id
+ * (not committed: set r->committed after). */
 void ingest_replies_init(ingest_replies *r, store *s, gint64 mailbox_id);
 
 typedef struct {

@@ -203,6 +203,9 @@ typedef struct {
 	gboolean (*reply_get)(store *s, gint64 mailbox_id, const char *uid,
 			      const char *attendee, gint64 *when,
 			      gint64 *sequence, GError **err);
+	gboolean (*reply_get_committed)(store *s, gint64 mailbox_id, const char *uid,
+					const char *attendee, gint64 *when,
+					gint64 *sequence, GError **err);
 	gboolean (*reply_put)(store *s, gint64 mailbox_id, const char *uid,
 			      const char *attendee, gint64 when,
 			      gint64 sequence, GError **err);
@@ -587,6 +590,21 @@ static inline gboolean store_reply_get(store *s, gint64 mailbox_id,
 				       gint64 *when, gint64 *sequence, GError **err)
 {
 	return s->ops->reply_get(s, mailbox_id, uid, attendee, when, sequence, err);
+}
+
+/* store_reply_get_committed: store_reply_get for a reader beside this
+ * process's own writes, as store_item_get_committed reads: on a
+ * connection of its own where the store has one (SQLite), seeing what is
+ * committed.  calfs fix asked for a reply of each attendee of a damaged
+ * item and waited for the store's lock while the other worker wrote. */
+static inline gboolean store_reply_get_committed(store *s, gint64 mailbox_id,
+						 const char *uid, const char *attendee,
+						 gint64 *when, gint64 *sequence,
+						 GError **err)
+{
+	return s->ops->reply_get_committed
+		? s->ops->reply_get_committed(s, mailbox_id, uid, attendee, when, sequence, err)
+		: s->ops->reply_get(s, mailbox_id, uid, attendee, when, sequence, err);
 }
 
 /* store_reply_put: record a reply as the latest from attendee for uid. */

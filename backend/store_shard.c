@@ -713,6 +713,16 @@ static gboolean sh_reply_get(store *base, gint64 mailbox_id, const char *uid,
 				     sequence, err);
 }
 
+static gboolean sh_reply_get_committed(store *base, gint64 mailbox_id, const char *uid,
+				       const char *attendee, gint64 *when, gint64 *sequence,
+				       GError **err)
+{
+	shard *sh = by_id(of(base), mailbox_id, "mailbox", err);
+
+	return sh && store_reply_get_committed(sh->st, lid(mailbox_id), uid, attendee, when,
+					       sequence, err);
+}
+
 static gboolean sh_reply_put(store *base, gint64 mailbox_id, const char *uid,
 			     const char *attendee, gint64 when, gint64 sequence,
 			     GError **err)
@@ -822,6 +832,7 @@ static const store_ops shard_ops = {
 	.journal_list = sh_journal_list,
 	.journal_after = sh_journal_after,
 	.reply_get = sh_reply_get,
+	.reply_get_committed = sh_reply_get_committed,
 	.reply_put = sh_reply_put,
 	.mailbox_stamp = sh_mailbox_stamp,
 	.zone_scan_get = sh_zone_scan_get,

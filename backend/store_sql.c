@@ -1271,6 +1271,7 @@ static const store_ops sql_ops = {
 	.journal_list = sqlstore_journal_list,
 	.journal_after = sqlstore_journal_after,
 	.reply_get = sqlstore_reply_get,
+	.reply_get_committed = sqlstore_reply_get_committed,
 	.reply_put = sqlstore_reply_put,
 	.mailbox_stamp = sqlstore_mailbox_stamp,
 	.zone_scan_get = sqlstore_zone_scan_get,
@@ -1355,6 +1356,22 @@ sqlstore *sqlstore_reader_take(sqlstore *s)
 		g_error_free(e);
 	}
 	return r;
+}
+
+sqlstore *sqlstore_committed_begin(sqlstore *s)
+{
+	sqlstore *r = sqlstore_reader_take(s);
+	sqlstore *on = r ? r : s;
+
+	g_mutex_lock(&on->lock);
+	return on;
+}
+
+void sqlstore_committed_end(sqlstore *s, sqlstore *on)
+{
+	g_mutex_unlock(&on->lock);
+	if (on != s)
+		sqlstore_reader_give(s, on);
 }
 
 void sqlstore_reader_give(sqlstore *s, sqlstore *reader)

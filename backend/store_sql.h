@@ -281,6 +281,12 @@ gboolean sqlstore_exec_relaxed(sqlstore *s, const char *sql, const sql_args *a,
  * back with sqlstore_reader_give.  Takes readers_lock, not s->lock. */
 sqlstore *sqlstore_reader_take(sqlstore *s);
 void sqlstore_reader_give(sqlstore *s, sqlstore *reader);
+/* sqlstore_committed_begin: the store a *_committed read runs on, locked:
+ * a reader of s when there is one (its lock is uncontended: the reader is
+ * this thread's until given back), else s itself.  sqlstore_committed_end:
+ * unlock it, and give a reader back. */
+sqlstore *sqlstore_committed_begin(sqlstore *s);
+void sqlstore_committed_end(sqlstore *s, sqlstore *on);
 /* sqlstore_note_seq: raise s->known_last to seq (atomic, no lock). */
 void sqlstore_note_seq(sqlstore *s, gint64 seq);
 
@@ -407,6 +413,9 @@ GPtrArray *sqlstore_journal_list(store *base, gint64 run_id, gint64 calendar_id,
 gboolean sqlstore_reply_get(store *base, gint64 mailbox_id, const char *uid,
 			    const char *attendee, gint64 *when, gint64 *sequence,
 			    GError **err);
+gboolean sqlstore_reply_get_committed(store *base, gint64 mailbox_id, const char *uid,
+				      const char *attendee, gint64 *when, gint64 *sequence,
+				      GError **err);
 gboolean sqlstore_reply_put(store *base, gint64 mailbox_id, const char *uid,
 			    const char *attendee, gint64 when, gint64 sequence,
 			    GError **err);

@@ -93,45 +93,25 @@ store_item *sqlstore_item_get(store *base, gint64 id, gboolean with_data,
 	return i;
 }
 
-/* The *_committed reads run on a reader of s when there is one (its lock
- * is uncontended: the reader is this thread's until given back), else on
- * s itself.  committed_begin: the store to read on, locked;
- * committed_end: unlock it, and give a reader back. */
-static sqlstore *committed_begin(sqlstore *s)
-{
-	sqlstore *r = sqlstore_reader_take(s);
-	sqlstore *on = r ? r : s;
-
-	g_mutex_lock(&on->lock);
-	return on;
-}
-
-static void committed_end(sqlstore *s, sqlstore *on)
-{
-	g_mutex_unlock(&on->lock);
-	if (on != s)
-		sqlstore_reader_give(s, on);
-}
-
 GPtrArray *sqlstore_item_list_committed(store *base, gint64 calendar_id, GError **err)
 {
-	sqlstore *s = sqlstore_of(base), *on = committed_begin(s);
+	sqlstore *s = sqlstore_of(base), *on = sqlstore_committed_begin(s);
 	sql_args a = { 0 };
 	GPtrArray *out;
 
 	sql_arg_i64(&a, calendar_id);
 	out = sqlstore_collect(on, SQL_ITEM_LIST, &a, row_item, (GDestroyNotify)store_item_free,
 			       err);
-	committed_end(s, on);
+	sqlstore_committed_end(s, on);
 	return out;
 }
 
 store_item *sqlstore_item_get_committed(store *base, gint64 id, GError **err)
 {
-	sqlstore *s = sqlstore_of(base), *on = committed_begin(s);
+	sqlstore *s = sqlstore_of(base), *on = sqlstore_committed_begin(s);
 	store_item *i = item_get_locked(on, id, TRUE, err);
 
-	committed_end(s, on);
+	sqlstore_committed_end(s, on);
 	return i;
 }
 
@@ -216,7 +196,7 @@ gint64 sqlstore_item_reserve_id(store *base, gint64 calendar_id, GError **err)
 GPtrArray *sqlstore_item_range_committed(store *base, gint64 calendar_id, gint64 first,
 					 gint64 last, guint limit, GError **err)
 {
-	sqlstore *s = sqlstore_of(base), *on = committed_begin(s);
+	sqlstore *s = sqlstore_of(base), *on = sqlstore_committed_begin(s);
 	sql_args a = { 0 };
 	GPtrArray *out;
 
@@ -230,7 +210,7 @@ GPtrArray *sqlstore_item_range_committed(store *base, gint64 calendar_id, gint64
 	out = sqlstore_collect(on, "SELECT " ITEM_COLS_DATA " FROM items WHERE"
 			       " calendar_id = ?1 AND +id BETWEEN ?2 AND ?3 ORDER BY +id LIMIT ?4",
 			       &a, row_item_data, (GDestroyNotify)store_item_free, err);
-	committed_end(s, on);
+	sqlstore_committed_end(s, on);
 	return out;
 }
 

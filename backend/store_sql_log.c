@@ -231,11 +231,11 @@ static gpointer row_pair(sql_row *r)
 	return v;
 }
 
-gboolean sqlstore_reply_get(store *base, gint64 mailbox_id, const char *uid,
-			   const char *attendee, gint64 *when, gint64 *sequence,
-			   GError **err)
+/* The reply of attendee for uid in mailbox_id, read on on (locked). */
+static gboolean reply_get_on(sqlstore *on, gint64 mailbox_id, const char *uid,
+			     const char *attendee, gint64 *when, gint64 *sequence,
+			     GError **err)
 {
-	sqlstore *s = sqlstore_of(base);
 	char *who = g_ascii_strdown(attendee, -1);
 	sql_args a = { 0 };
 	gint64 *v;
@@ -243,11 +243,9 @@ gboolean sqlstore_reply_get(store *base, gint64 mailbox_id, const char *uid,
 	sql_arg_i64(&a, mailbox_id);
 	sql_arg_text(&a, uid);
 	sql_arg_text(&a, who);
-	g_mutex_lock(&s->lock);
-	v = sqlstore_one(s, "SELECT reply_time, sequence FROM replies"
+	v = sqlstore_one(on, "SELECT reply_time, sequence FROM replies"
 		   " WHERE mailbox_id = ?1 AND uid = ?2 AND attendee = ?3", &a,
 		   row_pair, "reply", err);
-	g_mutex_unlock(&s->lock);
 	g_free(who);
 	if (!v)
 		return FALSE;
@@ -255,6 +253,30 @@ gboolean sqlstore_reply_get(store *base, gint64 mailbox_id, const char *uid,
 	*sequence = v[1];
 	g_free(v);
 	return TRUE;
+}
+
+gboolean sqlstore_reply_get(store *base, gint64 mailbox_id, const char *uid,
+			   const char *attendee, gint64 *when, gint64 *sequence,
+			   GError **err)
+{
+	sqlstore *s = sqlstore_of(base);
+	gboolean ok;
+
+	g_mutex_lock(&s->lock);
+	ok = reply_get_on(s, mailbox_id, uid, attendee, when, sequence, err);
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+gboolean sqlstore_reply_get_committed(store *base, gint64 mailbox_id, const char *uid,
+				      const char *attendee, gint64 *when, gint64 *sequence,
+				      GError **err)
+{
+	sqlstore *s = sqlstore_of(base), *on = sqlstore_committed_begin(s);
+	gboolean ok = reply_get_on(on, mailbox_id, uid, attendee, when, sequence, err);
+
+	sqlstore_committed_end(s, on);
+	return ok;
 }
 
 gboolean sqlstore_reply_put(store *base, gint64 mailbox_id, const char *uid,
