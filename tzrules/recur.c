@@ -11,7 +11,7 @@
  * through GDate: a fix converted every occurrence of every item, and
  * GDate's checks were most of the expansion. */
 
-static gint64 day_number(int y, int m, int d)
+gint64 recur_day_number(int y, int m, int d)
 {
 	gint64 yy = y - (m <= 2), era = (yy >= 0 ? yy : yy - 399) / 400;
 	gint64 yoe = yy - era * 400;
@@ -73,7 +73,7 @@ static gboolean positive_days(const short *a)
 /* BYDAY empty or only the start's weekday */
 static gboolean only_weekday(const short *a, struct icaltimetype start)
 {
-	int wd = weekday(day_number(start.year, start.month, start.day));
+	int wd = weekday(recur_day_number(start.year, start.month, start.day));
 
 	for (int i = 0; a[i] != NONE; i++)
 		if ((int)icalrecurrencetype_day_day_of_week(a[i]) != wd)
@@ -220,7 +220,7 @@ static void monthly(expansion *x, gint64 first)
 				continue;
 			if (days[i] > month_days(y, m))
 				continue;
-			if ((z = day_number(y, m, days[i])) >= first)
+			if ((z = recur_day_number(y, m, days[i])) >= first)
 				emit(x, z);
 		}
 		m += x->r->interval;
@@ -239,7 +239,7 @@ static void yearly(expansion *x)
 			break;
 		}
 		if (x->start.day <= month_days(y, x->start.month))
-			emit(x, day_number(y, x->start.month, x->start.day));
+			emit(x, recur_day_number(y, x->start.month, x->start.day));
 	}
 }
 
@@ -249,10 +249,10 @@ static gint64 nth_weekday(int y, int m, int wd, int pos)
 	gint64 z;
 
 	if (pos > 0) {
-		z = day_number(y, m, 1);
+		z = recur_day_number(y, m, 1);
 		return z + (wd - weekday(z) + 7) % 7 + 7 * (pos - 1);
 	}
-	z = day_number(y, m, month_days(y, m));
+	z = recur_day_number(y, m, month_days(y, m));
 	return z - (weekday(z) - wd + 7) % 7;
 }
 
@@ -277,14 +277,14 @@ gboolean recur_expand(const struct icalrecurrencetype *r, struct icaltimetype st
 		      guint max, int last_year, GArray *out)
 {
 	expansion x = { .r = r, .start = start, .max = max, .last_year = last_year,
-			.end = day_number(last_year + 1, 1, 1) };
+			.end = recur_day_number(last_year + 1, 1, 1) };
 	gint64 first;
 
 	if (!recur_handles(r, start))
 		return FALSE;
 	/* appended to a copy: out may hold times already */
 	x.out = g_array_new(FALSE, FALSE, sizeof(struct icaltimetype));
-	first = day_number(start.year, start.month, start.day);
+	first = recur_day_number(start.year, start.month, start.day);
 	x.start.zone = NULL;
 	/* the start is an occurrence only when the rule gives it, as in
 	 * libical (RFC 5545 counts it anyway) */

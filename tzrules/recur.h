@@ -18,6 +18,14 @@
 #include <glib.h>
 #include <libical/ical.h>
 
+/* recur_day_number: the day number of year y, month m (1-12), day d of
+ * the proleptic Gregorian calendar as GLib numbers Julian days (1 is
+ * January 1st of year 1; January 1st 1970 is RECUR_UNIX_DAY), by
+ * arithmetic.  A day past its month's end counts on into the next. */
+gint64 recur_day_number(int y, int m, int d);
+
+#define RECUR_UNIX_DAY 719163
+
 /* recur_handles: whether recur_expand() can expand rule (FREQ=DAILY or
  * WEEKLY with at most INTERVAL, COUNT or UNTIL, WKST and plain weekdays
  * in BYDAY; MONTHLY with at most positive BYMONTHDAY days; YEARLY with

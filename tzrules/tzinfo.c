@@ -414,11 +414,7 @@ gint64 tzinfo_utc_of_local(icaltimezone *z, struct icaltimetype local)
 
 static gint64 unix_of(int y, int mo, int d, int h)
 {
-	GDateTime *dt = g_date_time_new_utc(y, mo, d, h, 0, 0);
-	gint64 t = g_date_time_to_unix(dt);
-
-	g_date_time_unref(dt);
-	return t;
+	return (recur_day_number(y, mo, d) - RECUR_UNIX_DAY) * 86400 + h * 3600;
 }
 
 typedef struct {
@@ -774,7 +770,13 @@ static gboolean kept_offset_local(icaltimezone *z, struct icaltimetype local, in
 
 	if (!tr || !tr->len)
 		return FALSE;
-	at = (gint64)icaltime_as_timet(local);
+	/* icaltime_as_timet's reading of the fields (a day past the end of
+	 * its month counts on), by arithmetic; what it refuses is left to
+	 * libical */
+	if (local.month < 1 || local.month > 12 || local.year < 1902 || local.year > 9999)
+		return FALSE;
+	at = unix_of(local.year, local.month, local.day, local.hour) + local.minute * 60 +
+	     local.second;
 	if (at < KEPT_FROM + CLEAR_OF_CHANGES || at >= KEPT_TO - CLEAR_OF_CHANGES)
 		return FALSE;
 	/* lo: the number of changes whose wall-clock time is before local */
