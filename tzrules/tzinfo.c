@@ -265,7 +265,7 @@ static GArray *vtz_changes(icalcomponent *vtz);
 #define MAX_RDATES 2000
 
 static GMutex vtz_lock;
-static GHashTable *vtz_cache;	/* text -> vtz_entry* */
+static GHashTable *vtz_cache;	/* vtz_key -> vtz_entry* */
 static GHashTable *vtz_by_zone;	/* icaltimezone* -> vtz_entry* */
 
 static void vtz_entry_free(vtz_entry *e)
@@ -328,22 +328,140 @@ static void from_1900(icalcomponent *vtz)
 	}
 }
 
+/* ---- a VTIMEZONE's key in the cache ----
+ *
+ * The key was the VTIMEZONE's text as libical writes it: writing it for
+ * every item was a twentieth of a fix.  Now the properties libical reads
+ * a VTIMEZONE's changes from (DTSTART, TZOFFSETFROM, TZOFFSETTO, RRULE,
+ * TZID, TZNAME) go in as the values libical parsed; any other property,
+ * one with parameters, and any other component, as libical writes them.
+ * Two keys are equal only when libical holds the same values. */
+
+enum { KEY_BEGIN = -1, KEY_END = -2 };
+
+static void key_add(GString *k, int tag, const void *p, gsize n)
+{
+	gint32 t = tag;
+	guint32 len = n;
+
+	g_string_append_len(k, (const char *)&t, sizeof(t));
+	g_string_append_len(k, (const char *)&len, sizeof(len));
+	if (n)
+		g_string_append_len(k, p, n);
+}
+
+/* Append what libical writes of p (or of component c): FALSE when it
+ * cannot. */
+static gboolean key_written(GString *k, int tag, icalproperty *p, icalcomponent *c)
+{
+	char *text = p ? icalproperty_as_ical_string_r(p) : icalcomponent_as_ical_string_r(c);
+
+	if (!text)
+		return FALSE;
+	key_add(k, tag, text, strlen(text));
+	free(text);
+	return TRUE;
+}
+
+static gboolean key_property(GString *k, icalproperty *p)
+{
+	icalproperty_kind kind = icalproperty_isa(p);
+	const char *text = NULL;
+
+	if (icalproperty_count_parameters(p) || !icalproperty_get_value(p))
+		return key_written(k, kind, p, NULL);
+	switch (kind) {
+	case ICAL_DTSTART_PROPERTY: {
+		struct icaltimetype t = icalproperty_get_dtstart(p);
+		int f[] = { t.year, t.month, t.day, t.hour, t.minute, t.second, t.is_date,
+			    icaltime_is_utc(t) };
+
+		key_add(k, kind, f, sizeof(f));
+		return TRUE;
+	}
+	case ICAL_TZOFFSETFROM_PROPERTY:
+	case ICAL_TZOFFSETTO_PROPERTY: {
+		int v = kind == ICAL_TZOFFSETTO_PROPERTY ? icalproperty_get_tzoffsetto(p)
+							 : icalproperty_get_tzoffsetfrom(p);
+
+		key_add(k, kind, &v, sizeof(v));
+		return TRUE;
+	}
+	case ICAL_RRULE_PROPERTY: {
+		struct icalrecurrencetype r = icalproperty_get_rrule(p);
+		char *rule = icalrecurrencetype_as_string_r(&r);
+
+		if (!rule)
+			return key_written(k, kind, p, NULL);
+		key_add(k, kind, rule, strlen(rule));
+		free(rule);
+		return TRUE;
+	}
+	case ICAL_TZID_PROPERTY:
+		text = icalproperty_get_tzid(p);
+		break;
+	case ICAL_TZNAME_PROPERTY:
+		text = icalproperty_get_tzname(p);
+		break;
+	default:
+		break;
+	}
+	if (!text)
+		return key_written(k, kind, p, NULL);
+	key_add(k, kind, text, strlen(text));
+	return TRUE;
+}
+
+static gboolean key_component(GString *k, icalcomponent *c)
+{
+	icalcomponent_kind kind = icalcomponent_isa(c);
+
+	key_add(k, KEY_BEGIN, &kind, sizeof(kind));
+	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY); p;
+	     p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY))
+		if (!key_property(k, p))
+			return FALSE;
+	for (icalcomponent *o = icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT); o;
+	     o = icalcomponent_get_next_component(c, ICAL_ANY_COMPONENT)) {
+		icalcomponent_kind ok = icalcomponent_isa(o);
+
+		if (ok == ICAL_XSTANDARD_COMPONENT || ok == ICAL_XDAYLIGHT_COMPONENT
+		    ? !key_component(k, o) : !key_written(k, KEY_BEGIN, NULL, o))
+			return FALSE;
+	}
+	key_add(k, KEY_END, NULL, 0);
+	return TRUE;
+}
+
+/* vtz's key (vtz_cache), or NULL when libical cannot write it. */
+static GBytes *vtz_key(icalcomponent *vtz)
+{
+	GString *k = g_string_sized_new(512);
+
+	if (!key_component(k, vtz)) {
+		g_string_free(k, TRUE);
+		return NULL;
+	}
+	return g_string_free_to_bytes(k);
+}
+
 icaltimezone *tzinfo_vtimezone(icalcomponent *vtz)
 {
-	char *text;
+	GBytes *key;
 	vtz_entry *e;
 
 	if (!observances_sane(vtz))
 		return NULL;
-	if (!(text = icalcomponent_as_ical_string_r(vtz)))
+	if (!(key = vtz_key(vtz)))
 		return NULL;	/* libical cannot write it: nor use it */
 
 	g_mutex_lock(&vtz_lock);
 	if (!vtz_cache) {
-		vtz_cache = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+		vtz_cache = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+						  (GDestroyNotify)g_bytes_unref, NULL);
 		vtz_by_zone = g_hash_table_new(g_direct_hash, g_direct_equal);
 	}
-	e = g_hash_table_lookup(vtz_cache, text);
+	e = g_hash_table_lookup(vtz_cache, key);
 	if (!e) {
 		icaltimezone *z = icaltimezone_new();
 		icalcomponent *copy = icalcomponent_new_clone(vtz);
@@ -356,7 +474,7 @@ icaltimezone *tzinfo_vtimezone(icalcomponent *vtz)
 			icalcomponent_free(copy);
 			icaltimezone_free(z, 1);
 			g_mutex_unlock(&vtz_lock);
-			free(text);
+			g_bytes_unref(key);
 			return NULL;
 		}
 		if (g_hash_table_size(vtz_cache) >= VTZ_CACHE_MAX) {
@@ -378,13 +496,14 @@ icaltimezone *tzinfo_vtimezone(icalcomponent *vtz)
 		e = g_new0(vtz_entry, 1);
 		e->zone = z;
 		e->kept = vtz_changes(icaltimezone_get_component(z));
-		g_hash_table_insert(vtz_cache, text, e);
+		g_hash_table_insert(vtz_cache, key, e);
 		g_hash_table_insert(vtz_by_zone, z, e);
-		text = NULL;
+		key = NULL;
 	}
 	e->users++;
 	g_mutex_unlock(&vtz_lock);
-	free(text);
+	if (key)
+		g_bytes_unref(key);
 	return e->zone;
 }
 

@@ -98,7 +98,8 @@ int tzinfo_change_year(icaltimezone *z, const tzinfo_rule *rule, int from_year,
 char *tzinfo_describe_rule(const tzinfo_rule *r);
 
 /* tzinfo_vtimezone: a zone for the VTIMEZONE vtz, shared by every item
- * whose VTIMEZONE has the same text (libical works out a zone's changes
+ * whose VTIMEZONE libical reads the same (the same values of the same
+ * properties in the same order; libical works out a zone's changes
  * from its first DTSTART on, often 1601, once per zone).  NULL when vtz is
  * not a usable VTIMEZONE: libical refuses it, or its observances repeat
  * more often than monthly or have thousands of RDATEs (libical would take

@@ -741,6 +741,63 @@ static void test_offsets_near_changes(void)
 	}
 }
 
+/* The zones made of VTIMEZONEs are shared by what libical reads of
+ * them, not by their text: the same values written otherwise share one;
+ * any value of any property that differs makes another. */
+static icaltimezone *zone_of_text(const char *observances)
+{
+	char *text = g_strdup_printf("BEGIN:VTIMEZONE\r\nTZID:Shared\r\n%sEND:VTIMEZONE\r\n",
+				     observances);
+	icalcomponent *c = icalparser_parse_string(text);
+	icaltimezone *z = tzinfo_vtimezone(c);
+
+	g_assert_nonnull(z);
+	icalcomponent_free(c);
+	g_free(text);
+	return z;
+}
+
+#define SHARED_STD(rule, name, extra) \
+	"BEGIN:STANDARD\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:-0400\r\n" \
+	"TZOFFSETTO:-0500\r\n" rule name extra "END:STANDARD\r\n" \
+	"BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:-0500\r\n" \
+	"TZOFFSETTO:-0400\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU\r\nEND:DAYLIGHT\r\n"
+
+static void test_vtimezone_shared(void)
+{
+	static const char *const same[] = {
+		SHARED_STD("RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\n", "TZNAME:EST\r\n", ""),
+		/* the rule's parts in another order, a folded line */
+		SHARED_STD("RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11\r\n", "TZNAME:E\r\n ST\r\n", ""),
+	};
+	static const char *const other[] = {
+		SHARED_STD("RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=2SU\r\n", "TZNAME:EST\r\n", ""),
+		SHARED_STD("RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\n", "TZNAME:EDT\r\n", ""),
+		SHARED_STD("RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\n", "TZNAME;LANGUAGE=en:EST\r\n",
+			   ""),
+		SHARED_STD("RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\n", "TZNAME:EST\r\n",
+			   "X-CALFS-TEST:1\r\n"),
+		SHARED_STD("RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\n", "",
+			   "TZNAME:EST\r\n"  "COMMENT:x\r\n"),
+	};
+	icaltimezone *first = zone_of_text(same[0]);
+
+	for (guint i = 1; i < G_N_ELEMENTS(same); i++) {
+		icaltimezone *z = zone_of_text(same[i]);
+
+		g_assert_true(z == first);
+		tzinfo_release(z);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(other); i++) {
+		icaltimezone *z = zone_of_text(other[i]);
+
+		if (z == first)
+			g_error("VTIMEZONE %u: shares the zone of another", i);
+		tzinfo_release(z);
+	}
+	tzinfo_release(first);
+}
+
 static void test_report_only(void)
 {
 	tz_options o = { .report_only = TRUE };
@@ -869,5 +926,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/tz/offsets-as-libical", test_offsets_as_libical);
 	g_test_add_func("/tz/vtimezone-offsets-as-libical", test_vtimezone_offsets_as_libical);
 	g_test_add_func("/tz/offsets-near-changes", test_offsets_near_changes);
+	g_test_add_func("/tz/vtimezone-shared", test_vtimezone_shared);
 	return g_test_run();
 }
