@@ -218,21 +218,49 @@ static void add_time(GArray *a, struct icaltimetype t)
 		g_array_append_val(a, t);
 }
 
-static gboolean excluded(icalcomponent *c, struct icaltimetype t, GArray *overridden)
+/* An EXDATE of an item, read once for all its occurrences. */
+typedef struct {
+	struct icaltimetype at;	/* its local value, or its date */
+	gboolean date;
+} exdate;
+
+static GArray *exdates_of(icalcomponent *c)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(exdate));
+
+	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_EXDATE_PROPERTY);
+	     p; p = icalcomponent_get_next_property(c, ICAL_EXDATE_PROPERTY)) {
+		struct icaltimetype x = icalproperty_get_exdate(p);
+		exdate e = { x.is_date ? x : local_value(p), x.is_date };
+
+		g_array_append_val(out, e);
+	}
+	return out;
+}
+
+static gboolean excluded(const GArray *exdates, struct icaltimetype t, GArray *overridden)
 {
 	for (guint i = 0; i < overridden->len; i++)
 		if (icaltime_compare(g_array_index(overridden, struct icaltimetype, i), t) == 0)
 			return TRUE;
-	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_EXDATE_PROPERTY);
-	     p; p = icalcomponent_get_next_property(c, ICAL_EXDATE_PROPERTY)) {
-		struct icaltimetype x = icalproperty_get_exdate(p);
+	for (guint i = 0; i < exdates->len; i++) {
+		const exdate *e = &g_array_index(exdates, exdate, i);
 
-		if (!x.is_date && icaltime_compare(local_value(p), t) == 0)
-			return TRUE;
-		if (x.is_date && icaltime_compare_date_only(x, t) == 0)
+		if (e->date ? icaltime_compare_date_only(e->at, t) == 0
+			    : icaltime_compare(e->at, t) == 0)
 			return TRUE;
 	}
 	return FALSE;
+}
+
+/* Room in a for more elements, so that appending them does not grow it
+ * each time. */
+static void reserve(GArray *a, guint more)
+{
+	guint len = a->len;
+
+	g_array_set_size(a, len + more);
+	g_array_set_size(a, len);
 }
 
 /* Collect the times of item component c that use tzid. */
@@ -267,18 +295,23 @@ static void collect_times(icalcomponent *c, const char *tzid, times *tm)
 	{
 		struct icalrecurrencetype rule = icalproperty_get_rrule(rr);
 		GArray *occ = g_array_new(FALSE, FALSE, sizeof(struct icaltimetype));
+		GArray *exdates = exdates_of(c);
+		gboolean ends = !icaldurationtype_is_null_duration(dur);
 
 		recur_occurrences(&rule, start, MAX_OCCURRENCES, LAST_YEAR, occ);
+		reserve(tm->starts, occ->len);
+		reserve(tm->all, ends ? 2 * occ->len : occ->len);
 		for (guint i = 0; i < occ->len; i++) {
 			struct icaltimetype t = g_array_index(occ, struct icaltimetype, i);
 
-			if (excluded(c, t, tm->overridden))
+			if (excluded(exdates, t, tm->overridden))
 				continue;
 			add_time(tm->starts, t);
 			add_time(tm->all, t);
-			if (!icaldurationtype_is_null_duration(dur))
+			if (ends)
 				add_time(tm->all, icaltime_add(t, dur));
 		}
+		g_array_unref(exdates);
 		g_array_unref(occ);
 	}
 }
