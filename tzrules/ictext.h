@@ -128,9 +128,10 @@ typedef struct {
 	gsize out_at;
 } ictext_span;
 
-/* ictext_select_vtimezones: ictext_select with the VTIMEZONEs, appending
- * to spans (a GArray of ictext_span) where each one is; none when the
- * whole text is returned. */
+/* ictext_select_vtimezones: ictext_select with the VTIMEZONEs, and of the
+ * VCALENDAR's own lines only those keep() takes, appending to spans (a
+ * GArray of ictext_span) where each VTIMEZONE is; none when the whole
+ * text is returned. */
 GString *ictext_select_vtimezones(const char *text, gsize len,
 				  gboolean (*keep)(const char *line, gsize len), GArray *spans);
 

@@ -60,7 +60,7 @@ gboolean tz_reads(const char *line, gsize len)
 {
 	static const char *const names[] = {
 		"DTSTART", "DTEND", "DUE", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID",
-		"CREATED", "DTSTAMP", "UID", "X-MICROSOFT-CDO-TZID", "X-CALFS-REBASED",
+		"CREATED", "DTSTAMP", "X-MICROSOFT-CDO-TZID", "X-CALFS-REBASED",
 	};
 	gsize head;
 
@@ -154,7 +154,8 @@ icalcomponent *tz_parse(const char *data, gsize len)
 			icalcomponent_free(cal);
 		icalcomponent_free(copy);
 		g_string_free(lines, TRUE);
-		lines = ictext_select(data, len, TRUE, tz_reads);
+		g_array_set_size(spans, 0);
+		lines = ictext_select_vtimezones(data, len, tz_reads, spans);
 		cal = icalparser_parse_string(lines->str);
 	} else if (cal && sp && icalcomponent_isa(cal) == ICAL_VCALENDAR_COMPONENT) {
 		keep_parsed(data, sp, cal);
