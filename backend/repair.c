@@ -179,8 +179,8 @@ gboolean repair_may_apply(const char *data, gsize len)
 gboolean repair_reads(const char *line, gsize len)
 {
 	static const char *const names[] = {
-		"UID", "RECURRENCE-ID", "DTSTAMP", "LAST-MODIFIED", "CREATED", "ATTENDEE",
-		ACC, OCC, CDO_REPLYTIME, OLK_SEQTIME,
+		"METHOD", "UID", "RECURRENCE-ID", "DTSTAMP", "LAST-MODIFIED", "CREATED",
+		"ATTENDEE", ACC, OCC, CDO_REPLYTIME, OLK_SEQTIME,
 	};
 
 	return ictext_line_named(line, len, names, G_N_ELEMENTS(names), NULL);

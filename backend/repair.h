@@ -60,9 +60,9 @@ char *repair_format_time(gint64 when);
 gboolean repair_may_apply(const char *data, gsize len);
 
 /* repair_reads: whether the content line line (len bytes, as
- * ictext_line_named takes it) of an item component is one
- * repair_component reads (for ictext_select: the METHOD, a line of the
- * VCALENDAR itself, is always kept). */
+ * ictext_line_named takes it) of the VCALENDAR or of an item component
+ * is one repair_component reads (for ictext_select): the METHOD, and of
+ * an event its identity, times and attendees. */
 gboolean repair_reads(const char *line, gsize len);
 
 /* repair_component: apply rules T2-T5 to every event of the VCALENDAR cal,

@@ -894,10 +894,8 @@ static gboolean marked(const char *line, gsize n, const char *mark, gboolean *pl
 }
 
 /* ictext_select's work; with spans, the place of each VTIMEZONE goes
- * there too; the VCALENDAR's own lines are all kept when calendar_lines
- * is TRUE, else those keep() takes. */
+ * there too. */
 static GString *select_lines(const char *text, gsize len, gboolean vtimezones,
-			     gboolean calendar_lines,
 			     gboolean (*keep)(const char *line, gsize len), GArray *spans)
 {
 	GString *out = g_string_sized_new(len / 2), *u = g_string_new(NULL);
@@ -956,8 +954,7 @@ static GString *select_lines(const char *text, gsize len, gboolean vtimezones,
 				in_vtz = FALSE;
 			depth--;
 		} else {
-			kept = in_vtz || (depth == 1 && (calendar_lines || keep(l, ln))) ||
-			       depth < 1 || (depth == 2 && keep(l, ln));
+			kept = in_vtz || depth < 1 || ((depth == 1 || depth == 2) && keep(l, ln));
 		}
 		if (kept)
 			g_string_append_len(out, p, n);
@@ -970,11 +967,11 @@ static GString *select_lines(const char *text, gsize len, gboolean vtimezones,
 GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
 		       gboolean (*keep)(const char *line, gsize len))
 {
-	return select_lines(text, len, vtimezones, TRUE, keep, NULL);
+	return select_lines(text, len, vtimezones, keep, NULL);
 }
 
 GString *ictext_select_vtimezones(const char *text, gsize len,
 				  gboolean (*keep)(const char *line, gsize len), GArray *spans)
 {
-	return select_lines(text, len, TRUE, FALSE, keep, spans);
+	return select_lines(text, len, TRUE, keep, spans);
 }

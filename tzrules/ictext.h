@@ -109,15 +109,16 @@ gboolean ictext_line_named(const char *line, gsize len, const char *const *names
 			   gsize n, gsize *head);
 
 /* ictext_select: the part of text that a reader of a few properties
- * needs parsed: the VCALENDAR's own lines, the BEGIN and END lines of
- * its components, the VTIMEZONEs whole when vtimezones is TRUE, and of
- * each item component the lines keep() takes (line and len as
- * ictext_line_named takes them; unfolded when a fold cuts their name or
- * parameters), with their continuations; nested
- * components (alarms) are left out.  All of text, when a BEGIN or END line
- * has parameters or is folded (libical nests by the name alone).  Parsing an item's attendees and
- * descriptions is most of the time of a parse that wants neither.
- * Newly allocated. */
+ * needs parsed: the BEGIN and END lines of the VCALENDAR and of its
+ * components, the VTIMEZONEs whole when vtimezones is TRUE, and of the
+ * VCALENDAR's own lines and of each item component's the lines keep()
+ * takes (line and len as ictext_line_named takes them; unfolded when a
+ * fold cuts their name or parameters), with their continuations; nested
+ * components (alarms) are left out.  All of text, when a BEGIN or END
+ * line has parameters or is folded (libical nests by the name alone).
+ * Parsing an item's attendees and descriptions is most of the time of a
+ * parse that wants neither; libical compares an X- name (Outlook's
+ * X-MS-OLK lines) with a hundred others.  Newly allocated. */
 GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
 		       gboolean (*keep)(const char *line, gsize len));
 
@@ -128,10 +129,9 @@ typedef struct {
 	gsize out_at;
 } ictext_span;
 
-/* ictext_select_vtimezones: ictext_select with the VTIMEZONEs, and of the
- * VCALENDAR's own lines only those keep() takes, appending to spans (a
- * GArray of ictext_span) where each VTIMEZONE is; none when the whole
- * text is returned. */
+/* ictext_select_vtimezones: ictext_select with the VTIMEZONEs, appending
+ * to spans (a GArray of ictext_span) where each one is; none when the
+ * whole text is returned. */
 GString *ictext_select_vtimezones(const char *text, gsize len,
 				  gboolean (*keep)(const char *line, gsize len), GArray *spans);
 

@@ -96,8 +96,8 @@ gboolean tz_may_apply(const char *data, gsize len);
 gboolean tz_reads(const char *line, gsize len);
 
 /* tz_parse: the lines of data that tz_rebase and tz_identify read (of its
- * item components those tz_reads takes, and none of the VCALENDAR's own:
- * nearly a tenth of a fix parsed them, and the UID), parsed
+ * item components those tz_reads takes; none of the VCALENDAR's own),
+ * parsed
  * by libical with its VTIMEZONEs, each parsed once for every item that
  * has the same (and copied).  They decide the same on it as on a parse
  * of data, which costs several times more when an item has attendees
