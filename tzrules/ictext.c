@@ -847,20 +847,28 @@ out:
 gboolean ictext_line_named(const char *line, gsize len, const char *const *names,
 			   gsize n, gsize *head)
 {
-	gsize h = 0;
-	gboolean quoted = FALSE;
+	char first = g_ascii_toupper(len ? line[0] : 0);
 
-	for (; h < len && (quoted || line[h] != ':'); h++)
-		if (line[h] == '"')
-			quoted = !quoted;
-	if (head)
+	if (head) {
+		gsize h = 0;
+		gboolean quoted = FALSE;
+
+		for (; h < len && (quoted || line[h] != ':'); h++)
+			if (line[h] == '"')
+				quoted = !quoted;
 		*head = h;
+	}
+	/* a name has no quote: the ':' or ';' after it is the first of the
+	 * line's head */
 	for (gsize i = 0; i < n; i++) {
-		gsize k = strlen(names[i]);
+		gsize k;
 
 		/* the first letter first: names are in upper case */
-		if (h >= k && g_ascii_toupper(line[0]) == names[i][0] &&
-		    !g_ascii_strncasecmp(line, names[i], k) && (h == k || line[k] == ';'))
+		if (first != names[i][0])
+			continue;
+		k = strlen(names[i]);
+		if (len >= k && !g_ascii_strncasecmp(line, names[i], k) &&
+		    (len == k || line[k] == ':' || line[k] == ';'))
 			return TRUE;
 	}
 	return FALSE;

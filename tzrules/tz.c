@@ -64,8 +64,14 @@ gboolean tz_reads(const char *line, gsize len)
 	};
 	gsize head;
 
-	return ictext_line_named(line, len, names, G_N_ELEMENTS(names), &head) ||
-	       g_strstr_len(line, head, "TZID") != NULL;
+	if (ictext_line_named(line, len, names, G_N_ELEMENTS(names), NULL))
+		return TRUE;
+	/* a TZID in its name or parameters (most lines have none anywhere:
+	 * their head is not looked for) */
+	if (!memmem(line, len, "TZID", 4))
+		return FALSE;
+	ictext_line_named(line, len, NULL, 0, &head);
+	return g_strstr_len(line, head, "TZID") != NULL;
 }
 
 /* VTIMEZONEs parsed once, by their text: the VTIMEZONE of an item was
