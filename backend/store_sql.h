@@ -33,7 +33,7 @@
 #include "store.h"
 
 #define SQL_MAX_ARGS 14
-#define SQL_SCHEMA_VERSION 4
+#define SQL_SCHEMA_VERSION 5
 
 /* SQL_BLOBS: a blob holding a PostgreSQL bytea[] in its binary form
  * (sql_blobs), for one parameter of many byte strings */

@@ -8,8 +8,15 @@
 
 /* ---- items ---- */
 
-#define ITEM_COLS "id, calendar_id, name, uid, length(data), version, mtime_ns, checked"
+/* An item's verdict: the one recorded for its version in checks
+ * (store_items_set_checked), else the one written with its bytes. */
+#define ITEM_CHECKED "coalesce((SELECT key FROM checks WHERE checks.item_id = items.id" \
+	" AND checks.version = items.version), items.checked)"
+#define ITEM_COLS_HEAD "id, calendar_id, name, uid, length(data), version, mtime_ns, "
+#define ITEM_COLS ITEM_COLS_HEAD ITEM_CHECKED
 #define ITEM_COLS_DATA ITEM_COLS ", data"
+/* what a write gives back: the verdict it wrote */
+#define ITEM_COLS_WRITTEN ITEM_COLS_HEAD "checked"
 #define SQL_ITEM_LIST "SELECT " ITEM_COLS " FROM items WHERE calendar_id = ?1 ORDER BY id"
 
 static gpointer row_item(sql_row *r)
@@ -293,18 +300,18 @@ static store_item *insert_item(sqlstore *s, const store_put *req, gboolean only_
 	if (only_new)
 		return sqlstore_one(s, SQL_DIALECT(s, "INSERT INTO items(id, calendar_id, name,"
 			     " uid, data, version, mtime_ns, checked) SELECT ?1, ?2, ?3, ?4, ?5, 1,"
-			     " ?6, ?7 WHERE " ITEM_NONE_LIKE " RETURNING " ITEM_COLS,
+			     " ?6, ?7 WHERE " ITEM_NONE_LIKE " RETURNING " ITEM_COLS_WRITTEN,
 			     /* nextval only for the row inserted */
 			     "INSERT INTO items(id, calendar_id, name, uid, data, version, mtime_ns,"
 			     " checked) SELECT CASE WHEN ?1 > 0 THEN ?1 ELSE nextval('item_ids') END,"
 			     " ?2, ?3, ?4, ?5, 1, ?6, ?7 WHERE " ITEM_NONE_LIKE
-			     " RETURNING " ITEM_COLS), &a, row_item, "write item", err);
+			     " RETURNING " ITEM_COLS_WRITTEN), &a, row_item, "write item", err);
 	return sqlstore_one(s, SQL_DIALECT(s, "INSERT INTO items(id, calendar_id, name, uid,"
 		     " data, version, mtime_ns, checked) VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)"
-		     " RETURNING " ITEM_COLS, "INSERT INTO items(id, calendar_id, name, uid,"
+		     " RETURNING " ITEM_COLS_WRITTEN, "INSERT INTO items(id, calendar_id, name, uid,"
 		     " data, version, mtime_ns, checked) VALUES(CASE WHEN ?1 > 0 THEN ?1"
 		     " ELSE nextval('item_ids') END, ?2, ?3, ?4, ?5, 1, ?6, ?7)"
-		     " RETURNING " ITEM_COLS), &a, row_item, "write item", err);
+		     " RETURNING " ITEM_COLS_WRITTEN), &a, row_item, "write item", err);
 }
 
 /* ---- new items of a calendar found empty (in a batch) ----
@@ -677,7 +684,7 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 		item = sqlstore_one(s, "UPDATE items SET uid = ?1, data = ?2,"
 			     " version = version + 1, mtime_ns = CASE WHEN ?3 > mtime_ns"
 			     " THEN ?3 ELSE mtime_ns + 1 END, checked = ?5 WHERE id = ?4"
-			     " RETURNING " ITEM_COLS, &a, row_item, "write item", err);
+			     " RETURNING " ITEM_COLS_WRITTEN, &a, row_item, "write item", err);
 		j.op = "update";
 		j.uid = old->uid;	/* undo puts the old bytes back with it */
 		j.old_data = g_bytes_get_data(old->data, &j.old_len);
@@ -728,7 +735,10 @@ static gboolean delete_locked(sqlstore *s, store_item *i, gint64 mailbox_id,
 	sql_arg_i64(&a, i->id);
 	sqlstore_log_change(s, STORE_CHANGE_ITEM_DELETE, mailbox_id, i->calendar_id, i->id,
 		   i->name, 0, NULL);
-	return sqlstore_exec(s, "DELETE FROM items WHERE id = ?1", &a, "delete item", err) &&
+	/* its verdict too: SQLite may give its id to a new item */
+	return sqlstore_exec(s, "DELETE FROM checks WHERE item_id = ?1", &a, "delete item",
+			     err) &&
+	       sqlstore_exec(s, "DELETE FROM items WHERE id = ?1", &a, "delete item", err) &&
 	       sqlstore_journal(s, &j, err);
 }
 
@@ -919,23 +929,32 @@ gboolean sqlstore_items_set_checked(store *base, const char *key, const store_ve
 		sql_arg_text(&a, key);
 		sql_arg_text(&a, ids);
 		sql_arg_text(&a, versions);
-		ok = sqlstore_exec_relaxed(s, "UPDATE items SET checked = ?1"
-					   " FROM unnest(?2::bigint[], ?3::bigint[]) AS c(id, version)"
-					   " WHERE items.id = c.id AND items.version = c.version",
+		ok = sqlstore_exec_relaxed(s, "INSERT INTO checks(item_id, version, key)"
+					   " SELECT items.id, items.version, ?1 FROM items"
+					   " JOIN unnest(?2::bigint[], ?3::bigint[]) AS c(id, version)"
+					   " ON items.id = c.id AND items.version = c.version"
+					   " ON CONFLICT (item_id) DO UPDATE"
+					   " SET version = excluded.version, key = excluded.key",
 					   &a, "mark items checked", err);
 		g_free(ids);
 		g_free(versions);
 	} else {
 		/* no round trips to save: one statement an item, which
-		 * store_batch_begin() puts in one transaction */
+		 * store_batch_begin() puts in one transaction; a row of its
+		 * own (setting items.checked rewrote the item's row with its
+		 * bytes, and a fix wrote the whole file over once more) */
 		for (guint i = 0; ok && i < n; i++) {
 			sql_args a = { 0 };
 
 			sql_arg_text(&a, key);
 			sql_arg_i64(&a, v[i].id);
 			sql_arg_i64(&a, v[i].version);
-			ok = sqlstore_exec_relaxed(s, "UPDATE items SET checked = ?1 WHERE id = ?2"
-						   " AND version = ?3", &a, "mark item checked", err);
+			ok = sqlstore_exec_relaxed(s, "INSERT INTO checks(item_id, version, key)"
+						   " SELECT id, version, ?1 FROM items"
+						   " WHERE id = ?2 AND version = ?3"
+						   " ON CONFLICT(item_id) DO UPDATE"
+						   " SET version = excluded.version, key = excluded.key",
+						   &a, "mark item checked", err);
 		}
 	}
 	/* not a change: the cache would not hear of it */

@@ -35,6 +35,13 @@ static const char schema[] =
 	" checked TEXT,"	/* render key under which data renders unchanged */
 	" UNIQUE(calendar_id, name));"
 	"CREATE INDEX IF NOT EXISTS items_by_uid ON items(calendar_id, uid);"
+	/* verdicts recorded after a write (store_items_set_checked), for the
+	 * version they were made on; an item's delete deletes its own (no
+	 * foreign key: see store_pg.c) */
+	"CREATE TABLE IF NOT EXISTS checks("
+	" item_id INTEGER PRIMARY KEY,"
+	" version INTEGER NOT NULL,"
+	" key TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS runs("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" started_ns INTEGER NOT NULL,"
@@ -219,7 +226,7 @@ static gint64 lite_schema_version(sqlstore *s, GError **err)
 
 /* 1 -> 2: the render verdict of each item; 2 -> 3: zone_scans and
  * changes_by_mailbox, which the schema makes; 3 -> 4: the journal's note
- * (and journal_by_item) */
+ * (and journal_by_item); 4 -> 5: checks, which the schema makes */
 static gboolean lite_setup(sqlstore *s, gint64 version, GError **err)
 {
 	return lite_script(s, schema, err) &&

@@ -209,7 +209,7 @@ def test_init_and_names_without_password(on_pg, tmp_path, daemons):
     conn = on_pg.connect(db)
     cur = conn.cursor()
     cur.execute("select value from meta where key = 'schema_version'")
-    assert cur.fetchone() == (4,)
+    assert cur.fetchone() == (5,)
     conn.close()
     c.import_items(MB, {"a.ics": ics("a")})
     c.mount()

@@ -855,8 +855,9 @@ static void test_zone_scan(fixture *f, gconstpointer data)
 	store_calendar_free(acal);
 }
 
-/* A mailbox's verdicts are recorded together; a version that is no
- * longer the item's is left alone. */
+/* A mailbox's verdicts are recorded together, in rows of their own (not
+ * in the item's, which holds its bytes); a version that is no longer the
+ * item's is left alone; new bytes and a deletion take a verdict away. */
 static void test_set_checked(fixture *f, gconstpointer data)
 {
 	store_item *a, *b;
@@ -871,15 +872,33 @@ static void test_set_checked(fixture *f, gconstpointer data)
 	v[1] = (store_version){ .id = b->id, .version = b->version + 1 };
 	g_assert_true(store_items_set_checked(f->s, "k1", v, 2, NULL));
 	g_assert_true(store_items_set_checked(f->s, "k2", v, 0, NULL));
-	n = query(f, "SELECT coalesce(checked, '-') FROM items WHERE name = 'a.ics'");
+	n = query(f, "SELECT coalesce((SELECT key FROM checks WHERE item_id = items.id"
+		  " AND version = items.version), '-') FROM items WHERE name = 'a.ics'");
 	g_assert_cmpstr(n, ==, "k1");
 	g_free(n);
-	n = query(f, "SELECT coalesce(checked, '-') FROM items WHERE name = 'b.ics'");
+	n = query(f, "SELECT coalesce(checked, '-') FROM items WHERE name = 'a.ics'");
 	g_assert_cmpstr(n, ==, "-");
+	g_free(n);
+	n = query(f, "SELECT count(*) FROM checks c JOIN items i ON i.id = c.item_id"
+		  " WHERE i.name = 'b.ics'");
+	g_assert_cmpstr(n, ==, "0");
 	g_free(n);
 	store_item_free(a);
 	a = store_item_find(f->s, f->cal, "a.ics", FALSE, NULL);
 	g_assert_cmpstr(a->checked, ==, "k1");
+	store_item_free(a);
+	/* new bytes: a new version, without a verdict */
+	a = put(f, "a.ics", "a", item_a, NULL, NULL);
+	g_assert_null(a->checked);
+	store_item_free(a);
+	a = store_item_find(f->s, f->cal, "a.ics", FALSE, NULL);
+	g_assert_null(a->checked);
+	v[0] = (store_version){ .id = a->id, .version = a->version };
+	g_assert_true(store_items_set_checked(f->s, "k3", v, 1, NULL));
+	g_assert_true(store_item_delete(f->s, a->id, NULL));
+	n = query(f, "SELECT count(*) FROM checks");
+	g_assert_cmpstr(n, ==, "0");
+	g_free(n);
 	store_item_free(a);
 	store_item_free(b);
 }
