@@ -286,26 +286,44 @@ class Bench:
             "grep": "grep -rl 'SUMMARY:Budget' %s/*/ > /dev/null",
             "find": "find %s/*/ -newer " + str(ref) + " -name '*.ics' > /dev/null",
         }
-        res = {}
+        res, turns = {}, {}
         self.read_ops = ops
-        for name, root in (("native", native), ("floor", floor_mnt), ("calfs", mnt)):
-            for op, cmd in ops.items():
-                for cache in ("cold", "warm"):
-                    if cache == "warm":
+        roots = (("native", native), ("floor", floor_mnt), ("calfs", mnt))
+        # in turns (native, floor, calfs, again): the machine's pace drifts
+        # over minutes, and a ratio of runs minutes apart measured the
+        # drift (the floor's warm grep took 0.72 s in one run, 1.23 s in
+        # another)
+        for op, cmd in ops.items():
+            for cache in ("cold", "warm"):
+                if cache == "warm":
+                    for _, root in roots:
                         sh(cmd % root)
-                    med, lo, hi = timed(lambda cmd=cmd % root: sh(cmd), self.a.repeat,
-                                        drop_caches if cache == "cold" else None)
-                    res[(name, op, cache)] = med
-                    self.note("%s_%s_%s_s" % (op, cache, name), med, (lo, hi), "s")
+                for _ in range(self.a.repeat):
+                    for name, root in roots:
+                        if cache == "cold":
+                            drop_caches()
+                        t = time.monotonic()
+                        sh(cmd % root)
+                        turns.setdefault((name, op, cache), []).append(time.monotonic() - t)
+                for name, _ in roots:
+                    times = turns[(name, op, cache)]
+                    res[(name, op, cache)] = statistics.median(times)
+                    self.note("%s_%s_%s_s" % (op, cache, name), res[(name, op, cache)],
+                              (min(times), max(times)), "s")
+
+        def ratio(a, b):
+            """The median of the turns' ratios of a to b."""
+            return statistics.median(x / y for x, y in zip(turns[a], turns[b]))
+
         self.note("rss_rest_mib", rest, unit="MiB")
         self.note("rss_peak_org_mib", rss(calfs.pid)[1], unit="MiB")
-        self.note("ratio_cat_floor", res[("calfs", "cat", "cold")] / res[("floor", "cat", "cold")])
-        self.note("ratio_cat_native", res[("calfs", "cat", "cold")] / res[("native", "cat", "cold")])
-        self.note("ratio_ls_native", res[("calfs", "ls", "warm")] / res[("native", "ls", "warm")])
+        self.note("ratio_cat_floor", ratio(("calfs", "cat", "cold"), ("floor", "cat", "cold")))
+        self.note("ratio_cat_native", ratio(("calfs", "cat", "cold"), ("native", "cat", "cold")))
+        self.note("ratio_ls_native", ratio(("calfs", "ls", "warm"), ("native", "ls", "warm")))
         self.note("ratio_cat_warm_native",
-                  res[("calfs", "cat", "warm")] / res[("native", "cat", "warm")])
+                  ratio(("calfs", "cat", "warm"), ("native", "cat", "warm")))
         self.note("ratio_grep_warm_floor",
-                  res[("calfs", "grep", "warm")] / res[("floor", "grep", "warm")])
+                  ratio(("calfs", "grep", "warm"), ("floor", "grep", "warm")))
         umount(floor_mnt, floor)
         self.floor_without_open(native, floor_mnt, ops["cat"], res)
         # what of grep is the reports of .calfs/, which the floor has not
