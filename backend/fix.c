@@ -419,14 +419,16 @@ static GBytes *render_one(box *b, const store_item *it, render_log *log)
 	gpointer key, value;
 	tzscan_parse *p;
 	icalcomponent *cal;
+	tz_known *known = NULL;
 
 	if (!g_hash_table_steal_extended(b->parses, &it->id, &key, &value))
 		return render_item(it->data, &b->o, log);
 	p = value;
-	cal = p->version == it->version ? g_steal_pointer(&p->cal) : NULL;
+	if ((cal = p->version == it->version ? g_steal_pointer(&p->cal) : NULL))
+		known = g_steal_pointer(&p->known);
 	g_free(key);
 	tzscan_parse_free(p);
-	return cal ? render_item_selected(it->data, cal, &b->o, log)
+	return cal ? render_item_selected(it->data, cal, known, &b->o, log)
 		   : render_item(it->data, &b->o, log);
 }
 

@@ -122,8 +122,9 @@ static gboolean repair_or_tz_reads(const char *line, gsize len)
 }
 
 /* render_item's work; parsed (taken; may be NULL) is a parse of stored,
- * whole or as tz_parse parses it. */
-static GBytes *render(GBytes *stored, icalcomponent *parsed, gboolean whole,
+ * whole or as tz_parse parses it, and known (taken; may be NULL) the
+ * times gathered from it. */
+static GBytes *render(GBytes *stored, icalcomponent *parsed, tz_known *known, gboolean whole,
 		      const render_options *o, render_log *log)
 {
 	/* the damage of real exports first: libical cannot read it */
@@ -137,6 +138,8 @@ static GBytes *render(GBytes *stored, icalcomponent *parsed, gboolean whole,
 		g_ptr_array_add(log->notes, g_strdup(MADE_UID_NOTE));
 	if (parsed && (mended != stored || (repair && !whole)))
 		g_clear_pointer(&parsed, icalcomponent_free);	/* not what is read */
+	if (!parsed || repair)
+		g_clear_pointer(&known, tz_known_free);	/* nor of what is rebased */
 	gboolean rebase = o->rebase && tz_may_apply(data, len);
 	GPtrArray *fixes = NULL, *moves = NULL;
 	icalcomponent *cal;
@@ -145,6 +148,7 @@ static GBytes *render(GBytes *stored, icalcomponent *parsed, gboolean whole,
 	if (!repair && !rebase) {
 		if (parsed)
 			icalcomponent_free(parsed);
+		tz_known_free(known);
 		return mended;
 	}
 	if (parsed) {
@@ -161,8 +165,10 @@ static GBytes *render(GBytes *stored, icalcomponent *parsed, gboolean whole,
 		cal = icalparser_parse_string(lines->str);
 		g_string_free(lines, TRUE);
 	}
-	if (!cal)
+	if (!cal) {
+		tz_known_free(known);
 		return mended;
+	}
 	stored = mended;
 	if (repair)
 		fixes = repair_component(cal, o->ctx);
@@ -171,8 +177,10 @@ static GBytes *render(GBytes *stored, icalcomponent *parsed, gboolean whole,
 
 		if (log)
 			tz.zone_consulted = &log->zone_consulted;
+		tz.known = known;
 		moves = tz_rebase(cal, &tz);
 	}
+	tz_known_free(known);
 	icalcomponent_free(cal);
 	step = repair_apply_text(stored, fixes);
 	out = tz_apply_text(step, moves);
@@ -191,19 +199,19 @@ static GBytes *render(GBytes *stored, icalcomponent *parsed, gboolean whole,
 
 GBytes *render_item(GBytes *stored, const render_options *o, render_log *log)
 {
-	return render(stored, NULL, TRUE, o, log);
+	return render(stored, NULL, NULL, TRUE, o, log);
 }
 
 GBytes *render_item_parsed(GBytes *stored, icalcomponent *parsed, const render_options *o,
 			   render_log *log)
 {
-	return render(stored, parsed, TRUE, o, log);
+	return render(stored, parsed, NULL, TRUE, o, log);
 }
 
-GBytes *render_item_selected(GBytes *stored, icalcomponent *selected,
+GBytes *render_item_selected(GBytes *stored, icalcomponent *selected, tz_known *known,
 			     const render_options *o, render_log *log)
 {
-	return render(stored, selected, FALSE, o, log);
+	return render(stored, selected, known, FALSE, o, log);
 }
 
 static char *describe(const render_log *l, gboolean changes_only)

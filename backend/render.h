@@ -65,8 +65,9 @@ GBytes *render_item_parsed(GBytes *stored, icalcomponent *parsed, const render_o
 
 /* render_item_selected: render_item with the lines of stored that
  * tz_parse parses already parsed (selected: taken and freed here; from
- * tzscan_mailbox_zone), used when no repair applies. */
-GBytes *render_item_selected(GBytes *stored, icalcomponent *selected,
+ * tzscan_mailbox_zone), used when no repair applies, with the times the
+ * scan gathered from it (known: may be NULL; taken and freed here). */
+GBytes *render_item_selected(GBytes *stored, icalcomponent *selected, tz_known *known,
 			     const render_options *o, render_log *log);
 
 /* render_unapplied: whether log holds a change rendering did not make (a

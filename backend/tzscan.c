@@ -40,6 +40,7 @@ void tzscan_parse_free(tzscan_parse *p)
 		return;
 	if (p->cal)
 		icalcomponent_free(p->cal);
+	tz_known_free(p->known);
 	g_free(p);
 }
 
@@ -49,18 +50,22 @@ GHashTable *tzscan_parses_new(void)
 				     (GDestroyNotify)tzscan_parse_free);
 }
 
-/* Hand the parse of item it over to parses (may be NULL), or free it. */
-static void hand_over(GHashTable *parses, const store_item *it, icalcomponent *cal)
+/* Hand the parse of item it, and the times gathered from it, over to
+ * parses (may be NULL), or free them. */
+static void hand_over(GHashTable *parses, const store_item *it, icalcomponent *cal,
+		      tz_known *known)
 {
 	tzscan_parse *t;
 
 	if (!parses || g_hash_table_size(parses) >= TZSCAN_PARSES_MAX) {
 		icalcomponent_free(cal);
+		tz_known_free(known);
 		return;
 	}
 	t = g_new(tzscan_parse, 1);
 	t->version = it->version;
 	t->cal = cal;
+	t->known = known;
 	g_hash_table_replace(parses, g_memdup2(&it->id, sizeof(it->id)), t);
 }
 
@@ -74,6 +79,7 @@ static void scan_item(tzscan_mailbox *m, const char *path, const store_item *it,
 	const char *text = g_bytes_get_data(data, &len);
 	icalcomponent *cal;
 	GPtrArray *usages;
+	tz_known *known;
 
 	/* an item without a TZID (all in UTC, or all-day) tells no zone:
 	 * not parsed */
@@ -83,7 +89,8 @@ static void scan_item(tzscan_mailbox *m, const char *path, const store_item *it,
 	 * and descriptions was most of its time */
 	if (!(cal = tz_parse(text, len)))
 		return;
-	usages = tz_identify(cal, m->configured);
+	known = parses ? tz_known_new() : NULL;
+	usages = tz_identify(cal, m->configured, known);
 	for (guint i = 0; i < usages->len; i++) {
 		tz_usage *u = usages->pdata[i];
 
@@ -102,7 +109,7 @@ static void scan_item(tzscan_mailbox *m, const char *path, const store_item *it,
 				"%s\tTZID \"%s\": no tzdata zone found", path, u->tzid));
 	}
 	g_ptr_array_unref(usages);
-	hand_over(parses, it, cal);
+	hand_over(parses, it, cal, known);
 }
 
 /* Whether zones a and b follow the same rules every year 2000-2030. */

@@ -13,6 +13,7 @@
 #include <libical/ical.h>
 #include "conf.h"
 #include "store.h"
+#include "tz.h"
 
 typedef struct {
 	char *mailbox;
@@ -35,6 +36,7 @@ tzscan_mailbox *tzscan_mailbox_scan(store *s, const conf *c, const store_mailbox
 typedef struct {
 	gint64 version;		/* the item's, parsed */
 	icalcomponent *cal;	/* its bytes, as tz_parse parses them */
+	tz_known *known;	/* the times the scan gathered from cal */
 } tzscan_parse;
 
 void tzscan_parse_free(tzscan_parse *p);

@@ -520,35 +520,85 @@ static void times_clear(times *tm)
 	g_array_unref(tm->overridden);
 }
 
-/* The times of tzid in cal, and the question to zoneid about it. */
+struct tz_known {
+	GHashTable *by_tzid;	/* tzid -> times* */
+};
+
+static void times_free(times *tm)
+{
+	times_clear(tm);
+	g_free(tm);
+}
+
+tz_known *tz_known_new(void)
+{
+	tz_known *k = g_new(tz_known, 1);
+
+	k->by_tzid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   (GDestroyNotify)times_free);
+	return k;
+}
+
+void tz_known_free(tz_known *k)
+{
+	if (!k)
+		return;
+	g_hash_table_destroy(k->by_tzid);
+	g_free(k);
+}
+
+/* The times of tzid in cal (those known already when known has them),
+ * and the question to zoneid about it. */
 static void gather(icalcomponent *cal, const char *tzid, const char *mailbox_zone,
-		   times *tm, zoneid_query *q)
+		   const tz_known *known, times *tm, zoneid_query *q)
 {
 	icalcomponent *vtz = find_vtimezone(cal, tzid);
+	const times *had = known ? g_hash_table_lookup(known->by_tzid, tzid) : NULL;
 
-	times_init(tm);
 	memset(q, 0, sizeof(*q));
 	q->tzid = tzid;
 	q->vtimezone = vtz;
 	q->mailbox_zone = mailbox_zone;
 	q->year_from = FIRST_RULE_YEAR;
-	/* the occurrences that overrides replace are theirs, not the master's */
-	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
-	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
-		icalproperty *rid = is_item(c) ? icalcomponent_get_first_property(
-			c, ICAL_RECURRENCEID_PROPERTY) : NULL;
+	if (had) {
+		tm->starts = g_array_ref(had->starts);
+		tm->all = g_array_ref(had->all);
+		tm->overridden = g_array_ref(had->overridden);
+	} else {
+		times_init(tm);
+		/* the occurrences that overrides replace are theirs, not the
+		 * master's */
+		for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+		     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+			icalproperty *rid = is_item(c) ? icalcomponent_get_first_property(
+				c, ICAL_RECURRENCEID_PROPERTY) : NULL;
 
-		if (rid && tzid_of(rid) && !strcmp(tzid_of(rid), tzid))
-			add_time(tm->overridden, local_value(rid));
+			if (rid && tzid_of(rid) && !strcmp(tzid_of(rid), tzid))
+				add_time(tm->overridden, local_value(rid));
+		}
+		for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+		     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
+			if (is_item(c))
+				collect_times(c, tzid, tm);
 	}
-	for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
-	     c; c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
-		if (is_item(c))
-			collect_times(c, tzid, tm);
 	q->cdo = cdo_id(cal, vtz);
 	q->year_to = written_year(cal);
 	q->times = (const struct icaltimetype *)(void *)tm->all->data;
 	q->n_times = tm->all->len;
+}
+
+/* Keep tm, gathered for tzid, in keep (may be NULL). */
+static void keep_times(tz_known *keep, const char *tzid, const times *tm)
+{
+	times *k;
+
+	if (!keep)
+		return;
+	k = g_new(times, 1);
+	k->starts = g_array_ref(tm->starts);
+	k->all = g_array_ref(tm->all);
+	k->overridden = g_array_ref(tm->overridden);
+	g_hash_table_replace(keep->by_tzid, g_strdup(tzid), k);
 }
 
 /* Whether an observance of vtz repeats until a date: python-icalendar 4
@@ -599,7 +649,7 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 	gboolean unreadable;
 	tz_fix *f;
 
-	gather(cal, tzid, o->mailbox_zone, &tm, &q);
+	gather(cal, tzid, o->mailbox_zone, o->known, &tm, &q);
 	vtz = (icalcomponent *)q.vtimezone;
 	if (!tm.all->len)
 		goto out;
@@ -807,7 +857,7 @@ void tz_usage_free(tz_usage *u)
 	g_free(u);
 }
 
-GPtrArray *tz_identify(icalcomponent *cal, const char *mailbox_zone)
+GPtrArray *tz_identify(icalcomponent *cal, const char *mailbox_zone, tz_known *keep)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)tz_usage_free);
 	GPtrArray *order = tzids_used(cal);
@@ -819,7 +869,8 @@ GPtrArray *tz_identify(icalcomponent *cal, const char *mailbox_zone)
 		zoneid_result *id;
 		tz_usage *u;
 
-		gather(cal, order->pdata[i], mailbox_zone, &tm, &q);
+		gather(cal, order->pdata[i], mailbox_zone, NULL, &tm, &q);
+		keep_times(keep, order->pdata[i], &tm);
 		id = zoneid_identify(&q);
 		u = g_new0(tz_usage, 1);
 		u->tzid = g_strdup(order->pdata[i]);

@@ -19,6 +19,18 @@
 #include <glib.h>
 #include <libical/ical.h>
 
+/* The times of each TZID of one parse, as tz_identify gathered them: a
+ * zone scan identifies the zones of an item's TZIDs, and calfs fix then
+ * rebases the same parse (tz_options.known); expanding an item's
+ * occurrences twice was a tenth of a fix.  Immutable once filled: may be
+ * read by one thread after another. */
+typedef struct tz_known tz_known;
+
+/* tz_known_new: an empty one, for tz_identify to fill; tz_known_free
+ * frees it (NULL is fine). */
+tz_known *tz_known_new(void);
+void tz_known_free(tz_known *k);
+
 typedef struct {
 	gboolean recurring_only;	/* leave single items alone */
 	gboolean report_only;		/* say what would change, change nothing */
@@ -26,6 +38,8 @@ typedef struct {
 	const char *mailbox_zone;	/* the mailbox's zone, or NULL */
 	gboolean *zone_consulted;	/* set TRUE when the result depends on
 					 * mailbox_zone (may be NULL) */
+	const tz_known *known;		/* the times tz_identify gathered from
+					 * this same parse, or NULL */
 } tz_options;
 
 typedef enum {
@@ -75,8 +89,9 @@ typedef struct {
 
 /* tz_identify: the zone of every TZID that cal uses, decided as tz_rebase
  * decides it (at the item's own times; the mailbox's zone settles rules
- * that fit several zones).  A GPtrArray of tz_usage*. */
-GPtrArray *tz_identify(icalcomponent *cal, const char *mailbox_zone);
+ * that fit several zones).  A GPtrArray of tz_usage*.  keep (may be NULL;
+ * from tz_known_new) gets the times gathered, for a tz_rebase of cal. */
+GPtrArray *tz_identify(icalcomponent *cal, const char *mailbox_zone, tz_known *keep);
 
 void tz_usage_free(tz_usage *u);
 
