@@ -407,7 +407,9 @@ static gboolean vtz_agrees(icalcomponent *vtz, icaltimezone *zone, GArray *at,
 	}
 	if (cmp) {
 		memset(cmp, 0, sizeof(*cmp));
-		for (guint i = 0; i < starts->len; i++) {
+		/* every start is one of the times: when they all agree, no
+		 * start moves */
+		for (guint i = 0; !same && i < starts->len; i++) {
 			struct icaltimetype t = g_array_index(starts, struct icaltimetype, i);
 			int d = tzinfo_offset_local(zone, t) - tzinfo_offset_local(v, t);
 
