@@ -43,10 +43,7 @@ static const char schema[] =
 	" checked text,"
 	" UNIQUE(calendar_id, name));"
 	"CREATE INDEX IF NOT EXISTS items_by_uid ON items(calendar_id, uid);"
-	/* no foreign key to items: with one, test_server_dies_and_comes_back
-	 * found the database empty after the server's crash recovery (fsync
-	 * and synchronous_commit off), not understood; an item's delete
-	 * deletes its verdict */
+	/* an item's delete deletes its verdict (store_sql_items.c) */
 	"CREATE TABLE IF NOT EXISTS checks("
 	" item_id bigint PRIMARY KEY,"
 	" version bigint NOT NULL,"

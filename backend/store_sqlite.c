@@ -36,8 +36,7 @@ static const char schema[] =
 	" UNIQUE(calendar_id, name));"
 	"CREATE INDEX IF NOT EXISTS items_by_uid ON items(calendar_id, uid);"
 	/* verdicts recorded after a write (store_items_set_checked), for the
-	 * version they were made on; an item's delete deletes its own (no
-	 * foreign key: see store_pg.c) */
+	 * version they were made on; an item's delete deletes its own */
 	"CREATE TABLE IF NOT EXISTS checks("
 	" item_id INTEGER PRIMARY KEY,"
 	" version INTEGER NOT NULL,"
