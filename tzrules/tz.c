@@ -526,6 +526,14 @@ struct tz_known {
 	GHashTable *by_tzid;	/* tzid -> times* */
 };
 
+/* dst holds src's times too (a reference to each array). */
+static void times_share(times *dst, const times *src)
+{
+	dst->starts = g_array_ref(src->starts);
+	dst->all = g_array_ref(src->all);
+	dst->overridden = g_array_ref(src->overridden);
+}
+
 static void times_free(times *tm)
 {
 	times_clear(tm);
@@ -563,9 +571,7 @@ static void gather(icalcomponent *cal, const char *tzid, const char *mailbox_zon
 	q->mailbox_zone = mailbox_zone;
 	q->year_from = FIRST_RULE_YEAR;
 	if (had) {
-		tm->starts = g_array_ref(had->starts);
-		tm->all = g_array_ref(had->all);
-		tm->overridden = g_array_ref(had->overridden);
+		times_share(tm, had);
 	} else {
 		times_init(tm);
 		/* the occurrences that overrides replace are theirs, not the
@@ -597,9 +603,7 @@ static void keep_times(tz_known *keep, const char *tzid, const times *tm)
 	if (!keep)
 		return;
 	k = g_new(times, 1);
-	k->starts = g_array_ref(tm->starts);
-	k->all = g_array_ref(tm->all);
-	k->overridden = g_array_ref(tm->overridden);
+	times_share(k, tm);
 	g_hash_table_replace(keep->by_tzid, g_strdup(tzid), k);
 }
 
