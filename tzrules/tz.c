@@ -400,22 +400,21 @@ static gboolean vtz_agrees(icalcomponent *vtz, icaltimezone *zone, GArray *at,
 
 	if (!v)
 		return FALSE;
-	for (guint i = 0; i < at->len && same; i++) {
-		struct icaltimetype t = g_array_index(at, struct icaltimetype, i);
-
-		same = tzinfo_offset_local(v, t) == tzinfo_offset_local(zone, t);
-	}
+	same = tzinfo_first_difference(v, zone, (struct icaltimetype *)at->data, at->len) ==
+	       at->len;
 	if (cmp) {
+		const struct icaltimetype *s = (struct icaltimetype *)starts->data;
+		guint n = starts->len;
+
 		memset(cmp, 0, sizeof(*cmp));
 		/* every start is one of the times: when they all agree, no
 		 * start moves */
-		for (guint i = 0; !same && i < starts->len; i++) {
-			struct icaltimetype t = g_array_index(starts, struct icaltimetype, i);
-			int d = tzinfo_offset_local(zone, t) - tzinfo_offset_local(v, t);
-
-			if (d && !cmp->moved++) {
-				cmp->delta = d;
-				cmp->first = t;
+		for (guint i = same ? n : tzinfo_first_difference(v, zone, s, n); i < n;
+		     i += 1 + tzinfo_first_difference(v, zone, s + i + 1, n - i - 1)) {
+			if (!cmp->moved++) {
+				cmp->delta = tzinfo_offset_local(zone, s[i]) -
+					     tzinfo_offset_local(v, s[i]);
+				cmp->first = s[i];
 			}
 		}
 	}

@@ -252,6 +252,7 @@ typedef struct {
 	int users;
 	gboolean evicted;	/* out of the table; freed by its last user */
 	GArray *kept;		/* its changes (vtz_changes), or NULL */
+	GHashTable *gaps;	/* tzdata zone -> GArray of pair_gap (pair_gaps) */
 } vtz_entry;
 
 /* Bumped before a vtz_entry is freed: a thread's last_kept (below) may
@@ -273,6 +274,8 @@ static void vtz_entry_free(vtz_entry *e)
 	g_atomic_int_inc(&vtz_frees);
 	if (e->kept)
 		g_array_unref(e->kept);
+	if (e->gaps)
+		g_hash_table_destroy(e->gaps);
 	icaltimezone_free(e->zone, 1);
 	g_free(e);
 }
@@ -876,6 +879,39 @@ gboolean tzinfo_offsets_kept(icaltimezone *z)
  * beside the changes to libical's answers. */
 #define CLEAR_OF_CHANGES (3 * 3600)
 
+/* The number of tr's changes whose wall-clock time (before the change)
+ * is at or before wall-clock second at. */
+static guint changes_before(GArray *tr, gint64 at)
+{
+	guint lo = 0, hi = tr->len;
+
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+		tzinfo_transition *t = &g_array_index(tr, tzinfo_transition, mid);
+
+		if (t->at + t->before <= at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The offset in force after the first n of tr's changes. */
+static int offset_after(GArray *tr, guint n)
+{
+	return n ? g_array_index(tr, tzinfo_transition, n - 1).after
+		 : g_array_index(tr, tzinfo_transition, 0).before;
+}
+
+/* The wall-clock seconds [*from, *to) around change t where the offset is
+ * left to libical. */
+static void window_of(const tzinfo_transition *t, gint64 *from, gint64 *to)
+{
+	*from = t->at + MIN(t->before, t->after) - CLEAR_OF_CHANGES;
+	*to = t->at + MAX(t->before, t->after) + CLEAR_OF_CHANGES;
+}
+
 /* The offset of tzdata zone z at wall-clock time local, from the kept
  * transitions and without libical (whose offset lookups all take one
  * lock: the waits of two fix jobs), when local is well clear of every
@@ -885,7 +921,7 @@ static gboolean kept_offset_local(icaltimezone *z, struct icaltimetype local, in
 {
 	GArray *tr = kept_of(z);
 	gint64 at;
-	guint lo = 0, hi;
+	guint lo;
 
 	if (!tr || !tr->len)
 		return FALSE;
@@ -898,27 +934,157 @@ static gboolean kept_offset_local(icaltimezone *z, struct icaltimetype local, in
 	     local.second;
 	if (at < KEPT_FROM + CLEAR_OF_CHANGES || at >= KEPT_TO - CLEAR_OF_CHANGES)
 		return FALSE;
-	/* lo: the number of changes whose wall-clock time is before local */
-	hi = tr->len;
-	while (lo < hi) {
-		guint mid = lo + (hi - lo) / 2;
-		tzinfo_transition *t = &g_array_index(tr, tzinfo_transition, mid);
-
-		if (t->at + t->before <= at)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = changes_before(tr, at);
 	for (guint i = lo >= 2 ? lo - 2 : 0; i < tr->len && i < lo + 2; i++) {
-		tzinfo_transition *t = &g_array_index(tr, tzinfo_transition, i);
+		gint64 from, to;
 
-		if (at >= t->at + MIN(t->before, t->after) - CLEAR_OF_CHANGES &&
-		    at < t->at + MAX(t->before, t->after) + CLEAR_OF_CHANGES)
+		window_of(&g_array_index(tr, tzinfo_transition, i), &from, &to);
+		if (at >= from && at < to)
 			return FALSE;
 	}
-	*offset = lo ? g_array_index(tr, tzinfo_transition, lo - 1).after
-		     : g_array_index(tr, tzinfo_transition, 0).before;
+	*offset = offset_after(tr, lo);
 	return TRUE;
+}
+
+/* A stretch of wall-clock time (kept_offset_local's seconds) where two
+ * zones' offsets are both read from their kept transitions, and are the
+ * same throughout: clear of every change of either zone. */
+typedef struct {
+	gint64 from, to;	/* [from, to) */
+	int a, b;		/* the offsets of the two zones there */
+} pair_gap;
+
+typedef struct {
+	gint64 from, to;
+} span;
+
+static gint span_cmp(gconstpointer x, gconstpointer y)
+{
+	const span *a = x, *b = y;
+
+	return a->from < b->from ? -1 : a->from > b->from;
+}
+
+/* The windows of tr's changes where kept_offset_local leaves the offset
+ * to libical, added to out. */
+static void add_windows(GArray *out, GArray *tr)
+{
+	for (guint i = 0; i < tr->len; i++) {
+		span w;
+
+		window_of(&g_array_index(tr, tzinfo_transition, i), &w.from, &w.to);
+		g_array_append_val(out, w);
+	}
+}
+
+/* The offset kept_offset_local reads from tr at wall-clock second at. */
+static int kept_at(GArray *tr, gint64 at)
+{
+	return offset_after(tr, changes_before(tr, at));
+}
+
+/* The gaps of zones a and b (kept transitions ta and tb): the stretches
+ * between the windows of their changes, within the kept years.  In a gap
+ * neither zone's offset changes (each change's own wall-clock time is
+ * inside its window), so one reading tells it for the whole gap.  Empty
+ * when either zone has no change: libical answers for those. */
+static GArray *make_gaps(GArray *ta, GArray *tb)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(pair_gap));
+	GArray *w;
+	gint64 at = KEPT_FROM + CLEAR_OF_CHANGES, end = KEPT_TO - CLEAR_OF_CHANGES;
+
+	if (!ta->len || !tb->len)
+		return out;
+	w = g_array_sized_new(FALSE, FALSE, sizeof(span), ta->len + tb->len);
+	add_windows(w, ta);
+	add_windows(w, tb);
+	g_array_sort(w, span_cmp);
+	for (guint i = 0; i <= w->len && at < end; i++) {
+		span *s = i < w->len ? &g_array_index(w, span, i) : NULL;
+		gint64 to = s ? MIN(s->from, end) : end;
+
+		if (to > at) {
+			pair_gap g = { at, to, kept_at(ta, at), kept_at(tb, at) };
+
+			g_array_append_val(out, g);
+		}
+		if (s)
+			at = MAX(at, s->to);
+	}
+	g_array_unref(w);
+	return out;
+}
+
+/* The gaps of a zone made from a VTIMEZONE, a (held by the caller), and
+ * tzdata zone b: made once and kept with a's cache entry, whose life
+ * they share.  NULL for other pairs. */
+static GArray *pair_gaps(icaltimezone *a, icaltimezone *b)
+{
+	GArray *ta, *tb, *g, *had;
+	vtz_entry *e;
+
+	g_mutex_lock(&vtz_lock);
+	e = vtz_by_zone ? g_hash_table_lookup(vtz_by_zone, a) : NULL;
+	g = e && e->gaps ? g_hash_table_lookup(e->gaps, b) : NULL;
+	g_mutex_unlock(&vtz_lock);
+	if (g || !e || !(ta = kept_of(a)) || !(tb = kept_transitions(b)))
+		return g;
+	g = make_gaps(ta, tb);
+	g_mutex_lock(&vtz_lock);
+	if (!e->gaps)
+		e->gaps = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+						(GDestroyNotify)g_array_unref);
+	if ((had = g_hash_table_lookup(e->gaps, b))) {
+		g_array_unref(g);	/* another thread was first */
+		g = had;
+	} else {
+		g_hash_table_insert(e->gaps, b, g);
+	}
+	g_mutex_unlock(&vtz_lock);
+	return g;
+}
+
+/* The gap of gaps holding local, or NULL when local is in none: in a
+ * window, out of the kept years, or read in a way kept_offset_local
+ * leaves to libical. */
+static const pair_gap *gap_of(GArray *gaps, struct icaltimetype local)
+{
+	gint64 at;
+	guint lo = 0, hi = gaps->len;
+
+	if (local.is_date || local.month < 1 || local.month > 12 || local.year < 1902 ||
+	    local.year > FAR_YEAR)
+		return NULL;
+	at = unix_of(local.year, local.month, local.day, local.hour) + local.minute * 60 +
+	     local.second;
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+		const pair_gap *g = &g_array_index(gaps, pair_gap, mid);
+
+		if (at < g->from)
+			hi = mid;
+		else if (at >= g->to)
+			lo = mid + 1;
+		else
+			return g;
+	}
+	return NULL;
+}
+
+guint tzinfo_first_difference(icaltimezone *a, icaltimezone *b,
+			      const struct icaltimetype *at, guint n)
+{
+	GArray *gaps = pair_gaps(a, b);
+
+	for (guint i = 0; i < n; i++) {
+		const pair_gap *g = gaps ? gap_of(gaps, at[i]) : NULL;
+
+		if (g ? g->a != g->b
+		      : tzinfo_offset_local(a, at[i]) != tzinfo_offset_local(b, at[i]))
+			return i;
+	}
+	return n;
 }
 
 GArray *tzinfo_transitions(icaltimezone *z, gint64 from, gint64 to)

@@ -59,6 +59,15 @@ gboolean tzinfo_offsets_kept(icaltimezone *z);
  * local (its zone is ignored) in z. */
 int tzinfo_offset_local(icaltimezone *z, struct icaltimetype local);
 
+/* tzinfo_first_difference: the index of the first of the n wall-clock
+ * times at where zones a and b give different offsets (as
+ * tzinfo_offset_local gives them), or n when they agree at every one.
+ * For a zone a from tzinfo_vtimezone (held) and a tzdata zone b, the
+ * stretches between their changes are compared once and kept with a's
+ * cache entry, and a time in one of them is a search, not two offsets. */
+guint tzinfo_first_difference(icaltimezone *a, icaltimezone *b,
+			      const struct icaltimetype *at, guint n);
+
 /* tzinfo_offset_utc: the UTC offset of z at the instant t (Unix time). */
 int tzinfo_offset_utc(icaltimezone *z, gint64 t);
 

@@ -654,6 +654,20 @@ static const char *const vtz_cases[] = {
 	    "RRULE:FREQ=YEARLY;BYMONTH=11;BYMONTHDAY=1\r\n"),
 };
 
+/* The zone of vtz_cases[i] (from tzinfo_vtimezone: release it), with the
+ * parse it was made from in *c (free it). */
+static icaltimezone *vtz_case(guint i, icalcomponent **c)
+{
+	char *text = g_strdup_printf("BEGIN:VTIMEZONE\r\nTZID:z%u\r\n%sEND:VTIMEZONE\r\n",
+				     i, vtz_cases[i]);
+	icaltimezone *z;
+
+	*c = icalparser_parse_string(text);
+	z = tzinfo_vtimezone(*c);
+	g_free(text);
+	return z;
+}
+
 /* VTIMEZONEs made into zones: their offsets away from their changes are
  * read from changes tzinfo expands as libical does; they must be
  * libical's, near the changes too. */
@@ -662,10 +676,8 @@ static void test_vtimezone_offsets_as_libical(void)
 	GRand *rand = g_rand_new_with_seed(15);
 
 	for (guint i = 0; i < G_N_ELEMENTS(vtz_cases); i++) {
-		char *text = g_strdup_printf("BEGIN:VTIMEZONE\r\nTZID:z%u\r\n%sEND:VTIMEZONE\r\n",
-					     i, vtz_cases[i]);
-		icalcomponent *c = icalparser_parse_string(text);
-		icaltimezone *z = tzinfo_vtimezone(c);
+		icalcomponent *c;
+		icaltimezone *z = vtz_case(i, &c);
 
 		g_assert_nonnull(z);
 		if (!tzinfo_offsets_kept(z))
@@ -686,7 +698,6 @@ static void test_vtimezone_offsets_as_libical(void)
 		}
 		tzinfo_release(z);
 		icalcomponent_free(c);
-		g_free(text);
 	}
 	g_rand_free(rand);
 }
@@ -727,18 +738,103 @@ static void test_offsets_near_changes(void)
 	for (guint i = 0; i < G_N_ELEMENTS(zones); i++)
 		near_changes(zones[i], tzinfo_zone(zones[i]));
 	for (guint i = 0; i < G_N_ELEMENTS(vtz_cases); i++) {
-		char *text = g_strdup_printf("BEGIN:VTIMEZONE\r\nTZID:z%u\r\n%sEND:VTIMEZONE\r\n",
-					     i, vtz_cases[i]);
-		icalcomponent *c = icalparser_parse_string(text);
-		icaltimezone *z = tzinfo_vtimezone(c);
+		icalcomponent *c;
+		icaltimezone *z = vtz_case(i, &c);
 		char *what = g_strdup_printf("VTIMEZONE %u", i);
 
 		near_changes(what, z);
 		tzinfo_release(z);
 		icalcomponent_free(c);
 		g_free(what);
-		g_free(text);
 	}
+}
+
+/* The index of the first of times where a and b differ, an offset at a
+ * time: what tzinfo_first_difference must find. */
+static guint first_difference_each(icaltimezone *a, icaltimezone *b, GArray *times)
+{
+	for (guint i = 0; i < times->len; i++) {
+		struct icaltimetype t = g_array_index(times, struct icaltimetype, i);
+
+		if (tzinfo_offset_local(a, t) != tzinfo_offset_local(b, t))
+			return i;
+	}
+	return times->len;
+}
+
+static void add_local(GArray *times, gint64 at)
+{
+	struct icaltimetype t = icaltime_from_timet_with_zone((time_t)at, 0, NULL);
+
+	g_array_append_val(times, t);
+}
+
+/* tzinfo_first_difference reads a pair's offsets from the stretches
+ * between their changes: it finds what comparing each time's offsets
+ * finds, at every time beside either zone's changes (where libical
+ * decides), far from them, before and after the kept years, and in runs
+ * of times that agree up to one that does not. */
+static void test_first_difference(void)
+{
+	static const char *const zones[] = {
+		"America/New_York", "Europe/London", "Australia/Adelaide", "Asia/Tokyo",
+		"America/Sao_Paulo", "Pacific/Chatham",
+	};
+	GRand *rand = g_rand_new_with_seed(17);
+
+	for (guint i = 0; i < G_N_ELEMENTS(vtz_cases); i++) {
+		icalcomponent *c;
+		icaltimezone *v = vtz_case(i, &c);
+
+		g_assert_nonnull(v);
+		for (guint k = 0; k < G_N_ELEMENTS(zones); k++) {
+			icaltimezone *z = tzinfo_zone(zones[k]);
+			GArray *times = g_array_new(FALSE, FALSE, sizeof(struct icaltimetype));
+			icaltimezone *both[2] = { v, z };
+
+			/* around each change of either, 1961-2059 */
+			for (int w = 0; w < 2; w++) {
+				GArray *tr = tzinfo_transitions(both[w], G_GINT64_CONSTANT(-283996800),
+								G_GINT64_CONSTANT(2808604800));
+
+				for (guint j = 0; j < tr->len; j++) {
+					tzinfo_transition *ch = &g_array_index(tr, tzinfo_transition, j);
+
+					for (gint64 d = -6 * 3600; d <= 6 * 3600; d += 1800)
+						add_local(times, ch->at + ch->before + d);
+				}
+				g_array_unref(tr);
+			}
+			/* anywhere, from 1900 to 2300 */
+			for (int j = 0; j < 2000; j++)
+				add_local(times, (gint64)g_rand_double_range(rand, -2208988800.0,
+									     10413792000.0));
+			for (guint j = 0; j < times->len; j++) {
+				struct icaltimetype t = g_array_index(times, struct icaltimetype, j);
+				guint want = tzinfo_offset_local(v, t) != tzinfo_offset_local(z, t) ? 0 : 1;
+
+				if (tzinfo_first_difference(v, z, &t, 1) != want)
+					g_error("VTIMEZONE %u and %s at %s: %s", i, zones[k],
+						icaltime_as_ical_string(t),
+						want ? "agree, found to differ" : "differ, not found");
+			}
+			/* whole runs, from each point on */
+			for (guint j = 0; j < times->len; j += 97) {
+				GArray *run = g_array_new(FALSE, FALSE, sizeof(struct icaltimetype));
+
+				g_array_append_vals(run, &g_array_index(times, struct icaltimetype, j),
+						    times->len - j);
+				g_assert_cmpuint(tzinfo_first_difference(v, z,
+						 (struct icaltimetype *)run->data, run->len), ==,
+						 first_difference_each(v, z, run));
+				g_array_unref(run);
+			}
+			g_array_unref(times);
+		}
+		tzinfo_release(v);
+		icalcomponent_free(c);
+	}
+	g_rand_free(rand);
 }
 
 /* The zones made of VTIMEZONEs are shared by what libical reads of
@@ -927,5 +1023,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/tz/vtimezone-offsets-as-libical", test_vtimezone_offsets_as_libical);
 	g_test_add_func("/tz/offsets-near-changes", test_offsets_near_changes);
 	g_test_add_func("/tz/vtimezone-shared", test_vtimezone_shared);
+	g_test_add_func("/tz/first-difference", test_first_difference);
 	return g_test_run();
 }
