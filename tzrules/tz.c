@@ -49,11 +49,32 @@ void tz_fix_free(tz_fix *f)
 	g_free(f);
 }
 
+/* Whether data[0, len) holds tzid ("TZID" or "tzid") or, when utc, a
+ * "Z" that ends a line: looked for from each of tzid's Z, with memchr,
+ * which is much faster than memmem (a two-way search) on items and on
+ * lines. */
+static gboolean has_tzid(const char *data, gsize len, const char *tzid, gboolean utc)
+{
+	const char *end = data + len, *p = data;
+
+	while ((p = memchr(p, tzid[1], end - p))) {
+		gsize after = end - p - 1;
+
+		if (p > data && p[-1] == tzid[0] && after >= 2 && p[1] == tzid[2] &&
+		    p[2] == tzid[3])
+			return TRUE;
+		if (utc && after >= 1 &&
+		    (p[1] == '\n' || (after >= 2 && p[1] == '\r' && p[2] == '\n')))
+			return TRUE;
+		p++;
+	}
+	return FALSE;
+}
+
 gboolean tz_may_apply(const char *data, gsize len)
 {
-	/* memmem: glibc's is much faster than g_strstr_len on a whole item */
-	return memmem(data, len, "TZID", 4) || memmem(data, len, "tzid", 4) ||
-	       memmem(data, len, "Z\r\n", 3) || memmem(data, len, "Z\n", 2);
+	/* "Z\r\n" or "Z\n": a time in UTC */
+	return has_tzid(data, len, "TZID", TRUE) || has_tzid(data, len, "tzid", FALSE);
 }
 
 gboolean tz_reads(const char *line, gsize len)
@@ -68,7 +89,7 @@ gboolean tz_reads(const char *line, gsize len)
 		return TRUE;
 	/* a TZID in its name or parameters (most lines have none anywhere:
 	 * their head is not looked for) */
-	if (!memmem(line, len, "TZID", 4))
+	if (!has_tzid(line, len, "TZID", FALSE))
 		return FALSE;
 	ictext_line_named(line, len, NULL, 0, &head);
 	return g_strstr_len(line, head, "TZID") != NULL;

@@ -837,6 +837,44 @@ static void test_first_difference(void)
 	g_rand_free(rand);
 }
 
+/* tz_may_apply as it is defined: a TZID, or a UTC time ending a line. */
+static gboolean may_apply_by_definition(const char *d, gsize n)
+{
+	return memmem(d, n, "TZID", 4) || memmem(d, n, "tzid", 4) || memmem(d, n, "Z\r\n", 3) ||
+	       memmem(d, n, "Z\n", 2);
+}
+
+/* tz_may_apply and tz_reads look for their marks with memchr: at the
+ * ends of the text, in both cases, and in random text of those letters. */
+static void test_may_apply(void)
+{
+	static const char *const cases[] = {
+		"", "Z", "TZID", "ZID", "TZI", "tzid", "TzId", "xTZIDx", "Z\r", "Z\r\n", "Z\n",
+		"z\n", "DTSTART:20260101T100000Z", "DTSTART:20260101T100000Z\r\n",
+		"DTSTART;TZID=Eastern:20260101T100000\r\n", "TTZZIIDD", "TZTZID",
+	};
+	static const char letters[] = "TZIDtzid\r\nZ:;=";
+	GRand *rand = g_rand_new_with_seed(3);
+	char buf[24];
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+		g_assert_cmpint(tz_may_apply(cases[i], strlen(cases[i])), ==,
+				may_apply_by_definition(cases[i], strlen(cases[i])));
+	for (int i = 0; i < 100000; i++) {
+		gsize n = g_rand_int_range(rand, 0, sizeof(buf));
+
+		for (gsize k = 0; k < n; k++)
+			buf[k] = letters[g_rand_int_range(rand, 0, sizeof(letters) - 1)];
+		g_assert_cmpint(tz_may_apply(buf, n), ==, may_apply_by_definition(buf, n));
+	}
+	g_rand_free(rand);
+	/* a TZID in a line's name or parameters, not in its value */
+	g_assert_true(tz_reads("X-FOO;TZID=Eastern:1\r\n", 21));
+	g_assert_true(tz_reads("TZID:Eastern\r\n", 14));
+	g_assert_false(tz_reads("SUMMARY:TZID\r\n", 14));
+	g_assert_false(tz_reads("SUMMARY:1000Z\r\n", 15));
+}
+
 /* The zones made of VTIMEZONEs are shared by what libical reads of
  * them, not by their text: the same values written otherwise share one;
  * any value of any property that differs makes another. */
@@ -1024,5 +1062,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/tz/offsets-near-changes", test_offsets_near_changes);
 	g_test_add_func("/tz/vtimezone-shared", test_vtimezone_shared);
 	g_test_add_func("/tz/first-difference", test_first_difference);
+	g_test_add_func("/tz/may-apply", test_may_apply);
 	return g_test_run();
 }
