@@ -513,7 +513,9 @@ static inline gboolean store_items_set_checked(store *s, const char *key,
 }
 
 /* store_item_scan: the items of a calendar whose bytes contain the bytes
- * of contains, with their bytes, in one query (store_item*). */
+ * of contains, with their bytes, in one query (store_item*), read as
+ * store_item_list_committed reads: what is committed, not the changes of
+ * a batch this process has open. */
 static inline GPtrArray *store_item_scan(store *s, gint64 calendar_id,
 					 const char *contains, GError **err)
 {

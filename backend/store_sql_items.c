@@ -967,20 +967,21 @@ gboolean sqlstore_items_set_checked(store *base, const char *key, const store_ve
 GPtrArray *sqlstore_item_scan(store *base, gint64 calendar_id, const char *contains,
 			       GError **err)
 {
-	sqlstore *s = sqlstore_of(base);
+	sqlstore *s = sqlstore_of(base), *on = sqlstore_committed_begin(s);
 	sql_args a = { 0 };
 	GPtrArray *r;
 
 	sql_arg_i64(&a, calendar_id);
 	sql_arg_blob(&a, contains, strlen(contains));
-	g_mutex_lock(&s->lock);
-	r = sqlstore_collect(s, SQL_DIALECT(s,
+	/* on a reader: the store's lock, held for the whole search of a
+	 * calendar's bytes, was where fix's other worker waited to write */
+	r = sqlstore_collect(on, SQL_DIALECT(s,
 		"SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1"
 		" AND instr(data, ?2) > 0 ORDER BY id",
 		"SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1"
 		" AND position(?2 IN data) > 0 ORDER BY id"), &a,
 		       row_item_data, (GDestroyNotify)store_item_free, err);
-	g_mutex_unlock(&s->lock);
+	sqlstore_committed_end(s, on);
 	return r;
 }
 

@@ -56,7 +56,11 @@ GHashTable *tzscan_parses_new(void);
  * version, so that a mailbox is scanned again only after it changed.
  * parses (may be NULL; from tzscan_parses_new) gets the parses of the
  * items it scanned now, up to TZSCAN_PARSES_MAX of them, so that a caller
- * that rebases them need not parse them again. */
+ * that rebases them need not parse them again.  The scan reads the items
+ * committed (store_item_scan): the caller must have no change of mb in
+ * an open batch, or the result would be kept under a stamp that counts a
+ * change it did not see (calfs fix scans a mailbox before its first
+ * change to it). */
 const char *tzscan_mailbox_zone(store *s, const conf *c, const store_mailbox *mb,
 				char **zone, GHashTable *parses, GError **err);
 

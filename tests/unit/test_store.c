@@ -527,7 +527,8 @@ static void test_batch(fixture *f, gconstpointer data)
 
 /* Committed reads give the rows and bytes the plain reads give; on SQLite
  * they read on their own connection, which does not see an open batch and
- * does not wait for the store's writer. */
+ * does not wait for the store's writer.  A scan of the items' bytes is
+ * one. */
 static void test_committed(fixture *f, gconstpointer data)
 {
 	store_item *a = put(f, "a.ics", "a", item_a, NULL, NULL);
@@ -550,7 +551,17 @@ static void test_committed(fixture *f, gconstpointer data)
 	}
 	store_item_free(got);
 	g_ptr_array_unref(list);
+	list = store_item_scan(f->s, f->cal, "SUMMARY", NULL);
+	g_assert_cmpuint(list->len, ==, pg_url ? 1 : 0);
+	g_ptr_array_unref(list);
 	g_assert_true(store_batch_end(f->s, NULL));
+	list = store_item_scan(f->s, f->cal, "SUMMARY", NULL);
+	g_assert_cmpuint(list->len, ==, 1);
+	assert_holds(((store_item *)list->pdata[0])->data, item_a2);
+	g_ptr_array_unref(list);
+	list = store_item_scan(f->s, f->cal, "UID:", NULL);
+	g_assert_cmpuint(list->len, ==, 2);
+	g_ptr_array_unref(list);
 	got = store_item_get_committed(f->s, a->id, NULL);
 	assert_holds(got->data, item_a2);
 	g_assert_cmpint(got->version, ==, 2);
