@@ -214,25 +214,33 @@ GBytes *render_item_selected(GBytes *stored, icalcomponent *selected, tz_known *
 	return render(stored, selected, known, FALSE, o, log);
 }
 
+/* Add line to s, after a newline when s has lines. */
+static void add_line(GString *s, const char *line)
+{
+	if (s->len)
+		g_string_append_c(s, '\n');
+	g_string_append(s, line);
+}
+
 static char *describe(const render_log *l, gboolean changes_only)
 {
 	GString *s = g_string_new(NULL);
 
 	for (guint i = 0; l && !changes_only && i < l->notes->len; i++)
-		g_string_append_printf(s, "%s%s", s->len ? "\n" : "", (char *)l->notes->pdata[i]);
+		add_line(s, l->notes->pdata[i]);
 	for (guint i = 0; l && i < l->mends->len; i++)
-		g_string_append_printf(s, "%s%s", s->len ? "\n" : "", (char *)l->mends->pdata[i]);
+		add_line(s, l->mends->pdata[i]);
 	for (guint i = 0; l && i < l->repairs->len; i++) {
 		char *line = repair_describe(l->repairs->pdata[i]);
 
-		g_string_append_printf(s, "%s%s", s->len ? "\n" : "", line);
+		add_line(s, line);
 		g_free(line);
 	}
 	for (guint i = 0; l && i < l->rebases->len; i++) {
 		tz_fix *f = l->rebases->pdata[i];
 
 		if (!changes_only || f->applied)
-			g_string_append_printf(s, "%s%s", s->len ? "\n" : "", f->note);
+			add_line(s, f->note);
 	}
 	return g_string_free(s, FALSE);
 }
