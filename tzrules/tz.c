@@ -544,6 +544,9 @@ static void times_clear(times *tm)
 
 struct tz_known {
 	GHashTable *by_tzid;	/* tzid -> times* */
+	/* tzid -> zoneid_result*: the identifications that hold under any
+	 * mailbox zone (the scan's, asked without one, for the rebase) */
+	GHashTable *ids;
 };
 
 /* dst holds src's times too (a reference to each array). */
@@ -566,6 +569,8 @@ tz_known *tz_known_new(void)
 
 	k->by_tzid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					   (GDestroyNotify)times_free);
+	k->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				       (GDestroyNotify)zoneid_result_free);
 	return k;
 }
 
@@ -574,7 +579,17 @@ void tz_known_free(tz_known *k)
 	if (!k)
 		return;
 	g_hash_table_destroy(k->by_tzid);
+	g_hash_table_destroy(k->ids);
 	g_free(k);
+}
+
+/* What zoneid_identify gives for q (asked for tzid of the cal known was
+ * kept from), without asking it again when known holds it. */
+static zoneid_result *identify(const tz_known *known, const char *tzid, const zoneid_query *q)
+{
+	const zoneid_result *had = known ? g_hash_table_lookup(known->ids, tzid) : NULL;
+
+	return had ? zoneid_result_copy(had) : zoneid_identify(q);
 }
 
 /* The times of tzid in cal (those known already when known has them),
@@ -679,7 +694,7 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 	vtz = (icalcomponent *)q.vtimezone;
 	if (!tm.all->len)
 		goto out;
-	id = zoneid_identify(&q);
+	id = identify(o->known, tzid, &q);
 	if (id->method == ZONEID_MAILBOX || id->method == ZONEID_CONFLICT)
 		consulted(o);
 	/* evidence that contradicted the VTIMEZONE moved nothing: say so */
@@ -898,6 +913,9 @@ GPtrArray *tz_identify(icalcomponent *cal, const char *mailbox_zone, tz_known *k
 		gather(cal, order->pdata[i], mailbox_zone, NULL, &tm, &q);
 		keep_times(keep, order->pdata[i], &tm);
 		id = zoneid_identify(&q);
+		if (keep && zoneid_result_is_mailbox_free(id))
+			g_hash_table_replace(keep->ids, g_strdup(order->pdata[i]),
+					     zoneid_result_copy(id));
 		u = g_new0(tz_usage, 1);
 		u->tzid = g_strdup(order->pdata[i]);
 		u->recurring = recurs;

@@ -19,11 +19,12 @@
 #include <glib.h>
 #include <libical/ical.h>
 
-/* The times of each TZID of one parse, as tz_identify gathered them: a
- * zone scan identifies the zones of an item's TZIDs, and calfs fix then
- * rebases the same parse (tz_options.known); expanding an item's
- * occurrences twice was a tenth of a fix.  Immutable once filled: may be
- * read by one thread after another. */
+/* The times of each TZID of one parse, as tz_identify gathered them, and
+ * the zones it identified that no mailbox zone would change: a zone scan
+ * identifies the zones of an item's TZIDs, and calfs fix then rebases the
+ * same parse (tz_options.known); expanding an item's occurrences twice
+ * was a tenth of a fix, identifying its zones again 2%.  Immutable once
+ * filled: may be read by one thread after another. */
 typedef struct tz_known tz_known;
 
 /* tz_known_new: an empty one, for tz_identify to fill; tz_known_free
@@ -90,7 +91,8 @@ typedef struct {
 /* tz_identify: the zone of every TZID that cal uses, decided as tz_rebase
  * decides it (at the item's own times; the mailbox's zone settles rules
  * that fit several zones).  A GPtrArray of tz_usage*.  keep (may be NULL;
- * from tz_known_new) gets the times gathered, for a tz_rebase of cal. */
+ * from tz_known_new) gets the times gathered and those zones, for a
+ * tz_rebase of cal. */
 GPtrArray *tz_identify(icalcomponent *cal, const char *mailbox_zone, tz_known *keep);
 
 void tz_usage_free(tz_usage *u);

@@ -171,6 +171,24 @@ void zoneid_result_free(zoneid_result *r)
 	g_free(r);
 }
 
+zoneid_result *zoneid_result_copy(const zoneid_result *r)
+{
+	zoneid_result *c = g_new0(zoneid_result, 1);
+
+	c->zone = g_strdup(r->zone);
+	c->method = r->method;
+	c->candidates = g_strdup(r->candidates);
+	c->rejected = g_ptr_array_ref(r->rejected);
+	return c;
+}
+
+gboolean zoneid_result_is_mailbox_free(const zoneid_result *r)
+{
+	/* zoneid_identify reads q->mailbox_zone only where the candidates
+	 * (by name, or by rules) disagree at the item's times */
+	return r->method != ZONEID_MAILBOX && r->method != ZONEID_CONFLICT;
+}
+
 const char *zoneid_method_name(zoneid_method m)
 {
 	switch (m) {

@@ -58,6 +58,16 @@ zoneid_result *zoneid_identify(const zoneid_query *q);
 
 void zoneid_result_free(zoneid_result *r);
 
+/* zoneid_result_copy: a copy of r (its rejected array shared), to free
+ * with zoneid_result_free(). */
+zoneid_result *zoneid_result_copy(const zoneid_result *r);
+
+/* zoneid_result_is_mailbox_free: whether r is what zoneid_identify gives
+ * for the query whatever its mailbox_zone: the mailbox's zone only
+ * decides between candidates that disagree (ZONEID_MAILBOX, else
+ * ZONEID_CONFLICT). */
+gboolean zoneid_result_is_mailbox_free(const zoneid_result *r);
+
 /* zoneid_lookup: the zone a Windows id, display name (kind "name") or CDO
  * number (kind "cdo") maps to in the tables; NULL when unknown or
  * ambiguous.  Owned by the tables. */

@@ -991,6 +991,73 @@ static void test_identify(void)
 	g_assert_null(zoneid_lookup("name", "(GMT-06.00) Saskatchewan"));
 }
 
+static gboolean same_result(const zoneid_result *a, const zoneid_result *b)
+{
+	if (g_strcmp0(a->zone, b->zone) || a->method != b->method ||
+	    g_strcmp0(a->candidates, b->candidates) || a->rejected->len != b->rejected->len)
+		return FALSE;
+	for (guint i = 0; i < a->rejected->len; i++)
+		if (strcmp(a->rejected->pdata[i], b->rejected->pdata[i]))
+			return FALSE;
+	return TRUE;
+}
+
+/* A result zoneid_result_is_mailbox_free calls so is the one any mailbox
+ * zone gives (tz_known keeps the scan's, asked without one, for the
+ * rebase); the others are the ones a mailbox zone settles. */
+static void test_identify_mailbox_free(void)
+{
+	static const char *const mailboxes[] = {
+		"America/New_York", "America/Los_Angeles", "America/Chicago", "Europe/London",
+		"Australia/Adelaide", "America/Havana",
+	};
+	static const struct {
+		const char *tzid;
+		int cdo;
+	} names[] = {
+		{ "Eastern Standard Time", -1 }, { "Eastern Standard Time", 13 },
+		{ "Something else", 11 }, { "Custom", -1 },
+	};
+	guint free_ones = 0, settled = 0;
+
+	for (guint i = 0; i <= G_N_ELEMENTS(vtz_cases); i++) {
+		icalcomponent *c = NULL;
+		icaltimezone *v = i < G_N_ELEMENTS(vtz_cases) ? vtz_case(i, &c) : NULL;
+
+		for (guint n = 0; n < G_N_ELEMENTS(names); n++) {
+			struct icaltimetype t[3];
+			zoneid_query q = { .tzid = names[n].tzid, .cdo = names[n].cdo,
+					   .vtimezone = c, .year_from = 1995, .year_to = 2006,
+					   .times = t, .n_times = G_N_ELEMENTS(t) };
+			zoneid_result *none;
+
+			t[0] = icaltime_from_string("20050707T100000");
+			t[1] = icaltime_from_string("20080310T100000");
+			t[2] = icaltime_from_string("20251101T100000");
+			none = zoneid_identify(&q);
+			for (guint m = 0; m < G_N_ELEMENTS(mailboxes); m++) {
+				zoneid_result *r;
+
+				q.mailbox_zone = mailboxes[m];
+				r = zoneid_identify(&q);
+				if (zoneid_result_is_mailbox_free(none) && !same_result(none, r))
+					g_error("case %u, %s: %s without a mailbox zone, %s with %s", i,
+						names[n].tzid, none->zone, r->zone, mailboxes[m]);
+				settled += !same_result(none, r);
+				zoneid_result_free(r);
+			}
+			free_ones += zoneid_result_is_mailbox_free(none);
+			zoneid_result_free(none);
+		}
+		tzinfo_release(v);
+		if (c)
+			icalcomponent_free(c);
+	}
+	/* both kinds were asked */
+	g_assert_cmpuint(free_ones, >, 0);
+	g_assert_cmpuint(settled, >, 0);
+}
+
 /* The real files of other projects: identified to the right zones. */
 static void test_fixtures(void)
 {
@@ -1045,6 +1112,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	tz_init();
 	g_test_add_func("/tz/identify", test_identify);
+	g_test_add_func("/tz/identify-mailbox-free", test_identify_mailbox_free);
 	g_test_add_func("/tz/fixtures", test_fixtures);
 	g_test_add_func("/tz/us-canada", test_us_canada);
 	g_test_add_func("/tz/no-dst", test_no_dst_no_change);
