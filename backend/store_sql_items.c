@@ -977,7 +977,7 @@ GPtrArray *sqlstore_item_scan(store *base, gint64 calendar_id, const char *conta
 	 * calendar's bytes, was where fix's other worker waited to write */
 	r = sqlstore_collect(on, SQL_DIALECT(s,
 		"SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1"
-		" AND instr(data, ?2) > 0 ORDER BY id",
+		" AND contains(data, ?2) ORDER BY id",	/* store_sqlite.c's */
 		"SELECT " ITEM_COLS_DATA " FROM items WHERE calendar_id = ?1"
 		" AND position(?2 IN data) > 0 ORDER BY id"), &a,
 		       row_item_data, (GDestroyNotify)store_item_free, err);

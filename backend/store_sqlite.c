@@ -288,6 +288,36 @@ static void lite_close(sqlstore *s)
 	g_free(l);
 }
 
+/* contains(haystack, needle): 1 when needle's bytes are in haystack's,
+ * else 0, NULL when either is NULL: instr() > 0 with memmem, which is
+ * several times faster than SQLite's position-by-position search (a
+ * zone scan searches every item of a mailbox). */
+static void contains_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const void *h, *n;
+	int hl, nl;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL ||
+	    sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	h = sqlite3_value_blob(argv[0]);
+	hl = sqlite3_value_bytes(argv[0]);
+	n = sqlite3_value_blob(argv[1]);
+	nl = sqlite3_value_bytes(argv[1]);
+	sqlite3_result_int(ctx, nl == 0 || (h && n && memmem(h, hl, n, nl)));
+}
+
+/* What each connection has besides SQLite's own: contains(). */
+static void lite_functions(sqlite3 *db)
+{
+	sqlite3_create_function_v2(db, "contains", 2,
+				   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+				   contains_fn, NULL, NULL, NULL);
+}
+
 static lite *lite_new(const char *path)
 {
 	lite *l = g_new0(lite, 1);
@@ -314,6 +344,7 @@ static sqlstore *lite_reader(sqlstore *s, GError **err)
 	}
 	sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(l->db, 1);
+	lite_functions(l->db);
 	return r;
 }
 
@@ -380,6 +411,7 @@ store *litestore_open(const char *path, const char *origin, store_open_mode mode
 	}
 	sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(l->db, 1);
+	lite_functions(l->db);
 	if (!lite_script(s, "PRAGMA journal_mode=WAL", err) ||
 	    !lite_script(s, "PRAGMA synchronous=NORMAL", err) ||
 	    /* every operation of a batch is a savepoint, which copies each
