@@ -87,9 +87,11 @@ static void scan_item(tzscan_mailbox *m, const char *path, const store_item *it,
 		return;
 	/* a scan reads every item of a mailbox: parsing their attendees
 	 * and descriptions was most of its time */
-	if (!(cal = tz_parse(text, len)))
-		return;
 	known = parses ? tz_known_new() : NULL;
+	if (!(cal = tz_parse_known(text, len, known))) {
+		tz_known_free(known);
+		return;
+	}
 	usages = tz_identify(cal, m->configured, known);
 	for (guint i = 0; i < usages->len; i++) {
 		tz_usage *u = usages->pdata[i];

@@ -19,10 +19,11 @@
 #include <glib.h>
 #include <libical/ical.h>
 
-/* The times of each TZID of one parse, as tz_identify gathered them, and
- * the zones it identified that no mailbox zone would change: a zone scan
+/* What one parse told about its TZIDs: the times of each as tz_identify
+ * gathered them, the zones it identified that no mailbox zone would
+ * change, and the zone of its VTIMEZONE (tz_parse_known).  A zone scan
  * identifies the zones of an item's TZIDs, and calfs fix then rebases the
- * same parse (tz_options.known); expanding an item's occurrences twice
+ * same parse (tz_options.known): expanding an item's occurrences twice
  * was a tenth of a fix, identifying its zones again 2%.  Immutable once
  * filled: may be read by one thread after another. */
 typedef struct tz_known tz_known;
@@ -121,6 +122,12 @@ gboolean tz_reads(const char *line, gsize len);
  * and a description.  NULL when libical parses nothing; the caller
  * frees it (icalcomponent_free). */
 icalcomponent *tz_parse(const char *data, gsize len);
+
+/* tz_parse_known: tz_parse, and keep (may be NULL; from tz_known_new, to
+ * fill with tz_identify for a tz_rebase of the result) holds the zone of
+ * the VTIMEZONE it took from those parsed before, so that the rebase
+ * does not work out again which of tzinfo's zones it is. */
+icalcomponent *tz_parse_known(const char *data, gsize len, tz_known *keep);
 
 void tz_fix_free(tz_fix *f);
 

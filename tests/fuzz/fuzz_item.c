@@ -202,10 +202,29 @@ static void check_narrowed(GBytes *in)
 		if (getenv("CALFS_FUZZ_DEBUG"))
 			fprintf(stderr, "--- rebase of all\n%s--- of the selected lines\n%s", na, nb);
 		FUZZ_REQUIRE(!strcmp(na, nb), "rebasing tz_parse's lines differs");
-		g_free(na);
 		g_free(nb);
-		g_ptr_array_unref(a);
 		g_ptr_array_unref(b);
+		/* as calfs fix does: a zone scan's parse, identified without
+		 * a mailbox zone, then rebased with what it kept */
+		{
+			tz_known *k = tz_known_new();
+			icalcomponent *kc = tz_parse_known(d, len, k);
+			tz_options ko = o;
+
+			if (kc) {
+				g_ptr_array_unref(tz_identify(kc, NULL, k));
+				ko.known = k;
+				b = tz_rebase(kc, &ko);
+				nb = notes(b);
+				FUZZ_REQUIRE(!strcmp(na, nb), "rebasing with a scan's tz_known differs");
+				g_free(nb);
+				g_ptr_array_unref(b);
+				icalcomponent_free(kc);
+			}
+			tz_known_free(k);
+		}
+		g_free(na);
+		g_ptr_array_unref(a);
 	}
 	if (all)
 		icalcomponent_free(all);
