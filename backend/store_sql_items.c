@@ -213,9 +213,16 @@ GPtrArray *sqlstore_item_range_committed(store *base, gint64 calendar_id, gint64
 	sql_arg_i64(&a, limit ? (gint64)limit : G_MAXINT64);
 	/* +id: the calendar's index, never a walk of the items' ids from
 	 * first to last (which both planners chose, for LIMIT, or for
-	 * PostgreSQL's plan of unknown bounds) */
-	out = sqlstore_collect(on, "SELECT " ITEM_COLS_DATA " FROM items WHERE"
-			       " calendar_id = ?1 AND +id BETWEEN ?2 AND ?3 ORDER BY +id LIMIT ?4",
+	 * PostgreSQL's plan of unknown bounds).  SQLite sorted the rows it
+	 * found by that index, bytes and all, in a temporary B-tree (23,000
+	 * instructions an item in a fix, twice a read by id): it sorts their
+	 * ids, and reads the rows by id in that order. */
+	out = sqlstore_collect(on, SQL_DIALECT(s,
+		"SELECT " ITEM_COLS_DATA " FROM items WHERE id IN (SELECT id FROM items"
+		" WHERE calendar_id = ?1 AND +id BETWEEN ?2 AND ?3 ORDER BY +id LIMIT ?4)"
+		" ORDER BY id",
+		"SELECT " ITEM_COLS_DATA " FROM items WHERE"
+		" calendar_id = ?1 AND +id BETWEEN ?2 AND ?3 ORDER BY +id LIMIT ?4"),
 			       &a, row_item_data, (GDestroyNotify)store_item_free, err);
 	sqlstore_committed_end(s, on);
 	return out;

@@ -574,6 +574,52 @@ static void test_committed(fixture *f, gconstpointer data)
 	store_item_free(a);
 }
 
+/* A range of a calendar's items by id: only that calendar's, in id
+ * order, from first to last, the first limit of them, with their bytes,
+ * when another calendar's items lie between them. */
+static void test_range(fixture *f, gconstpointer data)
+{
+	store_calendar *cal = store_calendar_get(f->s, f->cal, NULL);
+	store_calendar *other = store_calendar_create(f->s, cal->mailbox_id, "Other", NULL);
+	gint64 ids[6];
+	GPtrArray *got;
+
+	(void)data;
+	store_calendar_free(cal);
+	for (int i = 0; i < 6; i++) {
+		char *name = g_strdup_printf("%c.ics", 'f' - i);	/* names against ids */
+		char *uid = g_strdup_printf("u%d", i);
+		char *text = g_strdup_printf("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:%s\r\n"
+					     "END:VEVENT\r\nEND:VCALENDAR\r\n", uid);
+		GBytes *b = g_bytes_new_take(text, strlen(text));
+		store_put req = { .calendar_id = i % 2 ? other->id : f->cal, .name = name,
+				  .uid = uid, .data = b };
+		store_item *it = store_item_put(f->s, &req, NULL, NULL);
+
+		ids[i] = it->id;
+		store_item_free(it);
+		g_bytes_unref(b);
+		g_free(name);
+		g_free(uid);
+	}
+	got = store_item_range_committed(f->s, f->cal, ids[0], ids[5], 0, NULL);
+	g_assert_cmpuint(got->len, ==, 3);
+	for (guint i = 0; i < got->len; i++) {
+		store_item *it = got->pdata[i];
+
+		g_assert_cmpint(it->id, ==, ids[2 * i]);
+		g_assert_cmpint(it->calendar_id, ==, f->cal);
+		g_assert_nonnull(it->data);
+		g_assert_cmpuint(g_bytes_get_size(it->data), ==, it->size);
+	}
+	g_ptr_array_unref(got);
+	got = store_item_range_committed(f->s, f->cal, ids[1], G_MAXINT64, 1, NULL);
+	g_assert_cmpuint(got->len, ==, 1);
+	g_assert_cmpint(((store_item *)got->pdata[0])->id, ==, ids[2]);
+	g_ptr_array_unref(got);
+	store_calendar_free(other);
+}
+
 /* A write whose journal row fails.  PostgreSQL sends journal rows and
  * savepoints without waiting (pipeline mode), so the failure is found by
  * a later write, and fails the whole batch; SQLite refuses the write
@@ -994,6 +1040,7 @@ int main(int argc, char **argv)
 	T("/store/calendar-meta", test_meta);
 	T("/store/batch", test_batch);
 	T("/store/committed-reads", test_committed);
+	T("/store/range-reads", test_range);
 	T("/store/failed-journal-row", test_failed_journal_row);
 	T("/store/zone-scan", test_zone_scan);
 	T("/store/set-checked", test_set_checked);
