@@ -162,6 +162,14 @@ static gboolean may_need(box *b, const store_item *li)
 	return strcmp(li->checked, b->zone_key) != 0;
 }
 
+/* Listed item li as the zone scan read it, when it read that version. */
+static const store_item *scanned(box *b, const store_item *li)
+{
+	tzscan_parse *p = g_hash_table_lookup(b->parses, &li->id);
+
+	return p && p->item && p->item->version == li->version ? p->item : NULL;
+}
+
 /* Read the items from items[k] on that may need reading, up to
  * READ_AHEAD of them (and past at most as many clean ones), in one
  * query, when there are several. */
@@ -171,7 +179,7 @@ static void read_ahead(box *b, gint64 calendar_id, GPtrArray *items, guint k)
 	GPtrArray *got;
 
 	for (guint i = k; i < items->len && need < READ_AHEAD && clean < READ_AHEAD; i++) {
-		if (may_need(b, items->pdata[i])) {
+		if (may_need(b, items->pdata[i]) && !scanned(b, items->pdata[i])) {
 			need++;
 			last = i;
 		} else {
@@ -192,14 +200,17 @@ static void read_ahead(box *b, gint64 calendar_id, GPtrArray *items, guint k)
 		g_ptr_array_unref(got);
 }
 
-/* Listed item li with its bytes: read ahead, else read now; NULL when it
- * is gone since the listing. */
+/* Listed item li with its bytes: read ahead or by the zone scan, else
+ * read now; NULL when it is gone since the listing. */
 static store_item *read_item(box *b, const store_item *li)
 {
 	gpointer it;
+	const store_item *s;
 
 	if (g_hash_table_steal_extended(b->ahead, GSIZE_TO_POINTER(li->id), NULL, &it))
 		return it;
+	if ((s = scanned(b, li)))
+		return store_item_copy(s);
 	return store_item_get_committed(b->w->s, li->id, NULL);
 }
 
@@ -550,7 +561,11 @@ static void fix_mailbox(gpointer data, gpointer user)
 		for (guint k = 0; k < items->len && !e; k++) {
 			store_item *li = items->pdata[k];
 
-			if (may_need(&b, li) &&
+			/* the zone scan first: it reads the items that name
+			 * a zone, which are then not read again */
+			if (may_need(&b, li) && b.o.rebase)
+				ensure_zone(&b);
+			if (may_need(&b, li) && !scanned(&b, li) &&
 			    !g_hash_table_contains(b.ahead, GSIZE_TO_POINTER(li->id))) {
 				g_hash_table_remove_all(b.ahead);
 				read_ahead(&b, cal->id, items, k);

@@ -41,6 +41,7 @@ void tzscan_parse_free(tzscan_parse *p)
 	if (p->cal)
 		icalcomponent_free(p->cal);
 	tz_known_free(p->known);
+	store_item_free(p->item);
 	g_free(p);
 }
 
@@ -66,6 +67,7 @@ static void hand_over(GHashTable *parses, const store_item *it, icalcomponent *c
 	t->version = it->version;
 	t->cal = cal;
 	t->known = known;
+	t->item = store_item_copy(it);
 	g_hash_table_replace(parses, g_memdup2(&it->id, sizeof(it->id)), t);
 }
 

@@ -37,6 +37,7 @@ typedef struct {
 	gint64 version;		/* the item's, parsed */
 	icalcomponent *cal;	/* its bytes, as tz_parse parses them */
 	tz_known *known;	/* the times the scan gathered from cal */
+	store_item *item;	/* the item as the scan read it, with its bytes */
 } tzscan_parse;
 
 void tzscan_parse_free(tzscan_parse *p);
