@@ -78,8 +78,8 @@ typedef struct {
 	GHashTable *parses;	/* the zone scan's: tzscan_parses_new */
 } box;
 
-/* Items read in one query when several in a row need reading: on
- * PostgreSQL each read is a round trip. */
+/* Items read in one query when several in a row need reading, where
+ * each read is a round trip (store_round_trips: PostgreSQL). */
 #define READ_AHEAD 64
 
 
@@ -547,6 +547,7 @@ static void fix_mailbox(gpointer data, gpointer user)
 	writer *w = writer_take(r);
 	GError *e = NULL;
 	GPtrArray *cals = store_calendar_list(w->s, mb->id, &e);
+	gboolean ahead = store_round_trips(w->s);
 	box b;
 
 	box_init(&b, r, w, mb);
@@ -565,7 +566,7 @@ static void fix_mailbox(gpointer data, gpointer user)
 			 * a zone, which are then not read again */
 			if (may_need(&b, li) && b.o.rebase)
 				ensure_zone(&b);
-			if (may_need(&b, li) && !scanned(&b, li) &&
+			if (ahead && may_need(&b, li) && !scanned(&b, li) &&
 			    !g_hash_table_contains(b.ahead, GSIZE_TO_POINTER(li->id))) {
 				g_hash_table_remove_all(b.ahead);
 				read_ahead(&b, cal->id, items, k);

@@ -141,6 +141,7 @@ typedef struct {
 	const char *(*origin)(store *s);
 	void (*run_begin)(store *s, const char *command);
 	store *(*peer)(store *s, GError **err);	/* may be NULL: no peers */
+	gboolean (*round_trips)(store *s);	/* may be NULL: TRUE */
 
 	GPtrArray *(*mailbox_list)(store *s, GError **err);
 	store_mailbox *(*mailbox_get)(store *s, gint64 id, GError **err);
@@ -293,6 +294,15 @@ static inline void store_run_begin(store *s, const char *command)
 static inline store *store_peer(store *s, GError **err)
 {
 	return s->ops->peer ? s->ops->peer(s, err) : NULL;
+}
+
+/* store_round_trips: whether each query is a round trip to a server
+ * (PostgreSQL), so that reading many items in one query
+ * (store_item_range_committed) saves time; on SQLite a read of one item
+ * by id costs less than its share of a range. */
+static inline gboolean store_round_trips(store *s)
+{
+	return s->ops->round_trips ? s->ops->round_trips(s) : TRUE;
 }
 
 /* store_mailbox_list: all mailboxes by name, a GPtrArray of store_mailbox*

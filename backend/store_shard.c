@@ -764,6 +764,11 @@ static const char *sh_describe(store *base)
 	return of(base)->describe;
 }
 
+static gboolean sh_round_trips(store *base)
+{
+	return store_round_trips(((shard *)of(base)->shards->pdata[0])->st);
+}
+
 static const char *sh_origin(store *base)
 {
 	return store_origin(((shard *)of(base)->shards->pdata[0])->st);
@@ -795,6 +800,7 @@ static const store_ops shard_ops = {
 	.describe = sh_describe,
 	.origin = sh_origin,
 	.run_begin = sh_run_begin,
+	.round_trips = sh_round_trips,
 	.mailbox_list = sh_mailbox_list,
 	.mailbox_get = sh_mailbox_get,
 	.mailbox_find = sh_mailbox_find,

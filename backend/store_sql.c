@@ -1213,6 +1213,11 @@ static store *op_peer(store *base, GError **err)
 	return &p->base;
 }
 
+static gboolean op_round_trips(store *base)
+{
+	return sqlstore_of(base)->drv->postgresql;
+}
+
 static const char *op_describe(store *base)
 {
 	return sqlstore_of(base)->describe;
@@ -1234,6 +1239,7 @@ static const store_ops sql_ops = {
 	.origin = op_origin,
 	.run_begin = op_run_begin,
 	.peer = op_peer,
+	.round_trips = op_round_trips,
 	.mailbox_list = op_mailbox_list,
 	.mailbox_get = op_mailbox_get,
 	.mailbox_find = op_mailbox_find,
