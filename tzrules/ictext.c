@@ -859,7 +859,8 @@ gboolean ictext_line_named(const char *line, gsize len, const char *const *names
 		*head = h;
 	}
 	/* a name has no quote: the ':' or ';' after it is the first of the
-	 * line's head */
+	 * line's head; libical drops the blanks between them ("ATTENDEE\f;"
+	 * is an ATTENDEE to it: make fuzz) */
 	for (gsize i = 0; i < n; i++) {
 		gsize k;
 
@@ -867,8 +868,11 @@ gboolean ictext_line_named(const char *line, gsize len, const char *const *names
 		if (first != names[i][0])
 			continue;
 		k = strlen(names[i]);
-		if (len >= k && !g_ascii_strncasecmp(line, names[i], k) &&
-		    (len == k || line[k] == ':' || line[k] == ';'))
+		if (len < k || g_ascii_strncasecmp(line, names[i], k))
+			continue;
+		while (k < len && strchr(" \t\v\f", line[k]) && line[k])
+			k++;
+		if (k == len || line[k] == ':' || line[k] == ';')
 			return TRUE;
 	}
 	return FALSE;
