@@ -844,6 +844,22 @@ out:
 	return parts;
 }
 
+/* Where the name of line (len bytes) ends, when it is name (ignoring
+ * case): the index of the ';' or ':' after it, or len; 0 when it is not.
+ * libical drops the blanks between a name and its ';' or ':'
+ * ("ATTENDEE\f;" is an ATTENDEE to it: make fuzz), so they are skipped. */
+static gsize name_end(const char *line, gsize len, const char *name)
+{
+	gsize k = strlen(name);
+
+	if (len < k || g_ascii_strncasecmp(line, name, k))
+		return 0;
+	while (k < len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\v' ||
+			   line[k] == '\f'))
+		k++;
+	return k == len || line[k] == ':' || line[k] == ';' ? k : 0;
+}
+
 gboolean ictext_line_named(const char *line, gsize len, const char *const *names,
 			   gsize n, gsize *head)
 {
@@ -859,20 +875,10 @@ gboolean ictext_line_named(const char *line, gsize len, const char *const *names
 		*head = h;
 	}
 	/* a name has no quote: the ':' or ';' after it is the first of the
-	 * line's head; libical drops the blanks between them ("ATTENDEE\f;"
-	 * is an ATTENDEE to it: make fuzz) */
+	 * line's head (name_end) */
 	for (gsize i = 0; i < n; i++) {
-		gsize k;
-
 		/* the first letter first: names are in upper case */
-		if (first != names[i][0])
-			continue;
-		k = strlen(names[i]);
-		if (len < k || g_ascii_strncasecmp(line, names[i], k))
-			continue;
-		while (k < len && strchr(" \t\v\f", line[k]) && line[k])
-			k++;
-		if (k == len || line[k] == ':' || line[k] == ';')
+		if (first == names[i][0] && name_end(line, len, names[i]))
 			return TRUE;
 	}
 	return FALSE;
@@ -897,9 +903,9 @@ static gboolean value_starts(const char *p, gsize n)
  * is mark, ignoring case; *plain set when a ':' follows it. */
 static gboolean marked(const char *line, gsize n, const char *mark, gboolean *plain)
 {
-	gsize k = strlen(mark);
+	gsize k = name_end(line, n, mark);
 
-	if (n <= k || g_ascii_strncasecmp(line, mark, k) || (line[k] != ':' && line[k] != ';'))
+	if (!k || k == n)
 		return FALSE;
 	*plain = line[k] == ':';
 	return TRUE;

@@ -738,7 +738,7 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 	times tm;
 	zoneid_query q;
 	zoneid_result *id;
-	icaltimezone *zone;
+	icaltimezone *zone, *kept;
 	comparison cmp = { 0 };
 	gboolean unreadable;
 	tz_fix *f;
@@ -770,9 +770,9 @@ static void rebase_tzid(icalcomponent *cal, const char *tzid, const tz_options *
 	}
 	zone = tzinfo_zone(id->zone);
 	unreadable = vtz && has_until(vtz);
-	if (vtz && (known_vtimezone(o->known, tzid)
-		    ? zone_agrees(known_vtimezone(o->known, tzid), zone, tm.all, tm.starts, &cmp)
-		    : vtz_agrees(vtz, zone, tm.all, tm.starts, &cmp)) && !unreadable) {
+	kept = known_vtimezone(o->known, tzid);
+	if (vtz && (kept ? zone_agrees(kept, zone, tm.all, tm.starts, &cmp)
+			 : vtz_agrees(vtz, zone, tm.all, tm.starts, &cmp)) && !unreadable) {
 		zoneid_result_free(id);
 		goto out;
 	}
