@@ -62,15 +62,69 @@ static void move_all(GPtrArray *from, GPtrArray *to)
 /* Bump when a change to the rules changes what renderings are. */
 #define RULES_VERSION "calfs-render-3"
 
-char *render_key(const render_options *o, const char *zone)
+/* The keys render_key made last, by what they were made of: a mount asks
+ * for the same few for every item it reads (a third of a cold read's
+ * instructions went to printing and hashing them again).  A slot is
+ * replaced in turn once all are used. */
+#define KEY_MEMOS 8
+
+typedef struct {
+	gboolean flags[4];	/* repair, rebase, recurring_only, report_only */
+	gint64 created_before;
+	char *tzdata;
+	char *zone;		/* "" for none */
+	char *key;		/* NULL: the slot is free */
+} key_memo;
+
+static GMutex memo_lock;
+static key_memo memos[KEY_MEMOS];	/* under memo_lock */
+static guint memo_next;			/* under memo_lock */
+
+static char *key_made(const render_options *o, const char *tzdata, const char *zone)
 {
 	char *text = g_strdup_printf("%s|%d|%d|%d|%d|%" G_GINT64_FORMAT "|%s|%s", RULES_VERSION,
 				     o->repair, o->rebase, o->tz.recurring_only,
-				     o->tz.report_only, o->tz.created_before,
-				     tz_tzdata_version(), zone ? zone : "");
+				     o->tz.report_only, o->tz.created_before, tzdata, zone);
 	char *key = g_compute_checksum_for_string(G_CHECKSUM_SHA1, text, -1);
 
 	g_free(text);
+	return key;
+}
+
+char *render_key(const render_options *o, const char *zone)
+{
+	const char *tzdata = tz_tzdata_version();
+	const gboolean flags[4] = { o->repair, o->rebase, o->tz.recurring_only,
+				    o->tz.report_only };
+	char *key = NULL;
+	key_memo *m;
+
+	if (!zone)
+		zone = "";
+	g_mutex_lock(&memo_lock);
+	for (guint i = 0; i < KEY_MEMOS && !key; i++) {
+		m = &memos[i];
+		if (m->key && !memcmp(m->flags, flags, sizeof(flags)) &&
+		    m->created_before == o->tz.created_before &&
+		    !strcmp(m->zone, zone) && !strcmp(m->tzdata, tzdata))
+			key = g_strdup(m->key);
+	}
+	g_mutex_unlock(&memo_lock);
+	if (key)
+		return key;
+	key = key_made(o, tzdata, zone);
+	g_mutex_lock(&memo_lock);
+	m = &memos[memo_next];
+	memo_next = (memo_next + 1) % KEY_MEMOS;
+	g_free(m->tzdata);
+	g_free(m->zone);
+	g_free(m->key);
+	memcpy(m->flags, flags, sizeof(flags));
+	m->created_before = o->tz.created_before;
+	m->tzdata = g_strdup(tzdata);
+	m->zone = g_strdup(zone);
+	m->key = g_strdup(key);
+	g_mutex_unlock(&memo_lock);
 	return key;
 }
 

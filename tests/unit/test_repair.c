@@ -1,6 +1,7 @@
 /* Unit tests: track-status repair, rules T1-T5 and T7, and the fidelity of
  * the repaired text */
 #include "item.h"
+#include "render.h"
 #include "repair.h"
 
 #include <string.h>
@@ -446,6 +447,43 @@ static void test_may_apply(void)
 		   "END:VEVENT\r\nEND:VCALENDAR\r\n");
 }
 
+/* render_key: the SHA-1 of the text that names what a rendering depends
+ * on (stores keep it: calfs fix's verdicts), the same when asked again
+ * from the keys it keeps, and after more distinct ones than it keeps. */
+static void test_render_key(void)
+{
+	enum { N = 20 };
+	char *first[N];
+
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < N; i++) {
+			render_options o = { .repair = i % 3 != 0, .rebase = TRUE };
+			const char *zone = i % 2 ? "America/Chicago" : NULL;
+			char *text, *want, *key;
+
+			o.tz.report_only = i % 5 == 0;
+			o.tz.created_before = i / 2;
+			text = g_strdup_printf("calfs-render-3|%d|%d|0|%d|%d|%s|%s", o.repair,
+					       o.rebase, o.tz.report_only, i / 2,
+					       tz_tzdata_version(), zone ? zone : "");
+			want = g_compute_checksum_for_string(G_CHECKSUM_SHA1, text, -1);
+			key = render_key(&o, zone);
+			g_assert_cmpstr(key, ==, want);
+			if (round == 0)
+				first[i] = key;
+			else
+				g_free(key);
+			g_free(want);
+			g_free(text);
+		}
+	}
+	for (int i = 0; i < N; i++)
+		for (int j = i + 1; j < N; j++)
+			g_assert_cmpstr(first[i], !=, first[j]);
+	for (int i = 0; i < N; i++)
+		g_free(first[i]);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -460,5 +498,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/repair/folded-attendee", test_folded_attendee);
 	g_test_add_func("/repair/copies", test_copies);
 	g_test_add_func("/repair/may-apply", test_may_apply);
+	g_test_add_func("/render/key", test_render_key);
 	return g_test_run();
 }
