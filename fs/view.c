@@ -421,65 +421,88 @@ static gboolean known_clean(const render_options *o, const char *key)
 	return yes;
 }
 
-rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
-{
-	store_item *it;
-	gboolean clean;
-	rendered *r = NULL;
+/* What rendering an item takes, found before its bytes are read. */
+typedef struct {
+	store_item *it;		/* as listed: without its bytes */
 	calinfo *ci;
+	char *zone;		/* the mailbox's stored zone, or NULL */
+	char *items_zone;	/* the zone its mailbox's items tell, when it
+				 * was checked under that one; or NULL */
 	render_options o;
-	ingest_replies replies;
-	render_log log;
-	char *zone, *items_zone = NULL;
+	gboolean clean;		/* checked by calfs fix under these options:
+				 * the stored bytes are what rendering would
+				 * give, without parsing them */
+	rendered *cached;	/* the cache's copy of this version, or NULL */
+} render_plan;
 
+static void plan_clear(render_plan *p)
+{
+	store_item_free(p->it);
+	view_calinfo_free(p->ci);
+	g_free(p->zone);
+	g_free(p->items_zone);
+	rendered_free(p->cached);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Fill p for item_id: the cache's copy when it has this version, else
+ * the options and whether the item is known clean.  FALSE with err set. */
+static gboolean plan_render(fs_ctx *fs, gint64 item_id, render_plan *p, GError **err)
+{
+	rendered *r;
+
+	memset(p, 0, sizeof(*p));
 	/* the version first: the bytes are read only when not cached */
-	if (!(it = store_item_get(fs->store, item_id, FALSE, err)))
-		return NULL;
-	if (!(ci = view_calinfo(fs, it->calendar_id, err))) {
-		store_item_free(it);
-		return NULL;
+	if (!(p->it = store_item_get(fs->store, item_id, FALSE, err)))
+		return FALSE;
+	if (!(p->ci = view_calinfo(fs, p->it->calendar_id, err))) {
+		plan_clear(p);
+		return FALSE;
 	}
-	zone = view_stored_zone(fs, ci->mailbox_id);
+	p->zone = view_stored_zone(fs, p->ci->mailbox_id);
 	g_mutex_lock(&fs->cache->lock);
 	r = g_hash_table_lookup(fs->cache->renders, &item_id);
-	r = r && r->version == it->version && !strcmp(r->name, it->name) &&
-	    !g_strcmp0(r->stored, zone) && r->tzdata == tz_tzdata_version()
-	    ? rendered_copy(r) : NULL;
+	p->cached = r && r->version == p->it->version && !strcmp(r->name, p->it->name) &&
+		    !g_strcmp0(r->stored, p->zone) && r->tzdata == tz_tzdata_version()
+		    ? rendered_copy(r) : NULL;
 	g_mutex_unlock(&fs->cache->lock);
-	if (r) {
+	if (p->cached) {
 		log_debug("render %s/%s/%s: version %" G_GINT64_FORMAT " from the cache",
-			  ci->mailbox, ci->calendar, it->name, it->version);
-		store_item_free(it);
-		view_calinfo_free(ci);
-		g_free(zone);
-		return r;
+			  p->ci->mailbox, p->ci->calendar, p->it->name, p->it->version);
+		return TRUE;
 	}
-	o = render_options_read(fs->conf, ci->mailbox, zone);
-	clean = it->checked && known_clean(&o, it->checked);
-	if (it->checked && !clean && !o.tz.mailbox_zone &&
-	    (items_zone = extracted_for(fs, ci->mailbox_id))) {
+	p->o = render_options_read(fs->conf, p->ci->mailbox, p->zone);
+	p->clean = p->it->checked && known_clean(&p->o, p->it->checked);
+	if (p->it->checked && !p->clean && !p->o.tz.mailbox_zone &&
+	    (p->items_zone = extracted_for(fs, p->ci->mailbox_id))) {
 		/* checked under the zone the mailbox's items tell */
-		render_options oz = o;
+		render_options oz = p->o;
 
-		oz.tz.mailbox_zone = items_zone;
-		clean = known_clean(&oz, it->checked);
-		if (!clean)
-			g_clear_pointer(&items_zone, g_free);
+		oz.tz.mailbox_zone = p->items_zone;
+		p->clean = known_clean(&oz, p->it->checked);
+		if (!p->clean)
+			g_clear_pointer(&p->items_zone, g_free);
 	}
-	{
-		store_item *bare = it;
+	return TRUE;
+}
 
-		it = item_bytes(fs, bare, err);
-		store_item_free(bare);
-	}
-	if (!it) {
-		view_calinfo_free(ci);
-		g_free(items_zone);
+/* Render what p planned (not cached): read the bytes, render them unless
+ * known clean, and keep the result in the cache.  Consumes p. */
+static rendered *render_planned(fs_ctx *fs, render_plan *p, GError **err)
+{
+	store_item *it;
+	rendered *r;
+	ingest_replies replies;
+	render_log log;
+	char *zone = g_steal_pointer(&p->zone);
+
+	if (!(it = item_bytes(fs, p->it, err))) {
 		g_free(zone);
+		plan_clear(p);
 		return NULL;
 	}
-	ingest_replies_init(&replies, fs->store, ci->mailbox_id);
-	o.ctx = &replies.ctx;
+	ingest_replies_init(&replies, fs->store, p->ci->mailbox_id);
+	p->o.ctx = &replies.ctx;
 	render_log_init(&log);
 	r = g_new0(rendered, 1);
 	r->item_id = it->id;
@@ -488,26 +511,24 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 	r->mtime_ns = it->mtime_ns;
 	r->uid = g_strdup(it->uid);
 	r->name = g_strdup(it->name);
-	/* checked by calfs fix under these options: the stored bytes are
-	 * what rendering would give, without parsing them */
 	r->stored = g_strdup(zone);
 	r->tzdata = tz_tzdata_version();
-	r->data = clean ? g_bytes_ref(it->data) : render_item(it->data, &o, &log);
-	if (log.zone_consulted && !zone && (zone = extracted_for(fs, ci->mailbox_id))) {
+	r->data = p->clean ? g_bytes_ref(it->data) : render_item(it->data, &p->o, &log);
+	if (log.zone_consulted && !zone && (zone = extracted_for(fs, p->ci->mailbox_id))) {
 		/* it depends on the mailbox's zone, which only its items tell */
-		o.tz.mailbox_zone = zone;
+		p->o.tz.mailbox_zone = zone;
 		render_log_clear(&log);
 		render_log_init(&log);
 		g_bytes_unref(r->data);
-		r->data = render_item(it->data, &o, &log);
+		r->data = render_item(it->data, &p->o, &log);
 	}
-	if (items_zone) {
+	if (p->items_zone) {
 		g_free(zone);
-		zone = items_zone;
+		zone = g_steal_pointer(&p->items_zone);
 	}
 	r->zone = zone;
 	r->fixes = render_describe(&log);
-	if (clean && !*r->fixes) {
+	if (p->clean && !*r->fixes) {
 		g_free(r->fixes);
 		r->fixes = render_notes(r->data);
 		if (!r->fixes)
@@ -517,15 +538,85 @@ rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
 		r->rebased |= ((tz_fix *)log.rebases->pdata[i])->applied;
 	log_debug("render %s/%s/%s: version %" G_GINT64_FORMAT ", %s, %" G_GSIZE_FORMAT
 		  " bytes, %u mended, %u repaired, %u rebase notes%s%s",
-		  ci->mailbox, ci->calendar, it->name, it->version,
-		  clean ? "known clean: served as stored" : "rendered",
+		  p->ci->mailbox, p->ci->calendar, it->name, it->version,
+		  p->clean ? "known clean: served as stored" : "rendered",
 		  g_bytes_get_size(r->data), log.mends->len, log.repairs->len, log.rebases->len,
 		  zone ? ", zone " : "", zone ? zone : "");
 	render_log_clear(&log);
 	store_item_free(it);
-	view_calinfo_free(ci);
+	plan_clear(p);
 	cache_put(fs, rendered_copy(r));
 	return r;
+}
+
+rendered *view_render(fs_ctx *fs, gint64 item_id, GError **err)
+{
+	render_plan p;
+
+	if (!plan_render(fs, item_id, &p, err))
+		return NULL;
+	if (p.cached) {
+		rendered *r = g_steal_pointer(&p.cached);
+
+		plan_clear(&p);
+		return r;
+	}
+	return render_planned(fs, &p, err);
+}
+
+/* view_render_key's of a rendering of version made with zone */
+static gint64 key_of(gint64 version, const char *zone)
+{
+	return (gint64)((guint64)version ^ ((guint64)g_str_hash(zone ? zone : "") << 32));
+}
+
+gint64 view_render_key(const rendered *r)
+{
+	return key_of(r->version, r->zone);
+}
+
+/* What a listing tells of an item's rendering. */
+typedef struct {
+	gint64 calendar_id;
+	gint64 key;		/* view_render_key's */
+	gsize size;
+	gint64 mtime_ns;
+	gboolean rebased;
+} render_attrs;
+
+/* The attributes of item_id's rendering: of the cache's copy, or of the
+ * stored bytes when calfs fix found them to be it (a listing of items
+ * no reader has opened since reads none of their bytes), else of a
+ * rendering.  FALSE with err set. */
+static gboolean view_attrs(fs_ctx *fs, gint64 item_id, render_attrs *a, GError **err)
+{
+	render_plan p;
+	rendered *r;
+
+	if (!plan_render(fs, item_id, &p, err))
+		return FALSE;
+	if (!p.cached && p.clean) {
+		a->calendar_id = p.it->calendar_id;
+		a->key = key_of(p.it->version, p.items_zone ? p.items_zone : p.zone);
+		a->size = p.it->size;
+		a->mtime_ns = p.it->mtime_ns;
+		a->rebased = FALSE;
+		plan_clear(&p);
+		return TRUE;
+	}
+	if (p.cached) {
+		r = g_steal_pointer(&p.cached);
+		plan_clear(&p);
+	} else if (!(r = render_planned(fs, &p, err))) {
+		return FALSE;
+	}
+	a->calendar_id = r->calendar_id;
+	a->key = view_render_key(r);
+	a->size = g_bytes_get_size(r->data);
+	a->mtime_ns = r->mtime_ns;
+	a->rebased = r->rebased;
+	rendered_free(r);
+	return TRUE;
 }
 
 static void set_time(struct stat *st, gint64 ns)
@@ -609,11 +700,6 @@ static gboolean calendar_owner(fs_ctx *fs, gint64 calendar_id, struct stat *st,
 	return ok;
 }
 
-gint64 view_render_key(const rendered *r)
-{
-	return (gint64)((guint64)r->version ^
-			((guint64)g_str_hash(r->zone ? r->zone : "") << 32));
-}
 
 /* Invalidations delivered so far: taken before an attribute reply reads
  * the store, for told(). */
@@ -704,19 +790,17 @@ static gboolean stat_item(fs_ctx *fs, gint64 item_id, fuse_ino_t ino,
 			  struct stat *st, GError **err)
 {
 	gint64 begun = attr_begin(fs);
-	rendered *r = view_render(fs, item_id, err);
+	render_attrs a;
 	gboolean ok;
 	mode_t mode;
 
-	if (!r)
+	if (!view_attrs(fs, item_id, &a, err))
 		return FALSE;
-	ok = calendar_owner(fs, r->calendar_id, st, &mode, err);
-	set_file(st, in_mailbox(mode, 0666),
-		 told(fs, ino, view_render_key(r), g_bytes_get_size(r->data), begun));
+	ok = calendar_owner(fs, a.calendar_id, st, &mode, err);
+	set_file(st, in_mailbox(mode, 0666), told(fs, ino, a.key, a.size, begun));
 	/* a rendering that follows tzdata changed when tzdata did */
-	set_time(st, r->rebased ? after_tzdata(fs, r->mtime_ns) : r->mtime_ns);
+	set_time(st, a.rebased ? after_tzdata(fs, a.mtime_ns) : a.mtime_ns);
 	st->st_ino = ino_make(INO_ITEM, 0, item_id);
-	rendered_free(r);
 	return ok;
 }
 
