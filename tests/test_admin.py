@@ -112,6 +112,28 @@ def test_fix_persists_exactly_the_view(org, tmp_path, fresh):
     c.umount()
 
 
+def test_listing_after_fix_tells_the_sizes_read(org, tmp_path, fresh):
+    """A listing of items calfs fix found clean answers from the stored
+    rows (no rendering): the sizes it gives are those of what is read."""
+    c = fresh(tmp_path, org)
+    c.run("fix")
+    c.mount()
+    listed = {}
+    for box in os.scandir(c.mnt):
+        if box.name.startswith("."):
+            continue
+        for cal in os.scandir(box.path):
+            if cal.name.startswith(".") or not cal.is_dir():
+                continue
+            for e in os.scandir(cal.path):
+                if e.name.endswith(".ics"):
+                    listed["%s/%s/%s" % (box.name, cal.name, e.name)] = e.stat().st_size
+    read = views(c)
+    assert len(read) > 20
+    assert listed == {p: len(b) for p, b in read.items()}
+    c.umount()
+
+
 def test_dry_run_changes_nothing(org, tmp_path, fresh):
     c = fresh(tmp_path, org)
     before = dump(c)
