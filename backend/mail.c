@@ -60,20 +60,28 @@ gboolean mail_is_message(const char *path)
 	return TRUE;
 }
 
+/* One message file, read whole: GMime's parser keeps each part's content
+ * as a window on its stream, and decoding a window of a file stream
+ * seeks and reads the file again (six lseek and four read calls for each
+ * message of a Maildir of replies, where one read does). */
 static gboolean parse_file(const char *path, const char *where, mail_fn fn,
 			   gpointer data)
 {
 	GError *e = NULL;
-	GMimeStream *stream = g_mime_stream_fs_open(path, O_RDONLY, 0, &e);
+	char *text;
+	gsize len;
+	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *msg;
 	gboolean go;
 
-	if (!stream) {
+	if (!g_file_get_contents(path, &text, &len, &e)) {
 		go = fn(NULL, where, e->message, data);
 		g_error_free(e);
 		return go;
 	}
+	stream = g_mime_stream_mem_new_with_byte_array(g_byte_array_new_take((guint8 *)text,
+									     len));
 	parser = g_mime_parser_new_with_stream(stream);
 	msg = g_mime_parser_construct_message(parser, NULL);
 	go = fn(msg, where, msg ? NULL : "not a mail message", data);
