@@ -8,7 +8,9 @@ struct ictext_line {
 	int comp;		/* item component it is in, -1 for none */
 	int depth;		/* 1: directly in the VCALENDAR, 2: in a component */
 	char *text;		/* unfolded, no line ending */
-	gsize name_len;		/* length of the name in text */
+	gsize name_len;		/* where the parameters or the value begin */
+	gsize name_only;	/* length of the name: name_len less the
+				 * blanks libical drops before them */
 	gsize value_at;		/* offset of the value in text, 0 when none */
 	gboolean edited;	/* text replaced: serialized and folded anew */
 	gboolean removed;
@@ -40,6 +42,12 @@ void ictext_free(ictext *t)
 	g_free(t);
 }
 
+/* What libical skips between a property's name and its ';' or ':'. */
+static gboolean blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f';
+}
+
 /* Find the name's end and the value's start of an unfolded line: the
  * first ':' outside double quotes. */
 static void split_line(ictext_line *l)
@@ -48,6 +56,9 @@ static void split_line(ictext_line *l)
 	gboolean quoted = FALSE;
 
 	l->name_len = strcspn(s, ";:");
+	l->name_only = l->name_len;
+	while (l->name_only && blank(s[l->name_only - 1]))
+		l->name_only--;
 	for (const char *p = s + l->name_len; *p; p++) {
 		if (*p == '"')
 			quoted = !quoted;
@@ -60,8 +71,8 @@ static void split_line(ictext_line *l)
 
 static gboolean name_is(const ictext_line *l, const char *name)
 {
-	return strlen(name) == l->name_len &&
-	       !g_ascii_strncasecmp(l->text, name, l->name_len);
+	return strlen(name) == l->name_only &&
+	       !g_ascii_strncasecmp(l->text, name, l->name_only);
 }
 
 static gboolean is_item_component(const char *v)
@@ -854,8 +865,7 @@ static gsize name_end(const char *line, gsize len, const char *name)
 
 	if (len < k || g_ascii_strncasecmp(line, name, k))
 		return 0;
-	while (k < len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\v' ||
-			   line[k] == '\f'))
+	while (k < len && blank(line[k]))
 		k++;
 	return k == len || line[k] == ':' || line[k] == ';' ? k : 0;
 }

@@ -270,6 +270,27 @@ static void test_t4(void)
 	g_free(out);
 }
 
+/* libical drops blanks between a property's name and its ';' or ':', so
+ * a repair it finds on such a line is one the text edit must make */
+static void test_t4_blank_after_name(void)
+{
+	GPtrArray *f;
+	char *out;
+
+	out = repair(EVENT("DTSTAMP:20090915T000000Z\r\n"
+			   "ATTENDEE\f;PARTSTAT=ACCEPTED;X-REPLYTIME=16010101T000000Z"
+			   ":mailto:h@example.net\r\n"
+			   "ATTENDEE \t;PARTSTAT=NEEDS-ACTION;X-REPLYTIME=16010101T000000Z"
+			   ":mailto:i@example.net\r\n"), NULL, &f);
+	g_assert_cmpuint(f->len, ==, 2);
+	assert_line(out, "ATTENDEE\f;PARTSTAT=ACCEPTED;X-REPLYTIME=20090915T000000Z"
+		    ":mailto:h@example.net");
+	assert_line(out, "ATTENDEE \t;PARTSTAT=NEEDS-ACTION:mailto:i@example.net");
+	g_assert_null(strstr(out, "1601"));
+	g_ptr_array_unref(f);
+	g_free(out);
+}
+
 static void test_t5(void)
 {
 	GPtrArray *f;
@@ -493,6 +514,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/repair/t2-reply-missing", test_t2_reply_missing);
 	g_test_add_func("/repair/t3", test_t3);
 	g_test_add_func("/repair/t4", test_t4);
+	g_test_add_func("/repair/t4-blank-after-name", test_t4_blank_after_name);
 	g_test_add_func("/repair/t5", test_t5);
 	g_test_add_func("/repair/t7-fidelity", test_t7_fidelity);
 	g_test_add_func("/repair/folded-attendee", test_folded_attendee);
