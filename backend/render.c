@@ -63,9 +63,9 @@ static void move_all(GPtrArray *from, GPtrArray *to)
 #define RULES_VERSION "calfs-render-3"
 
 /* The keys render_key made last, by what they were made of: a mount asks
- * for the same few for every item it reads (a third of a cold read's
- * instructions went to printing and hashing them again).  A slot is
- * replaced in turn once all are used. */
+ * for the same few for every item it reads (a quarter of the daemon's
+ * instructions in a cold read went to printing and hashing them again).
+ * A slot is replaced in turn once all are used. */
 #define KEY_MEMOS 8
 
 typedef struct {

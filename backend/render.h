@@ -44,7 +44,9 @@ typedef struct {
 /* render_key: what an item's rendering depends on besides its bytes: the
  * options, calfs's rules and the system's tzdata, and zone (the mailbox's
  * zone; NULL for items whose rendering did not consult it).  Rendering
- * under the same key gives the same result.  Newly allocated. */
+ * under the same key gives the same result.  Newly allocated.  Safe
+ * from any thread: the last few keys made are kept, under a lock of
+ * render.c's own, and handed out as copies. */
 char *render_key(const render_options *o, const char *zone);
 
 /* render_log_init: empty arrays that free their elements. */
