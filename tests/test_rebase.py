@@ -163,6 +163,42 @@ def test_single_events(calfs):
     calfs.umount()
 
 
+def test_recurring_only_leaves_single_items(calfs):
+    """recurring_only: the series is rebased; single items, whether they
+    carry the old rule in a VTIMEZONE or were stored in UTC with it, are
+    served as stored, and calfs fix stores nothing for them."""
+    calfs.set_conf("[policy]\nrecurring_only=true\n[mailbox %s]\ntimezone=America/New_York\n"
+                   % MB)
+    std, dst, std_rule = OLD_US["Eastern"]
+    local = calendar(vtimezone(EASTERN, std, dst, std_rule), event("local", "20070320T100000", EASTERN))
+    utc = calendar(event("utc", "20070320T150000Z", created="20061001T120000Z",
+                         extra=["DTEND:20070320T160000Z"]))
+    items = {"series.ics": eastern_series(), "local.ics": local, "utc.ics": utc}
+    calfs.import_items(MB, items)
+    calfs.mount()
+    cal = calfs.path(MB, "Calendar")
+    assert check_against_tzdata((cal / "series.ics").read_text(), "America/New_York") == 365
+    assert "X-CALFS-REBASED:" in (cal / "series.ics").read_text()
+    for name in ("local.ics", "utc.ics"):
+        assert (cal / name).read_bytes() == items[name], name
+        assert os.getxattr(cal / name, "user.calfs.fixes") == b"", name
+    # the control: the same single items move once the option is off
+    with pytest.raises(AssertionError):
+        check_against_tzdata(items["local.ics"].decode(), "America/New_York")
+    calfs.umount()
+    r = calfs.run("fix")
+    assert re.search(r" 1 changed", r.stderr), r.stderr
+    raw = {name: calfs.path(".raw", MB, "Calendar", name) for name in items}
+    calfs.set_conf("[mailbox %s]\ntimezone=America/New_York\n" % MB)
+    calfs.mount()
+    for name in ("local.ics", "utc.ics"):
+        assert raw[name].read_bytes() == items[name], name
+        assert (cal / name).read_bytes() != items[name], name
+    check_against_tzdata((cal / "local.ics").read_text(), "America/New_York")
+    assert "X-CALFS-REBASED:America/New_York;2007" in (cal / "utc.ics").read_text()
+    calfs.umount()
+
+
 def test_mailbox_timezone_file(calfs):
     calfs.import_items(MB, {"utc.ics": calendar(event("utc", "20070320T150000Z",
                                                        created="20061001T120000Z"))})
