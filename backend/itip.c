@@ -275,11 +275,38 @@ static gboolean addressing(const char *line, gsize len)
 	return ictext_line_named(line, len, names, G_N_ELEMENTS(names), NULL);
 }
 
+/* Whether the bytes of s (n of them) hold word (lower case), in any case. */
+static gboolean holds(const char *s, gsize n, const char *word)
+{
+	gsize w = strlen(word);
+
+	for (gsize i = 0; w && i + w <= n; i++)
+		if (g_ascii_tolower(s[i]) == word[0] && !g_ascii_strncasecmp(s + i + 1, word + 1, w - 1))
+			return TRUE;
+	return !w;
+}
+
+/* addressing(), and of the ATTENDEE lines only those that may be the
+ * replier's: those that hold its address (data: address(), lower case),
+ * or whose value a fold cuts.  attendee_in() compares the addresses
+ * without case and "mailto:", so it finds in these the line it would
+ * find in all; parsing every attendee was most of a reply's parse. */
+static gboolean addressing_one(const char *line, gsize len, gboolean partial, gpointer data)
+{
+	static const char *const attendee[] = { "ATTENDEE" };
+
+	if (!addressing(line, len))
+		return FALSE;
+	return partial || !ictext_line_named(line, len, attendee, 1, NULL) ||
+	       holds(line, len, data);
+}
+
 /* Load the item with uid and the event for rid; FALSE with *why set when
  * it cannot be addressed (err set too when the store failed).  t->cal
- * holds only what addressing() reads: the item's lines are edited as
+ * holds only what addressing() reads, and of the attendees only those
+ * that may be who when it is not NULL: the item's lines are edited as
  * text. */
-static gboolean load_target(itip *sc, const char *uid, const char *rid,
+static gboolean load_target(itip *sc, const char *uid, const char *rid, const char *who,
 			    target *t, const char **why, GError **err)
 {
 	store_item *found = find_item(sc, uid, err);
@@ -296,7 +323,12 @@ static gboolean load_target(itip *sc, const char *uid, const char *rid,
 		/* the parse of a whole item was a fifth of a Maildir import */
 		gsize len;
 		const char *text = g_bytes_get_data(t->item->data, &len);
-		GString *lines = ictext_select(text, len, FALSE, addressing);
+		char *one = who ? address(who) : NULL;
+		GString *lines = one && *one ? ictext_select_with(text, len, FALSE,
+								  addressing_one, one)
+					     : ictext_select(text, len, FALSE, addressing);
+
+		g_free(one);
 
 		t->cal = item_parse(lines->str, lines->len);
 		g_string_free(lines, TRUE);
@@ -347,6 +379,19 @@ static gboolean plain_word(const char *s)
 	return TRUE;
 }
 
+/* What a reply sets on its attendee's line. */
+typedef struct {
+	const char *partstat, *stamp;
+} reply_params;
+
+static void set_reply(ictext_line *l, gpointer data)
+{
+	reply_params *rp = data;
+
+	ictext_set_param(l, "PARTSTAT", rp->partstat);
+	ictext_set_param(l, "X-REPLYTIME", rp->stamp);
+}
+
 /* Rule T6: a REPLY updates the replying attendee in the organizer's item. */
 static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 			    const char *source, GError **err)
@@ -370,7 +415,7 @@ static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 		return TRUE;
 	}
 	who = icalproperty_get_attendee(from);
-	if (!load_target(sc, uid, rid_of(rev), &t, &why, &e)) {
+	if (!load_target(sc, uid, rid_of(rev), who, &t, &why, &e)) {
 		target_clear(&t);
 		if (e) {
 			g_propagate_error(err, e);
@@ -418,19 +463,15 @@ static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 	partstat = icalproperty_get_parameter_as_string(from, "PARTSTAT");
 	none = g_ptr_array_new();
 	{
-		ictext *tx = ictext_parse(t.item->data);
-		ictext_line *l = ictext_find(tx, t.ordinal, "ATTENDEE",
-					     icalproperty_get_attendee(mine), 0);
 		char *stamp = repair_format_time(when);
+		reply_params rp = { partstat ? partstat : "NEEDS-ACTION", stamp };
 		store_put_result res;
 		gboolean stored = FALSE;
-		GBytes *data;
+		GBytes *data = ictext_edit_line(t.item->data, t.ordinal, "ATTENDEE",
+						icalproperty_get_attendee(mine), 0, set_reply, &rp);
 
-		if (l) {
-			ictext_set_param(l, "PARTSTAT", partstat ? partstat : "NEEDS-ACTION");
-			ictext_set_param(l, "X-REPLYTIME", stamp);
-		}
-		data = ictext_serialize(tx);
+		if (!data)
+			data = g_bytes_ref(t.item->data);
 		/* the stored item, parsed above, with two parameters of one
 		 * line set: checked again only when the PARTSTAT is not a
 		 * plain word (a parse of the whole item was a quarter of a
@@ -443,7 +484,6 @@ static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 			sc->st->replies++;
 		g_bytes_unref(data);
 		g_free(stamp);
-		ictext_free(tx);
 	}
 out:
 	if (none)
@@ -482,7 +522,7 @@ static gboolean apply_cancel(itip *sc, icalcomponent *cev, const char *source,
 		skip(sc, source, NULL, "cancellation without UID");
 		return TRUE;
 	}
-	if (!load_target(sc, uid, rid, &t, &why, &e)) {
+	if (!load_target(sc, uid, rid, NULL, &t, &why, &e)) {
 		if (e) {
 			target_clear(&t);
 			g_propagate_error(err, e);

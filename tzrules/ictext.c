@@ -117,57 +117,118 @@ gsize ictext_logical_line(const char *s, gsize len, gsize i, GString *u)
 	}
 }
 
+/* Content lines read one at a time, as ictext_parse reads them, none
+ * kept: l is the last one read, its text u's. */
+typedef struct {
+	const char *s;
+	gsize len, at;		/* at: where the next line starts */
+	GString *u;
+	ictext_line l;
+	int depth, comp, comps;	/* nest()'s */
+} walker;
+
+static void walker_init(walker *w, const char *s, gsize len)
+{
+	memset(w, 0, sizeof(*w));
+	w->s = s;
+	w->len = len;
+	w->u = g_string_sized_new(256);
+	w->comp = -1;
+}
+
+/* Read the next line into w->l; FALSE at the end. */
+static gboolean walker_next(walker *w)
+{
+	if (w->at >= w->len)
+		return FALSE;
+	w->l.start = w->at;
+	w->l.end = w->at = ictext_logical_line(w->s, w->len, w->at, g_string_truncate(w->u, 0));
+	w->l.text = w->u->str;
+	w->l.value_at = 0;
+	split_line(&w->l);
+	nest(&w->l, &w->depth, &w->comp, &w->comps);
+	return TRUE;
+}
+
+static void walker_clear(walker *w)
+{
+	g_string_free(w->u, TRUE);
+}
+
 ictext *ictext_parse(GBytes *data)
 {
 	ictext *t = g_new0(ictext, 1);
 	gsize len;
 	const char *s = g_bytes_get_data(data, &len);
-	gsize i = 0;
-	int depth = 0, comp = -1, comps = 0;
+	walker w;
 
 	t->src = g_bytes_ref(data);
 	t->lines = g_ptr_array_new_with_free_func((GDestroyNotify)line_free);
 	t->eol = memchr(s, '\r', len) ? "\r\n" : "\n";
-	while (i < len) {
-		ictext_line *l = g_new0(ictext_line, 1);
-		GString *u = g_string_new(NULL);
-		gsize j = ictext_logical_line(s, len, i, u);
+	walker_init(&w, s, len);
+	while (walker_next(&w)) {
+		ictext_line *l = g_new(ictext_line, 1);
 
-		l->start = i;
-		l->end = j;
-		l->text = g_string_free(u, FALSE);
-		split_line(l);
-		nest(l, &depth, &comp, &comps);
+		*l = w.l;
+		l->text = g_strndup(w.u->str, w.u->len);
 		g_ptr_array_add(t->lines, l);
-		i = j;
 	}
+	walker_clear(&w);
 	return t;
 }
 
 char *ictext_scan_top(const char *s, gsize len, const char *name)
 {
-	GString *u = g_string_sized_new(256);
-	ictext_line l = { 0 };
-	gsize i = 0;
-	int depth = 0, comp = -1, comps = 0;
+	walker w;
 	char *found = NULL;
 
-	/* the lines as ictext_parse makes them, one at a time in u */
-	while (i < len && !found) {
-		gsize j = ictext_logical_line(s, len, i, g_string_truncate(u, 0));
+	walker_init(&w, s, len);
+	while (!found && walker_next(&w)) {
+		const ictext_line *l = &w.l;
 
-		l.text = u->str;
-		l.value_at = 0;
-		split_line(&l);
-		nest(&l, &depth, &comp, &comps);
 		/* as ictext_find_at counts them */
-		if (l.depth == 1 && l.comp == -1 && name_is(&l, name) && l.value_at &&
-		    l.text[l.value_at])
-			found = g_strdup(l.text + l.value_at);
-		i = j;
+		if (l->depth == 1 && l->comp == -1 && name_is(l, name) && l->value_at &&
+		    l->text[l->value_at])
+			found = g_strdup(l->text + l->value_at);
 	}
-	g_string_free(u, TRUE);
+	walker_clear(&w);
 	return found;
+}
+
+GBytes *ictext_edit_line(GBytes *data, int comp, const char *name, const char *value,
+			 int n, ictext_edit_fn edit, gpointer user)
+{
+	gsize len;
+	const char *s = g_bytes_get_data(data, &len);
+	int want = comp < 0 ? 1 : 2;
+	GBytes *out = NULL;
+	walker w;
+
+	/* the line found as ictext_find finds it in the parse */
+	walker_init(&w, s, len);
+	while (!out && walker_next(&w)) {
+		ictext_line e = w.l;
+
+		if (e.comp != comp || e.depth != want || !name_is(&e, name) || !e.value_at ||
+		    !e.text[e.value_at] || (value && g_ascii_strcasecmp(e.text + e.value_at, value)) ||
+		    n-- > 0)
+			continue;
+		e.text = g_strdup(e.text);
+		edit(&e, user);
+		if (e.edited) {
+			GString *o = g_string_sized_new(len + 256);
+
+			g_string_append_len(o, s, e.start);
+			ictext_append_folded(o, e.text, memchr(s, '\r', len) ? "\r\n" : "\n");
+			g_string_append_len(o, s + e.end, len - e.end);
+			out = g_string_free_to_bytes(o);
+		} else {
+			out = g_bytes_ref(data);
+		}
+		g_free(e.text);
+	}
+	walker_clear(&w);
+	return out;
 }
 
 ictext_line *ictext_find(ictext *t, int comp, const char *name,
@@ -491,10 +552,24 @@ void ictext_append_folded(GString *out, const char *text, const char *eol)
 	gsize line = out->len;	/* where the physical line's text begins in out */
 
 	for (gsize i = 0; i < n;) {
-		gsize clen = 1;
+		gsize clen = 1, run = 0;
 
-		while (i + clen < n && ((guchar)text[i + clen] & 0xc0) == 0x80)
-			clen++;
+		/* the characters that fit on the line, appended at once */
+		for (;;) {
+			clen = 1;
+			while (i + run + clen < n && ((guchar)text[i + run + clen] & 0xc0) == 0x80)
+				clen++;
+			if (i + run >= n || col + run + clen > 75)
+				break;
+			run += clen;
+		}
+		if (run) {
+			g_string_append_len(out, text + i, run);
+			col += run;
+			i += run;
+			continue;
+		}
+		/* the next one does not */
 		if (col + clen > 75) {
 			/* A fold before white space makes a line that begins
 			 * with two spaces, which mend's rule L1 takes for
@@ -924,7 +999,7 @@ static gboolean marked(const char *line, gsize n, const char *mark, gboolean *pl
 /* ictext_select's work; with spans, the place of each VTIMEZONE goes
  * there too. */
 static GString *select_lines(const char *text, gsize len, gboolean vtimezones,
-			     gboolean (*keep)(const char *line, gsize len), GArray *spans)
+			     ictext_keep_fn keep, gpointer data, GArray *spans)
 {
 	GString *out = g_string_sized_new(len / 2), *u = g_string_new(NULL);
 	const char *end = text + len;
@@ -982,7 +1057,8 @@ static GString *select_lines(const char *text, gsize len, gboolean vtimezones,
 				in_vtz = FALSE;
 			depth--;
 		} else {
-			kept = in_vtz || depth < 1 || ((depth == 1 || depth == 2) && keep(l, ln));
+			kept = in_vtz || depth < 1 ||
+			       ((depth == 1 || depth == 2) && keep(l, ln, folded && l == p, data));
 		}
 		if (kept)
 			g_string_append_len(out, p, n);
@@ -992,14 +1068,35 @@ static GString *select_lines(const char *text, gsize len, gboolean vtimezones,
 	return out;
 }
 
+/* A keep of two arguments, as ictext_keep_fn. */
+typedef struct {
+	gboolean (*keep)(const char *line, gsize len);
+} plain_keep;
+
+static gboolean keep_plain(const char *line, gsize len, gboolean partial, gpointer data)
+{
+	(void)partial;
+	return ((plain_keep *)data)->keep(line, len);
+}
+
 GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
 		       gboolean (*keep)(const char *line, gsize len))
 {
-	return select_lines(text, len, vtimezones, keep, NULL);
+	plain_keep k = { keep };
+
+	return select_lines(text, len, vtimezones, keep_plain, &k, NULL);
+}
+
+GString *ictext_select_with(const char *text, gsize len, gboolean vtimezones,
+			    ictext_keep_fn keep, gpointer data)
+{
+	return select_lines(text, len, vtimezones, keep, data, NULL);
 }
 
 GString *ictext_select_vtimezones(const char *text, gsize len,
 				  gboolean (*keep)(const char *line, gsize len), GArray *spans)
 {
-	return select_lines(text, len, TRUE, keep, spans);
+	plain_keep k = { keep };
+
+	return select_lines(text, len, TRUE, keep_plain, &k, spans);
 }

@@ -87,6 +87,16 @@ char *ictext_unescape(const char *value);
 ictext_line *ictext_find(ictext *t, int comp, const char *name,
 			 const char *value, int n);
 
+/* ictext_edit_line: data with one line edited: the line that
+ * ictext_find(t, comp, name, value, n) finds in ictext_parse(data), given
+ * to edit (with ictext_set_param, ictext_set_value; not kept), and the
+ * rest byte for byte, as ictext_serialize writes it.  One pass, without
+ * the parse's tree of lines.  data itself (a reference) when edit changed
+ * nothing, NULL when there is no such line. */
+typedef void (*ictext_edit_fn)(ictext_line *l, gpointer user);
+GBytes *ictext_edit_line(GBytes *data, int comp, const char *name, const char *value,
+			 int n, ictext_edit_fn edit, gpointer user);
+
 /* ictext_find_at: like ictext_find, at a given depth of nesting: 2 for
  * the properties of an item component, 3 for those of its VALARMs. */
 ictext_line *ictext_find_at(ictext *t, int comp, int depth, const char *name,
@@ -121,6 +131,16 @@ gboolean ictext_line_named(const char *line, gsize len, const char *const *names
  * X-MS-OLK lines) with a hundred others.  Newly allocated. */
 GString *ictext_select(const char *text, gsize len, gboolean vtimezones,
 		       gboolean (*keep)(const char *line, gsize len));
+
+/* ictext_select_with: ictext_select, where keep is also given data and
+ * whether the line goes on past the len bytes it is given: partial is
+ * TRUE when a fold cuts its value (the name and parameters are whole, a
+ * fold there is unfolded), so that a keep that looks at values keeps what
+ * it cannot see whole. */
+typedef gboolean (*ictext_keep_fn)(const char *line, gsize len, gboolean partial,
+				   gpointer data);
+GString *ictext_select_with(const char *text, gsize len, gboolean vtimezones,
+			    ictext_keep_fn keep, gpointer data);
 
 /* Where a VTIMEZONE is: in the text, and in the lines ictext_select
  * returned (the same bytes). */

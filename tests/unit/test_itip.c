@@ -85,10 +85,10 @@ static void process(fixture *f, const char *text, const char *sender)
 	g_bytes_unref(b);
 }
 
-/* The stored organizer's item, with its folds undone. */
-static char *stored(fixture *f)
+/* The stored item called name, with its folds undone. */
+static char *stored_as(fixture *f, const char *name)
 {
-	store_item *it = store_item_find(f->s, f->cal->id, "m1.ics", TRUE, NULL);
+	store_item *it = store_item_find(f->s, f->cal->id, name, TRUE, NULL);
 	GString *s = g_string_new(NULL);
 	gsize len;
 	const char *d = g_bytes_get_data(it->data, &len);
@@ -102,6 +102,12 @@ static char *stored(fixture *f)
 	}
 	store_item_free(it);
 	return g_string_free(s, FALSE);
+}
+
+/* The stored organizer's item, with its folds undone. */
+static char *stored(fixture *f)
+{
+	return stored_as(f, "m1.ics");
 }
 
 static char *reply(const char *who, const char *partstat, int seq,
@@ -159,6 +165,44 @@ static void test_reply_without_critical_change(fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->st.replies, ==, 2);
 	g_free(t);
 	g_free(r);
+}
+
+/* Only the replier's ATTENDEE lines are parsed: one whose address holds
+ * the replier's and is another, one cut by a fold in its address (in
+ * another case), and the one the reply is from */
+static void test_reply_among_attendees(fixture *f, gconstpointer data)
+{
+	static const char item[] =
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Exchange//EN\r\n"
+		"BEGIN:VEVENT\r\nUID:m2\r\nSEQUENCE:0\r\nDTSTAMP:20090901T000000Z\r\n"
+		"DTSTART:20091001T100000Z\r\nORGANIZER:" ORG "\r\n"
+		"ATTENDEE;CN=Xbob;PARTSTAT=NEEDS-ACTION:mailto:xbob@example.net\r\n"
+		"ATTENDEE;CN=Dave;PARTSTAT=NEEDS-ACTION:mailto:dave@example.net\r\n"
+		"ATTENDEE;CN=Bob;PARTSTAT=NEEDS-ACTION:MAILTO:BOB@EXAM\r\n PLE.NET\r\n"
+		"END:VEVENT\r\nEND:VCALENDAR\r\n";
+	GBytes *b = g_bytes_new_static(item, strlen(item));
+	store_put req = { .calendar_id = f->cal->id, .name = "m2.ics", .uid = "m2", .data = b };
+	store_item *it = store_item_put(f->s, &req, NULL, NULL);
+	char *r = g_strdup_printf(
+		"BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:m2\r\nSEQUENCE:0\r\n"
+		"DTSTAMP:20090920T000000Z\r\nORGANIZER:" ORG "\r\n"
+		"ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.net\r\n"
+		"END:VEVENT\r\nEND:VCALENDAR\r\n");
+	char *t;
+
+	(void)data;
+	g_assert_nonnull(it);
+	store_item_free(it);
+	process(f, r, NULL);
+	g_assert_cmpuint(f->st.replies, ==, 1);
+	t = stored_as(f, "m2.ics");
+	g_assert_nonnull(strstr(t, "ATTENDEE;CN=Xbob;PARTSTAT=NEEDS-ACTION:mailto:xbob@example.net\r\n"));
+	g_assert_nonnull(strstr(t, "ATTENDEE;CN=Dave;PARTSTAT=NEEDS-ACTION:mailto:dave@example.net\r\n"));
+	g_assert_nonnull(strstr(t, "ATTENDEE;CN=Bob;PARTSTAT=ACCEPTED;X-REPLYTIME=20090920T000000Z:"
+				"MAILTO:BOB@EXAMPLE.NET\r\n"));
+	g_free(t);
+	g_free(r);
+	g_bytes_unref(b);
 }
 
 static void test_stale_replies(fixture *f, gconstpointer data)
@@ -370,6 +414,7 @@ int main(int argc, char **argv)
 #define T(path, fn) g_test_add(path, fixture, NULL, setup, fn, teardown)
 	T("/itip/t6/reply-critical-change", test_reply_with_critical_change);
 	T("/itip/t6/reply-dtstamp", test_reply_without_critical_change);
+	T("/itip/t6/among-attendees", test_reply_among_attendees);
 	T("/itip/t6/stale", test_stale_replies);
 	T("/itip/t6/refused", test_reply_refused);
 	T("/itip/cancel", test_cancel);

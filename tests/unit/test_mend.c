@@ -548,6 +548,158 @@ static void test_scan_top(void)
 	}
 }
 
+/* ictext_append_folded as it was, a character at a time: the runs it
+ * appends now must give the same bytes */
+static void folded_by_character(GString *out, const char *text, const char *eol)
+{
+	gsize n = strlen(text), col = 0, line = out->len;
+
+	for (gsize i = 0; i < n;) {
+		gsize clen = 1;
+
+		while (i + clen < n && ((guchar)text[i + clen] & 0xc0) == 0x80)
+			clen++;
+		if (col + clen > 75) {
+			gsize at = out->len;
+
+			if (text[i] == ' ' || text[i] == '\t') {
+				while (at > line && (out->str[at - 1] == ' ' || out->str[at - 1] == '\t'))
+					at--;
+				while (at > line && ((guchar)out->str[at - 1] & 0xc0) == 0x80)
+					at--;
+				at = at > line + 1 ? at - 1 : out->len;
+			}
+			g_string_insert(out, at, " ");
+			g_string_insert(out, at, eol);
+			line = at + strlen(eol) + 1;
+			col = 1 + (out->len - line);
+		}
+		g_string_append_len(out, text + i, clen);
+		col += clen;
+		i += clen;
+	}
+	g_string_append(out, eol);
+}
+
+static void test_fold_runs(void)
+{
+	static const char *const pieces[] = {
+		"a", "bc", " ", "  ", "\t", "\u00e9", "\u20ac", "\U0001F600", "\x80\x80",
+		"\xc3", "mailto:someone@example.com", ";", ":", "\"q\"",
+	};
+	GRand *r = g_rand_new_with_seed(20261204);
+
+	for (int round = 0; round < 3000; round++) {
+		GString *text = g_string_new(NULL), *a = g_string_new("x"), *b = g_string_new("x");
+		int n = g_rand_int_range(r, 0, 120);
+
+		for (int k = 0; k < n; k++)
+			g_string_append(text, pieces[g_rand_int_range(r, 0, G_N_ELEMENTS(pieces))]);
+		ictext_append_folded(a, text->str, round % 2 ? "\n" : "\r\n");
+		folded_by_character(b, text->str, round % 2 ? "\n" : "\r\n");
+		g_assert_cmpstr(a->str, ==, b->str);
+		g_string_free(text, TRUE);
+		g_string_free(a, TRUE);
+		g_string_free(b, TRUE);
+	}
+	g_rand_free(r);
+}
+
+static void set_two(ictext_line *l, gpointer data)
+{
+	(void)data;
+	ictext_set_param(l, "PARTSTAT", "ACCEPTED");
+	ictext_set_param(l, "X-REPLYTIME", "20261204T120000Z");
+}
+
+/* ictext_edit_line gives the bytes that the parse, ictext_find, the same
+ * edit and ictext_serialize give */
+static void test_edit_line(void)
+{
+	static const char *const texts[] = {
+		"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n"
+		"ATTENDEE;CN=Bob;PARTSTAT=NEEDS-ACTION:mailto:bob@example.net\r\n"
+		"ATTENDEE:mailto:carol@example.net\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+		/* folds in the parameters and in the value; LF line ends */
+		"BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nATTENDEE;CN=\"Bob, the one with a long"
+		" name\";ROLE=REQ-PARTICIPANT;PARTST\n AT=NEEDS-ACTION;X-REPLYTIME=16010101T\n"
+		" 000000Z:MAILTO:BOB@EXAM\n\tPLE.NET\nEND:VEVENT\nEND:VCALENDAR\n",
+		/* the second event; an empty value first, which does not count */
+		"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nATTENDEE:mailto:bob@example.net\r\n"
+		"END:VEVENT\r\nBEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID:20260101T000000Z\r\n"
+		"ATTENDEE;CN=x:\r\nATTENDEE:mailto:bob@example.net\r\nEND:VEVENT\r\nEND:VCALENDAR",
+		/* in a VALARM only: not the event's */
+		"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nBEGIN:VALARM\r\n"
+		"ATTENDEE:mailto:bob@example.net\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+	};
+	static const struct {
+		int comp;
+		const char *value;
+		int n;
+	} asks[] = {
+		{ 0, "mailto:bob@example.net", 0 }, { 0, "MAILTO:bob@example.NET", 0 },
+		{ 0, NULL, 1 }, { 1, "mailto:bob@example.net", 0 }, { 0, "mailto:dan@x", 0 },
+		{ -1, NULL, 0 },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(texts); i++) {
+		for (guint k = 0; k < G_N_ELEMENTS(asks); k++) {
+			GBytes *b = g_bytes_new_static(texts[i], strlen(texts[i]));
+			ictext *t = ictext_parse(b);
+			ictext_line *l = ictext_find(t, asks[k].comp, "ATTENDEE", asks[k].value,
+						     asks[k].n);
+			GBytes *want, *got = ictext_edit_line(b, asks[k].comp, "ATTENDEE",
+							      asks[k].value, asks[k].n, set_two, NULL);
+
+			if (l)
+				set_two(l, NULL);
+			want = ictext_serialize(t);
+			g_assert_true(!l == !got);
+			if (got)
+				g_assert_true(g_bytes_equal(got, want));
+			if (got)
+				g_bytes_unref(got);
+			g_bytes_unref(want);
+			ictext_free(t);
+			g_bytes_unref(b);
+		}
+	}
+}
+
+/* ictext_select_with: a line whose value a fold cuts is given partial,
+ * one whose parameters a fold cuts is given whole */
+typedef struct {
+	GPtrArray *seen;
+} seen_lines;
+
+static gboolean note_attendees(const char *line, gsize len, gboolean partial, gpointer data)
+{
+	seen_lines *s = data;
+
+	if (!g_ascii_strncasecmp(line, "ATTENDEE", 8))
+		g_ptr_array_add(s->seen, g_strdup_printf("%d %.*s", partial, (int)len, line));
+	return TRUE;
+}
+
+static void test_select_with(void)
+{
+	static const char text[] =
+		"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n"
+		"ATTENDEE;CN=Bob:mailto:bob@exam\r\n ple.net\r\n"
+		"ATTENDEE;CN=Car\r\n ol:mailto:carol@exam\r\n ple.net\r\n"
+		"ATTENDEE:mailto:dan@example.net\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+	seen_lines s = { g_ptr_array_new_with_free_func(g_free) };
+	GString *out = ictext_select_with(text, strlen(text), FALSE, note_attendees, &s);
+
+	g_assert_cmpstr(out->str, ==, text);	/* all kept, folds and all */
+	g_assert_cmpuint(s.seen->len, ==, 3);
+	g_assert_cmpstr(s.seen->pdata[0], ==, "1 ATTENDEE;CN=Bob:mailto:bob@exam\r\n");
+	g_assert_cmpstr(s.seen->pdata[1], ==, "0 ATTENDEE;CN=Carol:mailto:carol@example.net");
+	g_assert_cmpstr(s.seen->pdata[2], ==, "0 ATTENDEE:mailto:dan@example.net\r\n");
+	g_string_free(out, TRUE);
+	g_ptr_array_unref(s.seen);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -572,5 +724,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/mend/end-before-start", test_end_before_start);
 	g_test_add_func("/mend/end-before-start-whole", test_end_before_start_whole);
 	g_test_add_func("/ictext/scan-top", test_scan_top);
+	g_test_add_func("/ictext/fold-runs", test_fold_runs);
+	g_test_add_func("/ictext/edit-line", test_edit_line);
+	g_test_add_func("/ictext/select-with", test_select_with);
 	return g_test_run();
 }
