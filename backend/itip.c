@@ -587,6 +587,18 @@ struct itip_object {
 	icalcomponent *cal;	/* parsed, for a REPLY or a CANCEL */
 };
 
+/* Whether a content line is one that applying a reply or a cancellation
+ * reads from it (apply_reply, apply_cancel, replier, exdate_for). */
+static gboolean answer_reads(const char *line, gsize len)
+{
+	static const char *const names[] = {
+		"UID", "RECURRENCE-ID", "SEQUENCE", "DTSTAMP", "ATTENDEE",
+		"X-MICROSOFT-CDO-ATTENDEE-CRITICAL-CHANGE",
+	};
+
+	return ictext_line_named(line, len, names, G_N_ELEMENTS(names), NULL);
+}
+
 itip_object *itip_prepare(GBytes *text)
 {
 	itip_object *o = g_new0(itip_object, 1);
@@ -606,7 +618,13 @@ itip_object *itip_prepare(GBytes *text)
 	o->method = method ? icalproperty_string_to_method(method) : ICAL_METHOD_NONE;
 	g_free(method);
 	if (o->method == ICAL_METHOD_REPLY || o->method == ICAL_METHOD_CANCEL) {
-		o->cal = item_parse(data, len);
+		/* only the lines answer_reads() takes: applying reads no
+		 * more, and the reply's VTIMEZONE, DESCRIPTION and alarms
+		 * were most of its parse */
+		GString *lines = ictext_select(data, len, FALSE, answer_reads);
+
+		o->cal = item_parse(lines->str, lines->len);
+		g_string_free(lines, TRUE);
 		if (!o->cal || icalcomponent_isa(o->cal) != ICAL_VCALENDAR_COMPONENT)
 			o->method = ICAL_METHOD_NONE;
 	}
