@@ -117,6 +117,17 @@ gsize ictext_logical_line(const char *s, gsize len, gsize i, GString *u)
 	}
 }
 
+/* Whether line l is one that ictext_find_at counts for comp, depth,
+ * name and value.  A line with an empty value does not count: libical
+ * drops such a property, and lines are addressed as it counts them. */
+static gboolean counts(const ictext_line *l, int comp, int depth, const char *name,
+		       const char *value)
+{
+	return l->comp == comp && l->depth == depth && name_is(l, name) && l->value_at &&
+	       l->text[l->value_at] &&
+	       (!value || !g_ascii_strcasecmp(l->text + l->value_at, value));
+}
+
 /* Content lines read one at a time, as ictext_parse reads them, none
  * kept: l is the last one read, its text u's. */
 typedef struct {
@@ -200,7 +211,6 @@ GBytes *ictext_edit_line(GBytes *data, int comp, const char *name, const char *v
 {
 	gsize len;
 	const char *s = g_bytes_get_data(data, &len);
-	int want = comp < 0 ? 1 : 2;
 	GBytes *out = NULL;
 	walker w;
 
@@ -209,9 +219,7 @@ GBytes *ictext_edit_line(GBytes *data, int comp, const char *name, const char *v
 	while (!out && walker_next(&w)) {
 		ictext_line e = w.l;
 
-		if (e.comp != comp || e.depth != want || !name_is(&e, name) || !e.value_at ||
-		    !e.text[e.value_at] || (value && g_ascii_strcasecmp(e.text + e.value_at, value)) ||
-		    n-- > 0)
+		if (!counts(&e, comp, comp < 0 ? 1 : 2, name, value) || n-- > 0)
 			continue;
 		e.text = g_strdup(e.text);
 		edit(&e, user);
@@ -391,14 +399,7 @@ ictext_line *ictext_find_at(ictext *t, int comp, int depth, const char *name,
 	for (guint i = 0; i < t->lines->len; i++) {
 		ictext_line *l = t->lines->pdata[i];
 
-		/* a line with an empty value does not count: libical drops
-		 * such a property, and lines are addressed as it counts them */
-		if (l->removed || l->comp != comp || l->depth != depth ||
-		    !name_is(l, name) || !l->value_at || !l->text[l->value_at])
-			continue;
-		if (value && g_ascii_strcasecmp(l->text + l->value_at, value))
-			continue;
-		if (n-- == 0)
+		if (!l->removed && counts(l, comp, depth, name, value) && n-- == 0)
 			return l;
 	}
 	return NULL;
