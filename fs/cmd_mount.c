@@ -22,6 +22,7 @@
 #include "cmd.h"
 #include "fs.h"
 #include "ctl.h"
+#include "handle.h"
 #include "node.h"
 #include "notify.h"
 #include "ops.h"
@@ -129,10 +130,12 @@ static void fs_init_state(fs_ctx *fs, conf *c, double timeout)
 	node_tables_init(fs);
 	view_init(fs);
 	ctl_init(fs);
+	handle_table_init(fs);
 }
 
 static void fs_clear_state(fs_ctx *fs)
 {
+	handle_table_clear(fs);	/* the releases an unmount dropped */
 	ctl_clear(fs);
 	view_clear(fs);
 	node_tables_clear(fs);
@@ -391,18 +394,33 @@ static struct fuse_session *new_session(fs_ctx *fs, const own_opts *own,
 	return se;
 }
 
-static int serve(fs_ctx *fs, const mount_args *ma)
+/* Serve until the mount ends: 0 when it was unmounted (or the connection
+ * aborted) or a signal stopped it, below zero when reading the device
+ * failed (libfuse printed why). */
+static int serve(fs_ctx *fs, const mount_args *ma, const char *mountpoint)
 {
 	struct fuse_loop_config *loop;
 	int rc;
 
-	if (ma->single)
-		return fuse_session_loop(fs->se);
-	loop = fuse_loop_cfg_create();
-	fuse_loop_cfg_set_clone_fd(loop, 0);
-	fuse_loop_cfg_set_max_threads(loop, 16);
-	rc = fuse_session_loop_mt(fs->se, loop);
-	fuse_loop_cfg_destroy(loop);
+	if (ma->single) {
+		rc = fuse_session_loop(fs->se);
+	} else {
+		loop = fuse_loop_cfg_create();
+		fuse_loop_cfg_set_clone_fd(loop, 0);
+		fuse_loop_cfg_set_max_threads(loop, 16);
+		rc = fuse_session_loop_mt(fs->se, loop);
+		fuse_loop_cfg_destroy(loop);
+	}
+	/* The kernel ended the connection.  libfuse 3.14 takes only ENODEV
+	 * for that, but a kernel answers a read with ECONNABORTED when the
+	 * last file of a lazily unmounted mount closes while requests are
+	 * still queued (their releases): the end of the mount all the same.
+	 * libfuse has printed "reading device: Software caused connection
+	 * abort" on standard error by then. */
+	if (rc == -ECONNABORTED) {
+		log_notice("%s: the kernel ended the connection", mountpoint);
+		rc = 0;
+	}
 	return rc;
 }
 
@@ -494,8 +512,9 @@ static int run(const cmd_globals *g, const char *store_arg,
 	log_notice("%s: mounted %s (pid %d)", mountpoint, store_describe(fs.store),
 		   (int)getpid());
 	background_ready(&report, NULL);
-	rc = serve(&fs, ma) < 0 ? 1 : 0;
+	rc = serve(&fs, ma, mountpoint) < 0 ? 1 : 0;
 	notify_stop(fs.notifier);
+	fs.notifier = NULL;	/* the handles freed at the end tell no one */
 out_store:
 	store_close(fs.store);
 out_unmount:

@@ -7,6 +7,7 @@
  *   write.h    the write policy: what a closed or renamed .ics becomes
  *   ctl.h      .calfs/ control files and the refused-write log
  *   trash.h    the freedesktop trash at the top
+ *   handle.h   the open file and directory handles the kernel holds
  *   notify.h   the notifier thread that follows the store's change log
  *   ops.h      the FUSE operations (ops_dir.c, ops_file.c)
  *   errmap.h   backend errors to errno, and every failed reply
@@ -19,8 +20,9 @@
  *               while a write is parsed, rendered or mailed
  *   nodes_lock  the node tables and nodes (node.h), the trash areas
  *   the store's own locks, inside store calls
- *   the view's cache lock (view.c), the control files' lock (ctl.c) and
- *   the notifier's queue: leaves, held only inside their module
+ *   the view's cache lock (view.c), the control files' lock (ctl.c), the
+ *   handle table's (handle.c) and the notifier's queue: leaves, held
+ *   only inside their module
  */
 #ifndef CALFS_FS_H
 #define CALFS_FS_H
@@ -38,6 +40,7 @@ typedef struct notifier notifier;
 typedef struct node_tables node_tables;
 typedef struct view_cache view_cache;
 typedef struct ctl_state ctl_state;
+typedef struct handle_table handle_table;
 
 typedef struct {
 	conf *conf;
@@ -57,6 +60,7 @@ typedef struct {
 
 	view_cache *cache;	/* view.c's, under its own lock */
 	ctl_state *ctl;		/* ctl.c's, under its own lock */
+	handle_table *handles;	/* handle.c's, under its own lock */
 	notifier *notifier;
 } fs_ctx;
 

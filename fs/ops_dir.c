@@ -9,6 +9,7 @@
 #include "item.h"
 #include "log.h"
 #include "trash.h"
+#include "handle.h"
 
 #include <errno.h>
 #include <string.h>
@@ -106,6 +107,16 @@ typedef struct {
 				 * a listing it opens but never reads */
 } dirhandle;
 
+static void dirhandle_free(fs_ctx *fs, gpointer p)
+{
+	dirhandle *d = p;
+
+	(void)fs;
+	if (d->entries)
+		g_ptr_array_unref(d->entries);
+	g_free(d);
+}
+
 /* The listing of ino with "." and ".." first, or NULL with err set. */
 static GPtrArray *listing(fs_ctx *fs, fuse_ino_t ino, GError **err)
 {
@@ -139,12 +150,15 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	d = g_new0(dirhandle, 1);
 	d->ino = ino;
 	fi->fh = (uint64_t)(uintptr_t)d;
+	handle_track(FS(req), d, dirhandle_free);	/* before its release can come */
 	/* the kernel may keep the listing: a change in the directory, here
 	 * or in the store (the notifier), invalidates it */
 	fi->cache_readdir = ino_kind_of(ino) != INO_CTL && ino_kind_of(ino) != INO_TRASH;
 	fi->keep_cache = fi->cache_readdir;
-	if (fuse_reply_open(req, fi) == -ENOENT)
-		g_free(d);
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		handle_untrack(FS(req), d);	/* interrupted: never released */
+		dirhandle_free(FS(req), d);
+	}
 }
 
 static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
@@ -219,9 +233,8 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 	dirhandle *d = (dirhandle *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	if (d->entries)
-		g_ptr_array_unref(d->entries);
-	g_free(d);
+	handle_untrack(FS(req), d);
+	dirhandle_free(FS(req), d);
 	fuse_reply_err(req, 0);
 }
 

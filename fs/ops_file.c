@@ -18,6 +18,7 @@
 #include "item.h"
 #include "log.h"
 #include "tzscan.h"
+#include "handle.h"
 
 #include <errno.h>
 #include <string.h>
@@ -69,6 +70,60 @@ static void fh_free(fh *h)
 	g_free(h->name);
 	g_mutex_clear(&h->lock);
 	g_free(h);
+}
+
+/* Give back what h holds (the nodes it keeps open, the cached view) and
+ * free it: its release, a reply that never reached the kernel, or the end
+ * of the mount (handle.h). */
+static void fh_close(fs_ctx *fs, gpointer p)
+{
+	fh *h = p;
+	node *n;
+
+	if ((n = h->held)) {
+		g_mutex_lock(&fs->nodes_lock);
+		n->opens--;
+		node_release(fs, n);
+		g_mutex_unlock(&fs->nodes_lock);
+	}
+	if ((n = h->node)) {
+		fuse_ino_t parent = 0;
+		char *name = NULL;
+
+		g_mutex_lock(&fs->nodes_lock);
+		/* under the lock: an unlink or rename moves the node */
+		parent = ino_make(INO_CALENDAR, 0, n->calendar_id);
+		n->opens--;
+		if (n->type == NODE_PENDING && !n->retired && n->name && !n->opens) {
+			/* created but never became an item: it goes away */
+			name = g_strdup(n->name);
+			node_rename(fs, n, n->calendar_id, NULL);
+		}
+		node_release(fs, n);
+		g_mutex_unlock(&fs->nodes_lock);
+		if (name)
+			notify_inval_entry(fs->notifier, parent, name);
+		g_free(name);
+	}
+	if (h->cached)
+		view_closed(fs, h->cached);
+	fh_free(h);
+}
+
+/* Hand h to the kernel in fi: tracked before the reply, as its release
+ * may come before the reply returns. */
+static void fh_hand_over(fs_ctx *fs, fh *h, struct fuse_file_info *fi)
+{
+	fi->fh = (uint64_t)(uintptr_t)h;
+	handle_track(fs, h, fh_close);
+}
+
+/* The reply that handed h over was not delivered (an interrupted open):
+ * the kernel will never release it. */
+static void fh_not_handed(fs_ctx *fs, fh *h)
+{
+	handle_untrack(fs, h);
+	fh_close(fs, h);
 }
 
 static gboolean wants_write(int flags)
@@ -291,16 +346,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		errmap_reply(req, err);
 		return;
 	}
-	fi->fh = (uint64_t)(uintptr_t)h;
 	/* a reader's close has nothing to judge: the kernel need not wait
 	 * for a flush (a round trip for every cat) */
 	if ((fi->flags & O_ACCMODE) == O_RDONLY)
 		fi->noflush = 1;
-	if (fuse_reply_open(req, fi) == -ENOENT && h->cached) {
-		/* interrupted: the kernel will not release it */
-		view_closed(fs, h->cached);
-		h->cached = 0;
-	}
+	fh_hand_over(fs, h, fi);
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		fh_not_handed(fs, h);
 }
 
 /* Reply to create with ino opened; the entry counts as a lookup. */
@@ -327,8 +379,19 @@ static void reply_create(fuse_req_t req, fs_ctx *fs, fuse_ino_t ino,
 			n->nlookup++;
 		g_mutex_unlock(&fs->nodes_lock);
 	}
-	fi->fh = (uint64_t)(uintptr_t)h;
-	fuse_reply_create(req, &e, fi);
+	fh_hand_over(fs, h, fi);
+	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		/* interrupted: the kernel has neither the entry nor the file */
+		if (ino_kind_of(ino) == INO_NODE) {
+			node *n;
+
+			g_mutex_lock(&fs->nodes_lock);
+			if ((n = node_get(fs, ino)) && n->nlookup)
+				n->nlookup--;
+			g_mutex_unlock(&fs->nodes_lock);
+		}
+		fh_not_handed(fs, h);
+	}
 }
 
 /* A file in a trash's files/ or info/ (the .trashinfo gio writes): a
@@ -711,43 +774,16 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fs_ctx *fs = FS(req);
 	fh *h = FH(fi);
 	GError *err = NULL;
-	node *n;
 
 	(void)ino;
+	handle_untrack(fs, h);
 	if (h->dirty && (h->kind == FH_ITEM || h->kind == FH_META)) {
 		g_mutex_lock(&h->lock);
 		if (!commit(fs, h, &err))
 			g_clear_error(&err);	/* already logged */
 		g_mutex_unlock(&h->lock);
 	}
-	if ((n = h->held)) {
-		g_mutex_lock(&fs->nodes_lock);
-		n->opens--;
-		node_release(fs, n);
-		g_mutex_unlock(&fs->nodes_lock);
-	}
-	if ((n = h->node)) {
-		fuse_ino_t parent = 0;
-		char *name = NULL;
-
-		g_mutex_lock(&fs->nodes_lock);
-		/* under the lock: an unlink or rename moves the node */
-		parent = ino_make(INO_CALENDAR, 0, n->calendar_id);
-		n->opens--;
-		if (n->type == NODE_PENDING && !n->retired && n->name && !n->opens) {
-			/* created but never became an item: it goes away */
-			name = g_strdup(n->name);
-			node_rename(fs, n, n->calendar_id, NULL);
-		}
-		node_release(fs, n);
-		g_mutex_unlock(&fs->nodes_lock);
-		if (name)
-			notify_inval_entry(fs->notifier, parent, name);
-		g_free(name);
-	}
-	if (h->cached)
-		view_closed(fs, h->cached);
-	fh_free(h);
+	fh_close(fs, h);
 	fuse_reply_err(req, 0);
 }
 
