@@ -412,11 +412,12 @@ static int serve(fs_ctx *fs, const mount_args *ma, const char *mountpoint)
 		fuse_loop_cfg_destroy(loop);
 	}
 	/* The kernel ended the connection.  libfuse 3.14 takes only ENODEV
-	 * for that, but a kernel answers a read with ECONNABORTED when the
-	 * last file of a lazily unmounted mount closes while requests are
-	 * still queued (their releases): the end of the mount all the same.
-	 * libfuse has printed "reading device: Software caused connection
-	 * abort" on standard error by then. */
+	 * for that, but Linux 6.18 was seen answering a read with
+	 * ECONNABORTED when the last file of a lazily unmounted mount closed
+	 * with requests (releases) still queued, though calfs does not ask
+	 * for FUSE_ABORT_ERROR: the end of the mount all the same.  libfuse
+	 * has printed "reading device: Software caused connection abort" on
+	 * standard error by then. */
 	if (rc == -ECONNABORTED) {
 		log_notice("%s: the kernel ended the connection", mountpoint);
 		rc = 0;
