@@ -106,7 +106,7 @@ static store_item *put(store *s, const ingest_target *t, GBytes *final, const ch
 	store_put req = { .calendar_id = t->calendar_id, .name = t->name,
 			  .reserved_id = t->reserved_id, .uid = mended ? mended : uid,
 			  .data = final, .note = note, .checked = clean,
-			  .by_uid = t->by_uid };
+			  .by_uid = t->by_uid, .expect = t->expect };
 
 	item = store_item_put(s, &req, &res, err);
 	g_free(mended);

@@ -36,6 +36,8 @@ typedef struct {
 				 * a UID made), for the journal, or NULL */
 	gboolean by_uid;	/* replace the calendar's item of the UID
 				 * under its own name, if any (store_put) */
+	const store_item *expect;	/* the item replaced, as read (store_put),
+					 * or NULL */
 } ingest_target;
 
 /* ingest_item: validate data as one item, apply the write policy, and store

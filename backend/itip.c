@@ -129,14 +129,14 @@ static store_item *find_item(itip *sc, const char *uid, GError **err)
  * (it is not checked again), or NULL. */
 static gboolean put(itip *sc, const char *source, const char *uid,
 		    gint64 calendar_id, const char *name, gboolean by_uid, GBytes *data,
-		    GPtrArray *checked, const char *note, store_put_result *res,
-		    gboolean *stored, GError **err)
+		    GPtrArray *checked, const char *note, const store_item *expect,
+		    store_put_result *res, gboolean *stored, GError **err)
 {
 	GPtrArray *warnings = checked ? g_ptr_array_ref(checked)
 				      : g_ptr_array_new_with_free_func(g_free);
 	ingest_target t = { .calendar_id = calendar_id, .name = name,
 			    .mode = ITEM_CHECK_LENIENT, .policy = &sc->policy,
-			    .note = note, .by_uid = by_uid };
+			    .note = note, .by_uid = by_uid, .expect = expect };
 	GError *e = NULL;
 	store_item *item = checked ? ingest_checked(sc->s, &t, data, uid, res, &e)
 				   : ingest_item(sc->s, &t, data, res, warnings, &e);
@@ -240,7 +240,7 @@ static gboolean store_part(itip *sc, const char *source, item_part *p,
 	/* a part item_check accepted as it is (less the METHOD a request
 	 * loses) is not checked again; one built from several parts is */
 	ok = put(sc, source, p->uid, sc->cal->id, name, !request, data,
-		 p->checked ? warnings : NULL, note, &res, &stored, err);
+		 p->checked ? warnings : NULL, note, NULL, &res, &stored, err);
 	g_free(made);
 	g_free(note);
 	if (ok && stored)
@@ -477,7 +477,8 @@ static gboolean apply_reply(itip *sc, icalcomponent *rev, const char *sender,
 		 * plain word (a parse of the whole item was a quarter of a
 		 * Maildir import) */
 		ok = put(sc, source, uid, t.item->calendar_id, t.item->name, FALSE, data,
-			 plain_word(partstat) ? none : NULL, NULL, &res, &stored, err) &&
+			 plain_word(partstat) ? none : NULL, NULL, t.item, &res, &stored,
+			 err) &&
 		     (!stored || store_reply_put(sc->s, sc->cal->mailbox_id, uid, who,
 						 when, sequence_of(rev), err));
 		if (ok && stored)
@@ -556,7 +557,7 @@ static gboolean apply_cancel(itip *sc, icalcomponent *cev, const char *source,
 	}
 	data = ictext_serialize(tx);
 	ok = put(sc, source, uid, t.item->calendar_id, t.item->name, FALSE, data,
-		 NULL, NULL, &res, &stored, err);
+		 NULL, NULL, t.item, &res, &stored, err);
 	if (ok && stored)
 		*(res == STORE_PUT_UNCHANGED ? &sc->st->unchanged : &sc->st->cancelled) += 1;
 	g_bytes_unref(data);

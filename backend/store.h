@@ -127,6 +127,11 @@ typedef struct {
 				 * under its name, when there is one; name is
 				 * for a new item (an import: one round trip
 				 * less than finding it first) */
+	const store_item *expect;	/* the item, as read with its bytes,
+					 * that this write replaces (its name
+					 * and UID): when it is still that
+					 * version it is not read again; NULL:
+					 * looked up */
 } store_put;
 
 typedef enum {

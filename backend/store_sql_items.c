@@ -274,6 +274,50 @@ static gboolean find_for_put(sqlstore *s, const store_put *req, store_item **old
 	return TRUE;
 }
 
+/* Set *old to a copy of req->expect when that is still the stored version
+ * of the item req replaces (same calendar, name and UID): nothing need be
+ * read again to write over it.  *old is NULL when it is not (the item is
+ * then looked up).  FALSE only on a store error. */
+static gboolean expected(sqlstore *s, const store_put *req, store_item **old,
+			 GError **err)
+{
+	const store_item *x = req->expect;
+	sql_args a = { 0 };
+	GError *e = NULL;
+	gint64 version;
+	store_item *copy;
+
+	*old = NULL;
+	if (req->by_uid || x->calendar_id != req->calendar_id || !x->data ||
+	    strcmp(x->name, req->name) || strcmp(x->uid, req->uid))
+		return TRUE;
+	sql_arg_i64(&a, x->id);
+	sql_arg_i64(&a, x->calendar_id);
+	sql_arg_text(&a, x->name);
+	/* a rename keeps the version: the place is asked for too */
+	version = sqlstore_scalar(s, "SELECT version FROM items WHERE id = ?1"
+				  " AND calendar_id = ?2 AND name = ?3", &a, &e);
+	if (e) {
+		gboolean gone = g_error_matches(e, CALFS_ERROR, CALFS_ERROR_NOTFOUND);
+
+		if (!gone)
+			g_propagate_error(err, e);
+		else
+			g_error_free(e);
+		return gone;
+	}
+	if (version != x->version)
+		return TRUE;
+	copy = g_new0(store_item, 1);
+	*copy = *x;
+	copy->name = g_strdup(x->name);
+	copy->uid = g_strdup(x->uid);
+	copy->checked = g_strdup(x->checked);
+	copy->data = g_bytes_ref(x->data);
+	*old = copy;
+	return TRUE;
+}
+
 /* The arguments of an INSERT of req's item: ?1 id, ?2 calendar, ?3 name,
  * ?4 UID, ?5 bytes, ?6 mtime_ns, ?7 checked. */
 static void insert_args(sql_args *a, gint64 id, const store_put *req, gint64 mtime_ns)
@@ -664,7 +708,9 @@ store_item *sqlstore_item_put(store *base, const store_put *req,
 		}
 		g_error_free(e);
 	}
-	if (!find_for_put(s, req, &old, &other, err))
+	if (req->expect && !expected(s, req, &old, err))
+		goto fail;
+	if (!old && !find_for_put(s, req, &old, &other, err))
 		goto fail;
 	if (other) {
 		g_set_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS,

@@ -225,6 +225,87 @@ static void test_put_replace(fixture *f, gconstpointer data)
 	store_calendar_free(c2);
 }
 
+/* Put text as name over expect (store_put.expect). */
+static store_item *put_over(fixture *f, const char *name, const char *text,
+			    const store_item *expect, store_put_result *res, GError **err)
+{
+	GBytes *b = g_bytes_new_static(text, strlen(text));
+	store_put req = { .calendar_id = f->cal, .name = name, .uid = "a", .data = b,
+			  .expect = expect };
+	store_item *it = store_item_put(f->s, &req, res, err);
+
+	g_bytes_unref(b);
+	return it;
+}
+
+/* Put text over expect: an update to version, whose journal row keeps
+ * old. */
+static void assert_update_over(fixture *f, const char *text, const store_item *expect,
+			       gint64 version, const char *old)
+{
+	store_put_result res;
+	GError *err = NULL;
+	store_item *it = put_over(f, "a.ics", text, expect, &res, &err);
+	char *v = query(f, "SELECT old_data FROM journal WHERE op = 'update'"
+			" ORDER BY id DESC LIMIT 1");
+
+	g_assert_no_error(err);
+	g_assert_cmpint(res, ==, STORE_PUT_UPDATED);
+	g_assert_cmpint(it->version, ==, version);
+	g_assert_cmpstr(v, ==, old);
+	g_free(v);
+	store_item_free(it);
+}
+
+/* A put over the item as read writes as a put that looks it up: the
+ * journal keeps the bytes really replaced when the item changed since it
+ * was read, and an item renamed since is not written over under its new
+ * name. */
+static void test_put_expected(fixture *f, gconstpointer data)
+{
+	static const char item_a3[] = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n"
+				      "SUMMARY:3\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+	store_item *a = put(f, "a.ics", "a", item_a, NULL, NULL);
+	store_item *read1 = store_item_get(f->s, a->id, TRUE, NULL), *read2, *it, *got;
+	store_put_result res;
+	GError *err = NULL;
+
+	(void)data;
+	/* still as read */
+	assert_update_over(f, item_a2, read1, 2, item_a);
+	/* changed since it was read: the bytes replaced are item_a2's */
+	assert_update_over(f, item_a3, read1, 3, item_a2);
+
+	/* unchanged against the stored bytes, not the bytes read */
+	it = put_over(f, "a.ics", item_a3, read1, &res, &err);
+	g_assert_no_error(err);
+	g_assert_cmpint(res, ==, STORE_PUT_UNCHANGED);
+	store_item_free(it);
+
+	/* renamed since (a rename keeps the version): the UID is taken */
+	read2 = store_item_get(f->s, a->id, TRUE, NULL);
+	g_assert_true(store_item_rename(f->s, a->id, f->cal, "c.ics", NULL));
+	g_assert_null(put_over(f, "a.ics", item_a2, read2, &res, &err));
+	g_assert_error(err, CALFS_ERROR, CALFS_ERROR_EXISTS);
+	g_clear_error(&err);
+	got = store_item_get(f->s, a->id, TRUE, NULL);
+	g_assert_cmpstr(got->name, ==, "c.ics");
+	g_assert_cmpmem(g_bytes_get_data(got->data, NULL), g_bytes_get_size(got->data),
+			item_a3, strlen(item_a3));
+	store_item_free(got);
+
+	/* deleted since: made again */
+	g_assert_true(store_item_delete(f->s, a->id, NULL));
+	it = put_over(f, "a.ics", item_a2, read2, &res, &err);
+	g_assert_no_error(err);
+	g_assert_cmpint(res, ==, STORE_PUT_CREATED);
+	g_assert_cmpint(it->version, ==, 1);
+	store_item_free(it);
+	store_item_free(read1);
+	store_item_free(read2);
+	store_item_free(a);
+}
+
 static void test_uid_unique(fixture *f, gconstpointer data)
 {
 	GError *err = NULL;
@@ -1027,6 +1108,7 @@ int main(int argc, char **argv)
 #define T(path, fn) g_test_add(path, fixture, NULL, setup, fn, teardown)
 	T("/store/mailboxes", test_mailboxes);
 	T("/store/put-replace-journal", test_put_replace);
+	T("/store/put-expected", test_put_expected);
 	T("/store/uid-unique", test_uid_unique);
 	T("/store/put-by-uid", test_put_by_uid);
 	T("/store/ids-after-a-rolled-back-batch", test_ids_after_a_rolled_back_batch);
