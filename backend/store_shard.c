@@ -330,11 +330,19 @@ static store_item *sh_item_put(store *base, const store_put *req,
 {
 	shard *sh = by_id(of(base), req->calendar_id, "calendar", err);
 	store_put local;
+	store_item expect;
 
 	if (!sh)
 		return NULL;
 	local = *req;
 	local.calendar_id = lid(req->calendar_id);
+	if (req->expect) {
+		/* read through this store: its ids are global */
+		expect = *req->expect;
+		expect.id = lid(expect.id);
+		expect.calendar_id = lid(expect.calendar_id);
+		local.expect = &expect;
+	}
 	/* an id reserved in another shard cannot be used in this one */
 	local.reserved_id = (req->reserved_id >> SHARD_SHIFT) ==
 			    (req->calendar_id >> SHARD_SHIFT)

@@ -285,7 +285,6 @@ static gboolean expected(sqlstore *s, const store_put *req, store_item **old,
 	sql_args a = { 0 };
 	GError *e = NULL;
 	gint64 version;
-	store_item *copy;
 
 	*old = NULL;
 	if (req->by_uid || x->calendar_id != req->calendar_id || !x->data ||
@@ -306,15 +305,8 @@ static gboolean expected(sqlstore *s, const store_put *req, store_item **old,
 			g_error_free(e);
 		return gone;
 	}
-	if (version != x->version)
-		return TRUE;
-	copy = g_new0(store_item, 1);
-	*copy = *x;
-	copy->name = g_strdup(x->name);
-	copy->uid = g_strdup(x->uid);
-	copy->checked = g_strdup(x->checked);
-	copy->data = g_bytes_ref(x->data);
-	*old = copy;
+	if (version == x->version)
+		*old = store_item_copy(x);
 	return TRUE;
 }
 

@@ -2,6 +2,7 @@
 database server that dies and comes back, and a mount over several shards.
 (The whole mount suite also runs on PostgreSQL: see conftest.py.)"""
 import errno
+import mailbox
 import os
 import re
 import shutil
@@ -13,7 +14,7 @@ import pytest
 import calfs_util
 import pg_util
 from calfs_util import Calfs, ics, wait_for
-from test_repair import broken_times, organizer_item
+from test_repair import broken_times, calendar_message, organizer_item, reply_ics
 
 MB = "alice@example.com"
 
@@ -191,6 +192,19 @@ def test_mount_spanning_two_shards(pg_server, tmp_path):
         assert runs.count("\tfix") == 2, runs       # one run in each shard
         # alice's m1 and new, bob's m2, in three mailboxes (eu-rooms too)
         assert "fix: 3 items in 3 mailboxes: 2 changed" in r.stderr, r.stderr
+        # a reply applied in the PostgreSQL shard, where the item's ids are
+        # the shard's own: the journal keeps the bytes it replaced
+        (before,), = eu_db.execute("select data from items where name = 'm2.ics'")
+        md = mailbox.Maildir(str(tmp_path / "Maildir"))
+        md.add(calendar_message("carol@example.net",
+                                reply_ics("carol@example.net", "TENTATIVE", uid="m2")))
+        r = c.run("import", "bob@eu.example.com", tmp_path / "Maildir")
+        assert "1 replies applied" in r.stdout, r.stdout
+        (after,), = eu_db.execute("select data from items where name = 'm2.ics'")
+        assert "PARTSTAT=TENTATIVE" in after.decode().replace("\r\n ", ""), after
+        (old,), = eu_db.execute("select old_data from journal where op = 'update'"
+                                " order by id desc limit 1")
+        assert bytes(old) == bytes(before)
         sqlite_db.close()
         eu_db.close()
     finally:
