@@ -118,7 +118,7 @@ void node_release(fs_ctx *fs, node *n)
 	/* an unlinked file or an alias lives while the kernel knows it: an
 	 * item's inode is not counted, and its alias (an item renamed to a
 	 * scratch file and back: the trash) lives until the kernel forgets
-	 * the inode (forget_one) */
+	 * the inode (ops_forget) */
 	if (n->name || n->opens || (counted && n->nlookup) ||
 	    (!counted && n->type == NODE_ALIAS && !n->forgotten))
 		return;

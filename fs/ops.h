@@ -12,5 +12,11 @@
 /* ops_dir_register, ops_file_register: fill their operations in ops. */
 void ops_dir_register(struct fuse_lowlevel_ops *ops);
 void ops_file_register(struct fuse_lowlevel_ops *ops);
+/* ops_count_lookup: the kernel took one more reference to ino (counted
+ * for in-memory files, INO_NODE); takes fs->nodes_lock. */
+void ops_count_lookup(fs_ctx *fs, fuse_ino_t ino);
+/* ops_forget: the kernel forgets nlookup lookups of ino (a FORGET, or for
+ * an INO_NODE an entry reply it never got); takes fs->nodes_lock. */
+void ops_forget(fs_ctx *fs, fuse_ino_t ino, uint64_t nlookup);
 
 #endif

@@ -15,8 +15,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
-/* The kernel took one more reference to ino. */
-static void count_lookup(fs_ctx *fs, fuse_ino_t ino)
+void ops_count_lookup(fs_ctx *fs, fuse_ino_t ino)
 {
 	node *n;
 
@@ -37,9 +36,13 @@ static void reply_entry(fuse_req_t req, fs_ctx *fs, fuse_ino_t ino)
 		errmap_reply(req, err);
 		return;
 	}
-	count_lookup(fs, ino);
-	if (fuse_reply_entry(req, &e) == -ENOENT)
+	ops_count_lookup(fs, ino);
+	if (fuse_reply_entry(req, &e) == -ENOENT) {
+		/* interrupted: the kernel will not forget what it never got */
 		log_debug("lookup reply for %#lx not taken", (unsigned long)ino);
+		if (ino_kind_of(ino) == INO_NODE)
+			ops_forget(fs, ino, 1);
+	}
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -65,7 +68,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	reply_entry(req, fs, ino);
 }
 
-static void forget_one(fs_ctx *fs, fuse_ino_t ino, uint64_t nlookup)
+void ops_forget(fs_ctx *fs, fuse_ino_t ino, uint64_t nlookup)
 {
 	node *n;
 
@@ -86,7 +89,7 @@ static void forget_one(fs_ctx *fs, fuse_ino_t ino, uint64_t nlookup)
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	forget_one(FS(req), ino, nlookup);
+	ops_forget(FS(req), ino, nlookup);
 	fuse_reply_none(req);
 }
 
@@ -94,7 +97,7 @@ static void op_forget_multi(fuse_req_t req, size_t count,
 			    struct fuse_forget_data *forgets)
 {
 	for (size_t i = 0; i < count; i++)
-		forget_one(FS(req), forgets[i].ino, forgets[i].nlookup);
+		ops_forget(FS(req), forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -200,7 +203,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 			if (n > size - pos)
 				break;
 			if (!dots)
-				count_lookup(fs, e->ino);
+				ops_count_lookup(fs, e->ino);
 		} else {
 			struct stat st = { .st_ino = e->ino, .st_mode = e->type };
 

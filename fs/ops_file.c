@@ -371,25 +371,12 @@ static void reply_create(fuse_req_t req, fs_ctx *fs, fuse_ino_t ino,
 		errmap_reply(req, err);
 		return;
 	}
-	if (ino_kind_of(ino) == INO_NODE) {
-		node *n;
-
-		g_mutex_lock(&fs->nodes_lock);
-		if ((n = node_get(fs, ino)))
-			n->nlookup++;
-		g_mutex_unlock(&fs->nodes_lock);
-	}
+	ops_count_lookup(fs, ino);
 	fh_hand_over(fs, h, fi);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		/* interrupted: the kernel has neither the entry nor the file */
-		if (ino_kind_of(ino) == INO_NODE) {
-			node *n;
-
-			g_mutex_lock(&fs->nodes_lock);
-			if ((n = node_get(fs, ino)) && n->nlookup)
-				n->nlookup--;
-			g_mutex_unlock(&fs->nodes_lock);
-		}
+		if (ino_kind_of(ino) == INO_NODE)
+			ops_forget(fs, ino, 1);
 		fh_not_handed(fs, h);
 	}
 }
