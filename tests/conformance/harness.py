@@ -135,13 +135,20 @@ def read_vobject(text):
     return out
 
 
+BATCH_FILES = 2000      # paths per run: an organisation's do not fit one exec
+
+
 def _batch(cmd, paths):
     """Run a batch reader on paths: {path: items or {"error": why}}."""
-    r = subprocess.run(cmd + [str(p) for p in paths], capture_output=True, text=True,
-                       timeout=600)
-    if r.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s" % (cmd[0], r.returncode, r.stderr[-2000:]))
-    return json.loads(r.stdout)
+    out = {}
+    paths = [str(p) for p in paths]
+    for i in range(0, len(paths), BATCH_FILES):
+        r = subprocess.run(cmd + paths[i:i + BATCH_FILES], capture_output=True, text=True,
+                           timeout=600)
+        if r.returncode != 0:
+            raise RuntimeError("%s failed (%d): %s" % (cmd[0], r.returncode, r.stderr[-2000:]))
+        out.update(json.loads(r.stdout))
+    return out
 
 
 def icaljs_cmd(build):
