@@ -222,7 +222,7 @@ $(BUILD)/floorfs: tests/bench/floorfs.c
 
 bench: deps
 	@$(MAKE) --no-print-directory deps DEBIAN_PKGS="$(BENCH_PKGS)"
-	@$(MAKE) --no-print-directory -s all $(BUILD)/floorfs
+	@$(MAKE) --no-print-directory -s all $(BUILD)/floorfs $(BUILD)/tests/libical_instants
 	/usr/bin/python3 tests/bench/run.py --build $(BUILD) --out bench-results.json $(BENCH_ARGS)
 
 # make fuzz: the libFuzzer targets of tests/fuzz, built with clang and
