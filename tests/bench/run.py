@@ -90,8 +90,12 @@ def drop_caches():
                    shell=True, check=False)
 
 
+MOUNTED = {}    # mount point -> its daemon, until umount()
+
+
 def wait_mounted(path, proc, timeout=30):
     deadline = time.monotonic() + timeout
+    MOUNTED[str(path)] = proc
     while not os.path.ismount(path):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise SystemExit("bench: %s did not mount" % path)
@@ -101,6 +105,16 @@ def wait_mounted(path, proc, timeout=30):
 def umount(path, proc):
     subprocess.run(["fusermount3", "-u", str(path)], check=False)
     proc.wait(timeout=60)
+    MOUNTED.pop(str(path), None)
+
+
+def umount_all():
+    """Unmount what a phase that failed left mounted: a later run would
+    read through its daemon, which holds a store that run makes again."""
+    for path, proc in list(MOUNTED.items()):
+        if proc.poll() is None:
+            umount(path, proc)
+        MOUNTED.pop(path, None)
 
 
 def rss(pid):
@@ -689,9 +703,12 @@ def main():
     print("calfs bench: %d mailboxes, %s" % (a.mailboxes, b.r["machine"].get("cpu", "")), flush=True)
     b.generate()
     b.import_org()
-    for phase in PHASES:
-        if phase in only:
-            getattr(b, PHASES[phase])()
+    try:
+        for phase in PHASES:
+            if phase in only:
+                getattr(b, PHASES[phase])()
+    finally:
+        umount_all()
     b.verdicts()
     with open(a.out, "w") as f:
         json.dump(b.r, f, indent=2)
