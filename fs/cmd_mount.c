@@ -65,7 +65,7 @@ static void own_opts_clear(own_opts *o)
 
 static gboolean split_opts(char **opts, own_opts *o, GError **err)
 {
-	o->timeout = 10.0;
+	o->timeout = 3600.0;
 	o->fuse_opts = g_ptr_array_new_with_free_func(g_free);
 	for (int i = 0; opts && opts[i]; i++) {
 		char **parts = g_strsplit(opts[i], ",", -1);
@@ -551,7 +551,7 @@ static const char mount_summary[] =
 	"the background (once it serves) and logs to syslog, or to the file\n"
 	"-o logfile= names.  Unmount with fusermount3 -u.\n"
 	"\n"
-	"Options for -o: conf=FILE (mount.conf), cache_timeout=SECONDS (10:\n"
+	"Options for -o: conf=FILE (mount.conf), cache_timeout=SECONDS (3600:\n"
 	"how long the kernel keeps names and attributes), logfile=FILE,\n"
 	"debug (as -d), and libfuse's own (allow_other, default_permissions,\n"
 	"ro, ...).";
