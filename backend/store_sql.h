@@ -227,6 +227,10 @@ struct sqlstore {
 	 * cache's rows (-1: not kept) */
 	guint8 cache_mark[SQL_MARK_SIZE];
 	gint64 last_change;
+	/* under lock, PostgreSQL: verdicts this store wrote to checks, and
+	 * how many make the next ANALYZE of it (sqlstore_commit) */
+	guint64 checks_marked;
+	guint64 checks_analyze_at;
 	/* readers_lock (a leaf) protects readers: the idle read-only stores
 	 * (drv->reader) of the *_committed operations, each used by one
 	 * thread at a time and closed with s */

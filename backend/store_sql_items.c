@@ -983,6 +983,8 @@ gboolean sqlstore_items_set_checked(store *base, const char *key, const store_ve
 					   &a, "mark items checked", err);
 		g_free(ids);
 		g_free(versions);
+		if (ok)
+			s->checks_marked += n;
 	} else {
 		/* no round trips to save: one statement an item, which
 		 * store_batch_begin() puts in one transaction; a row of its

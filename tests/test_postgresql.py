@@ -414,3 +414,45 @@ def test_fix_with_fewer_connections_than_workers(on_pg, tmp_path):
     assert n > 10 and runs == [("fix", n)]
     for limit in (2, 1):        # one peer, then none: the store's own connection
         assert fixed("limit%d" % limit, limit) == (n, items, runs)
+
+
+def test_fix_reads_items_by_index_as_checks_fills(on_pg, tmp_path):
+    """A store analyzed right after its import holds no verdicts, and the
+    server then plans the item reads with a scan of the whole checks
+    table; calfs fix writes a verdict an item and has the table analyzed
+    as it fills, so that reads use its index once it is not small: a fix
+    of n items does not read n * n / 2 rows of checks."""
+    src = tmp_path / "src"
+    subprocess.run([str(calfs_util.GEN), "--mailboxes", "200", "--items", "20",
+                    "--export-items", "0", "--seed", "11", str(src)],
+                   check=True, capture_output=True)
+    (tmp_path / "org").mkdir()
+    org = Calfs(tmp_path / "org")
+    # replies to meetings of mailboxes left out of the export are skipped
+    org.run("import", "--tree", src, check=False)
+    import psycopg2
+    conn = psycopg2.connect(org.store)
+    conn.autocommit = True
+    conn.cursor().execute("ANALYZE")      # as autovacuum does after an import
+    conn.close()
+    (tmp_path / "fix").mkdir()
+    c = Calfs(tmp_path / "fix", copy=org.store)
+    c.run("fix", "--jobs", "1")
+    db = c.db()
+    n = db.execute("SELECT count(*) FROM items")[0][0]
+    db.close()
+    assert n >= 4000
+    conn = psycopg2.connect(c.store)
+    conn.autocommit = True
+
+    def scans():
+        # the fix's backend reports its counts as it exits
+        cur = conn.cursor()
+        cur.execute("SELECT seq_scan + coalesce(idx_scan, 0), seq_tup_read"
+                    " FROM pg_stat_user_tables WHERE relname = 'checks'")
+        scanned, read = cur.fetchone()
+        return read if scanned >= n else None
+
+    read = wait_for(scans, 10, "the fix's scans of checks counted")
+    conn.close()
+    assert read < n * n / 4, "%d rows of checks read for %d items" % (read, n)
