@@ -317,13 +317,18 @@ char *sqlstore_mailbox_stamp(store *base, gint64 mailbox_id, GError **err)
 	char *stamp;
 
 	/* its latest change, and its item count, which an item moved out of
-	 * it (logged under the mailbox it went to) changes */
+	 * it (logged under the mailbox it went to) changes.  The items are
+	 * counted calendar by calendar: PostgreSQL, without statistics (a
+	 * store copied from one just imported), joined the calendars to a
+	 * scan of every item, 20 ms a mailbox.  (Its sum of bigints is a
+	 * numeric.) */
 	sql_arg_i64(&a, mailbox_id);
 	g_mutex_lock(&s->lock);
 	stamp = sqlstore_one(s, "SELECT (SELECT coalesce(max(seq), 0) FROM changes"
-		       " WHERE mailbox_id = ?1), (SELECT count(*) FROM items"
-		       " WHERE calendar_id IN (SELECT id FROM calendars"
-		       " WHERE mailbox_id = ?1))", &a, row_stamp, "mailbox stamp", err);
+		       " WHERE mailbox_id = ?1), (SELECT CAST(coalesce(sum((SELECT count(*)"
+		       " FROM items WHERE calendar_id = calendars.id)), 0) AS bigint)"
+		       " FROM calendars WHERE mailbox_id = ?1)", &a, row_stamp,
+		       "mailbox stamp", err);
 	g_mutex_unlock(&s->lock);
 	return stamp;
 }
