@@ -228,7 +228,7 @@ struct sqlstore {
 	guint8 cache_mark[SQL_MARK_SIZE];
 	gint64 last_change;
 	/* under lock, PostgreSQL: verdicts this store wrote to checks, and
-	 * how many make the next ANALYZE of it (sqlstore_commit) */
+	 * how many make the commit that passes them ANALYZE it */
 	guint64 checks_marked;
 	guint64 checks_analyze_at;
 	/* readers_lock (a leaf) protects readers: the idle read-only stores

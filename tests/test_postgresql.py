@@ -430,9 +430,7 @@ def test_fix_reads_items_by_index_as_checks_fills(on_pg, tmp_path):
     org = Calfs(tmp_path / "org")
     # replies to meetings of mailboxes left out of the export are skipped
     org.run("import", "--tree", src, check=False)
-    import psycopg2
-    conn = psycopg2.connect(org.store)
-    conn.autocommit = True
+    conn = on_pg.connect(org.store.rsplit("/", 1)[1])
     conn.cursor().execute("ANALYZE")      # as autovacuum does after an import
     conn.close()
     (tmp_path / "fix").mkdir()
@@ -442,8 +440,7 @@ def test_fix_reads_items_by_index_as_checks_fills(on_pg, tmp_path):
     n = db.execute("SELECT count(*) FROM items")[0][0]
     db.close()
     assert n >= 4000
-    conn = psycopg2.connect(c.store)
-    conn.autocommit = True
+    conn = on_pg.connect(c.store.rsplit("/", 1)[1])
 
     def scans():
         # the fix's backend reports its counts as it exits
