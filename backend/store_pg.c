@@ -586,6 +586,7 @@ static sqlstore *pg_peer(sqlstore *s, GError **err);
 static const sql_driver driver = {
 	.postgresql = TRUE,
 	.row_locks = TRUE,
+	.item_near = 64,
 	.begin = "BEGIN",
 	.lock_changes = LOCK_CHANGES,
 	.relaxed = "SET LOCAL synchronous_commit = off",

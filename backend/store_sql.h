@@ -108,6 +108,11 @@ typedef gpointer (*sql_row_fn)(sql_row *r);
 struct sql_driver {
 	gboolean postgresql;	/* SQL_DIALECT() picks the second statement */
 	gboolean row_locks;	/* SELECT ... FOR UPDATE locks rows */
+	/* item_near: on a miss, an item's bare row is read with the rows of
+	 * its calendar whose ids are at most this far from its own, into
+	 * the cache (0: alone).  For a driver whose every query is a round
+	 * trip: a reader opens the files of a directory one after another. */
+	guint item_near;
 	const char *begin;	/* the statement that opens a transaction */
 	const char *lock_changes;	/* run before the change log is written, or NULL */
 	/* relaxed: run first in a transaction whose loss in a crash costs

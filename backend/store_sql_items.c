@@ -83,6 +83,35 @@ static store_item *item_copy_bare(const store_item *p)
 	return i;
 }
 
+/* Item id's bare row read with its neighbours (sql_driver.item_near)
+ * into the cache, and a copy of it; NULL when the query failed or id was
+ * not among them (the caller then asks for id alone, which says why).
+ * s->lock held, the cache usable. */
+static store_item *item_get_near_locked(sqlstore *s, gint64 id)
+{
+	sql_args a = { 0 };
+	store_item *found = NULL;
+	GPtrArray *r;
+
+	sql_arg_i64(&a, id);
+	sql_arg_i64(&a, id - s->drv->item_near);
+	sql_arg_i64(&a, id + s->drv->item_near);
+	if (!(r = sqlstore_collect(s, "SELECT " ITEM_COLS " FROM items WHERE calendar_id ="
+				   " (SELECT calendar_id FROM items WHERE id = ?1)"
+				   " AND id BETWEEN ?2 AND ?3",
+				   &a, row_item, (GDestroyNotify)store_item_free, NULL)))
+		return NULL;
+	for (guint k = 0; k < r->len; k++) {
+		store_item *it = r->pdata[k];
+
+		if (it->id == id)
+			found = store_item_copy(it);
+		sqlstore_cache_put(s, SQL_CACHE_ITEM, it->id, g_steal_pointer(&r->pdata[k]));
+	}
+	g_ptr_array_unref(r);
+	return found;
+}
+
 store_item *sqlstore_item_get(store *base, gint64 id, gboolean with_data,
 			       GError **err)
 {
@@ -94,6 +123,8 @@ store_item *sqlstore_item_get(store *base, gint64 id, gboolean with_data,
 	cached = sqlstore_cache_usable(s);
 	if (cached && !with_data && (i = sqlstore_cache_get(s, SQL_CACHE_ITEM, id)))
 		i = store_item_copy(i);
+	else if (cached && !with_data && s->drv->item_near && (i = item_get_near_locked(s, id)))
+		;
 	else if ((i = item_get_locked(s, id, with_data, err)) && cached)
 		sqlstore_cache_put(s, SQL_CACHE_ITEM, id, item_copy_bare(i));
 	g_mutex_unlock(&s->lock);

@@ -109,6 +109,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	/* items change size when stored repaired: no writeback caching */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* every listing tells each name's attributes: with "auto", the
+	 * kernel asks for them only in a listing's first page and then
+	 * looks up each name opened after it */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 }
 
 /* libfuse's own messages, once the terminal is gone */

@@ -267,6 +267,9 @@ static gpointer run(gpointer data)
 {
 	notifier *n = data;
 
+	/* from the start: a store that hears of changes (PostgreSQL's
+	 * listener) keeps the rows it reads only once it does */
+	follow(n);
 	while (!n->stop) {
 		msg *m = g_async_queue_timeout_pop(n->queue, POLL_MS * 1000);
 

@@ -453,3 +453,44 @@ def test_fix_reads_items_by_index_as_checks_fills(on_pg, tmp_path):
     read = wait_for(scans, 10, "the fix's scans of checks counted")
     conn.close()
     assert read < n * n / 4, "%d rows of checks read for %d items" % (read, n)
+
+
+def test_reading_a_calendar_is_not_a_query_an_item(on_pg, tmp_path, daemons):
+    """Every query to a server is a round trip: a reader opening each file
+    of a calendar in turn (cat *, grep -r) has the daemon read the rows
+    of their neighbours with the first, not one item's row per open, and
+    the listing tells the kernel every file, so that no open looks one
+    up.  A change anywhere drops the rows the daemon kept: here its own
+    write after the listing."""
+    n = 300
+    c = Calfs(tmp_path)
+    c.import_items(MB, {"e%03d.ics" % i: ics("e%03d" % i, "event %d" % i) for i in range(n)})
+    c.import_items("bob@example.com", {"b.ics": ics("b")})
+    conn = on_pg.connect(c.store.rsplit("/", 1)[1])
+    cur = conn.cursor()
+
+    def scans_when_alone():
+        # a backend adds its counts to the table's before it leaves
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid != pg_backend_pid()")
+        if cur.fetchone()[0]:
+            return None
+        cur.execute("SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_user_tables"
+                    " WHERE relname = 'items'")
+        return cur.fetchone()[0] + 1
+
+    before = wait_for(scans_when_alone, 10, "the import's backend gone")
+    daemons.append(c)
+    c.mount()
+    # until the daemon hears of changes, it keeps no row it reads
+    wait_for(lambda: listening(c) == 1, 5, "the daemon's listener")
+    files = sorted(c.path(MB, "Calendar").iterdir())
+    assert len(files) == n
+    c.path("bob@example.com", "Calendar", "new.ics").write_bytes(ics("new"))
+    for f in files:
+        assert f.read_bytes().startswith(b"BEGIN:VCALENDAR")
+    c.umount()
+    assert not c.warnings()
+    after = wait_for(scans_when_alone, 10, "the daemon's backends gone")
+    conn.close()
+    assert after - before < n / 4, "%d scans of items to read %d items" % (after - before, n)
