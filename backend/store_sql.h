@@ -110,8 +110,8 @@ struct sql_driver {
 	gboolean row_locks;	/* SELECT ... FOR UPDATE locks rows */
 	/* item_near: on a miss, an item's bare row is read with the rows of
 	 * its calendar whose ids are at most this far from its own, into
-	 * the cache (0: alone).  For a driver whose every query is a round
-	 * trip: a reader opens the files of a directory one after another. */
+	 * the cache (0: alone): a reader opens the files of a directory one
+	 * after another, and on a server every query is a round trip. */
 	guint item_near;
 	const char *begin;	/* the statement that opens a transaction */
 	const char *lock_changes;	/* run before the change log is written, or NULL */

@@ -171,10 +171,16 @@ store_item *sqlstore_item_find(store *base, gint64 calendar_id,
 				const char *name, gboolean with_data, GError **err)
 {
 	sqlstore *s = sqlstore_of(base);
+	gboolean cached;
 	store_item *i;
 
 	g_mutex_lock(&s->lock);
-	i = item_find_locked(s, calendar_id, name, with_data, err);
+	cached = sqlstore_cache_usable(s);
+	/* the row as it is now replaces one kept from before: on a server,
+	 * another host's change reaches the cache only when it is heard of,
+	 * and an open after this lookup must read the version it found */
+	if ((i = item_find_locked(s, calendar_id, name, with_data, err)) && cached)
+		sqlstore_cache_put(s, SQL_CACHE_ITEM, i->id, item_copy_bare(i));
 	g_mutex_unlock(&s->lock);
 	return i;
 }

@@ -351,6 +351,9 @@ static sqlstore *lite_reader(sqlstore *s, GError **err)
 static const sql_driver driver = {
 	.postgresql = FALSE,
 	.row_locks = FALSE,
+	/* a read is no round trip, but a listing's rows are gone by the
+	 * time a cold cat of the organisation opens the files */
+	.item_near = 64,
 	.begin = "BEGIN IMMEDIATE",	/* one writer at a time, waiting BUSY_TIMEOUT_MS */
 	.lock_changes = NULL,
 	.run = lite_run,
