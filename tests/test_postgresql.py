@@ -477,7 +477,7 @@ def test_reading_a_calendar_is_not_a_query_an_item(on_pg, tmp_path, daemons):
             return None
         cur.execute("SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_user_tables"
                     " WHERE relname = 'items'")
-        return cur.fetchone()[0] + 1
+        return cur.fetchone()[0] + 1       # never 0, which wait_for takes for "not yet"
 
     before = wait_for(scans_when_alone, 10, "the import's backend gone")
     daemons.append(c)
